@@ -1,0 +1,44 @@
+"""Ports for time and ids (STYLE.md): the domain never fetches them itself."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+    def monotonic_ms(self) -> int: ...
+
+
+class SystemClock:
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000
+
+    def monotonic_ms(self) -> int:
+        return time.monotonic_ns() // 1_000_000
+
+
+@dataclass(slots=True)
+class FakeClock:
+    """A clock tests move by hand."""
+
+    wall_ms: int = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+    mono_ms: int = 0
+
+    def now_ms(self) -> int:
+        return self.wall_ms
+
+    def monotonic_ms(self) -> int:
+        return self.mono_ms
+
+    def advance(self, ms: int) -> None:
+        self.wall_ms += ms
+        self.mono_ms += ms
+
+
+def new_id() -> str:
+    """A fresh random id (command ids, group ids): 16 random bytes, hex."""
+    return secrets.token_hex(16)

@@ -1,0 +1,223 @@
+"""Kernel kinds: genesis, device enrolment (wal-v1 §5) and leases (coordination-v1).
+
+Tables written here:
+- `branch` ["branch"]: name, root, id
+- `devices` [key]: role, name, status ("active" | "revoked"), enrolled_by, reason
+- `electorates` [scope]: keys, lease_ms
+- `votes` [scope|term|voter]: candidate, seq, hash
+- `grants` [scope|term]: holder, seq
+- `leases` [scope|holder]: term, status ("held" | "transferred" | "released")
+- `frozen` [author]: reason, seq  (double votes; forks are frozen by the engine)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chitnode.domain.kinds import ADMIN, MANAGERS, ROLES, kind
+from chitnode.domain.state import Change, Put, State
+from chitnode.errors import RuleViolation
+from chitnode.log.entry import HEX64_RE, Entry
+
+GENESIS = "branch.genesis"
+COORDINATOR_ROLES = MANAGERS
+
+
+def _need(cond: bool, code: str, message: str) -> None:
+    if not cond:
+        raise RuleViolation(message, code=code)
+
+
+def _hex64(value: Any) -> bool:
+    return isinstance(value, str) and HEX64_RE.match(value) is not None
+
+
+def _body_fields(entry: Entry, fields: set[str]) -> None:
+    _need(set(entry.body) == fields, "bad_body", f"{entry.kind} body must be {sorted(fields)}")
+
+
+@kind(GENESIS, ADMIN, summary="Founds the branch; the root admin key's first entry.")
+def genesis(state: State, entry: Entry) -> list[Change]:
+    _body_fields(entry, {"branch_name", "root"})
+    _need(state.get("branch", "branch") is None, "already_founded", "branch already has a genesis")
+    _need(entry.seq == 1 and entry.body["root"] == entry.author, "unauthorised", "genesis by root")
+    name = entry.body["branch_name"]
+    _need(isinstance(name, str) and 0 < len(name) <= 200, "bad_body", "branch_name")
+    row = {"id": entry.branch, "name": name, "root": entry.author, "founded_ms": entry.ts}
+    return [Put("branch", "branch", row)]
+
+
+@kind("device.enrolled", ADMIN, summary="Admits a device key with a role.")
+def device_enrolled(state: State, entry: Entry) -> list[Change]:
+    _body_fields(entry, {"key", "role", "name"})
+    key, role, name = entry.body["key"], entry.body["role"], entry.body["name"]
+    _need(_hex64(key), "bad_body", "key must be 64 lowercase hex")
+    _need(role in ROLES, "bad_role", f"role must be one of {ROLES}")
+    _need(isinstance(name, str) and 0 < len(name) <= 200, "bad_body", "name")
+    old = state.get("devices", key)
+    _need(old is None or old["status"] != "revoked", "device_revoked", "a revoked key stays revoked")
+    row = {"role": role, "name": name, "status": "active", "enrolled_by": entry.author}
+    return [Put("devices", key, {**row, "enrolled_seq": entry.seq, "reason": ""})]
+
+
+@kind("device.revoked", ADMIN, summary="Ends a device key.")
+def device_revoked(state: State, entry: Entry) -> list[Change]:
+    _body_fields(entry, {"key", "reason"})
+    key, reason = entry.body["key"], entry.body["reason"]
+    old = state.get("devices", key) if isinstance(key, str) else None
+    _need(old is not None, "unknown_device", "no such enrolled device")
+    assert old is not None
+    _need(old["status"] == "active", "device_revoked", "device already revoked")
+    _need(isinstance(reason, str) and len(reason) <= 500, "bad_body", "reason")
+    root = state.get("branch", "branch")
+    _need(root is None or key != root["root"], "cannot_revoke_root", "the root key cannot be revoked")
+    return [Put("devices", key, {**old, "status": "revoked", "reason": reason})]
+
+
+def electorate(state: State, scope: str) -> tuple[list[str], int]:
+    """The devices that may vote and hold `scope`, and the lease length; default: root alone."""
+    row = state.get("electorates", scope)
+    if row is not None:
+        return list(row["keys"]), int(row["lease_ms"])
+    branch = state.get("branch", "branch")
+    return ([branch["root"]] if branch else []), DEFAULT_LEASE_MS
+
+
+DEFAULT_LEASE_MS = 5 * 60_000
+
+
+def check_scope(value: Any) -> str:
+    ok = isinstance(value, str) and (value == "treasury" or value.startswith("group:"))
+    _need(ok and len(value) <= 80, "bad_scope", "scope is 'treasury' or 'group:<id>'")
+    return str(value)
+
+
+def check_term(value: Any) -> int:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    _need(ok, "bad_term", "term must be an integer >= 1")
+    return int(value)
+
+
+@kind("scope.electorate_set", ADMIN, summary="Names the devices that vote for and hold a scope.")
+def electorate_set(state: State, entry: Entry) -> list[Change]:
+    _body_fields(entry, {"scope", "keys", "lease_ms"})
+    scope = check_scope(entry.body["scope"])
+    keys, lease_ms = entry.body["keys"], entry.body["lease_ms"]
+    _need(isinstance(keys, list) and 0 < len(keys) <= 15, "bad_body", "1..15 keys")
+    _need(all(_hex64(k) for k in keys) and len(set(keys)) == len(keys), "bad_body", "keys")
+    for key in keys:
+        device = state.get("devices", key)
+        ok = device is not None and device["status"] == "active"
+        _need(ok and device is not None and device["role"] in COORDINATOR_ROLES, "bad_electorate",
+              "electorate members must be active admin or foreman devices")
+    ok_ms = isinstance(lease_ms, int) and not isinstance(lease_ms, bool) and lease_ms > 0
+    _need(ok_ms, "bad_body", "lease_ms must be a positive integer")
+    return [Put("electorates", scope, {"keys": sorted(keys), "lease_ms": lease_ms})]
+
+
+@kind("lease.vote", MANAGERS, summary="A signed vote for a lease candidate for one term.")
+def lease_vote(state: State, entry: Entry) -> list[Change]:
+    _body_fields(entry, {"scope", "term", "candidate"})
+    scope, term = check_scope(entry.body["scope"]), check_term(entry.body["term"])
+    candidate = entry.body["candidate"]
+    _need(_hex64(candidate), "bad_body", "candidate must be a key")
+    keys, _ = electorate(state, scope)
+    _need(entry.author in keys, "not_in_electorate", "voter is not in the scope's electorate")
+    vote_key = f"{scope}|{term}|{entry.author}"
+    old = state.get("votes", vote_key)
+    if old is not None and old["candidate"] != candidate:
+        frozen = {"reason": "double_vote", "seq": entry.seq, "scope": scope, "term": term}
+        # coordination-v1 rule 1: kept as evidence, author frozen (the entry stays rejected)
+        return [Put("frozen", entry.author, frozen)]
+    _need(old is None, "duplicate_vote", "already voted for this candidate")
+    row = {"candidate": candidate, "seq": entry.seq, "hash": entry.hash}
+    return [Put("votes", vote_key, row)]
+
+
+def _grant_votes(state: State, entry: Entry, scope: str, term: int) -> None:
+    votes = entry.body["votes"]
+    _need(isinstance(votes, list) and 0 < len(votes) <= 15, "bad_body", "votes")
+    dep_hashes = {d[2] for d in entry.deps}
+    voters: set[str] = set()
+    keys, _ = electorate(state, scope)
+    for item in votes:
+        _need(isinstance(item, list) and len(item) == 3, "bad_body", "vote is [author, seq, hash]")
+        voter, _, vote_hash = item
+        row = state.get("votes", f"{scope}|{term}|{voter}") if isinstance(voter, str) else None
+        valid = row is not None and row["hash"] == vote_hash and row["candidate"] == entry.author
+        _need(valid and voter in keys, "bad_vote", "a listed vote is not a valid vote for you")
+        _need(voter == entry.author or vote_hash in dep_hashes, "bad_vote", "votes must be in deps")
+        voters.add(str(voter))
+    _need(2 * len(voters) > len(keys), "no_majority", "votes are not a strict majority")
+
+
+@kind("lease.granted", MANAGERS, summary="Takes a scope's lease for a term, by votes or transfer.")
+def lease_granted(state: State, entry: Entry) -> list[Change]:
+    body = entry.body
+    _need(set(body) in ({"scope", "term", "votes"}, {"scope", "term", "transfer"}), "bad_body",
+          "lease.granted body is {scope, term, votes} or {scope, term, transfer}")
+    scope, term = check_scope(body["scope"]), check_term(body["term"])
+    _need(state.get("grants", f"{scope}|{term}") is None, "term_taken", "term already granted")
+    if "votes" in body:
+        _grant_votes(state, entry, scope, term)
+    else:
+        _grant_transfer(state, entry, scope, term)
+    return [
+        Put("grants", f"{scope}|{term}", {"holder": entry.author, "seq": entry.seq}),
+        Put("leases", f"{scope}|{entry.author}", {"term": term, "status": "held", "seq": entry.seq}),
+    ]
+
+
+def _grant_transfer(state: State, entry: Entry, scope: str, term: int) -> None:
+    ref = entry.body["transfer"]
+    _need(isinstance(ref, list) and len(ref) == 3, "bad_body", "transfer is [author, seq, hash]")
+    holder = ref[0]
+    row = state.get("transfers", f"{scope}|{term - 1}")
+    ok = row is not None and row["holder"] == holder and row["to"] == entry.author
+    _need(ok and row is not None and row["hash"] == ref[2], "bad_transfer", "no such transfer")
+    _need(ref[2] in {d[2] for d in entry.deps}, "bad_transfer", "transfer must be in deps")
+
+
+def _held_term(state: State, entry: Entry) -> tuple[str, int]:
+    _need(set(entry.body) >= {"scope", "term"}, "bad_body", "needs scope and term")
+    scope, term = check_scope(entry.body["scope"]), check_term(entry.body["term"])
+    lease = state.get("leases", f"{scope}|{entry.author}")
+    ok = lease is not None and lease["term"] == term and lease["status"] == "held"
+    _need(ok, "not_lease_holder", "author does not hold this scope's lease at this term")
+    return scope, term
+
+
+@kind("lease.transferred", MANAGERS, summary="Hands a held lease to another device.")
+def lease_transferred(state: State, entry: Entry) -> list[Change]:
+    _body_fields(entry, {"scope", "term", "to"})
+    scope, term = _held_term(state, entry)
+    to = entry.body["to"]
+    keys, _ = electorate(state, scope)
+    _need(_hex64(to) and to in keys and to != entry.author, "bad_body", "to must be another voter")
+    transfer = {"holder": entry.author, "to": to, "hash": entry.hash, "seq": entry.seq}
+    return [
+        Put("transfers", f"{scope}|{term}", transfer),
+        Put("leases", f"{scope}|{entry.author}", {"term": term, "status": "transferred",
+                                                  "seq": entry.seq}),
+    ]
+
+
+@kind("lease.released", MANAGERS, summary="Gives up a held lease.")
+def lease_released(state: State, entry: Entry) -> list[Change]:
+    _body_fields(entry, {"scope", "term"})
+    scope, term = _held_term(state, entry)
+    row = {"term": term, "status": "released", "seq": entry.seq}
+    return [Put("leases", f"{scope}|{entry.author}", row)]
+
+
+def check_coordinated(state: State, entry: Entry) -> None:
+    """coordination-v1 rule 3: author holds (scope, term) and has seen no higher grant."""
+    scope, term = _held_term(state, entry)
+    seen = {d[0]: d[1] for d in entry.deps}
+    for key, grant in state.rows("grants").items():
+        g_scope, _, g_term = key.rpartition("|")
+        if g_scope != scope or int(g_term) <= term:
+            continue
+        holder, seq = grant["holder"], grant["seq"]
+        if holder == entry.author or seen.get(holder, 0) >= seq:
+            raise RuleViolation("a higher term of this scope was granted", code="stale_term")

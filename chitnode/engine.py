@@ -1,0 +1,261 @@
+"""The fold engine: keeps the materialised state equal to the fold of the stored log.
+
+State = a deterministic fold of every stored entry in causal order (`order.py`).
+New entries usually sort last and are simply applied. When one sorts earlier (a
+peer's late entry, a newly found fork), the engine recomputes the order from the
+first position that could change, keeps the unchanged prefix of that suffix,
+reverts the rest with its undo journal and re-applies: a re-fold "from there".
+When the journal does not reach back far enough it rebuilds from the start.
+
+The engine never commits: callers run it inside `Store.transaction()`, so the
+entries, their outcomes and the projections commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from chitnode import limits
+from chitnode.domain.apply import Outcome, apply_entry
+from chitnode.domain.state import State
+from chitnode.errors import BrokenChain
+from chitnode.log.entry import ZERO_HASH, Entry, entry_from_stored
+from chitnode.log.order import CausalMerge
+from chitnode.store.sqlite import Store
+
+HELD = "held"
+FROZEN = "frozen"
+UNREACHABLE_SEQ = 2**62  # an edge to an entry we do not hold: never satisfied
+
+
+@dataclass(slots=True)
+class IngestResult:
+    stored: list[Entry] = field(default_factory=list)
+    duplicates: int = 0
+    forks: list[tuple[str, int]] = field(default_factory=list)  # (author, freeze_seq)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)  # by hash, this call's applies
+    refold_from: int | None = None
+    rebuilt: bool = False
+
+
+class FoldEngine:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.state = State()
+        self.journal: deque[tuple[int, list[tuple[str, str, object]]]] = deque()
+        self.next_pos = 0
+        self.frozen_from: dict[str, int] = {}
+        self.on_applied: list[Callable[[Entry, Outcome], None]] = []
+
+    def load(self) -> None:
+        """Load the materialised state; rebuild if the projections are not current."""
+        self.frozen_from = self.store.frozen_from()
+        self.next_pos = self.store.count("pos IS NOT NULL")
+        if self.store.meta("fold_pos") == str(self.next_pos):
+            self.state = State(tables=self.store.load_projections())
+        else:
+            with self.store.transaction():
+                self.rebuild()
+
+    # --- ingest ---------------------------------------------------------------------
+
+    def ingest(self, entries: list[Entry]) -> IngestResult:
+        """Store new checked entries (same branch, valid hash and sig) and fold them in."""
+        result = IngestResult()
+        start = self.next_pos
+        for entry in entries:
+            start = min(start, self._store_one(entry, result))
+        for author, freeze_seq in result.forks:
+            self.frozen_from[author] = min(self.frozen_from.get(author, freeze_seq), freeze_seq)
+            row = self.store.conn.execute(
+                "SELECT min(pos) FROM entries WHERE author = ? AND seq >= ? AND pos IS NOT NULL",
+                (author, freeze_seq),
+            ).fetchone()
+            if row[0] is not None:
+                start = min(start, int(row[0]))
+        if result.stored or result.forks:
+            self._refold(start, result)
+        return result
+
+    def _store_one(self, entry: Entry, result: IngestResult) -> int:
+        """Insert one entry (or its fork evidence); return where the order may change."""
+        store = self.store
+        if store.has_hash(entry.hash):
+            result.duplicates += 1
+            return self.next_pos
+        if entry.seq == 1 and entry.prev != ZERO_HASH:
+            raise BrokenChain("seq 1 must have the zero prev")
+        freeze = self._conflict(entry)
+        if freeze is not None:
+            store.insert_fork(entry, freeze)
+            result.forks.append((entry.author, freeze))
+            return self.next_pos
+        store.insert_entry(entry, actor=_actor(entry))
+        result.stored.append(entry)
+        preds = [(entry.author, entry.seq - 1)] + [(a, s) for a, s, _ in entry.deps]
+        positions = [store.pos_of(a, s) for a, s in preds if s >= 1]
+        if any(p is None for p in positions):
+            return self.next_pos
+        return 1 + max((p for p in positions if p is not None), default=-1)
+
+    def _conflict(self, entry: Entry) -> int | None:
+        """The seq to freeze from when `entry` equivocates with a stored entry, else None."""
+        same = self.store.hash_at(entry.author, entry.seq)
+        if same is not None:
+            return entry.seq
+        before = self.store.hash_at(entry.author, entry.seq - 1) if entry.seq > 1 else None
+        if before is not None and before != entry.prev:
+            return entry.seq - 1  # a validly signed entry chained to another seq-1 entry
+        after = self.store.entry_at(entry.author, entry.seq + 1)
+        if after is not None and after.prev != entry.hash:
+            return entry.seq
+        return None
+
+    # --- folding --------------------------------------------------------------------
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> None:
+        """Fold the whole log from nothing (inside a transaction)."""
+        self.state = State()
+        self.journal.clear()
+        self.next_pos = 0
+        self.store.drop_projections()
+        self.store.conn.execute("UPDATE entries SET pos = NULL, status = 'pending', code = ''")
+        self._refold(0, IngestResult(rebuilt=True), progress=progress)
+
+    def _refold(
+        self, start: int, result: IngestResult, progress: Callable[[int], None] | None = None
+    ) -> None:
+        result.refold_from = start if start < self.next_pos else None
+        old = self._old_suffix(start)
+        if old is None:  # the journal does not reach back: rebuild (it calls back here)
+            result.rebuilt = True
+            self.rebuild(progress)
+            return
+        placed = self._placed_before(start)
+        merge = CausalMerge(feeds=self._feeds(placed), edges=self._edges, placed=dict(placed))
+        outcomes: list[tuple[int | None, str, str, str, int]] = []
+        pos, diverged = start, False
+        for entry in merge:
+            same = not diverged and pos - start < len(old) and old[pos - start] == entry.key[1:]
+            if not same:
+                if not diverged:
+                    self._revert_to(pos)
+                    diverged = True
+                outcome, undo = apply_entry(self.state, entry)
+                self._journal(pos, undo)
+                outcomes.append((pos, outcome.status, outcome.code, entry.author, entry.seq))
+                result.outcomes[entry.hash] = outcome
+                for listener in self.on_applied:
+                    listener(entry, outcome)
+            pos += 1
+            if progress is not None and pos % 10_000 == 0:
+                progress(pos)
+        if not diverged and pos - start < len(old):
+            self._revert_to(pos)
+        self._settle_unplaced(old[pos - start :] if pos - start < len(old) else [])
+        self.store.set_outcomes(outcomes)
+        self.next_pos = pos
+        self._persist()
+
+    def _old_suffix(self, start: int) -> list[tuple[str, int]] | None:
+        if start >= self.next_pos:
+            return []
+        if self.journal and start < self.journal[0][0] or not self.journal and start > 0:
+            return None
+        if start == 0 and self.next_pos > limits.REFOLD_UNDO_ENTRIES_MAX:
+            return None
+        rows = self.store.conn.execute(
+            "SELECT author, seq FROM entries WHERE pos >= ? ORDER BY pos", (start,)
+        )
+        return [(str(a), int(s)) for a, s in rows]
+
+    def _placed_before(self, start: int) -> dict[str, int]:
+        rows = self.store.conn.execute(
+            "SELECT author, max(seq) FROM entries WHERE pos < ? GROUP BY author", (start,)
+        )
+        return {str(a): int(s) for a, s in rows}
+
+    def _feeds(self, placed: dict[str, int]) -> dict[str, Iterator[Entry]]:
+        return {a: self._feed(a, placed.get(a, 0) + 1) for a in self.store.authors()}
+
+    def _feed(self, author: str, from_seq: int) -> Iterator[Entry]:
+        """An author's placeable entries from `from_seq`: stops at a gap or the freeze point."""
+        stop = self.frozen_from.get(author, UNREACHABLE_SEQ)
+        expected = from_seq
+        for row in self.store.feed_rows(author, from_seq):
+            if row["seq"] != expected or row["seq"] >= stop:
+                return
+            yield entry_from_stored(row["raw"])
+            expected += 1
+
+    def _edges(self, entry: Entry) -> list[tuple[str, int]]:
+        """Order edges of `entry`'s deps; a dep into a frozen feed waits only for its unfrozen part."""
+        edges = []
+        for author, seq, hash_hex in entry.deps:
+            frozen = self.frozen_from.get(author)
+            if frozen is not None and seq >= frozen:
+                edges.append((author, frozen - 1))
+            elif self.store.hash_at(author, seq) == hash_hex:
+                edges.append((author, seq))
+            else:
+                edges.append((author, UNREACHABLE_SEQ))  # held until the dep arrives
+        return edges
+
+    def _journal(self, pos: int, undo: list[tuple[str, str, object]]) -> None:
+        self.journal.append((pos, undo))
+        while len(self.journal) > limits.REFOLD_UNDO_ENTRIES_MAX:
+            self.journal.popleft()
+
+    def _revert_to(self, pos: int) -> None:
+        while self.journal and self.journal[-1][0] >= pos:
+            _, undo = self.journal.pop()
+            self.state.revert(undo)  # type: ignore[arg-type]
+
+    def _settle_unplaced(self, displaced: list[tuple[str, int]]) -> None:
+        conn = self.store.conn
+        conn.executemany(
+            "UPDATE entries SET pos = NULL, status = 'pending' WHERE author = ? AND seq = ?",
+            displaced,
+        )
+        for author, freeze_seq in self.frozen_from.items():
+            conn.execute(
+                "UPDATE entries SET pos = NULL, status = ?, code = 'fork' "
+                "WHERE author = ? AND seq >= ?",
+                (FROZEN, author, freeze_seq),
+            )
+        conn.execute(
+            "UPDATE entries SET status = ?, code = 'waiting_for_deps' "
+            "WHERE pos IS NULL AND status IN ('pending', 'held')",
+            (HELD,),
+        )
+
+    def _persist(self) -> None:
+        for table, key in sorted(self.state.dirty):
+            self.store.write_projection(table, key, self.state.get(table, key))
+        self.state.dirty.clear()
+        self.store.set_meta("fold_pos", str(self.next_pos))
+
+    # --- reading --------------------------------------------------------------------
+
+    def digest(self) -> str:
+        """SHA-256 over the projections, every placed entry's outcome, and the fork list."""
+        h = hashlib.sha256()
+        for line in self.state.dump_lines():
+            h.update(line)
+        rows = self.store.conn.execute(
+            "SELECT author, seq, hash, status, code FROM entries "
+            "WHERE pos IS NOT NULL ORDER BY author, seq"
+        )
+        for author, seq, hash_hex, status, code in rows:
+            h.update(f"outcome {author} {seq} {hash_hex} {status} {code}\n".encode())
+        for author, freeze_seq in sorted(self.frozen_from.items()):
+            h.update(f"frozen {author} {freeze_seq}\n".encode())
+        return h.hexdigest()
+
+
+def _actor(entry: Entry) -> str:
+    actor = entry.body.get("actor")
+    return actor if isinstance(actor, str) else entry.author

@@ -1,0 +1,158 @@
+"""Authority of an export's entries (wal-v1 §5), checked in causal order.
+
+An entry is authorised when its author is the root, or was enrolled by an
+authorised admin entry that causally precedes it (through `prev`/`deps`) and was
+not revoked by an entry that causally precedes it. "Precedes" is decided with
+vector clocks restricted to the authors who enrol or revoke (a handful of admin
+keys), so memory stays small however many entries there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from chitnode.log.order import CausalMerge
+from chitnode.log.records import Problem, Record
+
+GENESIS = "branch.genesis"
+ENROLLED = "device.enrolled"
+REVOKED = "device.revoked"
+
+RoleAllows = Callable[[str, str], bool]
+
+
+@dataclass(slots=True)
+class _Grant:
+    admin: str
+    seq: int
+    role: str  # "" for a revocation
+    ts: int
+
+
+@dataclass(slots=True)
+class _Clocks:
+    """Vector clocks over the tracked (admin) authors, one tuple per entry."""
+
+    tracked: dict[str, int]  # author -> index in the clock
+    by_feed: dict[str, tuple[int, list[tuple[int, ...]]]] = field(default_factory=dict)
+
+    def of(self, author: str, seq: int) -> tuple[int, ...] | None:
+        feed = self.by_feed.get(author)
+        if feed is None:
+            return None
+        first, clocks = feed
+        i = seq - first
+        return clocks[i] if 0 <= i < len(clocks) else None
+
+    def place(self, rec: Record, deps: list[tuple[str, int]]) -> tuple[int, ...]:
+        own = self.of(rec.author, rec.seq - 1)
+        clock = list(own) if own is not None else [0] * len(self.tracked)
+        for dep_author, dep_seq in deps:
+            other = self.of(dep_author, dep_seq)
+            if other is not None:
+                clock = [max(a, b) for a, b in zip(clock, other, strict=True)]
+        index = self.tracked.get(rec.author)
+        if index is not None:
+            clock[index] = max(clock[index], rec.seq)
+        result = tuple(clock)
+        if own == result:
+            result = own  # share the tuple: most entries learn nothing new about admins
+        first, clocks = self.by_feed.setdefault(rec.author, (rec.seq, []))
+        clocks.append(result)
+        return result
+
+
+def _first_per_seq(records: list[Record]) -> dict[str, list[Record]]:
+    """Each author's records by ascending seq, keeping the first of a fork."""
+    feeds: dict[str, list[Record]] = {}
+    for rec in records:
+        feed = feeds.setdefault(rec.author, [])
+        if not feed or rec.seq == feed[-1].seq + 1:
+            feed.append(rec)
+    return feeds
+
+
+def check_authority(
+    records: list[Record], root: str, role_allows: RoleAllows | None = None
+) -> list[Problem]:
+    """Report `unknown_author` and `unauthorised` entries; see the module docstring."""
+    feeds = _first_per_seq(records)
+    present = {(r.author, r.seq): r.hash for f in feeds.values() for r in f}
+    admins = sorted({r.author for r in records if r.kind in (ENROLLED, REVOKED)} | {root})
+    clocks = _Clocks({a: i for i, a in enumerate(admins)})
+    ever_enrolled = {r.enrol[0] for r in records if r.kind == ENROLLED and r.enrol}
+
+    def edges(rec: Record) -> list[tuple[str, int]]:
+        return [(a, s) for a, s, h in rec.deps if present.get((a, s)) == h]
+
+    enrolments: dict[str, list[_Grant]] = {}
+    revocations: dict[str, list[_Grant]] = {}
+    problems: list[Problem] = []
+    iters: dict[str, Iterator[Record]] = {a: iter(f) for a, f in feeds.items()}
+    merge = CausalMerge(feeds=iters, edges=edges, placed={a: f[0].seq - 1 for a, f in feeds.items()})
+    for rec in merge:
+        clock = clocks.place(rec, edges(rec))
+        role = _role_at(rec, root, clock, clocks.tracked, enrolments, revocations)
+        code = _judge(rec, root, role, ever_enrolled, role_allows)
+        if code is not None:
+            problems.append(Problem(code, rec.seq, rec.author, _why(code, rec, role)))
+            continue
+        if rec.kind in (ENROLLED, REVOKED) and rec.enrol is not None:
+            key, new_role = rec.enrol
+            table = enrolments if rec.kind == ENROLLED else revocations
+            table.setdefault(key, []).append(_Grant(rec.author, rec.seq, new_role, rec.ts))
+    for rec in merge.stuck:  # only reachable with deps that form no order: report, don't hang
+        problems.append(Problem("bad_format", rec.seq, rec.author, "deps cannot be ordered"))
+    return problems
+
+
+def _precedes(grant: _Grant, clock: tuple[int, ...], tracked: dict[str, int]) -> bool:
+    return clock[tracked[grant.admin]] >= grant.seq
+
+
+def _role_at(
+    rec: Record,
+    root: str,
+    clock: tuple[int, ...],
+    tracked: dict[str, int],
+    enrolments: dict[str, list[_Grant]],
+    revocations: dict[str, list[_Grant]],
+) -> str | None:
+    """The author's role at this entry, or None when no preceding, unrevoked enrolment."""
+    if rec.author == root:
+        return "admin"
+    if any(_precedes(g, clock, tracked) for g in revocations.get(rec.author, [])):
+        return None
+    seen = [g for g in enrolments.get(rec.author, []) if _precedes(g, clock, tracked)]
+    if not seen:
+        return None
+    return max(seen, key=lambda g: (g.ts, g.admin, g.seq)).role
+
+
+def _judge(
+    rec: Record,
+    root: str,
+    role: str | None,
+    ever_enrolled: set[str],
+    role_allows: RoleAllows | None,
+) -> str | None:
+    if rec.kind == GENESIS:
+        return None if (rec.author == root and rec.seq == 1) else "unauthorised"
+    if rec.author == root and rec.seq == 1:
+        return "unauthorised"  # the root's first entry must be the genesis
+    if role is None:
+        return "unauthorised" if rec.author in ever_enrolled else "unknown_author"
+    if rec.kind in (ENROLLED, REVOKED):
+        return None if role == "admin" else "unauthorised"
+    if role_allows is not None and not role_allows(role, rec.kind):
+        return "unauthorised"
+    return None
+
+
+def _why(code: str, rec: Record, role: str | None) -> str:
+    if code == "unknown_author":
+        return "author was never enrolled in this branch"
+    if role is None:
+        return "author not enrolled (or revoked) at this point of the log"
+    return f"role {role!r} may not write {rec.kind!r}"

@@ -1,0 +1,211 @@
+"""One WAL entry: fields, hash, signature (wal-v1 §1-§3).
+
+An `Entry` is only ever built by `seal_entry` (the writer) or `entry_from_json`
+(the reader), and both check every field; hash and signature checks are
+separate (`check_hash`, `check_sig`) so a verifier can report each problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+from chitnode import limits
+from chitnode.errors import BadFormat, BadHash, BadSignature
+from chitnode.log.canonical import canonical, check_value, parse_canonical
+
+FORMAT_VERSION = 1
+ZERO_HASH = "0" * 64
+WAL_SIG_PREFIX = b"chitnode.wal.v1:"
+FIELDS = frozenset(
+    {"v", "branch", "author", "seq", "prev", "ts", "deps", "kind", "body", "hash", "sig"}
+)
+KIND_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+HEX32_RE = re.compile(r"^[0-9a-f]{32}$")
+HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+HEX128_RE = re.compile(r"^[0-9a-f]{128}$")
+
+Dep = tuple[str, int, str]  # (author, seq, hash)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A checked WAL entry. `raw` is its canonical line bytes (without newline)."""
+
+    branch: str
+    author: str
+    seq: int
+    prev: str
+    ts: int
+    deps: tuple[Dep, ...]
+    kind: str
+    body: dict[str, Any]
+    hash: str
+    sig: str
+    raw: bytes
+
+    @property
+    def key(self) -> tuple[int, str, int]:
+        """Tie-break order of the fold: (ts, author, seq) (DESIGN.md)."""
+        return (self.ts, self.author, self.seq)
+
+    def unsigned(self) -> dict[str, Any]:
+        return {
+            "v": FORMAT_VERSION,
+            "branch": self.branch,
+            "author": self.author,
+            "seq": self.seq,
+            "prev": self.prev,
+            "ts": self.ts,
+            "deps": [list(d) for d in self.deps],
+            "kind": self.kind,
+            "body": self.body,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.unsigned(), "hash": self.hash, "sig": self.sig}
+
+
+def entry_hash(unsigned: dict[str, Any]) -> str:
+    """wal-v1 §2: sha256 of the canonical entry without `hash` and `sig`."""
+    return hashlib.sha256(canonical(unsigned)).hexdigest()
+
+
+def sign_message(hash_hex: str) -> bytes:
+    return WAL_SIG_PREFIX + bytes.fromhex(hash_hex)
+
+
+def _require(cond: bool, what: str) -> None:
+    if not cond:
+        raise BadFormat(what)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_fields(obj: Any) -> None:
+    """Raise BadFormat unless `obj` has exactly the wal-v1 §1 fields with valid types."""
+    _require(isinstance(obj, dict), "an entry must be a JSON object")
+    _require(set(obj) == FIELDS, f"fields must be exactly {sorted(FIELDS)}")
+    _require(obj["v"] == FORMAT_VERSION and _is_int(obj["v"]), "v must be 1")
+    _require(isinstance(obj["branch"], str) and bool(HEX32_RE.match(obj["branch"])), "bad branch")
+    _require(isinstance(obj["author"], str) and bool(HEX64_RE.match(obj["author"])), "bad author")
+    _require(_is_int(obj["seq"]) and obj["seq"] >= 1, "seq must be an integer >= 1")
+    _require(isinstance(obj["prev"], str) and bool(HEX64_RE.match(obj["prev"])), "bad prev")
+    _require(_is_int(obj["ts"]), "ts must be an integer")
+    _require(isinstance(obj["kind"], str) and bool(KIND_RE.match(obj["kind"])), "bad kind")
+    _require(len(obj["kind"]) <= limits.KIND_BYTES_MAX, "kind too long")
+    _require(isinstance(obj["body"], dict), "body must be an object")
+    _require(isinstance(obj["hash"], str) and bool(HEX64_RE.match(obj["hash"])), "bad hash field")
+    _require(isinstance(obj["sig"], str) and bool(HEX128_RE.match(obj["sig"])), "bad sig field")
+    if obj["seq"] == 1:
+        pass  # a non-zero prev at seq 1 is broken_chain, not bad_format (§6)
+    _check_deps(obj["deps"], obj["author"])
+    check_value(obj)
+
+
+def _check_deps(deps: Any, author: str) -> None:
+    _require(isinstance(deps, list) and len(deps) <= limits.DEPS_MAX, "deps must be a short list")
+    last = ""
+    for dep in deps:
+        _require(isinstance(dep, list) and len(dep) == 3, "a dep is [author, seq, hash]")
+        dep_author, dep_seq, dep_hash = dep
+        _require(isinstance(dep_author, str) and bool(HEX64_RE.match(dep_author)), "bad dep author")
+        _require(_is_int(dep_seq) and dep_seq >= 1, "bad dep seq")
+        _require(isinstance(dep_hash, str) and bool(HEX64_RE.match(dep_hash)), "bad dep hash")
+        _require(dep_author != author, "deps name other feeds only")
+        _require(dep_author > last, "deps sorted by author, at most one per author")
+        last = dep_author
+
+
+def entry_from_json(obj: Any, raw: bytes | None = None) -> Entry:
+    """Build an Entry from a parsed object after checking its format (not hash or sig)."""
+    check_fields(obj)
+    line = canonical(obj) if raw is None else raw
+    _require(len(line) <= limits.ENTRY_BYTES_MAX, "entry too large")
+    return Entry(
+        branch=obj["branch"],
+        author=obj["author"],
+        seq=obj["seq"],
+        prev=obj["prev"],
+        ts=obj["ts"],
+        deps=tuple((d[0], d[1], d[2]) for d in obj["deps"]),
+        kind=obj["kind"],
+        body=obj["body"],
+        hash=obj["hash"],
+        sig=obj["sig"],
+        raw=line,
+    )
+
+
+def parse_entry(line: bytes) -> Entry:
+    """Parse one canonical entry line (no newline); format only (see check_hash/check_sig)."""
+    _require(len(line) <= limits.ENTRY_BYTES_MAX, "entry too large")
+    return entry_from_json(parse_canonical(line), raw=line)
+
+
+def entry_from_stored(raw: str) -> Entry:
+    """Rebuild an Entry from a line this store checked when it arrived (fast path)."""
+    obj = json.loads(raw)
+    return Entry(
+        branch=obj["branch"],
+        author=obj["author"],
+        seq=obj["seq"],
+        prev=obj["prev"],
+        ts=obj["ts"],
+        deps=tuple((d[0], d[1], d[2]) for d in obj["deps"]),
+        kind=obj["kind"],
+        body=obj["body"],
+        hash=obj["hash"],
+        sig=obj["sig"],
+        raw=raw.encode(),
+    )
+
+
+def check_hash(entry: Entry) -> None:
+    if entry_hash(entry.unsigned()) != entry.hash:
+        raise BadHash(f"hash does not match entry {entry.author[:12]}…#{entry.seq}")
+
+
+def check_sig(entry: Entry) -> None:
+    try:
+        VerifyKey(bytes.fromhex(entry.author)).verify(
+            sign_message(entry.hash), bytes.fromhex(entry.sig)
+        )
+    except (BadSignatureError, ValueError) as exc:
+        raise BadSignature(f"bad signature on {entry.author[:12]}…#{entry.seq}") from exc
+
+
+def seal_entry(
+    key: SigningKey,
+    *,
+    branch: str,
+    seq: int,
+    prev: str,
+    ts: int,
+    deps: tuple[Dep, ...],
+    kind: str,
+    body: dict[str, Any],
+) -> Entry:
+    """Build, hash and sign a new entry; every field is checked as a reader would."""
+    unsigned = {
+        "v": FORMAT_VERSION,
+        "branch": branch,
+        "author": key.verify_key.encode().hex(),
+        "seq": seq,
+        "prev": prev,
+        "ts": ts,
+        "deps": [list(d) for d in deps],
+        "kind": kind,
+        "body": body,
+    }
+    digest = entry_hash(unsigned)
+    sig = key.sign(sign_message(digest)).signature.hex()
+    return entry_from_json({**unsigned, "hash": digest, "sig": sig})

@@ -1,0 +1,288 @@
+"""The only write path: command -> validate against state -> sign -> append -> apply.
+
+A `Node` owns one data folder: its store (with the writer lock), its device key,
+and the fold engine. Every state change, local or received, goes through
+`submit` or `ingest`, inside one SQLite transaction with the fold, so an entry is
+acknowledged only once it and its effects have committed (G7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import SigningKey
+
+from chitnode import limits
+from chitnode.clock import Clock, SystemClock, new_id
+from chitnode.domain.apply import APPLIED, Outcome, decide
+from chitnode.domain.kernel_kinds import GENESIS, electorate
+from chitnode.domain.kinds import load_all
+from chitnode.engine import FoldEngine, IngestResult
+from chitnode.errors import ChitError, NotInitialised, RuleViolation, UsageError, WrongBranch
+from chitnode.log.entry import ZERO_HASH, Dep, Entry, check_hash, check_sig, seal_entry
+from chitnode.store.keys import KeyStore, keystore_for
+from chitnode.store.sqlite import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    kind: str
+    body: dict[str, Any]
+    cmd_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a caller is told once its command has committed."""
+
+    cmd_id: str
+    hash: str
+    seq: int
+    status: str  # "applied" | "rejected"
+    code: str
+    already_done: bool = False
+
+
+class Node:
+    def __init__(self, store: Store, key: SigningKey, clock: Clock) -> None:
+        self.store = store
+        self.key = key
+        self.clock = clock
+        self.public = key.verify_key.encode().hex()
+        self.engine = FoldEngine(store)
+        self.branch = store.meta("branch") or ""
+        self._lease_since_ms: dict[str, int] = {}
+        load_all()
+
+    # --- opening ----------------------------------------------------------------
+
+    @classmethod
+    def init(
+        cls,
+        data_dir: Path | str,
+        branch_name: str,
+        *,
+        clock: Clock | None = None,
+        branch_id: str | None = None,
+        keystore: KeyStore | None = None,
+    ) -> Node:
+        """Create a store and a root admin key, and write the branch's genesis."""
+        data_dir = Path(data_dir)
+        store = Store.open(data_dir, create=True)
+        try:
+            if store.meta("device_key") is not None:
+                raise UsageError(f"{data_dir} already holds a chitnode store")
+            key = SigningKey.generate()
+            ks = keystore or keystore_for(data_dir)
+            with store.transaction():
+                store.set_meta("keystore", ks.save(key))
+                store.set_meta("device_key", key.verify_key.encode().hex())
+                store.set_meta("branch", branch_id or new_id())
+            node = cls(store, key, clock or SystemClock())
+            node.engine.load()
+            node.submit(GENESIS, {"branch_name": branch_name, "root": node.public})
+            return node
+        except BaseException:
+            store.close()
+            raise
+
+    @classmethod
+    def open(
+        cls, data_dir: Path | str, *, clock: Clock | None = None, keystore: KeyStore | None = None
+    ) -> Node:
+        data_dir = Path(data_dir)
+        store = Store.open(data_dir)
+        try:
+            public = store.meta("device_key")
+            if public is None:
+                raise NotInitialised(f"{data_dir} has no device key (run `chitnode init`)")
+            ks = keystore or keystore_for(data_dir, store.meta("keystore"))
+            node = cls(store, ks.load(public), clock or SystemClock())
+            node.engine.load()
+            return node
+        except BaseException:
+            store.close()
+            raise
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Node:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing ----------------------------------------------------------------
+
+    def submit(self, kind: str, body: dict[str, Any], cmd_id: str | None = None) -> Receipt:
+        """Validate, sign, append and apply one command; raise its RuleViolation if refused."""
+        return self.submit_many([Command(kind, body, cmd_id)])[0]
+
+    def submit_many(self, commands: Iterable[Command]) -> list[Receipt]:
+        """Group-commit several commands in one transaction; all are refused if one is."""
+        commands = list(commands)
+        if not 0 < len(commands) <= limits.GROUP_COMMIT_ENTRIES_MAX:
+            raise UsageError(f"submit 1..{limits.GROUP_COMMIT_ENTRIES_MAX} commands at once")
+        receipts: list[Receipt | None] = []
+        fresh: list[tuple[int, str, Entry]] = []
+        try:
+            with self.store.transaction():
+                for command in commands:
+                    cmd_id = command.cmd_id or new_id()
+                    done = self.store.command(cmd_id)
+                    if done is not None:
+                        receipts.append(self._already_done(cmd_id, done))
+                        continue
+                    entries = self._write(command)
+                    for entry in entries:
+                        self.engine.ingest([entry])
+                    self.store.put_command(cmd_id, entries[-1])
+                    fresh.append((len(receipts), cmd_id, entries[-1]))
+                    receipts.append(None)
+        except BaseException:
+            self.engine.load()  # the transaction rolled back: so does the in-memory fold
+            raise
+        for index, cmd_id, entry in fresh:
+            status, code = self._outcome(entry.author, entry.seq)
+            receipts[index] = Receipt(cmd_id, entry.hash, entry.seq, status, code)
+        return [r for r in receipts if r is not None]
+
+    def _write(self, command: Command) -> list[Entry]:
+        """Entries for one command: lease entries first when a coordinated kind needs them."""
+        spec = load_all().get(command.kind)
+        if spec is None:
+            raise RuleViolation(f"unknown kind {command.kind}", code="unknown_kind")
+        written: list[Entry] = []
+        body = dict(command.body)
+        if spec.coordinated:
+            scope = body.get("scope")
+            if not isinstance(scope, str):
+                raise RuleViolation("coordinated commands name a scope", code="bad_scope")
+            written.extend(self._ensure_lease(scope))
+            body["term"] = self._held_term(scope)
+        entry = self._seal(command.kind, body)
+        decide(self.engine.state, entry)  # raises the rule violation; nothing is appended
+        return [*written, entry]
+
+    def _seal(self, kind: str, body: dict[str, Any]) -> Entry:
+        heads = self.store.conn.execute(
+            "SELECT author, seq, hash FROM entries e WHERE pos IS NOT NULL AND seq = ("
+            " SELECT max(seq) FROM entries WHERE author = e.author AND pos IS NOT NULL)"
+        ).fetchall()
+        deps: list[Dep] = sorted((str(a), int(s), str(h)) for a, s, h in heads if a != self.public)
+        own = self.store.conn.execute(
+            "SELECT seq, hash FROM entries WHERE author = ? ORDER BY seq DESC LIMIT 1",
+            (self.public,),
+        ).fetchone()
+        seq, prev = (int(own[0]) + 1, str(own[1])) if own else (1, ZERO_HASH)
+        entry = seal_entry(
+            self.key, branch=self.branch, seq=seq, prev=prev, ts=self.clock.now_ms(),
+            deps=tuple(deps[: limits.DEPS_MAX]), kind=kind, body=body,
+        )
+        return entry
+
+    def _append(self, kind: str, body: dict[str, Any]) -> Entry:
+        entry = self._seal(kind, body)
+        decide(self.engine.state, entry)
+        self.engine.ingest([entry])
+        return entry
+
+    def _held_term(self, scope: str) -> int:
+        lease = self.engine.state.get("leases", f"{scope}|{self.public}")
+        if lease is None or lease["status"] != "held":
+            raise RuleViolation(f"this device does not hold {scope}", code="not_lease_holder")
+        return int(lease["term"])
+
+    def _ensure_lease(self, scope: str) -> list[Entry]:
+        """Hold `scope`: renew when the lease ran out; a lone elector grants itself (majority of 1)."""
+        state = self.engine.state
+        keys, lease_ms = electorate(state, scope)
+        lease = state.get("leases", f"{scope}|{self.public}")
+        since = self._lease_since_ms.get(scope)
+        fresh = since is not None and self.clock.monotonic_ms() - since < lease_ms
+        if lease is not None and lease["status"] == "held" and fresh:
+            return []
+        if keys != [self.public]:
+            raise RuleViolation(
+                f"{scope} needs an election among {len(keys)} devices (see sync)",
+                code="not_lease_holder",
+            )
+        terms = [int(k.rpartition("|")[2]) for k in state.rows("grants") if k.startswith(scope + "|")]
+        term = max(terms, default=0) + 1
+        asked_ms = self.clock.monotonic_ms()
+        vote = self._append("lease.vote", {"scope": scope, "term": term, "candidate": self.public})
+        grant = self._append(
+            "lease.granted",
+            {"scope": scope, "term": term, "votes": [[vote.author, vote.seq, vote.hash]]},
+        )
+        self._lease_since_ms[scope] = asked_ms
+        return [vote, grant]
+
+    def _already_done(self, cmd_id: str, done: tuple[str, int, str]) -> Receipt:
+        status, code = self._outcome(done[0], done[1])
+        return Receipt(cmd_id, done[2], done[1], status, code, already_done=True)
+
+    def _outcome(self, author: str, seq: int) -> tuple[str, str]:
+        row = self.store.conn.execute(
+            "SELECT status, code FROM entries WHERE author = ? AND seq = ?", (author, seq)
+        ).fetchone()
+        return (str(row[0]), str(row[1])) if row else ("missing", "")
+
+    # --- receiving ----------------------------------------------------------------
+
+    def ingest(self, entries: list[Entry]) -> IngestResult:
+        """Fold in entries from a peer or an import; all checked before any is stored."""
+        for entry in entries:
+            if entry.branch != self.branch:
+                raise WrongBranch(f"entry belongs to branch {entry.branch}, not {self.branch}")
+            check_hash(entry)
+            check_sig(entry)
+        try:
+            with self.store.transaction():
+                return self.engine.ingest(entries)
+        except BaseException:
+            self.engine.load()
+            raise
+
+    # --- reading ----------------------------------------------------------------
+
+    def role(self) -> str | None:
+        try:
+            from chitnode.domain.apply import role_of
+
+            return role_of(self.engine.state, self.public)
+        except ChitError:
+            return None
+
+    def status(self) -> dict[str, Any]:
+        store = self.store
+        heads = store.heads()
+        rows = store.conn.execute("SELECT status, count(*) FROM entries GROUP BY status")
+        counts = {str(s): int(n) for s, n in rows}
+        branch = self.engine.state.get("branch", "branch") or {}
+        return {
+            "branch": self.branch,
+            "branch_name": branch.get("name", ""),
+            "root": branch.get("root", ""),
+            "device_key": self.public,
+            "role": self.role(),
+            "entries": sum(counts.values()),
+            "applied": counts.get(APPLIED, 0),
+            "rejected": counts.get("rejected", 0),
+            "held": counts.get("held", 0),
+            "frozen": counts.get("frozen", 0),
+            "heads": {a: {"seq": s, "hash": h} for a, (s, h) in sorted(heads.items())},
+            "forks": [
+                {"author": r["author"], "seq": r["seq"], "hash": r["hash"],
+                 "frozen_from": r["freeze_seq"]}
+                for r in store.forks()
+            ],
+            "state_digest": self.engine.digest(),
+        }
+
+
+__all__ = ["Command", "Node", "Outcome", "Receipt"]

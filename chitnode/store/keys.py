@@ -1,0 +1,145 @@
+"""Device secret keys: the OS keyring, or a passphrase-encrypted file (DESIGN.md, Security).
+
+Never plaintext on disk, never in logs. A keyring backend that stores plaintext
+(keyrings.alt's PlaintextKeyring) or that cannot store anything (the `fail`
+backend of headless Linux) counts as no keyring, and the key goes into
+`device.key` sealed with `nacl.pwhash` argon2id + `SecretBox`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import nacl.pwhash
+import nacl.secret
+import nacl.utils
+from nacl.exceptions import CryptoError
+from nacl.signing import SigningKey
+
+from chitnode import limits
+from chitnode.errors import KeyUnavailable
+
+KEY_FILE = "device.key"
+KEYRING_SERVICE = "chitnode"
+PASSPHRASE_ENV = "CHITNODE_PASSPHRASE"
+KEYSTORE_ENV = "CHITNODE_KEYSTORE"  # "file" forces the encrypted file even with a keyring
+# libsodium's "interactive" argon2id cost: ~0.1 s and 64 MiB here; an attacker with the
+# file pays that per guess, which is why the passphrase has a minimum length.
+OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+
+
+class KeyStore(Protocol):
+    def save(self, key: SigningKey) -> str: ...
+    def load(self, public_hex: str) -> SigningKey: ...
+
+
+def usable_keyring() -> object | None:
+    """The keyring backend if it really stores secrets safely, else None."""
+    if os.environ.get(KEYSTORE_ENV) == "file":
+        return None
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        backend = keyring.get_keyring()
+    except Exception:  # noqa: BLE001  (any broken keyring install means "no keyring")
+        return None
+    name = type(backend).__name__.lower()
+    if isinstance(backend, fail.Keyring) or "plaintext" in name or "null" in name:
+        return None
+    if getattr(backend, "priority", 1) <= 0:
+        return None
+    return backend
+
+
+@dataclass(slots=True)
+class KeyringKeyStore:
+    backend: object
+
+    def save(self, key: SigningKey) -> str:
+        import keyring
+
+        public = key.verify_key.encode().hex()
+        keyring.set_password(KEYRING_SERVICE, public, bytes(key).hex())
+        return "keyring"
+
+    def load(self, public_hex: str) -> SigningKey:
+        import keyring
+
+        seed = keyring.get_password(KEYRING_SERVICE, public_hex)
+        if seed is None:
+            raise KeyUnavailable(f"no key for {public_hex[:12]}… in the OS keyring")
+        return SigningKey(bytes.fromhex(seed))
+
+
+def passphrase(*, confirm: bool) -> bytes:
+    """From CHITNODE_PASSPHRASE, else a prompt on a terminal; never echoed or logged."""
+    text = os.environ.get(PASSPHRASE_ENV)
+    if text is None:
+        if not sys.stdin.isatty():
+            raise KeyUnavailable(
+                f"no usable OS keyring: set {PASSPHRASE_ENV} or run on a terminal to be asked"
+            )
+        text = getpass.getpass("Passphrase for this device's key: ")
+        if confirm and getpass.getpass("Again: ") != text:
+            raise KeyUnavailable("passphrases differ")
+    if len(text.encode()) < limits.PASSPHRASE_BYTES_MIN:
+        raise KeyUnavailable(f"passphrase must be at least {limits.PASSPHRASE_BYTES_MIN} bytes")
+    return text.encode()
+
+
+@dataclass(slots=True)
+class FileKeyStore:
+    data_dir: Path
+
+    def save(self, key: SigningKey) -> str:
+        salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+        box_key = nacl.pwhash.argon2id.kdf(
+            nacl.secret.SecretBox.KEY_SIZE, passphrase(confirm=True), salt,
+            opslimit=OPSLIMIT, memlimit=MEMLIMIT,
+        )
+        sealed = nacl.secret.SecretBox(box_key).encrypt(bytes(key))
+        doc = {
+            "v": 1, "kdf": "argon2id", "opslimit": OPSLIMIT, "memlimit": MEMLIMIT,
+            "salt": salt.hex(), "box": bytes(sealed).hex(),
+            "public": key.verify_key.encode().hex(),
+        }
+        path = self.data_dir / KEY_FILE
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(doc, out)
+        return "file"
+
+    def load(self, public_hex: str) -> SigningKey:
+        try:
+            doc = json.loads((self.data_dir / KEY_FILE).read_text())
+            salt, box = bytes.fromhex(doc["salt"]), bytes.fromhex(doc["box"])
+            box_key = nacl.pwhash.argon2id.kdf(
+                nacl.secret.SecretBox.KEY_SIZE, passphrase(confirm=False), salt,
+                opslimit=int(doc["opslimit"]), memlimit=int(doc["memlimit"]),
+            )
+            key = SigningKey(nacl.secret.SecretBox(box_key).decrypt(box))
+        except (OSError, ValueError, KeyError) as exc:
+            raise KeyUnavailable(f"cannot read {KEY_FILE}: {exc}") from exc
+        except CryptoError as exc:
+            raise KeyUnavailable("wrong passphrase for this device's key") from exc
+        if key.verify_key.encode().hex() != public_hex:
+            raise KeyUnavailable("device.key holds another device's key")
+        return key
+
+
+def keystore_for(data_dir: Path, kind: str | None = None) -> KeyStore:
+    """The key store recorded for this folder (`kind`), or the best available one."""
+    if kind == "file":
+        return FileKeyStore(data_dir)
+    backend = usable_keyring()
+    if kind == "keyring" and backend is None:
+        raise KeyUnavailable("this device's key is in an OS keyring that is not available now")
+    return KeyringKeyStore(backend) if backend is not None else FileKeyStore(data_dir)

@@ -1,0 +1,263 @@
+"""The SQLite store of one node: entries, fork evidence, projections, local tables.
+
+`journal_mode=WAL`, `synchronous=FULL`, every write in `BEGIN IMMEDIATE`: an
+append is acknowledged only after its transaction has committed (G7). Schema is
+created through sqlite-utils; hot paths use plain SQL on the same connection.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from chitnode import limits
+from chitnode.errors import NotInitialised, StoreCorrupt
+from chitnode.log.entry import Entry, parse_entry
+from chitnode.store.lock import WriterLock
+
+DB_FILE = "chitnode.db"
+SCHEMA_VERSION = "1"
+PROJECTION_PREFIX = "p_"
+
+
+class Store:
+    """Opened with `Store.open(dir)`; holds the folder's writer lock until `close()`."""
+
+    def __init__(self, data_dir: Path, conn: sqlite3.Connection, lock: WriterLock) -> None:
+        self.data_dir = data_dir
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._lock = lock
+
+    @classmethod
+    def open(cls, data_dir: Path | str, *, create: bool = False) -> Store:
+        data_dir = Path(data_dir)
+        if not (data_dir / DB_FILE).exists() and not create:
+            raise NotInitialised(f"no chitnode store in {data_dir} (run `chitnode init`)")
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lock = WriterLock(data_dir)
+        lock.acquire()
+        try:
+            conn = _connect(data_dir / DB_FILE)
+            store = cls(data_dir, conn, lock)
+            store._ensure_schema()
+        except BaseException:
+            lock.release()
+            raise
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+        self._lock.release()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT; nothing is acknowledged before the COMMIT returns."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # --- schema -------------------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        if "entries" in self.db.table_names():
+            if self.meta("schema_version") != SCHEMA_VERSION:
+                raise StoreCorrupt("store schema version is not one this chitnode reads")
+            return
+        with self.transaction():
+            self.db["meta"].create({"key": str, "value": str}, pk="key")
+            self.db["entries"].create(
+                {
+                    "author": str, "seq": int, "hash": str, "prev": str, "ts": int,
+                    "kind": str, "actor": str, "raw": str, "pos": int, "status": str, "code": str,
+                },
+                pk=("author", "seq"),
+                not_null={"author", "seq", "hash", "raw", "status"},
+            )
+            self.db["entries"].create_index(["hash"], unique=True)
+            self.db["entries"].create_index(["pos"])
+            self.db["entries"].create_index(["kind"])
+            self.db["forks"].create(
+                {"hash": str, "author": str, "seq": int, "freeze_seq": int, "raw": str}, pk="hash"
+            )
+            self.db["commands"].create(
+                {"cmd_id": str, "author": str, "seq": int, "hash": str}, pk="cmd_id"
+            )
+            self.db["meta"].insert({"key": "schema_version", "value": SCHEMA_VERSION})
+
+    # --- meta ---------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # --- entries ------------------------------------------------------------------
+
+    def insert_entry(self, entry: Entry, actor: str) -> None:
+        self.conn.execute(
+            "INSERT INTO entries(author, seq, hash, prev, ts, kind, actor, raw, pos, status, code)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 'pending', '')",
+            (entry.author, entry.seq, entry.hash, entry.prev, entry.ts, entry.kind, actor,
+             entry.raw.decode()),
+        )
+
+    def insert_fork(self, entry: Entry, freeze_seq: int) -> None:
+        """Keep `entry` as evidence of equivocation; its author is frozen from `freeze_seq`."""
+        self.conn.execute(
+            "INSERT OR IGNORE INTO forks(hash, author, seq, freeze_seq, raw) VALUES (?, ?, ?, ?, ?)",
+            (entry.hash, entry.author, entry.seq, freeze_seq, entry.raw.decode()),
+        )
+
+    def frozen_from(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT author, min(freeze_seq) FROM forks GROUP BY author")
+        return {str(a): int(s) for a, s in rows}
+
+    def hash_at(self, author: str, seq: int) -> str | None:
+        row = self.conn.execute(
+            "SELECT hash FROM entries WHERE author = ? AND seq = ?", (author, seq)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def fork_has(self, hash_hex: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM forks WHERE hash = ?", (hash_hex,)).fetchone() is not None
+
+    def has_hash(self, hash_hex: str) -> bool:
+        for table in ("entries", "forks"):
+            row = self.conn.execute(f"SELECT 1 FROM {table} WHERE hash = ?", (hash_hex,)).fetchone()
+            if row is not None:
+                return True
+        return False
+
+    def entry_at(self, author: str, seq: int) -> Entry | None:
+        row = self.conn.execute(
+            "SELECT raw FROM entries WHERE author = ? AND seq = ?", (author, seq)
+        ).fetchone()
+        return None if row is None else parse_entry(row[0].encode())
+
+    def pos_of(self, author: str, seq: int) -> int | None:
+        row = self.conn.execute(
+            "SELECT pos FROM entries WHERE author = ? AND seq = ?", (author, seq)
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def heads(self) -> dict[str, tuple[int, str]]:
+        """Each feed's highest stored entry that chains without a gap from seq 1."""
+        out: dict[str, tuple[int, str]] = {}
+        rows = self.conn.execute(
+            "SELECT author, seq, hash FROM entries e WHERE seq = ("
+            " SELECT max(seq) FROM entries WHERE author = e.author)"
+        )
+        for author, seq, hash_hex in rows:
+            out[author] = (int(seq), str(hash_hex))
+        return out
+
+    def count(self, where: str = "1", args: tuple[Any, ...] = ()) -> int:
+        row = self.conn.execute(f"SELECT count(*) FROM entries WHERE {where}", args).fetchone()
+        return int(row[0])
+
+    def feed_rows(self, author: str, from_seq: int, where: str = "1") -> Iterator[sqlite3.Row]:
+        """Stream one author's rows from `from_seq` ascending, in bounded batches."""
+        seq = from_seq
+        while True:
+            rows = self.conn.execute(
+                f"SELECT * FROM entries WHERE author = ? AND seq >= ? AND ({where})"
+                " ORDER BY seq LIMIT ?",
+                (author, seq, limits.READ_BATCH_ENTRIES),
+            ).fetchall()
+            yield from rows
+            if len(rows) < limits.READ_BATCH_ENTRIES:
+                return
+            seq = int(rows[-1]["seq"]) + 1
+
+    def authors(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT author FROM entries ORDER BY 1")]
+
+    def forks(self) -> list[sqlite3.Row]:
+        return self.conn.execute("SELECT * FROM forks ORDER BY author, seq, hash").fetchall()
+
+    def set_outcomes(self, rows: list[tuple[int | None, str, str, str, int]]) -> None:
+        """rows: (pos, status, code, author, seq)."""
+        self.conn.executemany(
+            "UPDATE entries SET pos = ?, status = ?, code = ? WHERE author = ? AND seq = ?", rows
+        )
+
+    # --- commands (node-local exactly-once, G3) -----------------------------------
+
+    def command(self, cmd_id: str) -> tuple[str, int, str] | None:
+        row = self.conn.execute(
+            "SELECT author, seq, hash FROM commands WHERE cmd_id = ?", (cmd_id,)
+        ).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]), str(row[2]))
+
+    def put_command(self, cmd_id: str, entry: Entry) -> None:
+        self.conn.execute(
+            "INSERT INTO commands(cmd_id, author, seq, hash) VALUES (?, ?, ?, ?)",
+            (cmd_id, entry.author, entry.seq, entry.hash),
+        )
+
+    # --- projections ----------------------------------------------------------------
+
+    def write_projection(self, table: str, key: str, value: dict[str, Any] | None) -> None:
+        name = PROJECTION_PREFIX + table
+        if name not in self._projection_tables():
+            self.conn.execute(
+                f'CREATE TABLE IF NOT EXISTS "{name}" (key TEXT PRIMARY KEY, value TEXT NOT NULL)'
+            )
+            self._known.add(name)
+        if value is None:
+            self.conn.execute(f'DELETE FROM "{name}" WHERE key = ?', (key,))
+        else:
+            text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            self.conn.execute(
+                f'INSERT OR REPLACE INTO "{name}"(key, value) VALUES (?, ?)', (key, text)
+            )
+
+    _known: set[str]
+
+    def _projection_tables(self) -> set[str]:
+        if not hasattr(self, "_known"):
+            self._known = {t for t in self.db.table_names() if t.startswith(PROJECTION_PREFIX)}
+        return self._known
+
+    def drop_projections(self) -> None:
+        for name in sorted(self._projection_tables()):
+            self.conn.execute(f'DELETE FROM "{name}"')
+
+    def load_projections(self) -> dict[str, dict[str, dict[str, Any]]]:
+        tables: dict[str, dict[str, dict[str, Any]]] = {}
+        for name in sorted(self._projection_tables()):
+            rows = self.conn.execute(f'SELECT key, value FROM "{name}"')
+            tables[name[len(PROJECTION_PREFIX):]] = {k: json.loads(v) for k, v in rows}
+        return {t: rows for t, rows in tables.items() if rows}
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {limits.SQLITE_BUSY_TIMEOUT_MS}")
+        result = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if result != "ok":
+            raise StoreCorrupt(f"store failed PRAGMA quick_check: {result}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreCorrupt(f"store is not a readable SQLite database: {exc}") from exc
+    except StoreCorrupt:
+        conn.close()
+        raise
+    return conn

@@ -163,7 +163,7 @@ class FoldEngine:
     def _old_suffix(self, start: int) -> list[tuple[str, int]] | None:
         if start >= self.next_pos:
             return []
-        if self.journal and start < self.journal[0][0] or not self.journal and start > 0:
+        if (self.journal and start < self.journal[0][0]) or (not self.journal and start > 0):
             return None
         if start == 0 and self.next_pos > limits.REFOLD_UNDO_ENTRIES_MAX:
             return None
@@ -192,7 +192,7 @@ class FoldEngine:
             expected += 1
 
     def _edges(self, entry: Entry) -> list[tuple[str, int]]:
-        """Order edges of `entry`'s deps; a dep into a frozen feed waits only for its unfrozen part."""
+        """Order edges of `entry`'s deps; a dep into a frozen feed waits for its unfrozen part."""
         edges = []
         for author, seq, hash_hex in entry.deps:
             frozen = self.frozen_from.get(author)

@@ -180,8 +180,14 @@ class Node:
         ).fetchone()
         seq, prev = (int(own[0]) + 1, str(own[1])) if own else (1, ZERO_HASH)
         entry = seal_entry(
-            self.key, branch=self.branch, seq=seq, prev=prev, ts=self.clock.now_ms(),
-            deps=tuple(deps[: limits.DEPS_MAX]), kind=kind, body=body,
+            self.key,
+            branch=self.branch,
+            seq=seq,
+            prev=prev,
+            ts=self.clock.now_ms(),
+            deps=tuple(deps[: limits.DEPS_MAX]),
+            kind=kind,
+            body=body,
         )
         return entry
 
@@ -198,7 +204,7 @@ class Node:
         return int(lease["term"])
 
     def _ensure_lease(self, scope: str) -> list[Entry]:
-        """Hold `scope`: renew when the lease ran out; a lone elector grants itself (majority of 1)."""
+        """Hold `scope`, renewing a lapsed lease; a lone elector grants itself (majority of 1)."""
         state = self.engine.state
         keys, lease_ms = electorate(state, scope)
         lease = state.get("leases", f"{scope}|{self.public}")
@@ -211,7 +217,9 @@ class Node:
                 f"{scope} needs an election among {len(keys)} devices (see sync)",
                 code="not_lease_holder",
             )
-        terms = [int(k.rpartition("|")[2]) for k in state.rows("grants") if k.startswith(scope + "|")]
+        terms = [
+            int(k.rpartition("|")[2]) for k in state.rows("grants") if k.startswith(scope + "|")
+        ]
         term = max(terms, default=0) + 1
         asked_ms = self.clock.monotonic_ms()
         vote = self._append("lease.vote", {"scope": scope, "term": term, "candidate": self.public})
@@ -277,8 +285,12 @@ class Node:
             "frozen": counts.get("frozen", 0),
             "heads": {a: {"seq": s, "hash": h} for a, (s, h) in sorted(heads.items())},
             "forks": [
-                {"author": r["author"], "seq": r["seq"], "hash": r["hash"],
-                 "frozen_from": r["freeze_seq"]}
+                {
+                    "author": r["author"],
+                    "seq": r["seq"],
+                    "hash": r["hash"],
+                    "frozen_from": r["freeze_seq"],
+                }
                 for r in store.forks()
             ],
             "state_digest": self.engine.digest(),

@@ -46,10 +46,7 @@ def decide(state: State, entry: Entry) -> list[Change]:
     if state.get("branch", "branch") is None and entry.kind != GENESIS:
         raise RuleViolation("no genesis yet", code="no_genesis")
     spec = load_all().get(entry.kind)
-    if entry.kind == GENESIS:
-        role = "admin"
-    else:
-        role = role_of(state, entry.author)
+    role = "admin" if entry.kind == GENESIS else role_of(state, entry.author)
     if spec is None:
         raise RuleViolation(f"unknown kind {entry.kind}", code="unknown_kind")
     if role not in spec.roles:

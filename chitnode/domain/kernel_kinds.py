@@ -55,7 +55,9 @@ def device_enrolled(state: State, entry: Entry) -> list[Change]:
     _need(role in ROLES, "bad_role", f"role must be one of {ROLES}")
     _need(isinstance(name, str) and 0 < len(name) <= 200, "bad_body", "name")
     old = state.get("devices", key)
-    _need(old is None or old["status"] != "revoked", "device_revoked", "a revoked key stays revoked")
+    _need(
+        old is None or old["status"] != "revoked", "device_revoked", "a revoked key stays revoked"
+    )
     row = {"role": role, "name": name, "status": "active", "enrolled_by": entry.author}
     return [Put("devices", key, {**row, "enrolled_seq": entry.seq, "reason": ""})]
 
@@ -70,7 +72,9 @@ def device_revoked(state: State, entry: Entry) -> list[Change]:
     _need(old["status"] == "active", "device_revoked", "device already revoked")
     _need(isinstance(reason, str) and len(reason) <= 500, "bad_body", "reason")
     root = state.get("branch", "branch")
-    _need(root is None or key != root["root"], "cannot_revoke_root", "the root key cannot be revoked")
+    _need(
+        root is None or key != root["root"], "cannot_revoke_root", "the root key cannot be revoked"
+    )
     return [Put("devices", key, {**old, "status": "revoked", "reason": reason})]
 
 
@@ -108,8 +112,11 @@ def electorate_set(state: State, entry: Entry) -> list[Change]:
     for key in keys:
         device = state.get("devices", key)
         ok = device is not None and device["status"] == "active"
-        _need(ok and device is not None and device["role"] in COORDINATOR_ROLES, "bad_electorate",
-              "electorate members must be active admin or foreman devices")
+        _need(
+            ok and device is not None and device["role"] in COORDINATOR_ROLES,
+            "bad_electorate",
+            "electorate members must be active admin or foreman devices",
+        )
     ok_ms = isinstance(lease_ms, int) and not isinstance(lease_ms, bool) and lease_ms > 0
     _need(ok_ms, "bad_body", "lease_ms must be a positive integer")
     return [Put("electorates", scope, {"keys": sorted(keys), "lease_ms": lease_ms})]
@@ -154,8 +161,11 @@ def _grant_votes(state: State, entry: Entry, scope: str, term: int) -> None:
 @kind("lease.granted", MANAGERS, summary="Takes a scope's lease for a term, by votes or transfer.")
 def lease_granted(state: State, entry: Entry) -> list[Change]:
     body = entry.body
-    _need(set(body) in ({"scope", "term", "votes"}, {"scope", "term", "transfer"}), "bad_body",
-          "lease.granted body is {scope, term, votes} or {scope, term, transfer}")
+    _need(
+        set(body) in ({"scope", "term", "votes"}, {"scope", "term", "transfer"}),
+        "bad_body",
+        "lease.granted body is {scope, term, votes} or {scope, term, transfer}",
+    )
     scope, term = check_scope(body["scope"]), check_term(body["term"])
     _need(state.get("grants", f"{scope}|{term}") is None, "term_taken", "term already granted")
     if "votes" in body:
@@ -164,7 +174,9 @@ def lease_granted(state: State, entry: Entry) -> list[Change]:
         _grant_transfer(state, entry, scope, term)
     return [
         Put("grants", f"{scope}|{term}", {"holder": entry.author, "seq": entry.seq}),
-        Put("leases", f"{scope}|{entry.author}", {"term": term, "status": "held", "seq": entry.seq}),
+        Put(
+            "leases", f"{scope}|{entry.author}", {"term": term, "status": "held", "seq": entry.seq}
+        ),
     ]
 
 
@@ -197,8 +209,11 @@ def lease_transferred(state: State, entry: Entry) -> list[Change]:
     transfer = {"holder": entry.author, "to": to, "hash": entry.hash, "seq": entry.seq}
     return [
         Put("transfers", f"{scope}|{term}", transfer),
-        Put("leases", f"{scope}|{entry.author}", {"term": term, "status": "transferred",
-                                                  "seq": entry.seq}),
+        Put(
+            "leases",
+            f"{scope}|{entry.author}",
+            {"term": term, "status": "transferred", "seq": entry.seq},
+        ),
     ]
 
 

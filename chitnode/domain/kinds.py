@@ -7,6 +7,7 @@ for its kind; a verifier reports it as `unauthorised`.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +18,9 @@ ROLES = ("admin", "foreman", "employee", "member", "auditor")
 STAFF = frozenset({"admin", "foreman", "employee"})
 MANAGERS = frozenset({"admin", "foreman"})
 ADMIN = frozenset({"admin"})
+
+# Modules that register kinds; chit and money kinds join as they land.
+KIND_MODULES: tuple[str, ...] = ("chitnode.domain.kernel_kinds",)
 
 Reducer = Callable[[State, Entry], list[Change]]
 
@@ -50,16 +54,8 @@ def kind(
 
 def load_all() -> dict[str, KindSpec]:
     """Import every module that registers kinds, and return the table."""
-    from chitnode.domain import kernel_kinds  # noqa: F401  (registers on import)
-
-    try:  # later issues' kinds register here too; absent modules are simply not there yet
-        from chitnode.domain import chit_kinds  # noqa: F401
-    except ImportError:
-        pass
-    try:
-        from chitnode.domain import money_kinds  # noqa: F401
-    except ImportError:
-        pass
+    for module in KIND_MODULES:  # each registers its kinds on import
+        importlib.import_module(module)
     return REGISTRY
 
 

@@ -58,7 +58,7 @@ class _Clocks:
         result = tuple(clock)
         if own == result:
             result = own  # share the tuple: most entries learn nothing new about admins
-        first, clocks = self.by_feed.setdefault(rec.author, (rec.seq, []))
+        _, clocks = self.by_feed.setdefault(rec.author, (rec.seq, []))
         clocks.append(result)
         return result
 
@@ -90,7 +90,9 @@ def check_authority(
     revocations: dict[str, list[_Grant]] = {}
     problems: list[Problem] = []
     iters: dict[str, Iterator[Record]] = {a: iter(f) for a, f in feeds.items()}
-    merge = CausalMerge(feeds=iters, edges=edges, placed={a: f[0].seq - 1 for a, f in feeds.items()})
+    merge = CausalMerge(
+        feeds=iters, edges=edges, placed={a: f[0].seq - 1 for a, f in feeds.items()}
+    )
     for rec in merge:
         clock = clocks.place(rec, edges(rec))
         role = _role_at(rec, root, clock, clocks.tracked, enrolments, revocations)

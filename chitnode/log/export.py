@@ -83,7 +83,13 @@ def write_export(
         raise BadFormat(f"export header says {header.count} entries, wrote {written}")
     lines_sha256 = digest.hexdigest()
     sig = key.sign(seal_message(lines_sha256)).signature.hex()
-    seal = {"format": SEAL_FORMAT, "v": 1, "count": written, "lines_sha256": lines_sha256, "sig": sig}
+    seal = {
+        "format": SEAL_FORMAT,
+        "v": 1,
+        "count": written,
+        "lines_sha256": lines_sha256,
+        "sig": sig,
+    }
     out.write(canonical(seal) + b"\n")
     return written
 
@@ -125,7 +131,9 @@ def parse_header(line: bytes) -> ExportHeader:
     )
     if not ok:
         raise BadFormat("not a chitnode-export v1 header")
-    return ExportHeader(obj["branch"], obj["root"], obj["exporter"], obj["created_ms"], obj["count"])
+    return ExportHeader(
+        obj["branch"], obj["root"], obj["exporter"], obj["created_ms"], obj["count"]
+    )
 
 
 def parse_seal(line: bytes) -> ExportSeal:

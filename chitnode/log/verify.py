@@ -20,6 +20,7 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from chitnode.errors import ChitError
+from chitnode.log.authority_check import check_authority
 from chitnode.log.entry import ZERO_HASH, Entry, check_hash, check_sig, parse_entry
 from chitnode.log.export import (
     ExportHeader,
@@ -29,7 +30,6 @@ from chitnode.log.export import (
     read_lines,
     seal_message,
 )
-from chitnode.log.authority_check import check_authority
 from chitnode.log.records import Problem, Record
 
 PARALLEL_MIN_ENTRIES = 4_000  # below this a process pool costs more than it saves
@@ -267,10 +267,11 @@ def _check_seal(report: VerifyReport, line: bytes | None, lines_sha256: str) -> 
             seal_message(seal.lines_sha256), bytes.fromhex(seal.sig)
         )
     except (BadSignatureError, ValueError):
-        report.problems.append(Problem("bad_seal", None, None, "seal signature is not the exporter's"))
+        report.problems.append(
+            Problem("bad_seal", None, None, "seal signature is not the exporter's")
+        )
 
 
 def verify_file(path: str | os.PathLike[str], **kwargs: Any) -> VerifyReport:
     with open(path, "rb") as stream:
         return verify_stream(stream, **kwargs)
-

@@ -49,7 +49,7 @@ def usable_keyring() -> object | None:
         from keyring.backends import fail
 
         backend = keyring.get_keyring()
-    except Exception:  # noqa: BLE001  (any broken keyring install means "no keyring")
+    except Exception:
         return None
     name = type(backend).__name__.lower()
     if isinstance(backend, fail.Keyring) or "plaintext" in name or "null" in name:
@@ -102,13 +102,20 @@ class FileKeyStore:
     def save(self, key: SigningKey) -> str:
         salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
         box_key = nacl.pwhash.argon2id.kdf(
-            nacl.secret.SecretBox.KEY_SIZE, passphrase(confirm=True), salt,
-            opslimit=OPSLIMIT, memlimit=MEMLIMIT,
+            nacl.secret.SecretBox.KEY_SIZE,
+            passphrase(confirm=True),
+            salt,
+            opslimit=OPSLIMIT,
+            memlimit=MEMLIMIT,
         )
         sealed = nacl.secret.SecretBox(box_key).encrypt(bytes(key))
         doc = {
-            "v": 1, "kdf": "argon2id", "opslimit": OPSLIMIT, "memlimit": MEMLIMIT,
-            "salt": salt.hex(), "box": bytes(sealed).hex(),
+            "v": 1,
+            "kdf": "argon2id",
+            "opslimit": OPSLIMIT,
+            "memlimit": MEMLIMIT,
+            "salt": salt.hex(),
+            "box": bytes(sealed).hex(),
             "public": key.verify_key.encode().hex(),
         }
         path = self.data_dir / KEY_FILE
@@ -122,8 +129,11 @@ class FileKeyStore:
             doc = json.loads((self.data_dir / KEY_FILE).read_text())
             salt, box = bytes.fromhex(doc["salt"]), bytes.fromhex(doc["box"])
             box_key = nacl.pwhash.argon2id.kdf(
-                nacl.secret.SecretBox.KEY_SIZE, passphrase(confirm=False), salt,
-                opslimit=int(doc["opslimit"]), memlimit=int(doc["memlimit"]),
+                nacl.secret.SecretBox.KEY_SIZE,
+                passphrase(confirm=False),
+                salt,
+                opslimit=int(doc["opslimit"]),
+                memlimit=int(doc["memlimit"]),
             )
             key = SigningKey(nacl.secret.SecretBox(box_key).decrypt(box))
         except (OSError, ValueError, KeyError) as exc:

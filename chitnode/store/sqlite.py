@@ -75,25 +75,34 @@ class Store:
                 raise StoreCorrupt("store schema version is not one this chitnode reads")
             return
         with self.transaction():
-            self.db["meta"].create({"key": str, "value": str}, pk="key")
-            self.db["entries"].create(
+            self.db.table("meta").create({"key": str, "value": str}, pk="key")
+            self.db.table("entries").create(
                 {
-                    "author": str, "seq": int, "hash": str, "prev": str, "ts": int,
-                    "kind": str, "actor": str, "raw": str, "pos": int, "status": str, "code": str,
+                    "author": str,
+                    "seq": int,
+                    "hash": str,
+                    "prev": str,
+                    "ts": int,
+                    "kind": str,
+                    "actor": str,
+                    "raw": str,
+                    "pos": int,
+                    "status": str,
+                    "code": str,
                 },
                 pk=("author", "seq"),
                 not_null={"author", "seq", "hash", "raw", "status"},
             )
-            self.db["entries"].create_index(["hash"], unique=True)
-            self.db["entries"].create_index(["pos"])
-            self.db["entries"].create_index(["kind"])
-            self.db["forks"].create(
+            self.db.table("entries").create_index(["hash"], unique=True)
+            self.db.table("entries").create_index(["pos"])
+            self.db.table("entries").create_index(["kind"])
+            self.db.table("forks").create(
                 {"hash": str, "author": str, "seq": int, "freeze_seq": int, "raw": str}, pk="hash"
             )
-            self.db["commands"].create(
+            self.db.table("commands").create(
                 {"cmd_id": str, "author": str, "seq": int, "hash": str}, pk="cmd_id"
             )
-            self.db["meta"].insert({"key": "schema_version", "value": SCHEMA_VERSION})
+            self.db.table("meta").insert({"key": "schema_version", "value": SCHEMA_VERSION})
 
     # --- meta ---------------------------------------------------------------------
 
@@ -110,14 +119,23 @@ class Store:
         self.conn.execute(
             "INSERT INTO entries(author, seq, hash, prev, ts, kind, actor, raw, pos, status, code)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 'pending', '')",
-            (entry.author, entry.seq, entry.hash, entry.prev, entry.ts, entry.kind, actor,
-             entry.raw.decode()),
+            (
+                entry.author,
+                entry.seq,
+                entry.hash,
+                entry.prev,
+                entry.ts,
+                entry.kind,
+                actor,
+                entry.raw.decode(),
+            ),
         )
 
     def insert_fork(self, entry: Entry, freeze_seq: int) -> None:
         """Keep `entry` as evidence of equivocation; its author is frozen from `freeze_seq`."""
         self.conn.execute(
-            "INSERT OR IGNORE INTO forks(hash, author, seq, freeze_seq, raw) VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO forks(hash, author, seq, freeze_seq, raw)"
+            " VALUES (?, ?, ?, ?, ?)",
             (entry.hash, entry.author, entry.seq, freeze_seq, entry.raw.decode()),
         )
 
@@ -132,7 +150,10 @@ class Store:
         return None if row is None else str(row[0])
 
     def fork_has(self, hash_hex: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM forks WHERE hash = ?", (hash_hex,)).fetchone() is not None
+        return (
+            self.conn.execute("SELECT 1 FROM forks WHERE hash = ?", (hash_hex,)).fetchone()
+            is not None
+        )
 
     def has_hash(self, hash_hex: str) -> bool:
         for table in ("entries", "forks"):
@@ -240,7 +261,7 @@ class Store:
         tables: dict[str, dict[str, dict[str, Any]]] = {}
         for name in sorted(self._projection_tables()):
             rows = self.conn.execute(f'SELECT key, value FROM "{name}"')
-            tables[name[len(PROJECTION_PREFIX):]] = {k: json.loads(v) for k, v in rows}
+            tables[name[len(PROJECTION_PREFIX) :]] = {k: json.loads(v) for k, v in rows}
         return {t: rows for t, rows in tables.items() if rows}
 
 

@@ -1,0 +1,118 @@
+"""The `chitnode` command line (issue: kernel CLI).
+
+Every command takes `--data DIR` (default: a per-user data folder). Bad arguments
+get one line on stderr and exit 2; a refused operation gets `error [code]: ...`
+and exit 1; never a traceback for an expected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+from chitnode import __version__
+from chitnode import cli_calc
+from chitnode.cli_commands import HANDLERS
+from chitnode.errors import ChitError, UsageError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, exit 2 (never usage spam)
+        self.exit(EXIT_USAGE, f"chitnode: usage error: {message} (see `chitnode --help`)\n")
+
+
+def _time_ms(text: str) -> int:
+    """Parse a `--since/--until` value: ms since epoch, or an ISO date/time (UTC)."""
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date or ms timestamp: {text!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _hex64(text: str) -> str:
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise argparse.ArgumentTypeError("a device key is 64 lowercase hex characters")
+    return text
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1: {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="chitnode", description="Verifiable chit fund ledger (offline-first).")
+    parser.add_argument("--version", action="version", version=f"chitnode {__version__}")
+    parser.add_argument("--data", type=Path, default=None, help="data folder (default: per user)")
+    common = _Parser(add_help=False)  # `--data` is accepted after the subcommand too
+    common.add_argument("--data", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    add = sub.add_parser
+
+    def sub_add(name: str, **kw: str) -> argparse.ArgumentParser:
+        return add(name, parents=[common], **kw)  # type: ignore[no-any-return]
+
+    sub.add_parser = sub_add  # type: ignore[method-assign]
+
+    p = sub.add_parser("init", help="found a branch: genesis entry and root admin key")
+    p.add_argument("--branch-name", required=True)
+    p = sub.add_parser("demo", help="create a realistic demo branch and print its status")
+    p.add_argument("--seed", type=int, default=2026)
+    p = sub.add_parser("status", help="branch, own key and role, entries, heads, digest, forks")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("log", help="audit trail in fold order")
+    p.add_argument("--actor", help="device key or member id")
+    p.add_argument("--kind")
+    p.add_argument("--since", type=_time_ms)
+    p.add_argument("--until", type=_time_ms)
+    p.add_argument("--limit", type=_positive, default=None)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("export", help="write a sealed .chitlog export")
+    p.add_argument("file", type=Path)
+    p.add_argument("--author", type=_hex64)
+    p.add_argument("--from-seq", type=_positive, default=1)
+    p = sub.add_parser("import", help="verify an export, then fold in its good feeds")
+    p.add_argument("file", type=Path)
+    p = sub.add_parser("verify", help="verify an export offline; exit 1 on any problem")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("rebuild", help="re-fold the state from the log and compare digests")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("enrol", help="admit a device key with a role (admin only)")
+    p.add_argument("key", type=_hex64)
+    p.add_argument(
+        "--role", required=True, choices=("admin", "foreman", "employee", "member", "auditor")
+    )
+    p.add_argument("--name", required=True)
+    p = sub.add_parser("revoke", help="end a device key (admin only)")
+    p.add_argument("key", type=_hex64)
+    p.add_argument("--reason", required=True)
+    cli_calc.add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = getattr(args, "handler", None) or HANDLERS[args.command]
+    try:
+        return handler(args)
+    except ChitError as exc:
+        print(f"chitnode: error [{exc.code}]: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAIL
+    except KeyboardInterrupt:
+        print("chitnode: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK

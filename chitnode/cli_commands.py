@@ -1,0 +1,274 @@
+"""Handlers of the `chitnode` subcommands (parsing lives in cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from chitnode import limits
+from chitnode.archive import export_file, import_file
+from chitnode.domain.kinds import role_allows
+from chitnode.domain.money import format_inr
+from chitnode.errors import UsageError
+from chitnode.log.verify import verify_file
+from chitnode.service import Node
+
+DATA_ENV = "CHITNODE_DATA"
+Handler = Callable[[argparse.Namespace], int]
+
+
+def default_data_dir() -> Path:
+    """$CHITNODE_DATA, else $XDG_DATA_HOME/chitnode, else ~/.local/share/chitnode."""
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "chitnode"
+
+
+def data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data) if args.data is not None else default_data_dir()
+
+
+def print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+class Progress:
+    """A tqdm bar on a terminal for long runs; silent elsewhere (CI logs stay readable)."""
+
+    def __init__(self, total: int, what: str) -> None:
+        self.bar: Any = None
+        if sys.stderr.isatty() and total > 2_000:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=" entries", desc=what, file=sys.stderr)
+
+    def tick(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    name = args.branch_name.strip()
+    if not 0 < len(name) <= 200:
+        raise UsageError("--branch-name must be 1..200 characters")
+    with Node.init(data_dir(args), name) as node:
+        print(f"Founded branch {name!r} ({node.branch}) in {data_dir(args)}")
+        print(f"Root admin key: {node.public}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from chitnode.demo import run_demo
+
+    folder = data_dir(args)
+    summary = run_demo(folder, seed=args.seed)
+    print(f"Demo branch ready in {folder}")
+    for line in summary:
+        print(f"  {line}")
+    with Node.open(folder) as node:
+        _print_status(node.status())
+    return 0
+
+
+def _print_status(status: dict[str, Any]) -> None:
+    print(f"Branch        {status['branch_name']} ({status['branch']})")
+    print(f"This device   {status['device_key']} ({status['role'] or 'not enrolled'})")
+    print(
+        f"Entries       {status['entries']} (applied {status['applied']}, rejected "
+        f"{status['rejected']}, held {status['held']}, frozen {status['frozen']})"
+    )
+    print(f"State digest  {status['state_digest']}")
+    print("Heads")
+    for author, head in status["heads"].items():
+        print(f"  {author}  seq {head['seq']}  {head['hash'][:16]}…")
+    if status["forks"]:
+        print("FORKS (authors frozen until an admin resolves them)")
+        for fork in status["forks"]:
+            print(f"  {fork['author']} seq {fork['seq']} frozen from {fork['frozen_from']}")
+    else:
+        print("Forks         none")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with Node.open(data_dir(args)) as node:
+        status = node.status()
+    if args.json:
+        print_json(status)
+    else:
+        _print_status(status)
+    return 0
+
+
+def _log_rows(node: Node, args: argparse.Namespace) -> list[dict[str, Any]]:
+    where, params = ["pos IS NOT NULL"], []
+    if args.actor:
+        where.append("(actor = ? OR author = ?)")
+        params += [args.actor, args.actor]
+    if args.kind:
+        where.append("kind = ?")
+        params.append(args.kind)
+    if args.since is not None:
+        where.append("ts >= ?")
+        params.append(args.since)
+    if args.until is not None:
+        where.append("ts <= ?")
+        params.append(args.until)
+    limit = args.limit or limits.LOG_ROWS_DEFAULT
+    sql = (
+        "SELECT author, seq, ts, kind, actor, status, code, hash, raw FROM entries WHERE "
+        + " AND ".join(where)
+        + " ORDER BY pos DESC LIMIT ?"
+    )
+    rows = node.store.conn.execute(sql, (*params, limit)).fetchall()
+    out = []
+    for r in reversed(rows):
+        body = json.loads(r["raw"])["body"]
+        out.append(
+            {k: r[k] for k in ("author", "seq", "ts", "kind", "actor", "status", "code", "hash")}
+            | {"body": body}
+        )
+    return out
+
+
+def _summary(body: dict[str, Any]) -> str:
+    parts = []
+    for key in sorted(body):
+        value = body[key]
+        if key in ("cmd_id", "actor"):
+            continue
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and (key.endswith("_paise") or key in ("amount", "chit_value"))
+        ):
+            value = format_inr(value)
+        text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+        parts.append(f"{key}={text[:40]}")
+    return " ".join(parts)
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    with Node.open(data_dir(args)) as node:
+        rows = _log_rows(node, args)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, sort_keys=True, ensure_ascii=False))
+        return 0
+    for row in rows:
+        mark = "" if row["status"] == "applied" else f" [{row['status']}: {row['code']}]"
+        actor = "" if row["actor"] == row["author"] else f" for {row['actor']}"
+        print(
+            f"{_when(row['ts'])} {row['author'][:8]}#{row['seq']:<5} {row['kind']:<24}"
+            f"{mark}{actor} {_summary(row['body'])}"
+        )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with Node.open(data_dir(args)) as node:
+        bar = Progress(node.store.count(), "export")
+        count = export_file(
+            node, args.file, author=args.author, from_seq=args.from_seq, progress=bar.tick
+        )
+        bar.close()
+    print(f"Exported {count} entries to {args.file}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    with Node.open(data_dir(args)) as node:
+        report = import_file(node, args.file)
+    print(f"Imported {report.stored} new entries ({report.duplicates} already held)")
+    for author, code in sorted(report.skipped_feeds.items()):
+        print(f"SKIPPED feed {author}: {code} (nothing from this feed was applied)")
+    if report.forks:
+        print(f"{report.forks} fork(s) found: see `chitnode status`")
+    return 1 if report.skipped_feeds else 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise UsageError(f"no such file: {args.file}")
+    size = args.file.stat().st_size
+    bar = Progress(size // 600, "verify")  # ~600 bytes an entry: a rough total is enough
+    report = verify_file(args.file, role_allows=role_allows, on_entry=bar.tick)
+    bar.close()
+    if args.json:
+        print_json(
+            {
+                "ok": report.ok,
+                "entries": report.entries,
+                "counts": report.counts(),
+                "problems": [
+                    {"code": p.code, "seq": p.seq, "author": p.author, "detail": p.detail}
+                    for p in report.problems
+                ],
+                "partial_from": report.partial_from,
+                "feeds": {a: {"first": f, "last": la} for a, (f, la) in report.feeds.items()},
+            }
+        )
+    else:
+        for problem in report.problems:
+            print(problem.line())
+        for author, first in sorted(report.partial_from.items()):
+            print(f"note: feed {author} is partial from seq {first}")
+        verdict = "OK" if report.ok else "FAILED"
+        counts = ", ".join(f"{c} {n}" for c, n in report.counts().items()) or "no problems"
+        print(f"{verdict}: {report.entries} entries, {len(report.feeds)} feeds, {counts}")
+    return 0 if report.ok else 1
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    with Node.open(data_dir(args)) as node:
+        before = node.engine.digest()
+        with node.store.transaction():
+            node.engine.rebuild()
+        after = node.engine.digest()
+    if args.json:
+        print_json({"before": before, "after": after, "same": before == after})
+    else:
+        print(f"before {before}\nafter  {after}\n{'same' if before == after else 'DIFFERENT'}")
+    return 0 if before == after else 1
+
+
+def cmd_enrol(args: argparse.Namespace) -> int:
+    with Node.open(data_dir(args)) as node:
+        r = node.submit("device.enrolled", {"key": args.key, "role": args.role, "name": args.name})
+    print(f"Enrolled {args.key} as {args.role}: entry #{r.seq} {r.status}")
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    with Node.open(data_dir(args)) as node:
+        r = node.submit("device.revoked", {"key": args.key, "reason": args.reason})
+    print(f"Revoked {args.key}: entry #{r.seq} {r.status}")
+    return 0
+
+
+HANDLERS: dict[str, Handler] = {
+    "init": cmd_init,
+    "demo": cmd_demo,
+    "status": cmd_status,
+    "log": cmd_log,
+    "export": cmd_export,
+    "import": cmd_import,
+    "verify": cmd_verify,
+    "rebuild": cmd_rebuild,
+    "enrol": cmd_enrol,
+    "revoke": cmd_revoke,
+}

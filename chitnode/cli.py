@@ -12,10 +12,9 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from chitnode import __version__
-from chitnode import cli_calc
+from chitnode import __version__, cli_calc
 from chitnode.cli_commands import HANDLERS
 from chitnode.errors import ChitError, UsageError
 
@@ -61,10 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     add = sub.add_parser
 
-    def sub_add(name: str, **kw: str) -> argparse.ArgumentParser:
-        return add(name, parents=[common], **kw)  # type: ignore[no-any-return]
+    def sub_add(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return add(name, parents=[common], **kw)
 
-    sub.add_parser = sub_add  # type: ignore[method-assign]
+    sub.add_parser = sub_add  # type: ignore[method-assign,assignment]
 
     p = sub.add_parser("init", help="found a branch: genesis entry and root admin key")
     p.add_argument("--branch-name", required=True)

@@ -1,4 +1,4 @@
-"""`chitnode calc auction|emi`: the numbers a foreman shows members, computed by the kernel's rules."""
+"""`chitnode calc auction|emi`: the numbers a foreman shows members, by the kernel's rules."""
 
 from __future__ import annotations
 

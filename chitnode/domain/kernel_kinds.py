@@ -109,14 +109,15 @@ def electorate_set(state: State, entry: Entry) -> list[Change]:
     keys, lease_ms = entry.body["keys"], entry.body["lease_ms"]
     _need(isinstance(keys, list) and 0 < len(keys) <= 15, "bad_body", "1..15 keys")
     _need(all(_hex64(k) for k in keys) and len(set(keys)) == len(keys), "bad_body", "keys")
+    root = (state.get("branch", "branch") or {}).get("root")
     for key in keys:
         device = state.get("devices", key)
-        ok = device is not None and device["status"] == "active"
-        _need(
-            ok and device is not None and device["role"] in COORDINATOR_ROLES,
-            "bad_electorate",
-            "electorate members must be active admin or foreman devices",
+        ok = key == root or (
+            device is not None
+            and device["status"] == "active"
+            and device["role"] in COORDINATOR_ROLES
         )
+        _need(ok, "bad_electorate", "electorate members must be active admin or foreman devices")
     ok_ms = isinstance(lease_ms, int) and not isinstance(lease_ms, bool) and lease_ms > 0
     _need(ok_ms, "bad_body", "lease_ms must be a positive integer")
     return [Put("electorates", scope, {"keys": sorted(keys), "lease_ms": lease_ms})]

@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("revoke", help="end a device key (admin only)")
     p.add_argument("key", type=_hex64)
     p.add_argument("--reason", required=True)
+    sub.add_parser("roles", help="print the role -> entry kinds table (Markdown)")
     cli_calc.add_parsers(sub)
     return parser
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from chitnode import limits
 from chitnode.archive import export_file, import_file
-from chitnode.domain.kinds import role_allows
+from chitnode.domain.kinds import role_allows, roles_markdown
 from chitnode.domain.money import format_inr
 from chitnode.errors import UsageError
 from chitnode.log.verify import verify_file
@@ -260,7 +260,13 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_roles(args: argparse.Namespace) -> int:
+    print(roles_markdown(), end="")
+    return 0
+
+
 HANDLERS: dict[str, Handler] = {
+    "roles": cmd_roles,
     "init": cmd_init,
     "demo": cmd_demo,
     "status": cmd_status,

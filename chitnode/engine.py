@@ -21,10 +21,15 @@ from dataclasses import dataclass, field
 from chitnode import limits
 from chitnode.domain.apply import Outcome, apply_entry
 from chitnode.domain.state import State
-from chitnode.errors import BrokenChain
+from chitnode.errors import BrokenChain, ChitError
 from chitnode.log.entry import ZERO_HASH, Entry, entry_from_stored
 from chitnode.log.order import CausalMerge
 from chitnode.store.sqlite import Store
+
+
+class TooManyHeld(ChitError):
+    code = "too_many_held"
+
 
 HELD = "held"
 FROZEN = "frozen"
@@ -78,6 +83,10 @@ class FoldEngine:
                 start = min(start, int(row[0]))
         if result.stored or result.forks:
             self._refold(start, result)
+        if result.stored and self.store.count("status = 'held'") > limits.HELD_ENTRIES_MAX:
+            # A peer feeding entries whose deps never come must not grow us without bound (G9);
+            # raising rolls the whole batch back.
+            raise TooManyHeld(f"more than {limits.HELD_ENTRIES_MAX} entries wait for deps")
         return result
 
     def _store_one(self, entry: Entry, result: IngestResult) -> int:

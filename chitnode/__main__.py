@@ -1,0 +1,5 @@
+"""`python -m chitnode` is the `chitnode` command."""
+
+from chitnode.cli import main
+
+raise SystemExit(main())

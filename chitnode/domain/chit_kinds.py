@@ -1,0 +1,466 @@
+"""Chit fund entry kinds (issue 3): groups, members, KYC, agreements, contributions,
+recovery and close-out. Auctions, minutes, security and payouts: `chit_kinds_auction`.
+
+Every reducer is pure, `(state, entry) -> changes`, and refuses bad input with a
+stable code (`RuleViolation.code`) and no change (G9). Money is int paise and
+moves only as Posting legs that sum to zero (G1); tables and accounts are
+listed in `chit_kinds_base`. Importing this module registers every chit kind.
+
+KYC fields in the log are masked only (PAN `XXXXX1234X`, account `XXXXXXXX4321`,
+phone `XXXXXX3210`): the log travels. Full values encrypted to the branch staff
+key (DESIGN.md, Security) are future work; there is no field for them yet.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chitnode.domain import chit_kinds_auction  # noqa: F401  (registers the auction kinds)
+from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import recovery as fsm
+from chitnode.domain.chit_kinds_base import need
+from chitnode.domain.chit_rules import (
+    BP_PER_WHOLE,
+    CommissionMode,
+    DividendTo,
+    FirstMonth,
+    GroupTerms,
+    net_instalment_paise,
+    validate_terms,
+)
+from chitnode.domain.kinds import MANAGERS, STAFF, kind
+from chitnode.domain.money import require_paise
+from chitnode.domain.state import Change, Put, State
+from chitnode.log.entry import Entry
+
+SIGNERS = STAFF | {"member"}  # a member signs from a phone through a node, or its own device
+
+PAN_MASKED_RE = re.compile(r"^X{5}[0-9]{4}[A-Z]$")
+ACCOUNT_MASKED_RE = re.compile(r"^X{4,14}[0-9]{4}$")
+PHONE_MASKED_RE = re.compile(r"^(\+91)?X{6}[0-9]{4}$")
+
+GROUP_REQUIRED = (
+    "chit_value",
+    "commission_bps",
+    "group_id",
+    "max_discount_bps",
+    "months",
+    "name",
+    "tickets",
+)
+GROUP_OPTIONAL = (
+    "amended_2019",
+    "min_discount",
+    "bid_increment",
+    "dividend_to",
+    "commission_mode",
+    "first_month",
+    "foreman_ticket",
+    "meeting_day",
+    "grace_days",
+    "bid_arrears_max",
+)
+GROUP_DEFAULTS = GroupTerms(chit_value_paise=1, tickets=1)
+GRACE_DAYS_DEFAULT = 15
+
+
+# --- groups -------------------------------------------------------------------------
+
+
+def _variant(body: dict[str, Any], field: str, allowed: type[Any], default: str) -> str:
+    value = body.get(field, default)
+    need(value in {v.value for v in allowed}, "bad_variant", f"{field}: unknown {value!r}")
+    return str(value)
+
+
+def _group_terms(body: dict[str, Any]) -> dict[str, Any]:
+    """The money terms of a group.created body, checked by chit_rules.validate_terms."""
+    min_discount = body.get("min_discount")
+    if min_discount is not None:
+        require_paise(min_discount, field="min_discount", positive=False)
+    row: dict[str, Any] = {
+        "chit_value": body["chit_value"],
+        "tickets": body["tickets"],
+        "commission_bps": body["commission_bps"],
+        "amended_2019": base.flag(body, "amended_2019", False),
+        "max_discount_bps": body["max_discount_bps"],
+        "min_discount": min_discount,
+        "bid_increment": body.get("bid_increment", GROUP_DEFAULTS.bid_increment_paise),
+        "dividend_to": _variant(body, "dividend_to", DividendTo, DividendTo.ALL.value),
+        "commission_mode": _variant(
+            body, "commission_mode", CommissionMode, CommissionMode.FROM_DISCOUNT.value
+        ),
+        "first_month": _variant(body, "first_month", FirstMonth, FirstMonth.AUCTION.value),
+    }
+    need(base.is_int(row["chit_value"]), "not_integer_paise", "chit_value: integer paise")
+    for field in ("tickets", "commission_bps", "max_discount_bps"):
+        need(base.is_int(row[field]), "bad_body", f"{field} must be an integer")
+    need(row["commission_bps"] >= 0, "negative_amount", "commission_bps must not be negative")
+    need(row["max_discount_bps"] <= BP_PER_WHOLE, "bad_max_discount", "max discount above 100%")
+    validate_terms(base.terms_of(row))
+    return row
+
+
+@kind("group.created", MANAGERS, summary="Creates a chit group with its agreement terms.")
+def group_created(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, GROUP_REQUIRED, GROUP_OPTIONAL)
+    gid = base.group_id_of(body)
+    need(state.get(base.GROUPS, gid) is None, "group_exists", f"group {gid} already exists")
+    name = base.text(body, "name", max_chars=base.NAME_CHARS_MAX, empty_ok=False)
+    row = _group_terms(body)
+    need(body["months"] == row["tickets"], "months_not_tickets", "months must equal tickets")
+    foreman_ticket = body.get("foreman_ticket")
+    if row["first_month"] == FirstMonth.FOREMAN_TICKET.value:
+        foreman_ticket = base.integer(body, "foreman_ticket", 1, row["tickets"], "unknown_ticket")
+    else:
+        need(foreman_ticket is None, "bad_body", "foreman_ticket only with first_month")
+    bid_arrears_max = require_paise(
+        body.get("bid_arrears_max", 0), field="bid_arrears_max", positive=False
+    )
+    row.update(
+        group_id=gid,
+        name=name,
+        months=row["tickets"],
+        foreman_ticket=foreman_ticket,
+        meeting_day=base.integer(body, "meeting_day", 1, 28, "bad_body", default=1),
+        grace_days=base.integer(
+            body, "grace_days", 0, base.GRACE_DAYS_MAX, "bad_body", default=GRACE_DAYS_DEFAULT
+        ),
+        bid_arrears_max=bid_arrears_max,
+        status=base.FORMING,
+        created_ms=entry.ts,
+        created_by=entry.author,
+        agreement_hash=None,
+        started_ms=None,
+        closed_ms=None,
+        settled=0,
+        instalments=[],
+        month_starts_ms=[],
+        receipts=0,
+        recoveries=0,
+    )
+    return [Put(base.GROUPS, gid, row)]
+
+
+# --- members and KYC ----------------------------------------------------------------
+
+
+@kind("member.registered", STAFF, summary="Registers a subscriber (a person) with an id.")
+def member_registered(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("member_id", "name"))
+    mid = base.member_id_of(body)
+    need(state.get(base.MEMBERS, mid) is None, "member_exists", f"member {mid} exists")
+    name = base.text(body, "name", max_chars=base.NAME_CHARS_MAX, empty_ok=False)
+    row = {"member_id": mid, "name": name, "kyc": base.KYC_NONE, "registered_ms": entry.ts}
+    return [Put(base.MEMBERS, mid, row)]
+
+
+def _masked(body: dict[str, Any], field: str, pattern: re.Pattern[str]) -> str:
+    value = body.get(field)
+    ok = isinstance(value, str) and pattern.match(value) is not None
+    need(ok, "not_masked", f"{field} must be masked (only the last digits in clear)")
+    return str(value)
+
+
+@kind("kyc.submitted", STAFF, summary="Records a member's KYC (masked PAN, account, phone).")
+def kyc_submitted(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("member_id", "name", "pan", "bank_account", "phone"), ("ifsc",))
+    mid = base.member_id_of(body)
+    member = base.member_row(state, mid)
+    need(member["kyc"] != base.KYC_APPROVED, "kyc_already_approved", "KYC already approved")
+    ifsc = body.get("ifsc", "")
+    need(isinstance(ifsc, str) and len(ifsc) <= 11, "bad_body", "ifsc: at most 11 characters")
+    row = {
+        **member,
+        "kyc": base.KYC_SUBMITTED,
+        "kyc_name": base.text(body, "name", max_chars=base.NAME_CHARS_MAX, empty_ok=False),
+        "pan_masked": _masked(body, "pan", PAN_MASKED_RE),
+        "bank_account_masked": _masked(body, "bank_account", ACCOUNT_MASKED_RE),
+        "phone_masked": _masked(body, "phone", PHONE_MASKED_RE),
+        "ifsc": ifsc,
+        "kyc_submitted_ms": entry.ts,
+        "kyc_reason": "",
+    }
+    return [Put(base.MEMBERS, mid, row)]
+
+
+@kind("kyc.approved", STAFF, summary="Approves submitted KYC, one member or in bulk.")
+def kyc_approved(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, (), ("member_id", "member_ids"))
+    need(("member_id" in body) != ("member_ids" in body), "bad_body", "member_id or member_ids")
+    if "member_id" in body:
+        mids = [base.member_id_of(body)]
+    else:
+        raw = body["member_ids"]
+        ok = isinstance(raw, list) and 0 < len(raw) <= base.BULK_APPROVE_MAX
+        need(ok, "bad_body", f"member_ids: 1..{base.BULK_APPROVE_MAX} ids")
+        mids = [base.member_id_of({"member_id": m}) for m in raw]
+        need(len(set(mids)) == len(mids), "bad_body", "member_ids repeat an id")
+    changes: list[Change] = []
+    for mid in mids:
+        member = base.member_row(state, mid)
+        need(member["kyc"] == base.KYC_SUBMITTED, "kyc_not_submitted", f"{mid}: nothing to approve")
+        row = {**member, "kyc": base.KYC_APPROVED, "kyc_decided_ms": entry.ts}
+        changes.append(Put(base.MEMBERS, mid, {**row, "kyc_by": entry.author}))
+    return changes
+
+
+@kind("kyc.rejected", STAFF, summary="Rejects submitted KYC with a reason.")
+def kyc_rejected(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("member_id", "reason"))
+    mid = base.member_id_of(body)
+    member = base.member_row(state, mid)
+    need(member["kyc"] == base.KYC_SUBMITTED, "kyc_not_submitted", f"{mid}: nothing to reject")
+    reason = base.text(body, "reason", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    row = {**member, "kyc": base.KYC_REJECTED, "kyc_reason": reason, "kyc_decided_ms": entry.ts}
+    return [Put(base.MEMBERS, mid, {**row, "kyc_by": entry.author})]
+
+
+# --- tickets ------------------------------------------------------------------------
+
+
+@kind("ticket.assigned", STAFF, summary="Gives a ticket of a forming group to a member.")
+def ticket_assigned(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("group_id", "ticket", "member_id"))
+    gid = base.group_id_of(body)
+    group = base.open_group(state, gid)
+    need(group["status"] == base.FORMING, "group_started", "tickets are assigned before start")
+    ticket = base.ticket_of(state, group, body)
+    mid = base.member_id_of(body)
+    base.member_row(state, mid)
+    key = base.ticket_key(gid, ticket)
+    need(state.get(base.TICKETS, key) is None, "ticket_taken", f"ticket {ticket} has a holder")
+    holder = {"member_id": mid, "since_ms": entry.ts, "reason": "assigned"}
+    row = {
+        "group_id": gid,
+        "ticket": ticket,
+        "member_id": mid,
+        "holders": [holder],
+        "paid_paise": 0,
+        "won_month": 0,
+        "won_extra_due": 0,
+    }
+    return [Put(base.TICKETS, key, row)]
+
+
+@kind("ticket.substituted", MANAGERS, summary="Replaces a non-prized ticket's holder.")
+def ticket_substituted(state: State, entry: Entry) -> list[Change]:
+    """The substitute takes over the ticket with its history: its payments and its arrears.
+
+    Settling with the outgoing subscriber is outside the group's books here.
+    """
+    body = base.body_of(entry, ("group_id", "ticket", "member_id", "reason"))
+    gid = base.group_id_of(body)
+    group = base.running_group(state, gid)
+    ticket = base.ticket_row(state, gid, base.ticket_of(state, group, body))
+    need(not ticket["won_month"], "ticket_prized", "a prized ticket cannot be substituted")
+    mid = base.member_id_of(body)
+    base.member_row(state, mid)
+    need(mid != ticket["member_id"], "same_member", "the substitute already holds the ticket")
+    reason = base.text(body, "reason", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    holder = {"member_id": mid, "since_ms": entry.ts, "reason": reason}
+    row = {**ticket, "member_id": mid, "holders": [*ticket["holders"], holder]}
+    return [Put(base.TICKETS, base.ticket_key(gid, int(ticket["ticket"])), row)]
+
+
+# --- the agreement ------------------------------------------------------------------
+
+
+@kind("agreement.published", MANAGERS, summary="Records the hash of the group's terms.")
+def agreement_published(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("group_id", "terms_hash"))
+    gid = base.group_id_of(body)
+    group = base.open_group(state, gid)
+    need(group["status"] == base.FORMING, "group_started", "the agreement is fixed at start")
+    need(group["agreement_hash"] is None, "already_published", "agreement already published")
+    expected = base.terms_hash(group)
+    need(body["terms_hash"] == expected, "terms_mismatch", "terms_hash is not these terms")
+    return [Put(base.GROUPS, gid, {**group, "agreement_hash": expected, "published_ms": entry.ts})]
+
+
+@kind("agreement.signed", SIGNERS, summary="A ticket holder signs the agreement's terms hash.")
+def agreement_signed(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("group_id", "member_id", "terms_hash"))
+    gid = base.group_id_of(body)
+    group = base.open_group(state, gid)
+    mid = base.member_id_of(body)
+    base.check_actor(body, mid)
+    need(group["agreement_hash"] is not None, "no_agreement", "no agreement published yet")
+    need(body["terms_hash"] == group["agreement_hash"], "terms_mismatch", "not the terms hash")
+    need(mid in base.holders(state, group), "not_subscriber", f"{mid} holds no ticket here")
+    key = f"{gid}|{mid}"
+    need(state.get(base.SIGNATURES, key) is None, "already_signed", f"{mid} already signed")
+    row = {"terms_hash": body["terms_hash"], "signed_ms": entry.ts, "author": entry.author}
+    return [Put(base.SIGNATURES, key, row)]
+
+
+@kind("group.started", MANAGERS, summary="Starts a group once every ticket holder has signed.")
+def group_started(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("group_id",))
+    gid = base.group_id_of(body)
+    group = base.open_group(state, gid)
+    need(group["status"] == base.FORMING, "group_started", "group already started")
+    tickets = base.ticket_rows(state, group)
+    need(len(tickets) == group["tickets"], "tickets_unassigned", "every ticket needs a holder")
+    need(group["agreement_hash"] is not None, "no_agreement", "no agreement published yet")
+    unsigned = sorted(
+        m for m in base.holders(state, group) if state.get(base.SIGNATURES, f"{gid}|{m}") is None
+    )
+    need(not unsigned, "signatures_missing", f"not signed yet: {', '.join(unsigned[:5])}")
+    first = net_instalment_paise(base.terms_of(group), None, False)
+    row = {
+        **group,
+        "status": base.RUNNING,
+        "started_ms": entry.ts,
+        "instalments": [first],
+        "month_starts_ms": [entry.ts],
+    }
+    return [Put(base.GROUPS, gid, row)]
+
+
+# --- contributions ------------------------------------------------------------------
+
+
+@kind("contribution.recorded", STAFF, summary="Records a payment (full or partial) for a ticket.")
+def contribution_recorded(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("amount", "group_id", "month", "ticket"), ("bank_ref", "note"))
+    gid = base.group_id_of(body)
+    group = base.open_group(state, gid)
+    ticket_no = base.ticket_of(state, group, body)
+    ticket = base.ticket_row(state, gid, ticket_no)
+    month = base.month_of(body, group)
+    amount = require_paise(body["amount"], field="amount")
+    bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
+    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
+    ceiling = int(group["months"]) * base.full_instalment_paise(base.terms_of(group))
+    paid = int(ticket["paid_paise"]) + amount
+    need(paid <= ceiling, "amount_above_dues", "more than the ticket can ever owe")
+    receipt_no = int(group["receipts"]) + 1
+    row = {
+        "group_id": gid,
+        "ticket": ticket_no,
+        "member_id": ticket["member_id"],
+        "month": month,
+        "amount_paise": amount,
+        "bank_ref": bank_ref,
+        "note": note,
+        "receipt": f"{gid}/R{receipt_no:05d}",
+        "ts": entry.ts,
+        "author": entry.author,
+        "source": "payment",
+    }
+    return [
+        Put(base.CONTRIBUTIONS, entry.hash, row),
+        Put(base.TICKETS, base.ticket_key(gid, ticket_no), {**ticket, "paid_paise": paid}),
+        Put(base.GROUPS, gid, {**group, "receipts": receipt_no}),
+        *base.transfer(base.CASH_ACCOUNT, base.pool_account(gid), amount),
+    ]
+
+
+# --- defaults and recovery ----------------------------------------------------------
+
+
+def _open_case(state: State, gid: str, ticket: int) -> tuple[str, dict[str, Any]] | None:
+    for key, row in state.rows(base.RECOVERIES).items():
+        if row["group_id"] == gid and row["ticket"] == ticket and not row["closed"]:
+            return key, row
+    return None
+
+
+@kind("recovery.opened", STAFF, summary="Opens a recovery case for a missed instalment.")
+def recovery_opened(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("group_id", "ticket", "note"))
+    gid = base.group_id_of(body)
+    group = base.running_group(state, gid)
+    ticket_no = base.ticket_of(state, group, body)
+    ticket = base.ticket_row(state, gid, ticket_no)
+    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    arrears = base.arrears_paise(group, ticket)
+    need(arrears > 0, "no_arrears", f"ticket {ticket_no} owes nothing")
+    missed = base.oldest_unpaid_month(group, ticket)
+    due_ms = int(group["month_starts_ms"][missed - 1]) + int(group["grace_days"]) * base.DAY_MS
+    need(entry.ts >= due_ms, "within_grace", f"month {missed} is still within the grace period")
+    need(_open_case(state, gid, ticket_no) is None, "case_open", "a case is already open")
+    number = int(group["recoveries"]) + 1
+    step = {"stage": fsm.Stage.MISSED.value, "ts": entry.ts, "note": note, "by": entry.author}
+    row = {
+        "group_id": gid,
+        "ticket": ticket_no,
+        "member_id": ticket["member_id"],
+        "case": number,
+        "stage": fsm.Stage.MISSED.value,
+        "closed": False,
+        "missed_month": missed,
+        "arrears_at_open_paise": arrears,
+        "opened_ms": entry.ts,
+        "notice_ms": None,
+        "history": [step],
+    }
+    return [
+        Put(base.RECOVERIES, f"{gid}|{ticket_no:04d}|{number:04d}", row),
+        Put(base.GROUPS, gid, {**group, "recoveries": number}),
+    ]
+
+
+@kind("recovery.moved", STAFF, summary="Moves a recovery case one legal step, with a note.")
+def recovery_moved(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("group_id", "ticket", "to", "note"))
+    gid = base.group_id_of(body)
+    group = base.group_row(state, gid)
+    ticket_no = base.ticket_of(state, group, body)
+    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    found = _open_case(state, gid, ticket_no)
+    need(found is not None, "no_open_case", f"ticket {ticket_no} has no open recovery case")
+    assert found is not None
+    key, case = found
+    to = fsm.transition(fsm.Stage(case["stage"]), body["to"])
+    if to == fsm.Stage.RESOLVED:
+        ticket = base.ticket_row(state, gid, ticket_no)
+        need(base.arrears_paise(group, ticket) == 0, "arrears_outstanding", "dues are unpaid")
+    step = {"stage": to.value, "ts": entry.ts, "note": note, "by": entry.author}
+    row = {
+        **case,
+        "stage": to.value,
+        "closed": fsm.is_terminal(to),
+        "history": [*case["history"], step],
+        "notice_ms": entry.ts if to == fsm.Stage.NOTICE else case["notice_ms"],
+    }
+    return [Put(base.RECOVERIES, key, row)]
+
+
+# --- close-out ----------------------------------------------------------------------
+
+
+@kind("group.closed", MANAGERS, summary="Closes out a finished group: final dividend, refunds.")
+def group_closed(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("group_id",))
+    gid = base.group_id_of(body)
+    group = base.running_group(state, gid)
+    need(group["settled"] == group["months"], "group_not_finished", "months remain to settle")
+    settled = base.settlement_rows(state, group)
+    need(all(s["prize_paid"] for s in settled), "prizes_unpaid", "a prize is still unpaid")
+    behind = [t["ticket"] for t in base.ticket_rows(state, group) if base.arrears_paise(group, t)]
+    need(not behind, "arrears_outstanding", f"tickets in arrears: {behind[:10]}")
+    report = base.closeout_of(state, group)
+    pool, dividend = base.pool_account(gid), base.dividend_account(gid)
+    need(state.balance(pool) == report.cash_left_paise, "books_unbalanced", "pool != refunds")
+    need(state.balance(dividend) == report.final_dividend_cash_paise, "books_unbalanced", "div")
+    refunds = {str(s.ticket_id): s.balance_paise for s in report.statements if s.balance_paise}
+    row = {
+        "group_id": gid,
+        "closed_ms": entry.ts,
+        "total_due_paise": report.total_due_paise,
+        "total_paid_in_paise": report.total_paid_in_paise,
+        "total_prizes_paise": report.total_prizes_paise,
+        "total_commission_paise": report.total_commission_paise,
+        "final_dividend_cash_paise": report.final_dividend_cash_paise,
+        "refunds_paise": refunds,
+        "cash_left_paise": report.cash_left_paise,
+    }
+    return [
+        Put(base.CLOSEOUTS, gid, row),
+        Put(base.GROUPS, gid, {**group, "status": base.CLOSED, "closed_ms": entry.ts}),
+        *base.transfer(dividend, base.CASH_ACCOUNT, report.final_dividend_cash_paise),
+        *base.transfer(pool, base.CASH_ACCOUNT, report.cash_left_paise),
+    ]

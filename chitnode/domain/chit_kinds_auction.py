@@ -1,0 +1,384 @@
+"""Chit fund entry kinds of the monthly draw: auction, minutes, security, prize payout.
+
+Coordinated kinds (coordination-v1): `auction.opened`, `auction.bid`,
+`auction.closed`, `prize.paid` carry `"scope": "group:<gid>"` and `"term"`; the
+fold accepts them only from the scope's lease holder (checked before the
+reducer, `apply.decide`). A member bids from a phone through the lock holder's
+node; the entry records the member as `actor`.
+
+The winner: highest discount; ties and months without a bid are settled by
+`chit_rules.draw_lot` seeded with the hash of the auction's `auction.opened`
+entry followed by the hashes of its bids, so an auditor recomputes it from the
+log. Month 1 follows the group's `first_month` variant; in the last month the
+one remaining ticket takes the prize at the minimum discount, without bids.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from chitnode.domain import chit_kinds_base as base
+from chitnode.domain.apply import role_of
+from chitnode.domain.chit_kinds_base import need
+from chitnode.domain.chit_rules import (
+    AuctionResult,
+    Bid,
+    FirstMonth,
+    GroupTerms,
+    auction_winner,
+    check_bid,
+    security_required_paise,
+    settle,
+)
+from chitnode.domain.kinds import MANAGERS, STAFF, kind
+from chitnode.domain.money import require_paise
+from chitnode.domain.state import Change, Put, State
+from chitnode.log.entry import Entry
+
+OPEN = "open"
+CLOSED = "closed"
+SECURITY_FORMS = ("guarantor", "document", "deduction")
+ATTESTERS = STAFF | {"member"}
+
+
+def _term(entry: Entry) -> int:
+    return int(entry.body["term"])  # checked by apply.decide before any reducer runs
+
+
+def _no_stale(row: dict[str, Any], entry: Entry) -> None:
+    """coordination-v1 rule 4 where a reducer can see it: a lower term loses to a higher one."""
+    need(_term(entry) >= int(row["term"]), "stale_term", "a higher term already acted here")
+
+
+def _first_month_fixed(group: dict[str, Any], month: int) -> bool:
+    return month == 1 and group["first_month"] != FirstMonth.AUCTION.value
+
+
+def _non_prized(state: State, group: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t for t in base.ticket_rows(state, group) if not t["won_month"]]
+
+
+def _present(state: State, group: dict[str, Any], body: dict[str, Any]) -> list[str]:
+    raw = body["present"]
+    ok = isinstance(raw, list) and len(raw) <= base.PRESENT_MAX
+    need(ok, "bad_body", f"present: a list of at most {base.PRESENT_MAX} member ids")
+    present = [base.member_id_of({"member_id": m}) for m in raw]
+    need(len(set(present)) == len(present), "bad_body", "present repeats a member")
+    subscribers = base.holders(state, group)
+    strangers = sorted(set(present) - subscribers)
+    need(not strangers, "not_subscriber", f"not subscribers here: {strangers[:5]}")
+    return sorted(present)
+
+
+@kind("auction.opened", MANAGERS, coordinated=True, summary="Opens a month's draw with attendance.")
+def auction_opened(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(
+        entry,
+        ("group_id", "month", "present", "foreman_present", "scope", "term"),
+        ("duration_ms",),
+    )
+    gid = base.group_id_of(body)
+    base.check_scope(body, gid)
+    group = base.running_group(state, gid)
+    month = base.month_of(body, group)
+    need(group["settled"] < group["months"], "group_finished", "every month is settled")
+    need(month == group["settled"] + 1, "wrong_month", f"month {group['settled'] + 1} is next")
+    key = base.month_key(gid, month)
+    existing = state.get(base.AUCTIONS, key)
+    if existing is not None:
+        _no_stale(existing, entry)
+        need(False, "auction_exists", f"month {month}'s draw was already opened")
+    present = _present(state, group, body)
+    foreman = body["foreman_present"]
+    need(isinstance(foreman, bool), "bad_body", "foreman_present must be true or false")
+    need(foreman and len(present) >= 2, "quorum_not_met", "needs the foreman and 2 subscribers")
+    duration = base.integer(
+        body,
+        "duration_ms",
+        base.AUCTION_MS_MIN,
+        base.AUCTION_MS_MAX,
+        "bad_body",
+        default=base.AUCTION_MS_DEFAULT,
+    )
+    candidates = [int(t["ticket"]) for t in _non_prized(state, group)]
+    bidding = len(candidates) > 1 and not _first_month_fixed(group, month)
+    row = {
+        "group_id": gid,
+        "month": month,
+        "status": OPEN,
+        "term": _term(entry),
+        "open_hash": entry.hash,
+        "opened_ms": entry.ts,
+        "ends_ms": entry.ts + duration,
+        "foreman_present": True,
+        "present": present,
+        "aliases": base.auction_aliases(entry.hash, candidates),
+        "bidding": bidding,
+        "bids": [],
+        "best": None,
+        "close_hash": None,
+        "closed_ms": None,
+    }
+    return [Put(base.AUCTIONS, key, row)]
+
+
+def _open_auction(state: State, gid: str, month: int, entry: Entry) -> dict[str, Any]:
+    auction = state.get(base.AUCTIONS, base.month_key(gid, month))
+    need(auction is not None, "no_open_auction", f"month {month}'s draw is not open")
+    assert auction is not None
+    _no_stale(auction, entry)
+    need(auction["status"] == OPEN, "auction_closed", f"month {month}'s draw has closed")
+    return auction
+
+
+@kind("auction.bid", MANAGERS, coordinated=True, summary="Accepts a discount bid for a ticket.")
+def auction_bid(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("group_id", "month", "ticket", "discount", "scope", "term"))
+    gid = base.group_id_of(body)
+    base.check_scope(body, gid)
+    group = base.running_group(state, gid)
+    month = base.month_of(body, group)
+    auction = _open_auction(state, gid, month, entry)
+    need(auction["bidding"], "no_bidding_this_month", "this month's prize is not auctioned")
+    need(entry.ts <= auction["ends_ms"], "auction_ended", "the countdown has ended")
+    need(len(auction["bids"]) < base.BIDS_PER_AUCTION_MAX, "too_many_bids", "bid limit reached")
+    ticket_no = base.ticket_of(state, group, body)
+    ticket = base.ticket_row(state, gid, ticket_no)
+    base.check_actor(body, str(ticket["member_id"]))
+    block = base.bid_block(state, group, ticket)
+    need(not block, block, f"ticket {ticket_no} may not bid ({block})")
+    discount = check_bid(base.terms_of(group), body["discount"], auction["best"])
+    bid = {
+        "ticket": ticket_no,
+        "discount": discount,
+        "hash": entry.hash,
+        "ts": entry.ts,
+        "alias": auction["aliases"][str(ticket_no)],
+    }
+    row = {**auction, "bids": [*auction["bids"], bid], "best": discount}
+    return [Put(base.AUCTIONS, base.month_key(gid, month), row)]
+
+
+def _winner(
+    state: State, group: dict[str, Any], auction: dict[str, Any], terms: GroupTerms
+) -> AuctionResult:
+    month = int(auction["month"])
+    if month == 1 and group["first_month"] == FirstMonth.FOREMAN_TICKET.value:
+        return AuctionResult(str(group["foreman_ticket"]), 0, by_lot=False)
+    open_tickets = _non_prized(state, group)
+    eligible = {str(t["ticket"]) for t in open_tickets if not base.bid_block(state, group, t)}
+    if not eligible:  # nobody is in good standing: the lot still gives the month a prize
+        eligible = {str(t["ticket"]) for t in open_tickets}
+    bids = [Bid(str(b["ticket"]), int(b["discount"]), str(b["hash"])) for b in auction["bids"]]
+    eligible |= {b.ticket_id for b in bids}  # a bid accepted by the holder stays valid
+    return auction_winner(terms, bids, sorted(eligible), [str(auction["open_hash"])])
+
+
+@kind("auction.closed", MANAGERS, coordinated=True, summary="Closes a draw: winner, settlement.")
+def auction_closed(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("group_id", "month", "scope", "term"))
+    gid = base.group_id_of(body)
+    base.check_scope(body, gid)
+    group = base.running_group(state, gid)
+    month = base.month_of(body, group)
+    auction = _open_auction(state, gid, month, entry)
+    need(entry.ts >= auction["ends_ms"], "auction_running", "the countdown has not ended")
+    terms = base.terms_of(group)
+    result = _winner(state, group, auction, terms)
+    settlement = settle(terms, result.discount_paise, month)
+    winner_no = int(result.ticket_id)
+    ticket = base.ticket_row(state, gid, winner_no)
+    assert not ticket["won_month"], "a prized ticket can never win again"
+    pool, dividend = base.pool_account(gid), base.dividend_account(gid)
+    credited = 0  # last month's dividend, now credited against this month's instalment
+    if month > 1:
+        previous = state.get(base.SETTLEMENTS, base.month_key(gid, month - 1))
+        assert previous is not None
+        credited = int(previous["per_ticket_dividend_paise"]) * int(previous["sharing_tickets"])
+    shared = settlement.per_ticket_dividend_paise * settlement.sharing_tickets
+    outflow = settlement.commission_paise + shared
+    need(
+        state.balance(pool) + credited >= outflow,
+        "pool_short",
+        "the pool does not hold the month's commission and dividend yet: collect first",
+    )
+    others = terms.dividend_to.value == "others" and month < terms.tickets
+    extra = settlement.per_ticket_dividend_paise if others else 0
+    row = {
+        **dataclasses.asdict(settlement),
+        "group_id": gid,
+        "winner_ticket": winner_no,
+        "winner_member": ticket["member_id"],
+        "by_lot": result.by_lot,
+        "close_hash": entry.hash,
+        "closed_ms": entry.ts,
+        "term": _term(entry),
+        "prize_paid": False,
+        "paid_paise": 0,
+        "withheld_paise": 0,
+        "paid_ms": None,
+        "bank_ref": "",
+    }
+    grown = month < terms.tickets
+    new_group = {
+        **group,
+        "settled": month,
+        "instalments": [*group["instalments"], *([settlement.next_instalment_paise] * grown)],
+        "month_starts_ms": [*group["month_starts_ms"], *([entry.ts] * grown)],
+    }
+    closed = {**auction, "status": CLOSED, "close_hash": entry.hash, "closed_ms": entry.ts}
+    return [
+        Put(base.SETTLEMENTS, base.month_key(gid, month), row),
+        Put(base.AUCTIONS, base.month_key(gid, month), closed),
+        Put(base.GROUPS, gid, new_group),
+        Put(
+            base.TICKETS,
+            base.ticket_key(gid, winner_no),
+            {**ticket, "won_month": month, "won_extra_due": extra},
+        ),
+        *base.transfer(dividend, pool, credited),
+        *base.transfer(pool, base.commission_account(gid), settlement.commission_paise),
+        *base.transfer(pool, dividend, shared),
+    ]
+
+
+@kind("minutes.attested", ATTESTERS, summary="Attests a closed draw's minutes by their hash.")
+def minutes_attested(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("group_id", "month", "attester", "minutes_hash"))
+    gid = base.group_id_of(body)
+    group = base.open_group(state, gid)
+    month = base.month_of(body, group)
+    expected = base.minutes_hash(state, gid, month)
+    auction = state.get(base.AUCTIONS, base.month_key(gid, month))
+    settled = state.get(base.SETTLEMENTS, base.month_key(gid, month))
+    assert auction is not None and settled is not None
+    attester = body["attester"]
+    if attester == base.FOREMAN_ATTESTER:
+        need(role_of(state, entry.author) in MANAGERS, "not_foreman", "only the foreman's device")
+    else:
+        mid = base.member_id_of(body, "attester")
+        base.check_actor(body, mid)
+        ok = mid in auction["present"] or mid == settled["winner_member"]
+        need(ok, "not_present", f"{mid} was not present at the draw")
+    need(body["minutes_hash"] == expected, "minutes_mismatch", "not the hash of these minutes")
+    key = base.month_key(gid, month)
+    minutes = state.get(base.MINUTES, key) or {"attesters": []}
+    need(attester not in minutes["attesters"], "already_attested", f"{attester} already attested")
+    row = {
+        "group_id": gid,
+        "month": month,
+        "minutes_hash": expected,
+        "attesters": sorted([*minutes["attesters"], attester]),
+    }
+    row["complete"] = base.minutes_complete(row, settled)
+    return [Put(base.MINUTES, key, row)]
+
+
+@kind("security.furnished", STAFF, summary="Records a winner's security, or the deduction choice.")
+def security_furnished(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("group_id", "ticket", "form", "detail"), ("value",))
+    gid = base.group_id_of(body)
+    group = base.running_group(state, gid)
+    ticket_no = base.ticket_of(state, group, body)
+    ticket = base.ticket_row(state, gid, ticket_no)
+    won = int(ticket["won_month"])
+    need(won > 0, "not_prized", "security is furnished by a prize winner")
+    settled = state.get(base.SETTLEMENTS, base.month_key(gid, won))
+    assert settled is not None
+    need(not settled["prize_paid"], "already_prized", "the prize was already paid")
+    form = body["form"]
+    need(form in SECURITY_FORMS, "bad_security_form", f"form must be one of {SECURITY_FORMS}")
+    detail = base.text(body, "detail", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    if form == "deduction":
+        need("value" not in body, "bad_body", "a deduction has no security value")
+        value = 0
+    else:
+        value = require_paise(body.get("value"), field="value")
+    key = base.ticket_key(gid, ticket_no)
+    old = state.get(base.SECURITIES, key) or {"items": [], "value_paise": 0, "deduction": False}
+    need(len(old["items"]) < base.SECURITY_ITEMS_MAX, "too_many_items", "too many securities")
+    item = {"form": form, "value_paise": value, "detail": detail, "ts": entry.ts}
+    row = {
+        "group_id": gid,
+        "ticket": ticket_no,
+        "month": won,
+        "items": [*old["items"], item],
+        "value_paise": int(old["value_paise"]) + value,
+        "deduction": bool(old["deduction"]) or form == "deduction",
+    }
+    return [Put(base.SECURITIES, key, row)]
+
+
+def _check_security(state: State, group: dict[str, Any], settled: dict[str, Any]) -> None:
+    gid, month = str(group["group_id"]), int(settled["month"])
+    required = security_required_paise(base.terms_of(group), int(group["months"]) - month)
+    security = state.get(base.SECURITIES, base.ticket_key(gid, int(settled["winner_ticket"])))
+    covered = required == 0 or (
+        security is not None
+        and (bool(security["deduction"]) or int(security["value_paise"]) >= required)
+    )
+    need(covered, "security_missing", f"needs security of {required} paise or a deduction")
+
+
+@kind("prize.paid", MANAGERS, coordinated=True, summary="Pays a month's prize, exactly once.")
+def prize_paid(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("group_id", "month", "scope", "term"), ("bank_ref", "note"))
+    gid = base.group_id_of(body)
+    base.check_scope(body, gid)
+    group = base.running_group(state, gid)
+    month = base.month_of(body, group)
+    key = base.month_key(gid, month)
+    settled = state.get(base.SETTLEMENTS, key)
+    need(settled is not None, "auction_not_closed", f"month {month} has no winner yet")
+    assert settled is not None
+    _no_stale(settled, entry)
+    need(not settled["prize_paid"], "already_prized", "this prize was already paid")
+    need(
+        base.minutes_complete(state.get(base.MINUTES, key), settled),
+        "minutes_incomplete",
+        "minutes need the foreman, the winner and two other subscribers",
+    )
+    _check_security(state, group, settled)
+    bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
+    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
+    withheld = base.withheld_paise(state, group, settled)
+    cash = int(settled["prize_paise"]) - withheld
+    verdict = base.payout_safe(state, gid, cash, claim=base.prize_claim_name(gid, month))
+    need(verdict.granted, verdict.code, verdict.reason)
+    ticket_no = int(settled["winner_ticket"])
+    ticket = base.ticket_row(state, gid, ticket_no)
+    paid = {"prize_paid": True, "paid_paise": cash, "withheld_paise": withheld}
+    changes: list[Change] = [
+        Put(base.SETTLEMENTS, key, {**settled, **paid, "paid_ms": entry.ts, "bank_ref": bank_ref}),
+        *base.transfer(base.pool_account(gid), base.CASH_ACCOUNT, cash),
+    ]
+    if withheld:  # kept in the pool as the winner's payment of its dues, with a receipt
+        receipt_no = int(group["receipts"]) + 1
+        receipt = _deduction_receipt(ticket, month, withheld, entry)
+        receipt.update(receipt=f"{gid}/R{receipt_no:05d}", note=note)
+        credited = {**ticket, "paid_paise": int(ticket["paid_paise"]) + withheld}
+        changes += [
+            Put(base.CONTRIBUTIONS, entry.hash, receipt),
+            Put(base.TICKETS, base.ticket_key(gid, ticket_no), credited),
+            Put(base.GROUPS, gid, {**group, "receipts": receipt_no}),
+        ]
+    return changes
+
+
+def _deduction_receipt(
+    ticket: dict[str, Any], month: int, amount_paise: int, entry: Entry
+) -> dict[str, Any]:
+    return {
+        "group_id": ticket["group_id"],
+        "ticket": ticket["ticket"],
+        "member_id": ticket["member_id"],
+        "month": month,
+        "amount_paise": amount_paise,
+        "bank_ref": "",
+        "note": "",
+        "receipt": "",
+        "ts": entry.ts,
+        "author": entry.author,
+        "source": "prize_deduction",
+    }

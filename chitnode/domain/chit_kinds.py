@@ -378,9 +378,8 @@ def recovery_opened(state: State, entry: Entry) -> list[Change]:
     note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
     arrears = base.arrears_paise(group, ticket)
     need(arrears > 0, "no_arrears", f"ticket {ticket_no} owes nothing")
-    missed = base.oldest_unpaid_month(group, ticket)
-    due_ms = int(group["month_starts_ms"][missed - 1]) + int(group["grace_days"]) * base.DAY_MS
-    need(entry.ts >= due_ms, "within_grace", f"month {missed} is still within the grace period")
+    missed = base.overdue_month(group, ticket, entry.ts)
+    need(missed > 0, "within_grace", "the unpaid instalment is still within the grace period")
     need(_open_case(state, gid, ticket_no) is None, "case_open", "a case is already open")
     number = int(group["recoveries"]) + 1
     step = {"stage": fsm.Stage.MISSED.value, "ts": entry.ts, "note": note, "by": entry.author}
@@ -417,7 +416,8 @@ def recovery_moved(state: State, entry: Entry) -> list[Change]:
     to = fsm.transition(fsm.Stage(case["stage"]), body["to"])
     if to == fsm.Stage.RESOLVED:
         ticket = base.ticket_row(state, gid, ticket_no)
-        need(base.arrears_paise(group, ticket) == 0, "arrears_outstanding", "dues are unpaid")
+        overdue = base.overdue_month(group, ticket, entry.ts)
+        need(overdue == 0, "arrears_outstanding", f"month {overdue} is unpaid past its grace")
     step = {"stage": to.value, "ts": entry.ts, "note": note, "by": entry.author}
     row = {
         **case,

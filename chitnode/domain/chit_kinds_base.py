@@ -335,6 +335,15 @@ def oldest_unpaid_month(group: Mapping[str, Any], ticket: Mapping[str, Any]) -> 
     return 0
 
 
+def overdue_month(group: Mapping[str, Any], ticket: Mapping[str, Any], now_ms: int) -> int:
+    """The oldest unpaid month whose grace period has passed by `now_ms`, or 0 if none."""
+    month = oldest_unpaid_month(group, ticket)
+    if month == 0:
+        return 0
+    due_ms = int(group["month_starts_ms"][month - 1]) + int(group["grace_days"]) * DAY_MS
+    return month if now_ms >= due_ms else 0
+
+
 def bid_block(state: State, group: Mapping[str, Any], ticket: Mapping[str, Any]) -> str:
     """Why this ticket may not bid now (a rejection code), or "" when it may."""
     if int(ticket["won_month"]):
@@ -477,7 +486,7 @@ def withheld_paise(state: State, group: Mapping[str, Any], settled: Mapping[str,
     assert ticket is not None
     months_left = int(group["months"]) - int(settled["month"])
     future = months_left * full_instalment_paise(terms_of(group))
-    owed = dues_through_paise(group, ticket, current_month(group)) + future
+    owed = dues_through_paise(group, ticket, int(settled["month"])) + future
     return min(int(settled["prize_paise"]), max(0, owed - int(ticket["paid_paise"])))
 
 

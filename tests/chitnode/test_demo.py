@@ -1,0 +1,125 @@
+"""`chitnode demo`: a realistic branch with groups at three stages, built by the kernel's rules."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chitnode.clock import FakeClock
+from chitnode.demo import build_demo, run_demo
+from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import chit_views as views
+from chitnode.errors import ChitError
+from chitnode.service import Node
+
+FINISHED, RUNNING, FORMING = "KAR-2025-01", "UDP-2025-07", "MNG-2026-06"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, dict[str, object]]]:
+    """One demo branch for the module (tests only read it, or refuse commands)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CHITNODE_PASSPHRASE", "test-passphrase")
+        mp.setenv("CHITNODE_KEYSTORE", "file")
+        clock = FakeClock()
+        with Node.init(tmp_path_factory.mktemp("demo") / "node", "Demo", clock=clock) as node:
+            started = time.monotonic()
+            summary = build_demo(node, clock, random.Random(2026))
+            assert time.monotonic() - started < 20  # a few seconds on a laptop
+            yield node, summary
+
+
+def test_demo_has_groups_at_three_stages(demo: tuple[Node, dict[str, object]]) -> None:
+    node, summary = demo
+    state = node.engine.state
+    groups = summary["groups"]
+    assert isinstance(groups, dict)
+    assert {gid: info["stage"] for gid, info in groups.items()} == {
+        FINISHED: "closed",
+        RUNNING: "running",
+        FORMING: "forming",
+    }
+    assert {base.group_row(state, gid)["status"] for gid in groups} == {
+        base.CLOSED,
+        base.RUNNING,
+        base.FORMING,
+    }
+    assert node.status()["rejected"] == 0
+
+
+def test_demo_running_group_has_history_late_payers_and_a_default(
+    demo: tuple[Node, dict[str, object]],
+) -> None:
+    node, _ = demo
+    state = node.engine.state
+    health = views.group_health(state, RUNNING)
+    assert (health.months_done, health.month, health.prized) == (6, 7, 6)
+    assert health.active_defaults == 1 and health.tickets_unpaid >= 1
+    assert health.collected_this_month_paise > 0
+    [case] = views.recovery_cases(state, RUNNING)
+    assert case.stage == "notice" and case.arrears_now_paise > 0
+    assert case.reinstatement_deadline_ms is not None
+    auctions = [a for a in state.rows(base.AUCTIONS).values() if a["group_id"] == RUNNING]
+    assert any(a["bids"] for a in auctions), "live bids were taken"
+    partial = [r for r in state.rows(base.CONTRIBUTIONS).values() if r["note"] == "part payment"]
+    assert partial, "some members paid in parts"
+    dues = views.member_dues(state, base.ticket_row(state, RUNNING, 1)["member_id"])
+    assert len([d for d in dues if d.group_id == RUNNING]) == 2  # one member, two tickets
+
+
+def test_demo_finished_group_closed_out_to_the_paisa(demo: tuple[Node, dict[str, object]]) -> None:
+    node, _ = demo
+    state = node.engine.state
+    report = views.closeout_report(state, FINISHED)
+    out = report.total_prizes_paise + report.total_commission_paise
+    assert report.total_due_paise == out + report.final_dividend_cash_paise
+    books = views.group_books(state, FINISHED)
+    assert books["pool"] == 0 and books["dividend"] == 0
+    assert books["commission"] == report.total_commission_paise
+    assert views.balances_total_paise(state) == 0 and views.negative_accounts(state) == []
+
+
+def test_demo_forming_group_awaits_signatures(demo: tuple[Node, dict[str, object]]) -> None:
+    node, _ = demo
+    group = base.group_row(node.engine.state, FORMING)
+    assert group["agreement_hash"] == base.terms_hash(group)
+    with pytest.raises(ChitError) as info:
+        node.submit("group.started", {"group_id": FORMING})
+    assert info.value.code == "signatures_missing"
+
+
+def test_demo_people_devices_and_masked_kyc(demo: tuple[Node, dict[str, object]]) -> None:
+    node, summary = demo
+    state = node.engine.state
+    devices = summary["devices"]
+    assert isinstance(devices, dict)
+    for role in ("foreman", "employee"):
+        device = state.get("devices", str(devices[role]))
+        assert device is not None and (device["role"], device["status"]) == (role, "active")
+    members = state.rows(base.MEMBERS).values()
+    assert len(members) == 40 and sum(m["kyc"] == base.KYC_SUBMITTED for m in members) == 4
+    for member in members:
+        assert member["pan_masked"].startswith("XXXXX")
+        assert member["bank_account_masked"].startswith("XXXX")
+        assert " " in member["name"]  # first name and surname
+
+
+def test_demo_replays_to_the_same_digest(demo: tuple[Node, dict[str, object]]) -> None:
+    node, summary = demo
+    assert node.engine.digest() == summary["state_digest"]
+    with node.store.transaction():
+        node.engine.rebuild()
+    assert node.engine.digest() == summary["state_digest"]
+
+
+def test_run_demo_founds_a_branch_in_a_folder(tmp_path: Path) -> None:
+    lines = run_demo(tmp_path / "demo", seed=11)
+    assert any(line.startswith(f"{FINISHED}: closed") for line in lines)
+    assert any(line.startswith(f"{FORMING}: forming") for line in lines)
+    with Node.open(tmp_path / "demo") as node:
+        status = node.status()
+    assert status["branch_name"] == "Mangaluru Demo Branch" and status["rejected"] == 0

@@ -258,6 +258,8 @@ def ticket_substituted(state: State, entry: Entry) -> list[Change]:
     mid = base.member_id_of(body)
     base.member_row(state, mid)
     need(mid != ticket["member_id"], "same_member", "the substitute already holds the ticket")
+    full = len(ticket["holders"]) >= base.HOLDERS_MAX
+    need(not full, "too_many_substitutions", f"at most {base.HOLDERS_MAX} holders per ticket")
     reason = base.text(body, "reason", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
     holder = {"member_id": mid, "since_ms": entry.ts, "reason": reason}
     row = {**ticket, "member_id": mid, "holders": [*ticket["holders"], holder]}
@@ -434,6 +436,11 @@ def recovery_moved(state: State, entry: Entry) -> list[Change]:
 
 @kind("group.closed", MANAGERS, summary="Closes out a finished group: final dividend, refunds.")
 def group_closed(state: State, entry: Entry) -> list[Change]:
+    """Needs every month settled, every prize paid and no ticket in arrears.
+
+    A written-off ticket's dues are covered the way the Act puts it on the
+    foreman: a `contribution.recorded` on that ticket's behalf (with a note).
+    """
     body = base.body_of(entry, ("group_id",))
     gid = base.group_id_of(body)
     group = base.running_group(state, gid)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
 from chitnode.clock import FakeClock
@@ -689,3 +692,49 @@ def test_body_cmd_id_makes_a_command_exactly_once(group4: ChitDriver) -> None:
     group4.submit("contribution.recorded", body)
     assert refused(group4, "contribution.recorded", body) == "duplicate_command"
     assert group4.ticket(GID, 1)["paid_paise"] == SUB
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    payments=st.lists(
+        st.tuples(
+            st.integers(-1, 6),  # ticket (0, -1, 5, 6 are unknown)
+            st.integers(-1, 5),  # month (0, -1, 5 are out of range)
+            st.one_of(st.integers(-SUB, 5 * SUB), st.just("100"), st.booleans()),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_random_payments_keep_the_books_or_change_nothing(
+    group4: ChitDriver, payments: list[tuple[int, int, Any]]
+) -> None:
+    for ticket, month, amount in payments:
+        body = {"amount": amount, "group_id": GID, "month": month, "ticket": ticket}
+        before = group4.node.engine.digest()
+        try:
+            group4.node.submit("contribution.recorded", body)
+        except ChitError:
+            assert group4.node.engine.digest() == before
+        assert views.balances_total_paise(group4.state) == 0
+        assert views.negative_accounts(group4.state) == []
+    paid = sum(t["paid_paise"] for t in base.ticket_rows(group4.state, group4.group(GID)))
+    assert paid == group4.state.balance(base.pool_account(GID))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=sqlite3.OperationalError,
+    reason="kernel: Store._known keeps a projection table that a rollback dropped",
+)
+def test_kernel_a_refused_first_coordinated_command_leaves_the_node_usable(
+    driver: ChitDriver,
+) -> None:
+    ids = register(driver, 4)
+    driver.form_group(GID, "Four friends", 4 * SUB, ids)
+    body = {**scope(), "month": 1, "present": ["M1"], "foreman_present": True}
+    with pytest.raises(RuleViolation):  # quorum_not_met, after the lease entries were staged
+        driver.node.submit("auction.opened", body)
+    driver.node.engine.digest()

@@ -505,21 +505,26 @@ def payout_safe(
 ) -> bankers.RequestOutcome:
     """Banker's gate: may `amount_paise` leave the group pool now, for commitment `claim`?
 
-    The resource is the group's pool (`group:<gid>`, cash on hand = the balance
-    of `pool:<gid>`); the open commitments are the group's declared, unpaid
-    prizes (paid prizes are dropped, docs/bankers.md) plus this payout. Granted
-    only if the cash is there and every other unpaid prize can still be paid.
+    The resource is the group's pool (`group:<gid>`, cash on hand = the balance of
+    `pool:<gid>`). A prize is paid once and never comes back, so the Banker's
+    "finish and release" does not apply to it (docs/bankers.md): prizes declared
+    before `claim` and still unpaid are money already promised, held back from
+    what is available (first declared, first paid). `claim` is then a Banker's
+    request on what is left; further commitments on the pool (loans funded by the
+    group, the money issue) join as claims that do release.
     """
     gid = group_id
     pool = f"{bankers.GROUP_POOL_PREFIX}{gid}"
     group = group_row(state, gid)
-    claims: list[bankers.LoanClaim] = []
+    promised = 0
     for settled in settlement_rows(state, group):
         name = prize_claim_name(gid, int(settled["month"]))
-        if not settled["prize_paid"] and name != claim:
-            cash = prize_cash_paise(state, group, settled)
-            claims.append(bankers.LoanClaim(name, pool, cash))
-    claims.append(bankers.LoanClaim(claim, pool, amount_paise))
-    available = {pool: state.balance(pool_account(gid))}
-    banker = bankers.branch_loan_state(available, claims)
+        if name == claim:
+            break
+        if not settled["prize_paid"]:
+            promised += prize_cash_paise(state, group, settled)
+    available = max(0, state.balance(pool_account(gid)) - promised)
+    banker = bankers.branch_loan_state(
+        {pool: available}, [bankers.LoanClaim(claim, pool, amount_paise)]
+    )
     return bankers.branch_request(banker, claim, {pool: amount_paise})

@@ -533,13 +533,35 @@ def test_payout_safe_refuses_what_the_pool_does_not_hold(group4: ChitDriver) -> 
     assert pool < prize
     verdict = views.payout_safe(group4.state, GID, prize, claim=base.prize_claim_name(GID, 1))
     assert (verdict.granted, verdict.code) == (False, "insufficient_available")
-    # another payout of the whole pool would leave the declared prize unpayable
+    # the pool's cash is already promised to the declared prize: nothing else may take it
     verdict = views.payout_safe(group4.state, GID, pool)
-    assert (verdict.granted, verdict.code) == (False, "unsafe_state")
+    assert (verdict.granted, verdict.code) == (False, "insufficient_available")
     assert refused(group4, "prize.paid", {**scope(), "month": month}) == "insufficient_available"
     assert views.group_health(group4.state, GID).prizes_unpaid == (1,)
     group4.pay_dues(GID, [4], 1)
     assert group4.pay_prizes(GID) == [1]
+
+
+def test_an_earlier_unpaid_prize_keeps_its_cash(group4: ChitDriver) -> None:
+    """Prizes never come back, so a later prize may not take cash promised to an earlier one."""
+    pay_all(group4)
+    first = open_draw(group4)
+    bid(group4, first, 1, 4_000 * RUPEE)
+    close_draw(group4, first)
+    group4.attest(GID, first)  # ticket 1 has not furnished security yet
+    group4.pay_dues(GID, [1, 2, 3], 2)  # ticket 4 misses month 2
+    second = open_draw(group4)
+    bid(group4, second, 2, 4_000 * RUPEE)
+    prize2 = close_draw(group4, second)["prize_paise"]
+    group4.attest(GID, second)
+    group4.secure(GID, second, deduction=False)
+    assert group4.state.balance(base.pool_account(GID)) >= prize2  # the cash is there...
+    pay_second = {**scope(), "month": second}
+    assert refused(group4, "prize.paid", pay_second) == "insufficient_available"  # ...promised
+    group4.secure(GID, first, deduction=False)
+    assert group4.pay_prizes(GID) == [1]
+    group4.pay_dues(GID, [4], 2)
+    assert group4.pay_prizes(GID) == [2]
 
 
 # --- first and last months ----------------------------------------------------------

@@ -28,6 +28,10 @@ class ImportRefused(ChitError):
     code = "import_refused"
 
 
+class ExportFailed(ChitError):
+    code = "export_failed"
+
+
 @dataclass(slots=True)
 class ImportReport:
     verify: VerifyReport
@@ -77,9 +81,12 @@ def export_file(
             yield entry
 
     tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as out:  # write then rename: a crash never leaves half a file
-        write_export(out, node.key, header, counted())
-    tmp.replace(path)
+    try:
+        with open(tmp, "wb") as out:  # write then rename: a crash never leaves half a file
+            write_export(out, node.key, header, counted())
+        tmp.replace(path)
+    except OSError as exc:
+        raise ExportFailed(f"cannot write {path}: {exc.strerror or exc}") from exc
     return count
 
 

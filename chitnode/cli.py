@@ -28,11 +28,11 @@ class _Parser(argparse.ArgumentParser):
 
 def _time_ms(text: str) -> int:
     """Parse a `--since/--until` value: ms since epoch, or an ISO date/time (UTC)."""
-    if text.isdigit():
+    if text.isdigit() and len(text) <= 15:  # ms timestamps fit in 15 digits for 30,000 years
         return int(text)
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise argparse.ArgumentTypeError(f"not a date or ms timestamp: {text!r}") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

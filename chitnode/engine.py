@@ -172,10 +172,8 @@ class FoldEngine:
     def _old_suffix(self, start: int) -> list[tuple[str, int]] | None:
         if start >= self.next_pos:
             return []
-        if (self.journal and start < self.journal[0][0]) or (not self.journal and start > 0):
-            return None
-        if start == 0 and self.next_pos > limits.REFOLD_UNDO_ENTRIES_MAX:
-            return None
+        if not self.journal or start < self.journal[0][0]:
+            return None  # cannot undo that far (e.g. after a restart): rebuild instead
         rows = self.store.conn.execute(
             "SELECT author, seq FROM entries WHERE pos >= ? ORDER BY pos", (start,)
         )

@@ -165,7 +165,7 @@ class Node:
             written.extend(self._ensure_lease(scope))
             body["term"] = self._held_term(scope)
         entry = self._seal(command.kind, body)
-        decide(self.engine.state, entry)  # raises the rule violation; nothing is appended
+        self._dry_run(entry)
         return [*written, entry]
 
     def _seal(self, kind: str, body: dict[str, Any]) -> Entry:
@@ -193,9 +193,14 @@ class Node:
 
     def _append(self, kind: str, body: dict[str, Any]) -> Entry:
         entry = self._seal(kind, body)
-        decide(self.engine.state, entry)
+        self._dry_run(entry)
         self.engine.ingest([entry])
         return entry
+
+    def _dry_run(self, entry: Entry) -> None:
+        """Raise the rule violation `entry` would be rejected with; nothing is appended."""
+        state = self.engine.state
+        state.check(decide(state, entry))
 
     def _held_term(self, scope: str) -> int:
         lease = self.engine.state.get("leases", f"{scope}|{self.public}")

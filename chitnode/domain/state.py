@@ -78,6 +78,10 @@ class State:
             self.dirty.add((table, key))
         return undo
 
+    def check(self, changes: Iterable[Change]) -> None:
+        """Raise what `apply` would raise for `changes`, without changing anything."""
+        _resolve_postings(self, list(changes))
+
     def revert(self, undo: Undo) -> None:
         for table, key, old in reversed(undo):
             rows = self.tables.setdefault(table, {})

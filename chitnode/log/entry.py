@@ -26,10 +26,11 @@ WAL_SIG_PREFIX = b"chitnode.wal.v1:"
 FIELDS = frozenset(
     {"v", "branch", "author", "seq", "prev", "ts", "deps", "kind", "body", "hash", "sig"}
 )
-KIND_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
-HEX32_RE = re.compile(r"^[0-9a-f]{32}$")
-HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
-HEX128_RE = re.compile(r"^[0-9a-f]{128}$")
+# \Z, not $: `$` also matches before a trailing newline, which bytes.fromhex would then skip.
+KIND_RE = re.compile(r"\A[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+\Z")
+HEX32_RE = re.compile(r"\A[0-9a-f]{32}\Z")
+HEX64_RE = re.compile(r"\A[0-9a-f]{64}\Z")
+HEX128_RE = re.compile(r"\A[0-9a-f]{128}\Z")
 
 Dep = tuple[str, int, str]  # (author, seq, hash)
 

@@ -21,7 +21,7 @@ from nacl.signing import VerifyKey
 
 from chitnode.errors import ChitError
 from chitnode.log.authority_check import check_authority
-from chitnode.log.entry import ZERO_HASH, Entry, check_hash, check_sig, parse_entry
+from chitnode.log.entry import HEX64_RE, ZERO_HASH, Entry, check_hash, check_sig, parse_entry
 from chitnode.log.export import (
     ExportHeader,
     is_seal_line,
@@ -77,6 +77,8 @@ def check_line(line: bytes, check_sigs: bool = True) -> LineResult:
         author, seq = _loose_id(line)
         return None, [Problem("bad_format", seq, author, exc.message)]
     problems: list[Problem] = []
+    if not _spec_body_ok(entry):
+        problems.append(Problem("bad_format", entry.seq, entry.author, f"{entry.kind} body (§5)"))
     try:
         check_hash(entry)
     except ChitError as exc:
@@ -89,12 +91,31 @@ def check_line(line: bytes, check_sigs: bool = True) -> LineResult:
     return _record(entry), problems
 
 
+SPEC_ROLES = frozenset({"admin", "foreman", "employee", "member", "auditor"})  # wal-v1 §5
+SPEC_BODIES = {
+    "branch.genesis": frozenset({"branch_name", "root"}),
+    "device.enrolled": frozenset({"key", "role", "name"}),
+    "device.revoked": frozenset({"key", "reason"}),
+}
+
+
+def _spec_body_ok(entry: Entry) -> bool:
+    """wal-v1 §5 bodies: exactly the listed fields, a 64-hex key, a known role."""
+    fields = SPEC_BODIES.get(entry.kind)
+    if fields is None:
+        return True
+    body = entry.body
+    if set(body) != fields or not all(isinstance(v, str) for v in body.values()):
+        return False
+    if HEX64_RE.match(str(body.get("key", body.get("root")))) is None:
+        return False
+    return entry.kind != "device.enrolled" or body["role"] in SPEC_ROLES
+
+
 def _record(entry: Entry) -> Record:
     enrol: tuple[str, str] | None = None
     if entry.kind in SPEC_KINDS_ADMIN:
-        key, role = entry.body.get("key"), entry.body.get("role", "")
-        if isinstance(key, str) and isinstance(role, str):
-            enrol = (key, role)
+        enrol = (str(entry.body["key"]), str(entry.body.get("role", "")))
     return Record(
         entry.author, entry.seq, entry.prev, entry.hash, entry.ts, entry.kind, entry.deps, enrol
     )
@@ -115,14 +136,18 @@ class _FeedRules:
     last_seq: int = 0
     last_hash: str = ""
 
-    def see(self, rec: Record, branch: str) -> None:
+    def see(self, rec: Record, branch: str, valid: bool) -> None:
+        """`valid`: hash and signature checked out (an unsigned twin accuses nobody)."""
         if self.branch is not None and branch != self.branch:
             self._problem("bad_format", rec, "entry belongs to another branch")
         if rec.author != self.current:
             self._start_feed(rec)
             return
-        if rec.seq == self.last_seq:
-            self._problem("fork", rec, "two entries by one author at one seq")
+        if rec.seq == self.last_seq and rec.hash == self.last_hash:
+            self._problem("bad_format", rec, "the same entry appears twice")
+        elif rec.seq == self.last_seq:
+            if valid:
+                self._problem("fork", rec, "two signed entries by one author at one seq")
         elif rec.seq < self.last_seq:
             self._problem("bad_format", rec, "entries out of order within a feed")
         elif rec.seq > self.last_seq + 1:
@@ -208,8 +233,9 @@ def verify_stream(
         report.entries += 1
         report.problems.extend(problems)
         if rec is not None:
-            rules.see(rec, _branch_of(line))
-            records.append(rec)
+            rules.see(rec, _branch_of(line), valid=not problems)
+            if not problems:  # an entry that fails its own checks grants no authority
+                records.append(rec)
         if on_entry is not None:
             on_entry()
     _check_seal(report, seal_line[0] if seal_line else None, digest.hexdigest())
@@ -241,6 +267,8 @@ def _entry_lines(raw: Iterator[bytes], digest: Any, seal_out: list[bytes]) -> It
 
 
 def _check_seal(report: VerifyReport, line: bytes | None, lines_sha256: str) -> None:
+    if line is not None and not line.endswith(b"\n"):
+        report.problems.append(Problem("bad_format", None, None, "last line lacks its newline"))
     if line is None:
         report.problems.append(Problem("bad_seal", None, None, "no seal line"))
         if report.header and report.header.count != report.entries:

@@ -64,6 +64,7 @@ class Store:
             yield
         except BaseException:
             self.conn.execute("ROLLBACK")
+            self.__dict__.pop("_known", None)  # tables created in the transaction are gone too
             raise
         self.conn.execute("COMMIT")
 

@@ -141,3 +141,23 @@ def test_a_refused_command_appends_nothing(fresh_node: Node) -> None:
         fresh_node.submit("no.such_kind", {})
     assert info.value.code == "unknown_kind"
     assert fresh_node.status() == before
+
+
+def test_a_command_whose_postings_would_overdraw_is_refused_before_append(
+    fresh_node: Node,
+) -> None:
+    from chitnode.domain.kinds import ADMIN, REGISTRY, KindSpec
+    from chitnode.domain.state import Posting
+
+    def overdraw(state: object, entry: Entry) -> list[object]:
+        return [Posting("pool:g", -100), Posting("ext:cash", 100)]
+
+    REGISTRY["test.overdraw"] = KindSpec("test.overdraw", ADMIN, overdraw, False, "test")  # type: ignore[arg-type]
+    try:
+        before = fresh_node.status()
+        with pytest.raises(ChitError) as info:
+            fresh_node.submit("test.overdraw", {})
+        assert info.value.code == "insufficient_funds"
+        assert fresh_node.status() == before
+    finally:
+        del REGISTRY["test.overdraw"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 from typing import Any
 
 import pytest
@@ -746,11 +745,6 @@ def test_random_payments_keep_the_books_or_change_nothing(
     assert paid == group4.state.balance(base.pool_account(GID))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=sqlite3.OperationalError,
-    reason="kernel: Store._known keeps a projection table that a rollback dropped",
-)
 def test_kernel_a_refused_first_coordinated_command_leaves_the_node_usable(
     driver: ChitDriver,
 ) -> None:

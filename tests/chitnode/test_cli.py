@@ -321,12 +321,6 @@ def second_store(
     return folder
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine.py FoldEngine._old_suffix: after a restart the undo journal is empty, "
-    "but a re-fold from position 0 is not turned into a rebuild, so entries that sort first "
-    "are applied on top of state that was never reverted; rebuild then differs",
-)
 def test_rebuild_is_the_same_after_importing_entries_that_sort_first(
     history: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -400,11 +394,6 @@ def test_export_with_nothing_to_export(folder: Path, capsys: pytest.CaptureFixtu
     assert not out_file.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG archive.export_file/cli_commands.cmd_export: an unwritable destination raises "
-    "FileNotFoundError (traceback) instead of `error [code]`, exit 1",
-)
 def test_export_into_a_missing_folder_is_an_error_not_a_traceback(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -413,11 +402,6 @@ def test_export_into_a_missing_folder_is_an_error_not_a_traceback(
     assert code == 1 and err.startswith("chitnode: error [")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG cli._time_ms: any run of digits is accepted, so a huge --since reaches SQLite "
-    "and raises OverflowError (traceback) instead of a usage error",
-)
 def test_absurd_timestamp_is_a_usage_error(
     history: tuple[Path, str], capsys: pytest.CaptureFixture[str]
 ) -> None:

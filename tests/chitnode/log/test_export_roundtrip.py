@@ -312,12 +312,6 @@ def test_export_of_another_branch_is_refused(node_a: Node, tmp_path: Path) -> No
         other.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine.py FoldEngine._old_suffix: with an empty undo journal (after a restart) "
-    "a re-fold from position 0 does not rebuild, so an imported entry that sorts first is "
-    "applied over state that was never reverted",
-)
 def test_import_into_a_reopened_node_matches_a_rebuild(node_a: Node, tmp_path: Path) -> None:
     fa = tmp_path / "a.chitlog"
     export_file(node_a, fa)

@@ -77,7 +77,7 @@ def run(name: str, args: argparse.Namespace, batch: int) -> None:
     unit = "appends/s" if batch == 1 else f"entries/s in batches of {batch}"
     human = (
         f"{name}: node {node_rate:,.0f} {unit}, raw {raw_rate:,.0f}: "
-        f"{ratio:.2f}x raw (target >= {TARGET}x: {'met' if ratio >= TARGET else 'NOT met'}); "
+        f"{ratio:.3g}x raw (target >= {TARGET}x: {'met' if ratio >= TARGET else 'NOT met'}); "
         f"n={n:,}, node rate by round {node_rates}"
     )
     figures: dict[str, Any] = {

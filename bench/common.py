@@ -196,8 +196,33 @@ def profile_call(fn: Callable[[], Any], name: str, top: int = 25) -> Any:
     return result
 
 
+class _Rows:
+    """A cursor's rows, fetched while the clock ran (sqlite3 steps lazily otherwise)."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+        self._at = 0
+
+    def fetchone(self) -> Any:
+        if self._at >= len(self._rows):
+            return None
+        self._at += 1
+        return self._rows[self._at - 1]
+
+    def fetchall(self) -> list[Any]:
+        rest, self._at = self._rows[self._at :], len(self._rows)
+        return rest
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
 class SqlTimer:
-    """Wraps a sqlite3 connection and adds up time per statement (for --profile)."""
+    """Wraps a sqlite3 connection and adds up time per statement (for --profile).
+
+    Each statement's rows are fetched inside the timing, so a scan is charged to
+    the statement that does it, not to whoever iterates the cursor later.
+    """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -206,7 +231,7 @@ class SqlTimer:
     def _timed(self, method: str, sql: str, *args: Any) -> Any:
         t0 = time.perf_counter()
         try:
-            return getattr(self._conn, method)(sql, *args)
+            return _Rows(getattr(self._conn, method)(sql, *args).fetchall())
         finally:
             st = self.stats.setdefault(" ".join(sql.split())[:110], [0, 0.0])
             st[0] += 1

@@ -30,6 +30,10 @@ def run_one(name: str, extra: list[str]) -> dict[str, Any]:
     return doc
 
 
+def ratio_text(ratio: float) -> str:
+    return f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.3f}x"
+
+
 def summary(doc: dict[str, Any]) -> str:
     name = doc["bench"]
     if name == "bench_rebuild":
@@ -46,7 +50,7 @@ def summary(doc: dict[str, Any]) -> str:
         node, raw = doc["node_per_s"], doc["raw_per_s"]
         what = "durable single append" if doc["batch"] == 1 else f"group commit of {doc['batch']}"
     return (
-        f"| {what} | {node:,.0f}/s | raw {raw:,.0f}/s | {doc['ratio']:.2f}x raw (>= 0.8x) | "
+        f"| {what} | {node:,.0f}/s | raw {raw:,.0f}/s | {ratio_text(doc['ratio'])} raw (>= 0.8x) | "
         f"{'yes' if doc['meets_target'] else 'no'} |"
     )
 

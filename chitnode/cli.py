@@ -99,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key", type=_hex64)
     p.add_argument("--reason", required=True)
     sub.add_parser("roles", help="print the role -> entry kinds table (Markdown)")
+    p = sub.add_parser("kyc", help="members' KYC records (full values for staff devices only)")
+    kyc = p.add_subparsers(dest="kyc", required=True, parser_class=_Parser)
+    p = kyc.add_parser(
+        "show", parents=[common], help="one member's KYC: masked, or full if allowed"
+    )
+    p.add_argument("member_id", metavar="MEMBER_ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=HANDLERS["kyc show"])
     cli_calc.add_parsers(sub)
     return parser
 

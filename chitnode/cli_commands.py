@@ -15,7 +15,7 @@ from chitnode import limits
 from chitnode.archive import export_file, import_file
 from chitnode.domain.kinds import role_allows, roles_markdown
 from chitnode.domain.money import format_inr
-from chitnode.errors import UsageError
+from chitnode.errors import NotFound, UsageError
 from chitnode.log.verify import verify_file
 from chitnode.service import Node
 
@@ -260,6 +260,35 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kyc_show(args: argparse.Namespace) -> int:
+    """Masked KYC for everyone; full values only for staff roles holding the staff key."""
+    from chitnode import kyc_vault, staff_key
+    from chitnode.domain.chit_kinds_base import MEMBERS
+
+    with Node.open(data_dir(args)) as node:
+        row = node.engine.state.get(MEMBERS, args.member_id)
+        if row is None:
+            raise NotFound(f"no member {args.member_id}")
+        view = kyc_vault.kyc_view(row, node.role(), lambda: staff_key.load_staff_key(node))
+    if args.json:
+        print_json(view)
+        return 0
+    masked, full = view["masked"], view["full"] or {}
+    print(f"Member        {view['member_id']}  {view['name']}  (KYC {view['kyc']})")
+    for label, field in (("PAN", "pan"), ("Bank account", "bank_account"), ("Phone", "phone")):
+        shown = full.get(field) or masked.get(field) or "-"
+        print(f"{label:<13} {shown}")
+    if view["ifsc"]:
+        print(f"{'IFSC':<13} {view['ifsc']}")
+    if view["full"]:
+        print("Full values shown: a staff device holding the branch staff key")
+    if view["hidden"]:
+        print(f"Masked only: {view['hidden']}")
+    if view["mismatch"]:
+        print("WARNING: the sealed full values do not match the masked ones in the log")
+    return 0
+
+
 def cmd_roles(args: argparse.Namespace) -> int:
     print(roles_markdown(), end="")
     return 0
@@ -277,4 +306,5 @@ HANDLERS: dict[str, Handler] = {
     "rebuild": cmd_rebuild,
     "enrol": cmd_enrol,
     "revoke": cmd_revoke,
+    "kyc show": cmd_kyc_show,
 }

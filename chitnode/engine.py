@@ -54,16 +54,25 @@ class FoldEngine:
         self.next_pos = 0
         self.frozen_from: dict[str, int] = {}
         self.on_applied: list[Callable[[Entry, Outcome], None]] = []
+        # Each feed's last placed entry (seq, hash): the deps of a local append, and the
+        # `placed` map of a merge that starts at the end. Kept in step with every fold.
+        self.heads: dict[str, tuple[int, str]] = {}
+        # (author, seq) -> hash of stored entries. A stored entry's hash never changes
+        # (a conflicting one goes to `forks`); a rollback resets it through `load`.
+        self._hashes: dict[tuple[str, int], str] = {}
 
     def load(self) -> None:
         """Load the materialised state; rebuild if the projections are not current."""
         self.frozen_from = self.store.frozen_from()
+        self._hashes.clear()
+        self.journal.clear()
         self.next_pos = self.store.count("pos IS NOT NULL")
         if self.store.meta("fold_pos") == str(self.next_pos):
             self.state = State(tables=self.store.load_projections())
         else:
             with self.store.transaction():
                 self.rebuild()
+        self.heads = self.store.placed_heads()
 
     # --- ingest ---------------------------------------------------------------------
 
@@ -83,7 +92,8 @@ class FoldEngine:
                 start = min(start, int(row[0]))
         if result.stored or result.forks:
             self._refold(start, result)
-        if result.stored and self.store.count("status = 'held'") > limits.HELD_ENTRIES_MAX:
+        held = "pos IS NULL AND status = 'held'"  # `pos IS NULL` first: the pos index answers
+        if result.stored and self.store.count(held) > limits.HELD_ENTRIES_MAX:
             # A peer feeding entries whose deps never come must not grow us without bound (G9);
             # raising rolls the whole batch back.
             raise TooManyHeld(f"more than {limits.HELD_ENTRIES_MAX} entries wait for deps")
@@ -104,11 +114,22 @@ class FoldEngine:
             return self.next_pos
         store.insert_entry(entry, actor=_actor(entry))
         result.stored.append(entry)
-        preds = [(entry.author, entry.seq - 1)] + [(a, s) for a, s, _ in entry.deps]
-        positions = [store.pos_of(a, s) for a, s in preds if s >= 1]
+        preds = [(a, s) for a, s, _ in entry.deps]
+        if entry.seq > 1:
+            preds.append((entry.author, entry.seq - 1))
+        if self._names_every_head(preds):
+            return self.next_pos  # a local append: everything placed is behind it
+        positions = [store.pos_of(a, s) for a, s in preds]
         if any(p is None for p in positions):
             return self.next_pos
         return 1 + max((p for p in positions if p is not None), default=-1)
+
+    def _names_every_head(self, preds: list[tuple[str, int]]) -> bool:
+        """True when `preds` are exactly the placed heads: then the latest placed entry is one."""
+        named = dict(preds)
+        return len(named) == len(self.heads) and all(
+            named.get(author) == seq for author, (seq, _) in self.heads.items()
+        )
 
     def _conflict(self, entry: Entry) -> int | None:
         """The seq to freeze from when `entry` equivocates with a stored entry, else None."""
@@ -129,6 +150,7 @@ class FoldEngine:
         """Fold the whole log from nothing (inside a transaction)."""
         self.state = State()
         self.journal.clear()
+        self.heads = {}
         self.next_pos = 0
         self.store.drop_projections()
         self.store.conn.execute("UPDATE entries SET pos = NULL, status = 'pending', code = ''")
@@ -143,9 +165,15 @@ class FoldEngine:
             result.rebuilt = True
             self.rebuild(progress)
             return
-        placed = self._placed_before(start)
-        merge = CausalMerge(feeds=self._feeds(placed), edges=self._edges, placed=dict(placed))
+        at_end = start == self.next_pos
+        placed = (
+            {a: s for a, (s, _) in self.heads.items()} if at_end else self._placed_before(start)
+        )
+        merge = CausalMerge(
+            feeds=self._feeds(placed, start), edges=self._edges, placed=dict(placed)
+        )
         outcomes: list[tuple[int | None, str, str, str, int]] = []
+        applied_heads: dict[str, tuple[int, str]] = {}
         pos, diverged = start, False
         for entry in merge:
             same = not diverged and pos - start < len(old) and old[pos - start] == entry.key[1:]
@@ -156,10 +184,15 @@ class FoldEngine:
                 outcome, undo = apply_entry(self.state, entry)
                 self._journal(pos, undo)
                 outcomes.append((pos, outcome.status, outcome.code, entry.author, entry.seq))
-                result.outcomes[entry.hash] = outcome
-                for listener in self.on_applied:
-                    listener(entry, outcome)
+                if not result.rebuilt:  # a rebuild replays history: no outcomes kept, no events
+                    result.outcomes[entry.hash] = outcome
+                    for listener in self.on_applied:
+                        listener(entry, outcome)
+            applied_heads[entry.author] = (entry.seq, entry.hash)
             pos += 1
+            if len(outcomes) >= limits.READ_BATCH_ENTRIES * 5:  # bound memory on rebuilds
+                self.store.set_outcomes(outcomes)
+                outcomes = []
             if progress is not None and pos % 10_000 == 0:
                 progress(pos)
         if not diverged and pos - start < len(old):
@@ -167,6 +200,10 @@ class FoldEngine:
         self._settle_unplaced(old[pos - start :] if pos - start < len(old) else [])
         self.store.set_outcomes(outcomes)
         self.next_pos = pos
+        if at_end:
+            self.heads.update(applied_heads)
+        else:  # entries may have left the order (forks): read the heads back
+            self.heads = self.store.placed_heads()
         self._persist()
 
     def _old_suffix(self, start: int) -> list[tuple[str, int]] | None:
@@ -185,8 +222,10 @@ class FoldEngine:
         )
         return {str(a): int(s) for a, s in rows}
 
-    def _feeds(self, placed: dict[str, int]) -> dict[str, Iterator[Entry]]:
-        return {a: self._feed(a, placed.get(a, 0) + 1) for a in self.store.authors()}
+    def _feeds(self, placed: dict[str, int], start: int) -> dict[str, Iterator[Entry]]:
+        """Feeds of the authors with something to place from `start`: unplaced, or placed later."""
+        authors = self.store.authors_to_place(start)
+        return {a: self._feed(a, placed.get(a, 0) + 1) for a in authors}
 
     def _feed(self, author: str, from_seq: int) -> Iterator[Entry]:
         """An author's placeable entries from `from_seq`: stops at a gap or the freeze point."""
@@ -205,11 +244,22 @@ class FoldEngine:
             frozen = self.frozen_from.get(author)
             if frozen is not None and seq >= frozen:
                 edges.append((author, frozen - 1))
-            elif self.store.hash_at(author, seq) == hash_hex:
+            elif self._hash_at(author, seq) == hash_hex:
                 edges.append((author, seq))
             else:
                 edges.append((author, UNREACHABLE_SEQ))  # held until the dep arrives
         return edges
+
+    def _hash_at(self, author: str, seq: int) -> str | None:
+        known = self._hashes.get((author, seq))
+        if known is not None:
+            return known
+        found = self.store.hash_at(author, seq)
+        if found is not None:
+            if len(self._hashes) >= limits.HASH_CACHE_ENTRIES_MAX:
+                self._hashes.clear()
+            self._hashes[(author, seq)] = found
+        return found
 
     def _journal(self, pos: int, undo: list[tuple[str, str, object]]) -> None:
         self.journal.append((pos, undo))

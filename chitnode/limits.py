@@ -21,6 +21,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5_000
 GROUP_COMMIT_ENTRIES_MAX = 10_000  # entries appended in one transaction
 READ_BATCH_ENTRIES = 2_000  # rows fetched per round trip when streaming feeds
 REFOLD_UNDO_ENTRIES_MAX = 20_000  # undo journal kept for cheap re-folds; older -> rebuild
+HASH_CACHE_ENTRIES_MAX = 200_000  # (author, seq) -> hash lookups the fold repeats
 
 # --- keys ---
 PASSPHRASE_BYTES_MIN = 8

@@ -169,11 +169,8 @@ class Node:
         return [*written, entry]
 
     def _seal(self, kind: str, body: dict[str, Any]) -> Entry:
-        heads = self.store.conn.execute(
-            "SELECT author, seq, hash FROM entries e WHERE pos IS NOT NULL AND seq = ("
-            " SELECT max(seq) FROM entries WHERE author = e.author AND pos IS NOT NULL)"
-        ).fetchall()
-        deps: list[Dep] = sorted((str(a), int(s), str(h)) for a, s, h in heads if a != self.public)
+        heads = self.engine.heads
+        deps: list[Dep] = sorted((a, s, h) for a, (s, h) in heads.items() if a != self.public)
         own = self.store.conn.execute(
             "SELECT seq, hash FROM entries WHERE author = ? ORDER BY seq DESC LIMIT 1",
             (self.public,),

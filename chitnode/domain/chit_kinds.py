@@ -6,9 +6,11 @@ stable code (`RuleViolation.code`) and no change (G9). Money is int paise and
 moves only as Posting legs that sum to zero (G1); tables and accounts are
 listed in `chit_kinds_base`. Importing this module registers every chit kind.
 
-KYC fields in the log are masked only (PAN `XXXXX1234X`, account `XXXXXXXX4321`,
-phone `XXXXXX3210`): the log travels. Full values encrypted to the branch staff
-key (DESIGN.md, Security) are future work; there is no field for them yet.
+KYC fields in the log are masked (PAN `XXXXX1234X`, account `XXXXXXXX4321`,
+phone `XXXXXX3210`): the log travels. The full values may ride along only as
+`sealed`, a SecretBox ciphertext under the branch staff key (DESIGN.md, Security;
+`chitnode/kyc_vault.py`, docs/privacy.md). Reducers hold no key: they check that
+`sealed` is bounded lowercase hex and store it, never open it.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ SIGNERS = STAFF | {"member"}  # a member signs from a phone through a node, or i
 PAN_MASKED_RE = re.compile(r"^X{5}[0-9]{4}[A-Z]$")
 ACCOUNT_MASKED_RE = re.compile(r"^X{4,14}[0-9]{4}$")
 PHONE_MASKED_RE = re.compile(r"^(\+91)?X{6}[0-9]{4}$")
+SEALED_HEX_RE = re.compile(r"^(?:[0-9a-f]{2})+$")
+# kyc.submitted `sealed`: hex of nonce (24) + MAC (16) + canonical JSON of the full values.
+# The JSON is ~80 bytes today; the bound leaves room and keeps rows small.
+KYC_SEALED_BYTES_MIN = 24 + 16 + 2
+KYC_SEALED_BYTES_MAX = 512
 
 GROUP_REQUIRED = (
     "chit_value",
@@ -163,9 +170,26 @@ def _masked(body: dict[str, Any], field: str, pattern: re.Pattern[str]) -> str:
     return str(value)
 
 
-@kind("kyc.submitted", STAFF, summary="Records a member's KYC (masked PAN, account, phone).")
+def _sealed(body: dict[str, Any]) -> str | None:
+    """The optional ciphertext of the full values: checked for shape only, never opened."""
+    value = body.get("sealed")
+    if value is None:
+        return None
+    ok = isinstance(value, str) and SEALED_HEX_RE.match(value) is not None
+    ok = ok and KYC_SEALED_BYTES_MIN * 2 <= len(str(value)) <= KYC_SEALED_BYTES_MAX * 2
+    need(
+        ok,
+        "bad_sealed",
+        f"sealed: lowercase hex of {KYC_SEALED_BYTES_MIN}..{KYC_SEALED_BYTES_MAX} bytes",
+    )
+    return str(value)
+
+
+@kind("kyc.submitted", STAFF, summary="Records KYC: masked PAN, account, phone (full ones sealed).")
 def kyc_submitted(state: State, entry: Entry) -> list[Change]:
-    body = base.body_of(entry, ("member_id", "name", "pan", "bank_account", "phone"), ("ifsc",))
+    body = base.body_of(
+        entry, ("member_id", "name", "pan", "bank_account", "phone"), ("ifsc", "sealed")
+    )
     mid = base.member_id_of(body)
     member = base.member_row(state, mid)
     need(member["kyc"] != base.KYC_APPROVED, "kyc_already_approved", "KYC already approved")
@@ -182,6 +206,10 @@ def kyc_submitted(state: State, entry: Entry) -> list[Change]:
         "kyc_submitted_ms": entry.ts,
         "kyc_reason": "",
     }
+    sealed = _sealed(body)
+    row.pop("kyc_sealed", None)  # a resubmission without full values drops the old ones
+    if sealed is not None:
+        row["kyc_sealed"] = sealed
     return [Put(base.MEMBERS, mid, row)]
 
 

@@ -20,7 +20,12 @@ MANAGERS = frozenset({"admin", "foreman"})
 ADMIN = frozenset({"admin"})
 
 # Modules that register kinds; chit and money kinds join as they land.
-KIND_MODULES: tuple[str, ...] = ("chitnode.domain.kernel_kinds", "chitnode.domain.chit_kinds")
+KIND_MODULES: tuple[str, ...] = (
+    "chitnode.domain.kernel_kinds",
+    "chitnode.domain.chit_kinds",
+    "chitnode.domain.wallet_kinds",
+    "chitnode.domain.bank_kinds",
+)
 
 Reducer = Callable[[State, Entry], list[Change]]
 
@@ -35,6 +40,7 @@ class KindSpec:
 
 
 REGISTRY: dict[str, KindSpec] = {}
+_LOADED: list[bool] = []  # non-empty once KIND_MODULES are imported
 
 
 def kind(
@@ -54,8 +60,11 @@ def kind(
 
 def load_all() -> dict[str, KindSpec]:
     """Import every module that registers kinds, and return the table."""
+    if _LOADED:  # the fold asks for every entry: import once
+        return REGISTRY
     for module in KIND_MODULES:  # each registers its kinds on import
         importlib.import_module(module)
+    _LOADED.append(True)
     return REGISTRY
 
 

@@ -20,37 +20,41 @@ def check_value(value: object, depth: int = 0) -> None:
     """Raise BadFormat unless `value` obeys wal-v1 §2 (ints only, ASCII keys, bounded)."""
     if depth > limits.BODY_DEPTH_MAX:
         raise BadFormat("nested too deeply")
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, int):
-        if abs(value) > limits.JSON_INT_MAX:
+    kind = type(value)  # exact types first: this walk runs for every entry written or read
+    if kind is str:
+        _check_string(value)  # type: ignore[arg-type]
+    elif kind is int:
+        if not -limits.JSON_INT_MAX <= value <= limits.JSON_INT_MAX:  # type: ignore[operator]
             raise BadFormat(f"integer out of range: {value}")
-        return
-    if isinstance(value, float):
-        raise BadFormat("floats are not allowed; amounts are integer paise")
-    if isinstance(value, str):
-        if len(value.encode("utf-8", "surrogatepass")) > limits.STRING_BYTES_MAX:
-            raise BadFormat("string too long")
-        _check_encodable(value)
-        return
-    if isinstance(value, list | tuple):
-        for item in value:
-            check_value(item, depth + 1)
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str) or not key.isascii():
+    elif kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) is not str or not key.isascii():
                 raise BadFormat(f"object keys must be ASCII strings: {key!r}")
             check_value(item, depth + 1)
+    elif kind is list or kind is tuple:
+        for item in value:  # type: ignore[attr-defined]
+            check_value(item, depth + 1)
+    elif value is None or kind is bool:
         return
-    raise BadFormat(f"not a JSON value: {type(value).__name__}")
+    elif isinstance(value, str):  # subclasses (StrEnum) encode as their text
+        _check_string(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        check_value(int(value), depth)
+    elif isinstance(value, float):
+        raise BadFormat("floats are not allowed; amounts are integer paise")
+    else:
+        raise BadFormat(f"not a JSON value: {kind.__name__}")
 
 
-def _check_encodable(text: str) -> None:
+def _check_string(text: str) -> None:
+    if len(text) * 4 <= limits.STRING_BYTES_MAX and text.isascii():
+        return  # short ASCII: valid UTF-8 and within the bound without encoding it
     try:
-        text.encode("utf-8")
+        size = len(text.encode("utf-8"))
     except UnicodeEncodeError as exc:  # lone surrogates cannot be UTF-8
         raise BadFormat("string is not valid Unicode") from exc
+    if size > limits.STRING_BYTES_MAX:
+        raise BadFormat("string too long")
 
 
 def canonical(value: JSONValue) -> bytes:

@@ -18,7 +18,7 @@ from nacl.signing import SigningKey, VerifyKey
 
 from chitnode import limits
 from chitnode.errors import BadFormat, BadHash, BadSignature
-from chitnode.log.canonical import canonical, check_value, parse_canonical
+from chitnode.log.canonical import canonical, parse_canonical
 
 FORMAT_VERSION = 1
 ZERO_HASH = "0" * 64
@@ -109,7 +109,6 @@ def check_fields(obj: Any) -> None:
     if obj["seq"] == 1:
         pass  # a non-zero prev at seq 1 is broken_chain, not bad_format (§6)
     _check_deps(obj["deps"], obj["author"])
-    check_value(obj)
 
 
 def _check_deps(deps: Any, author: str) -> None:
@@ -127,7 +126,11 @@ def _check_deps(deps: Any, author: str) -> None:
 
 
 def entry_from_json(obj: Any, raw: bytes | None = None) -> Entry:
-    """Build an Entry from a parsed object after checking its format (not hash or sig)."""
+    """Build an Entry from a parsed object after checking its format (not hash or sig).
+
+    `raw`, when given, must be the canonical bytes of `obj` already checked by
+    `canonical` or `parse_canonical` (the one walk over every value happens there).
+    """
     check_fields(obj)
     line = canonical(obj) if raw is None else raw
     _require(len(line) <= limits.ENTRY_BYTES_MAX, "entry too large")
@@ -170,8 +173,22 @@ def entry_from_stored(raw: str) -> Entry:
     )
 
 
+def unsigned_bytes(raw: bytes) -> bytes:
+    """Canonical bytes without the top-level `hash` and `sig` members, cut from `raw`.
+
+    Exact because `raw` is canonical (sorted keys, no spaces): after the top-level
+    `"hash"` come only `kind`, `prev`, `seq`, `sig`, `ts`, `v`, and after `"sig"`
+    only `ts`, `v`: none can hold the text searched for, so the last match is the
+    top-level member (the body, which could, comes before both).
+    """
+    i = raw.rfind(b',"hash":"')
+    raw = raw[:i] + raw[i + 9 + 64 + 1 :]
+    j = raw.rfind(b',"sig":"')
+    return raw[:j] + raw[j + 8 + 128 + 1 :]
+
+
 def check_hash(entry: Entry) -> None:
-    if entry_hash(entry.unsigned()) != entry.hash:
+    if hashlib.sha256(unsigned_bytes(entry.raw)).hexdigest() != entry.hash:
         raise BadHash(f"hash does not match entry {entry.author[:12]}…#{entry.seq}")
 
 
@@ -207,6 +224,9 @@ def seal_entry(
         "kind": kind,
         "body": body,
     }
-    digest = entry_hash(unsigned)
+    unsigned_bytes = canonical(unsigned)  # the one walk over every value
+    digest = hashlib.sha256(unsigned_bytes).hexdigest()
     sig = key.sign(sign_message(digest)).signature.hex()
-    return entry_from_json({**unsigned, "hash": digest, "sig": sig})
+    full = {**unsigned, "hash": digest, "sig": sig}
+    raw = json.dumps(full, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return entry_from_json(full, raw=raw)

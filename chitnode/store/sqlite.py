@@ -204,6 +204,24 @@ class Store:
                 return
             seq = int(rows[-1]["seq"]) + 1
 
+    def authors_to_place(self, start: int) -> list[str]:
+        """Authors with entries not yet placed, or placed at or after `start`."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT author FROM entries WHERE pos IS NULL"
+            " UNION SELECT DISTINCT author FROM entries WHERE pos >= ?",
+            (start,),
+        )
+        return sorted(str(r[0]) for r in rows)
+
+    def placed_heads(self) -> dict[str, tuple[int, str]]:
+        """Each feed's last placed entry: (seq, hash)."""
+        rows = self.conn.execute(
+            "SELECT e.author, e.seq, e.hash FROM entries e JOIN ("
+            " SELECT author, max(seq) AS seq FROM entries WHERE pos IS NOT NULL GROUP BY author"
+            ") h ON e.author = h.author AND e.seq = h.seq"
+        )
+        return {str(a): (int(s), str(h)) for a, s, h in rows}
+
     def authors(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT author FROM entries ORDER BY 1")]
 

@@ -1,0 +1,444 @@
+"""An in-process event stream of folded entries, for the layers that show them (UI, sync).
+
+    Node.submit ──► FoldEngine.on_applied ──► EventStream pending list      (inside the txn)
+                    COMMIT ──► EventStream.flush() ──► every matching Subscription queue
+
+`FoldEngine.on_applied` fires *inside* the store transaction, before COMMIT, so
+the stream's listener only buffers. Nothing reaches a subscriber until the
+writer calls `flush()` after its commit returned, and `discard()` drops the
+buffer when the transaction failed: a subscriber never sees an entry that was
+rolled back (G7: nothing is shown as done before it is durable).
+
+Contract for every writer (this module, later the UI and sync): **call `flush()`
+after every commit of a node with a stream attached, and `discard()` when a
+write raised**. `submit_and_publish` and `CommittingNode` do exactly that for
+`Node.submit`, `submit_many` and `ingest`.
+
+Events are small frozen dataclasses built by `describe` from the entry, its
+outcome and the state right after it folded. Each `Subscription` has a bounded
+queue (`SUBSCRIPTION_EVENTS_MAX`); when a reader falls behind the oldest events
+are dropped and counted in `dropped`, so a slow view can never grow the node's
+memory. A transfer's event names both members, and `flush()` puts it into every
+open subscription of either member under one lock: all their views see it at
+once, and in the same order as every other event.
+
+A re-fold re-applies entries already folded (a late entry sorted earlier). The
+stream publishes each (entry, status) pair once: a replay with the same outcome
+is skipped; one whose outcome changed (applied -> rejected) is published again,
+so views can correct themselves.
+
+Thread-safe: the writer thread calls the listener, `flush` and `discard`; any
+thread may subscribe, read and close.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from chitnode import limits
+from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import wallet_kinds as wallet
+from chitnode.domain.apply import Outcome, apply_entry
+from chitnode.domain.state import State
+from chitnode.engine import IngestResult
+from chitnode.log.entry import Entry, entry_from_stored
+from chitnode.service import Command, Node, Receipt
+
+SUBSCRIPTION_EVENTS_MAX = 256  # events queued per subscription; older ones are dropped
+SUBSCRIPTIONS_MAX = 1_024  # open subscriptions per stream (views, sync peers)
+# Events buffered between a commit's first fold and its flush: one group commit's worth,
+# plus the lease entries a coordinated command writes first. A fold past this (a rebuild
+# with a stream attached) drops the oldest and counts them in `pending_dropped`.
+PENDING_EVENTS_MAX = 2 * limits.GROUP_COMMIT_ENTRIES_MAX
+PUBLISHED_MEMORY_MAX = 8_192  # (hash, status) pairs remembered to skip re-fold replays
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One folded entry, as a view needs it."""
+
+    kind: str
+    hash: str
+    author: str
+    seq: int
+    ts_ms: int
+    status: str  # "applied" | "rejected"
+    code: str  # the rejection code, "" when applied
+    members: tuple[str, ...]  # members touched: the payer first (a transfer's sender)
+    amount_paise: int  # the money the entry moved for them, 0 if none
+    group_id: str = ""
+    month: int = 0
+    ticket: int = 0
+    detail: str = ""  # kind-specific: the recovery stage, a bank_ref
+
+    @property
+    def applied(self) -> bool:
+        return self.status == "applied"
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Which events a subscription wants; None means any."""
+
+    members: frozenset[str] | None = None  # events touching any of these members
+    kinds: frozenset[str] | None = None  # exact kinds, or prefixes ending in "." ("wallet.")
+    include_rejected: bool = True
+
+    def matches(self, event: Event) -> bool:
+        if not self.include_rejected and not event.applied:
+            return False
+        if self.members is not None and self.members.isdisjoint(event.members):
+            return False
+        if self.kinds is None:
+            return True
+        return event.kind in self.kinds or any(
+            k.endswith(".") and event.kind.startswith(k) for k in self.kinds
+        )
+
+
+class Subscription:
+    """A bounded, thread-safe queue of the events one view asked for."""
+
+    def __init__(
+        self,
+        stream: EventStream,
+        event_filter: Filter,
+        bound: int,
+        wake: Callable[[], None] | None,
+    ) -> None:
+        self.filter = event_filter
+        self.dropped = 0  # events lost because the reader fell `bound` behind
+        self._stream = stream
+        self._queue: deque[Event] = deque()
+        self._bound = bound
+        self._ready = threading.Condition()
+        self._wake = wake  # e.g. `lambda: loop.call_soon_threadsafe(ev.set)` for asyncio
+        self.closed = False
+
+    def _put_many(self, events: list[Event]) -> None:
+        with self._ready:
+            if self.closed:
+                return
+            for event in events:
+                if len(self._queue) >= self._bound:
+                    self._queue.popleft()
+                    self.dropped += 1
+                self._queue.append(event)
+            self._ready.notify_all()
+        if self._wake is not None:
+            self._wake()
+
+    def get(self, timeout_s: float | None = None) -> Event | None:
+        """The next event, waiting up to `timeout_s` (None: forever); None if none came."""
+        with self._ready:
+            if not self._ready.wait_for(lambda: self._queue or self.closed, timeout_s):
+                return None
+            return self._queue.popleft() if self._queue else None
+
+    def drain(self) -> list[Event]:
+        """Every queued event, oldest first, without waiting."""
+        with self._ready:
+            events = list(self._queue)
+            self._queue.clear()
+            return events
+
+    def __len__(self) -> int:
+        with self._ready:
+            return len(self._queue)
+
+    def close(self) -> None:
+        with self._ready:
+            self.closed = True
+            self._ready.notify_all()
+        self._stream._unsubscribe(self)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(slots=True)
+class _Attached:
+    node: Node
+    listener: Callable[[Entry, Outcome], None]
+
+
+class EventStream:
+    """Fan-out of committed fold events to bounded subscriptions (see the module doc)."""
+
+    def __init__(
+        self,
+        *,
+        subscription_events_max: int = SUBSCRIPTION_EVENTS_MAX,
+        pending_events_max: int = PENDING_EVENTS_MAX,
+    ) -> None:
+        self.subscription_events_max = subscription_events_max
+        self.pending_events_max = pending_events_max
+        self.pending_dropped = 0  # events lost from an oversized fold before its flush
+        self.describe_errors = 0  # entries `describe` could not read (published bare)
+        self.published = 0
+        self._pending: deque[Event] = deque()
+        self._subs: list[Subscription] = []
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._lock = threading.Lock()
+        self._attached: list[_Attached] = []
+
+    # --- subscribing ------------------------------------------------------------------
+
+    def subscribe(
+        self, event_filter: Filter | None = None, *, wake: Callable[[], None] | None = None
+    ) -> Subscription:
+        """Open a subscription; events committed from now on that match are queued for it."""
+        sub = Subscription(self, event_filter or Filter(), self.subscription_events_max, wake)
+        with self._lock:
+            if len(self._subs) >= SUBSCRIPTIONS_MAX:
+                raise OverflowError(f"more than {SUBSCRIPTIONS_MAX} open subscriptions")
+            self._subs.append(sub)
+        return sub
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            if sub in self._subs:
+                self._subs.remove(sub)
+
+    def subscriptions(self) -> int:
+        with self._lock:
+            return len(self._subs)
+
+    # --- feeding ----------------------------------------------------------------------
+
+    def attach(self, node: Node) -> None:
+        """Listen to `node`'s fold: every applied or rejected entry is buffered as an event."""
+        engine = node.engine
+
+        def listener(entry: Entry, outcome: Outcome) -> None:
+            self.record(entry, outcome, engine.state)
+
+        engine.on_applied.append(listener)
+        self._attached.append(_Attached(node, listener))
+
+    def detach(self, node: Node) -> None:
+        for item in [a for a in self._attached if a.node is node]:
+            node.engine.on_applied.remove(item.listener)
+            self._attached.remove(item)
+
+    def record(self, entry: Entry, outcome: Outcome, state: State) -> None:
+        """Buffer one folded entry (the engine's listener). Never raises into the fold."""
+        try:
+            event = describe(entry, outcome, state)
+        except Exception:  # a view's bug must never roll back money: publish it bare
+            event = _bare(entry, outcome)
+            self.describe_errors += 1
+        with self._lock:
+            if len(self._pending) >= self.pending_events_max:
+                self._pending.popleft()
+                self.pending_dropped += 1
+            self._pending.append(event)
+
+    def flush(self) -> int:
+        """Publish what the last commit folded; call only after COMMIT returned. Returns a count."""
+        with self._lock:
+            events = [e for e in self._pending if self._first_time(e)]
+            self._pending.clear()
+            self.published += len(events)
+            for sub in self._subs:
+                mine = [e for e in events if sub.filter.matches(e)]
+                if mine:
+                    sub._put_many(mine)
+        return len(events)
+
+    def discard(self) -> int:
+        """Drop what a failed (rolled back) transaction folded. Returns how many."""
+        with self._lock:
+            dropped = len(self._pending)
+            self._pending.clear()
+        return dropped
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    def _first_time(self, event: Event) -> bool:
+        key = (event.hash, event.status)
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        while len(self._seen) > PUBLISHED_MEMORY_MAX:
+            self._seen.popitem(last=False)
+        return True
+
+
+# --- describing an entry ----------------------------------------------------------------
+
+
+def describe(entry: Entry, outcome: Outcome, state: State) -> Event:
+    """The event of `entry` folded with `outcome`; `state` is the state right after it."""
+    facts: dict[str, Any] = {"group_id": _str(entry.body.get("group_id"))}
+    reader = _FACTS.get(entry.kind)
+    if reader is not None and (outcome.status == "applied" or entry.kind in wallet.WALLET_KINDS):
+        facts.update(reader(entry, state))
+    else:
+        facts["members"] = _ids(entry.body.get("member_id"), entry.body.get("actor"))
+    return Event(
+        kind=entry.kind,
+        hash=entry.hash,
+        author=entry.author,
+        seq=entry.seq,
+        ts_ms=entry.ts,
+        status=outcome.status,
+        code=outcome.code,
+        members=facts.pop("members", ()),
+        amount_paise=facts.pop("amount_paise", 0),
+        **facts,
+    )
+
+
+# Readers of what an entry did, by kind. Wallet kinds read the body (so a *rejected*
+# transfer still reaches its sender); the others read the rows their applied entry wrote.
+
+
+def _wallet_facts(entry: Entry, state: State) -> dict[str, Any]:
+    body = entry.body
+    if entry.kind == wallet.TRANSFERRED:
+        members = _ids(body.get("from_member_id"), body.get("to_member_id"))
+    else:
+        members = _ids(body.get("member_id"))
+    detail = _str(body.get("bank_ref"))
+    return {"members": members, "amount_paise": _int(body.get("amount_paise")), "detail": detail}
+
+
+def _contribution_facts(entry: Entry, state: State) -> dict[str, Any]:
+    row = state.get(base.CONTRIBUTIONS, entry.hash) or {}
+    return {
+        "members": _ids(row.get("member_id")),
+        "amount_paise": _int(row.get("amount_paise")),
+        "month": _int(row.get("month")),
+        "ticket": _int(row.get("ticket")),
+        "detail": _str(row.get("receipt")),
+    }
+
+
+def _settlement_facts(entry: Entry, state: State) -> dict[str, Any]:
+    gid, month = _str(entry.body.get("group_id")), _int(entry.body.get("month"))
+    row = state.get(base.SETTLEMENTS, base.month_key(gid, month)) or {}
+    field = "prize_paise" if entry.kind == "auction.closed" else "paid_paise"
+    return {
+        "members": _ids(row.get("winner_member")),
+        "amount_paise": _int(row.get(field)),
+        "month": month,
+        "ticket": _int(row.get("winner_ticket")),
+    }
+
+
+def _recovery_facts(entry: Entry, state: State) -> dict[str, Any]:
+    gid, ticket = _str(entry.body.get("group_id")), _int(entry.body.get("ticket"))
+    row = state.get(base.TICKETS, base.ticket_key(gid, ticket)) or {}
+    stage = _str(entry.body.get("to")) or "missed"  # recovery.opened starts at `missed`
+    return {"members": _ids(row.get("member_id")), "ticket": ticket, "detail": stage}
+
+
+_FACTS: dict[str, Callable[[Entry, State], dict[str, Any]]] = {
+    wallet.DEPOSITED: _wallet_facts,
+    wallet.TRANSFERRED: _wallet_facts,
+    wallet.WITHDRAWN: _wallet_facts,
+    "contribution.recorded": _contribution_facts,
+    "auction.closed": _settlement_facts,
+    "prize.paid": _settlement_facts,
+    "recovery.opened": _recovery_facts,
+    "recovery.moved": _recovery_facts,
+}
+
+
+def _bare(entry: Entry, outcome: Outcome) -> Event:
+    status, code = outcome.status, outcome.code
+    return Event(entry.kind, entry.hash, entry.author, entry.seq, entry.ts, status, code, (), 0)
+
+
+def _ids(*values: Any) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values:
+        if isinstance(value, str) and value and value not in out:
+            out.append(value)
+    return tuple(out)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+# --- committing with publication ----------------------------------------------------------
+
+
+def submit_and_publish(
+    node: Node, stream: EventStream, kind: str, body: dict[str, Any], cmd_id: str | None = None
+) -> Receipt:
+    """`node.submit`, then publish what it committed; on any error drop the buffer instead."""
+    try:
+        receipt = node.submit(kind, body, cmd_id)
+    except BaseException:
+        stream.discard()
+        raise
+    stream.flush()
+    return receipt
+
+
+class CommittingNode:
+    """A Node whose writes publish to `stream` after commit (and discard after rollback)."""
+
+    def __init__(self, node: Node, stream: EventStream) -> None:
+        self.node = node
+        self.stream = stream
+        stream.attach(node)
+
+    def submit(self, kind: str, body: dict[str, Any], cmd_id: str | None = None) -> Receipt:
+        return submit_and_publish(self.node, self.stream, kind, body, cmd_id)
+
+    def submit_many(self, commands: Iterable[Command]) -> list[Receipt]:
+        try:
+            receipts = self.node.submit_many(commands)
+        except BaseException:
+            self.stream.discard()
+            raise
+        self.stream.flush()
+        return receipts
+
+    def ingest(self, entries: list[Entry]) -> IngestResult:
+        try:
+            result = self.node.ingest(entries)
+        except BaseException:
+            self.stream.discard()
+            raise
+        self.stream.flush()
+        return result
+
+    def close(self) -> None:
+        self.stream.detach(self.node)
+
+
+def replay_events(entries: Iterable[Entry]) -> Iterator[Event]:
+    """Events of `entries` folded from nothing, in the order given (the log's fold order).
+
+    For feeds rebuilt from the log (notifications after a restart, an auditor's view):
+    the same `describe` the live stream uses, on a fresh state.
+    """
+    state = State()
+    for entry in entries:
+        outcome, _ = apply_entry(state, entry)
+        yield describe(entry, outcome, state)
+
+
+def stored_entries(node: Node) -> Iterator[Entry]:
+    """The node's placed entries in fold order (the input `replay_events` expects)."""
+    rows = node.store.conn.execute("SELECT raw FROM entries WHERE pos IS NOT NULL ORDER BY pos")
+    for (raw,) in rows:
+        yield entry_from_stored(raw)

@@ -93,7 +93,8 @@ class FoldEngine:
         if result.stored or result.forks:
             self._refold(start, result)
         held = "pos IS NULL AND status = 'held'"  # `pos IS NULL` first: the pos index answers
-        if result.stored and self.store.count(held) > limits.HELD_ENTRIES_MAX:
+        placed_all = all(e.hash in result.outcomes for e in result.stored)
+        if not placed_all and self.store.count(held) > limits.HELD_ENTRIES_MAX:
             # A peer feeding entries whose deps never come must not grow us without bound (G9);
             # raising rolls the whole batch back.
             raise TooManyHeld(f"more than {limits.HELD_ENTRIES_MAX} entries wait for deps")
@@ -169,9 +170,9 @@ class FoldEngine:
         placed = (
             {a: s for a, (s, _) in self.heads.items()} if at_end else self._placed_before(start)
         )
-        merge = CausalMerge(
-            feeds=self._feeds(placed, start), edges=self._edges, placed=dict(placed)
-        )
+        in_memory = at_end and not result.forks and not result.rebuilt and not self._any_held()
+        feeds = self._fresh_feeds(result.stored) if in_memory else self._feeds(placed, start)
+        merge = CausalMerge(feeds=feeds, edges=self._edges, placed=dict(placed))
         outcomes: list[tuple[int | None, str, str, str, int]] = []
         applied_heads: dict[str, tuple[int, str]] = {}
         pos, diverged = start, False
@@ -197,7 +198,8 @@ class FoldEngine:
                 progress(pos)
         if not diverged and pos - start < len(old):
             self._revert_to(pos)
-        self._settle_unplaced(old[pos - start :] if pos - start < len(old) else [])
+        if not in_memory or merge.stuck or pos - start < len(result.stored):
+            self._settle_unplaced(old[pos - start :] if pos - start < len(old) else [])
         self.store.set_outcomes(outcomes)
         self.next_pos = pos
         if at_end:
@@ -221,6 +223,32 @@ class FoldEngine:
             "SELECT author, max(seq) FROM entries WHERE pos < ? GROUP BY author", (start,)
         )
         return {str(a): int(s) for a, s in rows}
+
+    def _any_held(self) -> bool:
+        row = self.store.conn.execute("SELECT 1 FROM entries WHERE pos IS NULL LIMIT 1").fetchone()
+        return row is not None
+
+    def _fresh_feeds(self, stored: list[Entry]) -> dict[str, Iterator[Entry]]:
+        """Feeds of just-stored entries, from memory: the common case of entries that sort last.
+
+        Only used when nothing else waits to be placed; an entry that does not continue
+        its author's placed head ends its feed and is settled as held by the SQL path.
+        """
+        by_author: dict[str, list[Entry]] = {}
+        for entry in sorted(stored, key=lambda e: (e.author, e.seq)):
+            if entry.seq < self.frozen_from.get(entry.author, UNREACHABLE_SEQ):
+                by_author.setdefault(entry.author, []).append(entry)
+        feeds: dict[str, Iterator[Entry]] = {}
+        for author, entries in by_author.items():
+            expected = self.heads.get(author, (0, ""))[0] + 1
+            run = []
+            for entry in entries:
+                if entry.seq != expected:
+                    break
+                run.append(entry)
+                expected += 1
+            feeds[author] = iter(run)
+        return feeds
 
     def _feeds(self, placed: dict[str, int], start: int) -> dict[str, Iterator[Entry]]:
         """Feeds of the authors with something to place from `start`: unplaced, or placed later."""

@@ -128,7 +128,7 @@ class Node:
         if not 0 < len(commands) <= limits.GROUP_COMMIT_ENTRIES_MAX:
             raise UsageError(f"submit 1..{limits.GROUP_COMMIT_ENTRIES_MAX} commands at once")
         receipts: list[Receipt | None] = []
-        fresh: list[tuple[int, str, Entry]] = []
+        fresh: list[tuple[int, str, Entry, Outcome | None]] = []
         try:
             with self.store.transaction():
                 for command in commands:
@@ -139,15 +139,16 @@ class Node:
                         continue
                     entries = self._write(command)
                     for entry in entries:
-                        self.engine.ingest([entry])
+                        outcome = self.engine.ingest([entry]).outcomes.get(entry.hash)
                     self.store.put_command(cmd_id, entries[-1])
-                    fresh.append((len(receipts), cmd_id, entries[-1]))
+                    fresh.append((len(receipts), cmd_id, entries[-1], outcome))
                     receipts.append(None)
         except BaseException:
             self.engine.load()  # the transaction rolled back: so does the in-memory fold
             raise
-        for index, cmd_id, entry in fresh:
-            status, code = self._outcome(entry.author, entry.seq)
+        for index, cmd_id, entry, known in fresh:
+            # local appends sort last, so their outcome is final once folded
+            status, code = (known.status, known.code) if known else self._outcome(*entry.key[1:])
             receipts[index] = Receipt(cmd_id, entry.hash, entry.seq, status, code)
         return [r for r in receipts if r is not None]
 

@@ -192,11 +192,21 @@ def check_hash(entry: Entry) -> None:
         raise BadHash(f"hash does not match entry {entry.author[:12]}…#{entry.seq}")
 
 
+_VERIFY_KEYS: dict[str, VerifyKey] = {}  # a branch has few authors: build each key once
+
+
+def _verify_key(author: str) -> VerifyKey:
+    key = _VERIFY_KEYS.get(author)
+    if key is None:
+        if len(_VERIFY_KEYS) >= limits.DEPS_MAX * 4:
+            _VERIFY_KEYS.clear()
+        key = _VERIFY_KEYS[author] = VerifyKey(bytes.fromhex(author))
+    return key
+
+
 def check_sig(entry: Entry) -> None:
     try:
-        VerifyKey(bytes.fromhex(entry.author)).verify(
-            sign_message(entry.hash), bytes.fromhex(entry.sig)
-        )
+        _verify_key(entry.author).verify(sign_message(entry.hash), bytes.fromhex(entry.sig))
     except (BadSignatureError, ValueError) as exc:
         raise BadSignature(f"bad signature on {entry.author[:12]}…#{entry.seq}") from exc
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any, BinaryIO
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
+from chitnode import limits
 from chitnode.errors import ChitError
 from chitnode.log.authority_check import check_authority
 from chitnode.log.entry import HEX64_RE, ZERO_HASH, Entry, check_hash, check_sig, parse_entry
@@ -118,6 +120,32 @@ def _record(entry: Entry) -> Record:
         enrol = (str(entry.body["key"]), str(entry.body.get("role", "")))
     return Record(
         entry.author, entry.seq, entry.prev, entry.hash, entry.ts, entry.kind, entry.deps, enrol
+    )
+
+
+_SHARED_DEPS: dict[tuple[tuple[str, int, str], ...], tuple[tuple[str, int, str], ...]] = {}
+
+
+def compact(rec: Record) -> Record:
+    """The record as the authority pass keeps it, for a million entries in bounded memory.
+
+    Author and kind strings are interned, consecutive entries' equal deps share one
+    tuple, and `prev` (needed only by the feed rules, already run) is dropped.
+    """
+    deps = _SHARED_DEPS.get(rec.deps)
+    if deps is None:
+        if len(_SHARED_DEPS) >= limits.HASH_CACHE_ENTRIES_MAX:
+            _SHARED_DEPS.clear()
+        deps = _SHARED_DEPS[rec.deps] = tuple((sys.intern(a), s, h) for a, s, h in rec.deps)
+    return Record(
+        sys.intern(rec.author),
+        rec.seq,
+        "",
+        rec.hash,
+        rec.ts,
+        sys.intern(rec.kind),
+        deps,
+        rec.enrol,
     )
 
 
@@ -235,7 +263,7 @@ def verify_stream(
         if rec is not None:
             rules.see(rec, _branch_of(line), valid=not problems)
             if not problems:  # an entry that fails its own checks grants no authority
-                records.append(rec)
+                records.append(compact(rec))
         if on_entry is not None:
             on_entry()
     _check_seal(report, seal_line[0] if seal_line else None, digest.hexdigest())

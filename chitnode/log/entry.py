@@ -134,6 +134,10 @@ def entry_from_json(obj: Any, raw: bytes | None = None) -> Entry:
     check_fields(obj)
     line = canonical(obj) if raw is None else raw
     _require(len(line) <= limits.ENTRY_BYTES_MAX, "entry too large")
+    return _entry(obj, line)
+
+
+def _entry(obj: dict[str, Any], raw: bytes) -> Entry:
     return Entry(
         branch=obj["branch"],
         author=obj["author"],
@@ -145,7 +149,7 @@ def entry_from_json(obj: Any, raw: bytes | None = None) -> Entry:
         body=obj["body"],
         hash=obj["hash"],
         sig=obj["sig"],
-        raw=line,
+        raw=raw,
     )
 
 
@@ -157,20 +161,7 @@ def parse_entry(line: bytes) -> Entry:
 
 def entry_from_stored(raw: str) -> Entry:
     """Rebuild an Entry from a line this store checked when it arrived (fast path)."""
-    obj = json.loads(raw)
-    return Entry(
-        branch=obj["branch"],
-        author=obj["author"],
-        seq=obj["seq"],
-        prev=obj["prev"],
-        ts=obj["ts"],
-        deps=tuple((d[0], d[1], d[2]) for d in obj["deps"]),
-        kind=obj["kind"],
-        body=obj["body"],
-        hash=obj["hash"],
-        sig=obj["sig"],
-        raw=raw.encode(),
-    )
+    return _entry(json.loads(raw), raw.encode())
 
 
 def unsigned_bytes(raw: bytes) -> bytes:

@@ -10,33 +10,53 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
 import json
 import random
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-HERE = Path(__file__).resolve().parent
-REPO = Path(__file__).resolve().parents[2]
+# The builders live in one place (tamper.py), shared with the project verifier's tests.
+from tests.vectors.tamper import (
+    BRANCH,
+    DEPUTY,
+    DEPUTY_SK,
+    FOREMAN,
+    FOREMAN_SK,
+    HERE,
+    KEYS_JSON,
+    MEMBER,
+    MEMBER_SK,
+    REPO,
+    ROOT,
+    ROOT_SK,
+    STRANGER,
+    STRANGER_SK,
+    VERIFIER,
+    append,
+    base,
+    build,
+    canon,
+    contribution,
+    enroll,
+    find,
+    new_entry,
+    parse,
+    relink,
+    replace,
+    revoke,
+    rv,
+    seal_lines,
+    sign,
+)
+
 SHARED = REPO.parent / "shared" / "spec"
-VERIFIER = HERE / "reference_verifier.py"
 VECTORS = "wal-v1-vectors.chitlog"
 KEYS = "wal-v1-vectors.keys.json"
-
-_spec = importlib.util.spec_from_file_location("reference_verifier", VERIFIER)
-assert _spec is not None and _spec.loader is not None
-rv = importlib.util.module_from_spec(_spec)
-sys.modules["reference_verifier"] = rv
-_spec.loader.exec_module(rv)
-
-Entry = dict[str, Any]
 
 
 def _source(name: str) -> Path:
@@ -46,148 +66,6 @@ def _source(name: str) -> Path:
 
 
 VECTOR_BYTES = _source(VECTORS).read_bytes()
-KEYS_JSON = json.loads(_source(KEYS).read_text())
-ROOT_SK = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(KEYS_JSON["root_seed_hex"]))
-FOREMAN_SK = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(KEYS_JSON["foreman_seed_hex"]))
-STRANGER_SK = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"stranger").digest())
-MEMBER_SK = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"member").digest())
-DEPUTY_SK = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"deputy admin").digest())
-
-
-def pub(sk: Ed25519PrivateKey) -> str:
-    return sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
-
-
-ROOT, FOREMAN = pub(ROOT_SK), pub(FOREMAN_SK)
-STRANGER, MEMBER, DEPUTY = pub(STRANGER_SK), pub(MEMBER_SK), pub(DEPUTY_SK)
-BRANCH = KEYS_JSON["branch"]
-SECRET = {pub(k): k for k in (ROOT_SK, FOREMAN_SK, STRANGER_SK, MEMBER_SK, DEPUTY_SK)}
-
-
-# --------------------------------------------------------------------------- builders
-
-
-def canon(x: Any) -> bytes:
-    return json.dumps(x, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def sign(entry: Entry, sk: Ed25519PrivateKey | None = None) -> Entry:
-    """Recompute hash and sig (§2, §3) for an entry dict, with its author's key by default."""
-    e = {k: v for k, v in entry.items() if k not in ("hash", "sig")}
-    e["hash"] = hashlib.sha256(canon(e)).hexdigest()
-    key = sk or SECRET[e["author"]]
-    e["sig"] = key.sign(b"chitnode.wal.v1:" + bytes.fromhex(e["hash"])).hex()
-    return e
-
-
-def parse(data: bytes) -> tuple[dict[str, Any], list[Entry], dict[str, Any]]:
-    lines = [json.loads(x) for x in data.decode().splitlines()]
-    return lines[0], lines[1:-1], lines[-1]
-
-
-def seal_lines(lines: list[bytes], signer: Ed25519PrivateKey = ROOT_SK, count: int = -1) -> bytes:
-    """Append a seal (§6.3) over raw lines (header first, no trailing newlines)."""
-    body = b"".join(line + b"\n" for line in lines)
-    digest = hashlib.sha256(body).hexdigest()
-    seal = {
-        "count": len(lines) - 1 if count < 0 else count,
-        "format": "chitnode-export-seal",
-        "lines_sha256": digest,
-        "sig": signer.sign(b"chitnode.export.v1:" + bytes.fromhex(digest)).hex(),
-        "v": 1,
-    }
-    return body + canon(seal) + b"\n"
-
-
-def build(
-    entries: list[Entry],
-    header: dict[str, Any] | None = None,
-    signer: Ed25519PrivateKey = ROOT_SK,
-    order: bool = True,
-) -> bytes:
-    h = dict(header) if header is not None else {**parse(VECTOR_BYTES)[0], "count": len(entries)}
-    if order:
-        entries = sorted(entries, key=lambda e: (e["author"], e["seq"]))
-    return seal_lines([canon(h)] + [canon(e) for e in entries], signer)
-
-
-def base() -> list[Entry]:
-    return [dict(e) for e in parse(VECTOR_BYTES)[1]]
-
-
-def find(entries: list[Entry], author: str, seq: int) -> Entry:
-    return next(e for e in entries if e["author"] == author and e["seq"] == seq)
-
-
-def replace(entries: list[Entry], new: Entry) -> list[Entry]:
-    return [new if (e["author"], e["seq"]) == (new["author"], new["seq"]) else e for e in entries]
-
-
-def new_entry(
-    entries: list[Entry],
-    sk: Ed25519PrivateKey,
-    kind: str,
-    body: dict[str, Any],
-    deps: Iterable[tuple[str, int]] = (),
-) -> Entry:
-    """The next signed entry of sk's feed, with deps on named (author, seq) entries."""
-    author = pub(sk)
-    mine = [e for e in entries if e["author"] == author]
-    last = max(mine, key=lambda e: e["seq"]) if mine else None
-    return sign(
-        {
-            "v": 1,
-            "branch": BRANCH,
-            "author": author,
-            "seq": last["seq"] + 1 if last else 1,
-            "prev": last["hash"] if last else "0" * 64,
-            "ts": 1767225700000 + len(entries),
-            "deps": [[a, s, find(entries, a, s)["hash"]] for a, s in sorted(deps)],
-            "kind": kind,
-            "body": body,
-        }
-    )
-
-
-def relink(entries: list[Entry]) -> list[Entry]:
-    """Re-point prev and deps at the current hashes and re-sign, until stable."""
-    out = [dict(e) for e in entries]
-    for _ in range(len(out) + 1):
-        changed = False
-        index = {(e["author"], e["seq"]): e for e in out}
-        for i, e in enumerate(out):
-            p = index.get((e["author"], e["seq"] - 1))
-            fixed = dict(e)
-            if p is not None:
-                fixed["prev"] = p["hash"]
-            fixed["deps"] = [
-                [a, s, index[(a, s)]["hash"] if (a, s) in index else h] for a, s, h in e["deps"]
-            ]
-            fixed = sign(fixed)
-            if fixed != e:
-                out[i] = fixed
-                index[(e["author"], e["seq"])] = fixed
-                changed = True
-        if not changed:
-            return out
-    raise AssertionError("relink did not converge")
-
-
-def enroll(entries: list[Entry], key: str, role: str, sk: Ed25519PrivateKey = ROOT_SK, **kw: Any):
-    return new_entry(entries, sk, "device.enrolled", {"key": key, "role": role, "name": role}, **kw)
-
-
-def revoke(entries: list[Entry], key: str, sk: Ed25519PrivateKey = ROOT_SK, **kw: Any) -> Entry:
-    return new_entry(entries, sk, "device.revoked", {"key": key, "reason": "lost"}, **kw)
-
-
-def contribution(entries: list[Entry], sk: Ed25519PrivateKey, **kw: Any) -> Entry:
-    body = {"amount": 500000, "group_id": "G-2026-01", "month": 2, "ticket": 3}
-    return new_entry(entries, sk, "contribution.recorded", body, **kw)
-
-
-def append(entries: list[Entry], make: Callable[[list[Entry]], Entry]) -> list[Entry]:
-    return [*entries, make(entries)]
 
 
 def codes(data: bytes) -> set[tuple[str, int | None, str | None]]:

@@ -21,8 +21,6 @@ key on a device and moves it between devices. docs/privacy.md tells the story.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -72,64 +70,14 @@ def _username(branch: str) -> str:
 # --- at rest: the passphrase file (the scheme of chitnode.store.keys.FileKeyStore) ----
 
 
-def _seal_with_passphrase(secret: bytes) -> dict[str, Any]:
-    salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
-    box_key = nacl.pwhash.argon2id.kdf(
-        nacl.secret.SecretBox.KEY_SIZE,
-        keys.passphrase(confirm=True),
-        salt,
-        opslimit=keys.OPSLIMIT,
-        memlimit=keys.MEMLIMIT,
-    )
-    sealed = nacl.secret.SecretBox(box_key).encrypt(secret)
-    return {
-        "v": 1,
-        "kdf": "argon2id",
-        "opslimit": keys.OPSLIMIT,
-        "memlimit": keys.MEMLIMIT,
-        "salt": salt.hex(),
-        "box": bytes(sealed).hex(),
-    }
-
-
-def _open_with_passphrase(doc: dict[str, Any]) -> bytes:
-    """The secret in `doc`; KeyUnavailable on a wrong passphrase or a damaged document."""
-    try:
-        salt, box = bytes.fromhex(doc["salt"]), bytes.fromhex(doc["box"])
-        box_key = nacl.pwhash.argon2id.kdf(
-            nacl.secret.SecretBox.KEY_SIZE,
-            keys.passphrase(confirm=False),
-            salt,
-            opslimit=int(doc["opslimit"]),
-            memlimit=int(doc["memlimit"]),
-        )
-        return nacl.secret.SecretBox(box_key).decrypt(box)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise KeyUnavailable(f"cannot read {STAFF_KEY_FILE}: {exc}") from exc
-    except CryptoError as exc:
-        raise KeyUnavailable(f"wrong passphrase for {STAFF_KEY_FILE}") from exc
-
-
 def _save_file(data_dir: Path, staff_key: bytes) -> None:
-    doc = _seal_with_passphrase(staff_key)
-    path = data_dir / STAFF_KEY_FILE
-    temp = path.with_suffix(".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(doc, out)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temp, path)
+    keys.write_key_document(data_dir / STAFF_KEY_FILE, keys.seal_with_passphrase(staff_key))
 
 
 def _load_file(data_dir: Path) -> bytes:
-    try:
-        doc = json.loads((data_dir / STAFF_KEY_FILE).read_text())
-    except (OSError, ValueError) as exc:
-        raise KeyUnavailable(f"cannot read {STAFF_KEY_FILE}: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise KeyUnavailable(f"{STAFF_KEY_FILE} is not a sealed key document")
-    return _open_with_passphrase(doc)
+    return keys.open_with_passphrase(
+        keys.read_key_document(data_dir / STAFF_KEY_FILE), STAFF_KEY_FILE
+    )
 
 
 # --- at rest: the OS keyring (the approach of chitnode.store.keys.KeyringKeyStore) ----

@@ -14,7 +14,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import nacl.pwhash
 import nacl.secret
@@ -95,51 +95,82 @@ def passphrase(*, confirm: bool) -> bytes:
     return text.encode()
 
 
+def seal_with_passphrase(secret: bytes) -> dict[str, Any]:
+    """A key document: `secret` sealed with SecretBox under an argon2id key of the passphrase."""
+    salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+    box_key = nacl.pwhash.argon2id.kdf(
+        nacl.secret.SecretBox.KEY_SIZE,
+        passphrase(confirm=True),
+        salt,
+        opslimit=OPSLIMIT,
+        memlimit=MEMLIMIT,
+    )
+    sealed = nacl.secret.SecretBox(box_key).encrypt(secret)
+    return {
+        "v": 1,
+        "kdf": "argon2id",
+        "opslimit": OPSLIMIT,
+        "memlimit": MEMLIMIT,
+        "salt": salt.hex(),
+        "box": bytes(sealed).hex(),
+    }
+
+
+def open_with_passphrase(doc: dict[str, Any], what: str) -> bytes:
+    """The secret in a key document; KeyUnavailable on a wrong passphrase or a damaged file."""
+    try:
+        salt, box = bytes.fromhex(doc["salt"]), bytes.fromhex(doc["box"])
+        box_key = nacl.pwhash.argon2id.kdf(
+            nacl.secret.SecretBox.KEY_SIZE,
+            passphrase(confirm=False),
+            salt,
+            opslimit=int(doc["opslimit"]),
+            memlimit=int(doc["memlimit"]),
+        )
+        return nacl.secret.SecretBox(box_key).decrypt(box)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise KeyUnavailable(f"cannot read {what}: {exc}") from exc
+    except CryptoError as exc:
+        raise KeyUnavailable(f"wrong passphrase for {what}") from exc
+
+
+def write_key_document(path: Path, doc: dict[str, Any]) -> None:
+    """Write atomically, readable by the owner only (0600), synced before the rename."""
+    temp = path.with_suffix(".tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(doc, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, path)
+
+
+def read_key_document(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise KeyUnavailable(f"cannot read {path.name}: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise KeyUnavailable(f"{path.name} is not a sealed key document")
+    return doc
+
+
 @dataclass(slots=True)
 class FileKeyStore:
     data_dir: Path
 
     def save(self, key: SigningKey) -> str:
-        salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
-        box_key = nacl.pwhash.argon2id.kdf(
-            nacl.secret.SecretBox.KEY_SIZE,
-            passphrase(confirm=True),
-            salt,
-            opslimit=OPSLIMIT,
-            memlimit=MEMLIMIT,
-        )
-        sealed = nacl.secret.SecretBox(box_key).encrypt(bytes(key))
-        doc = {
-            "v": 1,
-            "kdf": "argon2id",
-            "opslimit": OPSLIMIT,
-            "memlimit": MEMLIMIT,
-            "salt": salt.hex(),
-            "box": bytes(sealed).hex(),
-            "public": key.verify_key.encode().hex(),
-        }
-        path = self.data_dir / KEY_FILE
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(doc, out)
+        doc = seal_with_passphrase(bytes(key))
+        doc["public"] = key.verify_key.encode().hex()
+        write_key_document(self.data_dir / KEY_FILE, doc)
         return "file"
 
     def load(self, public_hex: str) -> SigningKey:
+        doc = read_key_document(self.data_dir / KEY_FILE)
         try:
-            doc = json.loads((self.data_dir / KEY_FILE).read_text())
-            salt, box = bytes.fromhex(doc["salt"]), bytes.fromhex(doc["box"])
-            box_key = nacl.pwhash.argon2id.kdf(
-                nacl.secret.SecretBox.KEY_SIZE,
-                passphrase(confirm=False),
-                salt,
-                opslimit=int(doc["opslimit"]),
-                memlimit=int(doc["memlimit"]),
-            )
-            key = SigningKey(nacl.secret.SecretBox(box_key).decrypt(box))
-        except (OSError, ValueError, KeyError) as exc:
-            raise KeyUnavailable(f"cannot read {KEY_FILE}: {exc}") from exc
-        except CryptoError as exc:
-            raise KeyUnavailable("wrong passphrase for this device's key") from exc
+            key = SigningKey(open_with_passphrase(doc, KEY_FILE))
+        except (ValueError, TypeError) as exc:  # a secret of the wrong size
+            raise KeyUnavailable(f"{KEY_FILE} does not hold a device key") from exc
         if key.verify_key.encode().hex() != public_hex:
             raise KeyUnavailable("device.key holds another device's key")
         return key

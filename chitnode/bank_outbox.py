@@ -68,6 +68,9 @@ class Backoff:
         return delay_ms
 
 
+DEFAULT_BACKOFF = Backoff()
+
+
 @dataclass(frozen=True, slots=True)
 class Attempt:
     """This node's record of the misses of one pending request."""
@@ -141,7 +144,7 @@ def due_requests(
     now_ms: int,
     *,
     limit: int = ATTEMPTS_PER_PASS_MAX,
-    backoff: Backoff = Backoff(),  # noqa: B008  (frozen, so one shared default is safe)
+    backoff: Backoff = DEFAULT_BACKOFF,
 ) -> list[BankRequest]:
     """The pending requests to send now: due ones, oldest first, at most `limit`."""
     assert 0 < limit <= ATTEMPTS_PER_PASS_MAX, limit
@@ -159,7 +162,7 @@ def after_miss(
     request_id: str,
     error: str,
     now_ms: int,
-    backoff: Backoff = Backoff(),  # noqa: B008
+    backoff: Backoff = DEFAULT_BACKOFF,
 ) -> Attempt:
     """The attempt record after one more miss: count it, and wait longer."""
     attempts = (previous.attempts if previous else 0) + 1
@@ -239,7 +242,8 @@ class OutboxTable:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
-        self.db[ATTEMPTS_TABLE].create(
+        self.table = self.db.table(ATTEMPTS_TABLE)
+        self.table.create(
             {
                 "request_id": str,
                 "attempts": int,
@@ -260,7 +264,7 @@ class OutboxTable:
         return cls(conn)
 
     def attempts(self) -> dict[str, Attempt]:
-        rows = self.db[ATTEMPTS_TABLE].rows
+        rows = self.table.rows
         return {str(r["request_id"]): _attempt(r) for r in rows}
 
     def save(self, attempt: Attempt) -> None:
@@ -271,8 +275,8 @@ class OutboxTable:
             "last_attempt_ms": attempt.last_attempt_ms,
             "last_error": attempt.last_error,
         }
-        self.db[ATTEMPTS_TABLE].upsert(record, pk="request_id")
-        assert self.db[ATTEMPTS_TABLE].get(attempt.request_id)["attempts"] == attempt.attempts
+        self.table.upsert(record, pk="request_id")
+        assert self.table.get(attempt.request_id)["attempts"] == attempt.attempts
 
     def forget(self, request_ids: Iterable[str]) -> None:
         ids = list(request_ids)

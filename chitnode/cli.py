@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -19,6 +20,9 @@ from chitnode.cli_commands import HANDLERS
 from chitnode.errors import ChitError, UsageError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+# Other packages (sync/) add subcommands here: each entry point is `add_parser(sub)`, which
+# registers a subparser with set_defaults(handler=...). The kernel never imports them itself.
+PLUGIN_GROUP = "chitnode.commands"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -108,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=HANDLERS["kyc show"])
     cli_calc.add_parsers(sub)
+    for plugin in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        plugin.load()(sub)
     return parser
 
 

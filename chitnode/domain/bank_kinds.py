@@ -20,10 +20,11 @@ Kinds:
 Exactly once: the request id is the idempotency key. The fold closes a request
 once; a second outcome, from any node or person, is refused `already_settled`
 (after a settlement) or `request_closed` (after a failure or rejection) and
-changes nothing. Writers submit an outcome with `cmd_id=outcome_cmd_id(request_id)`
-and a request with `request_cmd_id(request_id)`, so a command retried after a
-crash answers "already done" (G3). The bodies carry no `cmd_id`: the request id
-already makes the fold refuse a second one, with the codes above.
+changes nothing. The bank worker submits an outcome with
+`cmd_id=outcome_cmd_id(request_id)` and a request with `request_cmd_id(request_id)`,
+so its command retried after a crash answers "already done" (G3). The bodies
+carry no `cmd_id`: the request id already makes the fold refuse a second
+outcome, with the codes above, whoever writes it.
 
 Codes: `bad_body`, `bad_request_id`, `bad_member_id`, `unknown_member`,
 `not_integer_paise`, `non_positive_amount`, `amount_above_limit`,

@@ -23,9 +23,10 @@ open subscription of either member under one lock: all their views see it at
 once, and in the same order as every other event.
 
 A re-fold re-applies entries already folded (a late entry sorted earlier). The
-stream publishes each (entry, status) pair once: a replay with the same outcome
-is skipped; one whose outcome changed (applied -> rejected) is published again,
-so views can correct themselves.
+stream remembers the outcome it last published for each of the latest
+`PUBLISHED_MEMORY_MAX` entries: a replay with that outcome is skipped; one whose
+outcome changed (applied -> rejected, or back) is published again, so views can
+correct themselves.
 
 Thread-safe: the writer thread calls the listener, `flush` and `discard`; any
 thread may subscribe, read and close.
@@ -40,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chitnode import limits
+from chitnode.domain import bank_kinds as bank
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import wallet_kinds as wallet
 from chitnode.domain.apply import Outcome, apply_entry
@@ -54,7 +56,7 @@ SUBSCRIPTIONS_MAX = 1_024  # open subscriptions per stream (views, sync peers)
 # plus the lease entries a coordinated command writes first. A fold past this (a rebuild
 # with a stream attached) drops the oldest and counts them in `pending_dropped`.
 PENDING_EVENTS_MAX = 2 * limits.GROUP_COMMIT_ENTRIES_MAX
-PUBLISHED_MEMORY_MAX = 8_192  # (hash, status) pairs remembered to skip re-fold replays
+PUBLISHED_MEMORY_MAX = 8_192  # entries whose published outcome is remembered (re-folds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +187,7 @@ class EventStream:
         self.published = 0
         self._pending: deque[Event] = deque()
         self._subs: list[Subscription] = []
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._last_status: OrderedDict[str, str] = OrderedDict()  # hash -> status published
         self._lock = threading.Lock()
         self._attached: list[_Attached] = []
 
@@ -194,7 +196,12 @@ class EventStream:
     def subscribe(
         self, event_filter: Filter | None = None, *, wake: Callable[[], None] | None = None
     ) -> Subscription:
-        """Open a subscription; events committed from now on that match are queued for it."""
+        """Open a subscription; events committed from now on that match are queued for it.
+
+        `wake`, if given, is called after events were queued, from the writer's thread
+        with the stream's lock held: it must return at once and never call back into
+        the stream (e.g. `loop.call_soon_threadsafe(flag.set)`).
+        """
         sub = Subscription(self, event_filter or Filter(), self.subscription_events_max, wake)
         with self._lock:
             if len(self._subs) >= SUBSCRIPTIONS_MAX:
@@ -265,12 +272,13 @@ class EventStream:
             return len(self._pending)
 
     def _first_time(self, event: Event) -> bool:
-        key = (event.hash, event.status)
-        if key in self._seen:
+        """False for a re-fold's replay of an entry with the outcome already published."""
+        if self._last_status.get(event.hash) == event.status:
             return False
-        self._seen[key] = None
-        while len(self._seen) > PUBLISHED_MEMORY_MAX:
-            self._seen.popitem(last=False)
+        self._last_status[event.hash] = event.status
+        self._last_status.move_to_end(event.hash)
+        while len(self._last_status) > PUBLISHED_MEMORY_MAX:
+            self._last_status.popitem(last=False)
         return True
 
 
@@ -343,7 +351,24 @@ def _recovery_facts(entry: Entry, state: State) -> dict[str, Any]:
     return {"members": _ids(row.get("member_id")), "ticket": ticket, "detail": stage}
 
 
+def _bank_facts(entry: Entry, state: State) -> dict[str, Any]:
+    """A bank request or outcome: the member and amount are on the request's row."""
+    row = state.get(bank.REQUESTS, _str(entry.body.get("request_id"))) or {}
+    detail = _str(entry.body.get("bank_ref")) or _str(entry.body.get("reason"))
+    return {
+        "members": _ids(row.get("member_id")),
+        "amount_paise": _int(row.get("amount_paise")),
+        "detail": detail,
+    }
+
+
 _FACTS: dict[str, Callable[[Entry, State], dict[str, Any]]] = {
+    bank.DEPOSIT_REQUESTED: _bank_facts,
+    bank.DEPOSIT_SETTLED: _bank_facts,
+    bank.DEPOSIT_FAILED: _bank_facts,
+    bank.WITHDRAWAL_REQUESTED: _bank_facts,
+    bank.WITHDRAWAL_SETTLED: _bank_facts,
+    bank.WITHDRAWAL_REJECTED: _bank_facts,
     wallet.DEPOSITED: _wallet_facts,
     wallet.TRANSFERRED: _wallet_facts,
     wallet.WITHDRAWN: _wallet_facts,

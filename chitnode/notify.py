@@ -4,10 +4,13 @@ In-app: `notifications_for(event)` is a pure function of one `events.Event` (so 
 the log: `events.replay_events` rebuilds every event from the stored entries)
 giving the lines a member or a role sees, amounts in rupees with Indian digit
 grouping (`money.format_inr`). Money events covered: transfers in and out,
-deposits and withdrawals, dues (a contribution recorded), an auction won, a
-prize paid, a recovery case opened or moved, and any wallet entry refused in the
-fold. `ROLE_FEEDS` says which role's feed gets which kind. `Feed` keeps the
-newest `FEED_ITEMS_MAX` per audience, fed from an `EventStream` subscription.
+cash deposits and withdrawals at the counter, bank deposits settled or failed and
+bank withdrawals reserved, paid out or refused (`bank_kinds`), dues (a
+contribution recorded), an auction won, a prize paid, a recovery case opened or
+moved, and any wallet entry refused in the fold. EMI reminders join when the
+loan kinds do (issue 4, part 4). `ROLE_FEEDS` says which role's feed gets which
+kind. `Feed` keeps the newest `FEED_ITEMS_MAX` per audience, fed from an
+`EventStream` subscription.
 
 E-mail: `Outbox` is a small SQLite file of its own, `outbox.db` in the node's
 data folder (never the log: addresses are personal data and a mail's fate is
@@ -40,6 +43,7 @@ from typing import Protocol
 import sqlite_utils
 
 from chitnode.clock import Clock
+from chitnode.domain import bank_kinds as bank
 from chitnode.domain import wallet_kinds as wallet
 from chitnode.domain.money import format_inr
 from chitnode.errors import ChitError
@@ -68,6 +72,11 @@ FAILED = "failed"
 
 # Which role feeds see which kinds (members see what touches them, whatever the kind).
 ROLE_FEEDS: dict[str, tuple[str, ...]] = {
+    bank.DEPOSIT_SETTLED: ("employee",),
+    bank.DEPOSIT_FAILED: ("employee",),
+    bank.WITHDRAWAL_REQUESTED: ("foreman",),
+    bank.WITHDRAWAL_SETTLED: ("foreman",),
+    bank.WITHDRAWAL_REJECTED: ("foreman",),
     wallet.DEPOSITED: ("employee",),
     wallet.TRANSFERRED: ("foreman",),
     wallet.WITHDRAWN: ("foreman",),
@@ -171,6 +180,14 @@ def _member_lines(event: Event) -> list[tuple[str, str]]:
             f" prize {amount}."
         ),
         "prize.paid": f"Your prize of {amount} for group {event.group_id} was paid.",
+        bank.DEPOSIT_SETTLED: f"Your bank deposit of {amount} is in your wallet{ref}.",
+        bank.DEPOSIT_FAILED: f"Your bank deposit of {amount} did not arrive ({event.detail}).",
+        bank.WITHDRAWAL_REQUESTED: f"{amount} is reserved in your wallet for a bank withdrawal.",
+        bank.WITHDRAWAL_SETTLED: f"Your bank withdrawal of {amount} was paid out{ref}.",
+        bank.WITHDRAWAL_REJECTED: (
+            f"Your bank withdrawal of {amount} was refused ({event.detail});"
+            " the money is back in your wallet."
+        ),
         "recovery.opened": f"A recovery case was opened for {_where(event)}: dues are overdue.",
         "recovery.moved": f"Your recovery case for {_where(event)} moved to: {event.detail}.",
     }
@@ -181,6 +198,7 @@ def _member_lines(event: Event) -> list[tuple[str, str]]:
 def _role_line(event: Event) -> str:
     amount, members = format_inr(event.amount_paise), event.members
     who = members[0] if members else "?"
+    ref = f" (ref {event.detail})" if event.detail else ""
     lines = {
         wallet.DEPOSITED: f"Cash {amount} received into {who}'s wallet.",
         wallet.TRANSFERRED: f"Transfer of {amount}: {' -> '.join(members)}.",
@@ -193,6 +211,11 @@ def _role_line(event: Event) -> str:
             f" ({who}): prize {amount}."
         ),
         "prize.paid": f"Prize of {amount} paid to {who} ({_where(event)}, month {event.month}).",
+        bank.DEPOSIT_SETTLED: f"Bank deposit of {amount} for {who} settled{ref}.",
+        bank.DEPOSIT_FAILED: f"Bank deposit of {amount} for {who} failed ({event.detail}).",
+        bank.WITHDRAWAL_REQUESTED: f"Bank withdrawal of {amount} for {who} requested.",
+        bank.WITHDRAWAL_SETTLED: f"Bank withdrawal of {amount} for {who} paid out{ref}.",
+        bank.WITHDRAWAL_REJECTED: f"Bank withdrawal of {amount} for {who} refused.",
         "recovery.opened": f"Recovery opened: {_where(event)} ({who}).",
         "recovery.moved": f"Recovery {_where(event)} ({who}) moved to {event.detail}.",
     }

@@ -28,6 +28,7 @@ answer (G3). `*_body` below build bodies; the caller passes the id in.
 Codes: `non_positive_amount`, `not_integer_paise` (a float never gets this far:
 the canonical JSON layer refuses it as `bad_format`), `self_transfer`,
 `unknown_member`, `insufficient_funds`, `actor_mismatch`, `note_required`,
+`amount_above_limit` (over `AMOUNT_PAISE_MAX`, ₹1 crore per entry),
 `bad_scope`, `bad_body`, `bad_member_id`; `author_frozen`, `device_revoked`,
 `unauthorised`, `not_lease_holder`, `stale_term` and `duplicate_command` come
 from `apply.decide` before the reducer runs.
@@ -62,6 +63,9 @@ WALLET_MOVES = "wallet_moves"
 WALLET_PREFIX = "wallet:"
 TREASURY = "treasury"
 MOVE_NO_DIGITS = 10  # keys sort as numbers up to 10^10 moves per wallet
+# One wallet entry moves at most ₹1 crore (as one bank request may): more is a typo or an
+# attack, not a counter deposit or a transfer between members.
+AMOUNT_PAISE_MAX = 10_000_000 * 100
 
 
 def wallet_account(member_id: str) -> str:
@@ -122,7 +126,11 @@ def _with_reference(body: dict[str, Any], bank_ref: str, note: str) -> dict[str,
 
 
 def _amount(body: Mapping[str, Any]) -> int:
-    return require_paise(body["amount_paise"], field="amount_paise")
+    amount = require_paise(body["amount_paise"], field="amount_paise")
+    need(
+        amount <= AMOUNT_PAISE_MAX, "amount_above_limit", f"at most {format_inr(AMOUNT_PAISE_MAX)}"
+    )
+    return amount
 
 
 def _reference(body: Mapping[str, Any]) -> tuple[str, str]:

@@ -8,6 +8,7 @@ acknowledged only once it and its effects have committed (G7).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,9 @@ class Node:
         self.engine = FoldEngine(store)
         self.branch = store.meta("branch") or ""
         self._lease_since_ms: dict[str, int] = {}
+        # One SQLite connection and one in-memory fold: writers take turns. Without this a
+        # second thread's failed BEGIN would reload the fold under the first one's feet.
+        self._writing = threading.RLock()
         load_all()
 
     # --- opening ----------------------------------------------------------------
@@ -127,6 +131,10 @@ class Node:
         commands = list(commands)
         if not 0 < len(commands) <= limits.GROUP_COMMIT_ENTRIES_MAX:
             raise UsageError(f"submit 1..{limits.GROUP_COMMIT_ENTRIES_MAX} commands at once")
+        with self._writing:
+            return self._submit_locked(commands)
+
+    def _submit_locked(self, commands: list[Command]) -> list[Receipt]:
         receipts: list[Receipt | None] = []
         fresh: list[tuple[int, str, Entry, Outcome | None]] = []
         try:
@@ -252,12 +260,13 @@ class Node:
                 raise WrongBranch(f"entry belongs to branch {entry.branch}, not {self.branch}")
             check_hash(entry)
             check_sig(entry)
-        try:
-            with self.store.transaction():
-                return self.engine.ingest(entries)
-        except BaseException:
-            self.engine.load()
-            raise
+        with self._writing:
+            try:
+                with self.store.transaction():
+                    return self.engine.ingest(entries)
+            except BaseException:
+                self.engine.load()
+                raise
 
     # --- reading ----------------------------------------------------------------
 

@@ -288,7 +288,7 @@ def deposit_settled(state: State, entry: Entry) -> list[Change]:
     bank_ref = _bank_ref(body, required=True)
     return [
         *closed,
-        *wallet._move(state, member_id, entry, amount, bank_ref=bank_ref),
+        *wallet.move_funds(state, member_id, entry, amount, bank_ref=bank_ref),
         *base.transfer(BANK_ACCOUNT, wallet.wallet_account(member_id), amount),
     ]
 
@@ -311,10 +311,10 @@ def deposit_failed(state: State, entry: Entry) -> list[Change]:
 def withdrawal_requested(state: State, entry: Entry) -> list[Change]:
     row = _new_request(state, entry, WITHDRAWAL)
     member_id, amount = str(row["member_id"]), int(row["amount_paise"])
-    wallet._funds(state, member_id, amount, "withdrawal")  # insufficient_funds, with figures
+    wallet.require_funds(state, member_id, amount, "withdrawal")  # insufficient_funds, with figures
     return [
         *_opened(row),
-        *wallet._move(state, member_id, entry, -amount, note="reserved for a bank withdrawal"),
+        *wallet.move_funds(state, member_id, entry, -amount, note="reserved for a bank withdrawal"),
         *base.transfer(wallet.wallet_account(member_id), row["hold_account"], amount),
     ]
 
@@ -343,7 +343,7 @@ def withdrawal_rejected(state: State, entry: Entry) -> list[Change]:
     member_id, amount = str(row["member_id"]), int(row["amount_paise"])
     return [
         *closed,
-        *wallet._move(state, member_id, entry, amount, note="withdrawal released"),
+        *wallet.move_funds(state, member_id, entry, amount, note="withdrawal released"),
         *base.transfer(row["hold_account"], wallet.wallet_account(member_id), amount),
     ]
 

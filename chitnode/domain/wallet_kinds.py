@@ -151,7 +151,7 @@ def _member(state: State, body: Mapping[str, Any], field: str) -> str:
     return member_id
 
 
-def _funds(state: State, member_id: str, amount_paise: int, what: str) -> None:
+def require_funds(state: State, member_id: str, amount_paise: int, what: str) -> None:
     """Refuse an overdraft here, with the figures, before State.apply would (G2)."""
     held = state.balance(wallet_account(member_id))
     if held < amount_paise:
@@ -162,7 +162,7 @@ def _funds(state: State, member_id: str, amount_paise: int, what: str) -> None:
         )
 
 
-def _move(
+def move_funds(
     state: State,
     member_id: str,
     entry: Entry,
@@ -207,7 +207,7 @@ def wallet_deposited_cash(state: State, entry: Entry) -> list[Change]:
     base.check_actor(body, member_id)
     bank_ref, note = _reference(body)
     return [
-        *_move(state, member_id, entry, amount, bank_ref=bank_ref, note=note),
+        *move_funds(state, member_id, entry, amount, bank_ref=bank_ref, note=note),
         *base.transfer(base.CASH_ACCOUNT, wallet_account(member_id), amount),
     ]
 
@@ -230,10 +230,10 @@ def wallet_transferred(state: State, entry: Entry) -> list[Change]:
     _member(state, body, "to_member_id")
     need(body["actor"] == source, "actor_mismatch", "a transfer is the sender's act")
     note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
-    _funds(state, source, amount, "transfer")
+    require_funds(state, source, amount, "transfer")
     return [
-        *_move(state, source, entry, -amount, counterparty=target, note=note),
-        *_move(state, target, entry, amount, counterparty=source, note=note),
+        *move_funds(state, source, entry, -amount, counterparty=target, note=note),
+        *move_funds(state, target, entry, amount, counterparty=source, note=note),
         *base.transfer(wallet_account(source), wallet_account(target), amount),
     ]
 
@@ -252,8 +252,8 @@ def wallet_withdrawn_cash(state: State, entry: Entry) -> list[Change]:
     member_id = _member(state, body, "member_id")
     base.check_actor(body, member_id)
     bank_ref, note = _reference(body)
-    _funds(state, member_id, amount, "withdrawal")
+    require_funds(state, member_id, amount, "withdrawal")
     return [
-        *_move(state, member_id, entry, -amount, bank_ref=bank_ref, note=note),
+        *move_funds(state, member_id, entry, -amount, bank_ref=bank_ref, note=note),
         *base.transfer(wallet_account(member_id), base.CASH_ACCOUNT, amount),
     ]

@@ -289,6 +289,54 @@ def cmd_kyc_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report_statement(args: argparse.Namespace) -> int:
+    from chitnode import reports
+
+    with Node.open(data_dir(args)) as node:
+        statement = reports.member_statement(node, args.member_id)
+    if args.csv is None:
+        print(reports.statement_text(statement), end="")
+        return 0
+    with args.csv.open("w", newline="", encoding="utf-8") as out:
+        rows = reports.write_statement_csv(statement, out)
+    print(f"Wrote {rows} lines of {args.member_id}'s statement to {args.csv}")
+    return 0
+
+
+def cmd_report_balance_sheet(args: argparse.Namespace) -> int:
+    from chitnode import reports
+
+    with Node.open(data_dir(args)) as node:
+        sheet = reports.balance_sheet(node.engine.state)
+    if args.csv is None:
+        print(reports.balance_sheet_text(sheet), end="")
+    else:
+        with args.csv.open("w", newline="", encoding="utf-8") as out:
+            rows = reports.write_balance_sheet_csv(sheet, out)
+        print(f"Wrote {rows} accounts to {args.csv}")
+    return 0 if sheet.balanced else 1
+
+
+def cmd_loans_inbox(args: argparse.Namespace) -> int:
+    from chitnode.loan_inbox import LoanInbox, SingleWriter
+
+    with Node.open(data_dir(args)) as node, LoanInbox(SingleWriter(node), node.clock) as inbox:
+        while inbox.refresh():  # one round per queue-full, until every application is assessed
+            inbox.wait()
+        rows, errors = inbox.recommendations(), inbox.errors()
+    for r in rows:
+        print(
+            f"{r.loan_id:<16} {r.member_id:<12} {format_inr(r.amount_paise):>16}  "
+            f"{r.action.upper():<7} risk {r.risk.total:>3}  EMI {format_inr(r.emi_paise)}  "
+            f"[{r.eligibility.code}] {r.reason}"
+        )
+    for loan_id, code in sorted(errors.items()):
+        print(f"{loan_id:<16} not assessed: {code}")
+    if not rows and not errors:
+        print("No pending loan applications")
+    return 0
+
+
 def cmd_roles(args: argparse.Namespace) -> int:
     print(roles_markdown(), end="")
     return 0
@@ -307,4 +355,7 @@ HANDLERS: dict[str, Handler] = {
     "enrol": cmd_enrol,
     "revoke": cmd_revoke,
     "kyc show": cmd_kyc_show,
+    "report statement": cmd_report_statement,
+    "report balance-sheet": cmd_report_balance_sheet,
+    "loans inbox": cmd_loans_inbox,
 }

@@ -25,6 +25,7 @@ KIND_MODULES: tuple[str, ...] = (
     "chitnode.domain.chit_kinds",
     "chitnode.domain.wallet_kinds",
     "chitnode.domain.bank_kinds",
+    "chitnode.domain.loan_kinds",
 )
 
 Reducer = Callable[[State, Entry], list[Change]]

@@ -1,0 +1,434 @@
+"""Loan entry kinds (issue 4, part 4) and the Banker's gate on disbursements (part 5).
+
+Every reducer is pure, `(state, entry) -> changes`, and refuses bad input with a
+stable code and no change (G9). Money is int paise and moves only as Posting legs
+that sum to zero (G1). Tables and accounts: `loan_views`. The whole life of a
+loan, with the codes, is in docs/loans.md.
+
+    loan.applied ─► loan.approved ─► loan.sanctioned ─► loan.disbursed (1..12 tranches)
+         └─► loan.rejected ◄──┴────────────┘ (until the first tranche)
+    active: loan.emi_due (monthly) · loan.repaid (any amount) · loan.overdue ─► case
+    closed: once principal and interest due are repaid
+
+- Free: `treasury.funded`, `loan.rate_set`, `loan.applied`, `loan.approved`,
+  `loan.rejected`, `loan.emi_due`, `loan.repaid` (a credit), `loan.overdue`,
+  `loan.recovery_moved`.
+- Coordinated (coordination-v1: `scope` "treasury" or "group:<gid>", `term`):
+  `loan.sanctioned` (admits the claim into the pool's Banker's state) and
+  `loan.disbursed` (a Banker's request: refused `unsafe_state`,
+  `insufficient_available` or `request_exceeds_claim` with the reason the
+  employee reads).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chitnode.domain import bankers, emi, wallet_kinds
+from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import loan_views as lv
+from chitnode.domain import recovery as fsm
+from chitnode.domain.apply import role_of
+from chitnode.domain.chit_kinds_base import need
+from chitnode.domain.kinds import ADMIN, MANAGERS, STAFF, kind
+from chitnode.domain.money import require_paise
+from chitnode.domain.state import Change, Posting, Put, State
+from chitnode.log.entry import Entry
+
+APPLICANTS = STAFF | {"member"}  # a member applies from a phone through a node, as `actor`
+TO_CASH = "cash"
+TO_WALLET = "wallet"
+
+
+def _amount(body: dict[str, Any], field: str = "amount_paise") -> int:
+    return require_paise(body.get(field), field=field)
+
+
+def _loan_id(body: dict[str, Any]) -> str:
+    loan_id = body.get("loan_id")
+    need(
+        isinstance(loan_id, str) and base.ID_RE.match(loan_id) is not None,
+        "bad_loan_id",
+        "loan_id: 1-40 letters, digits, '.', '_' or '-'",
+    )
+    return str(loan_id)
+
+
+def _put(loan: dict[str, Any], **changes: Any) -> Put:
+    return Put(lv.LOANS, str(loan["loan_id"]), {**loan, **changes})
+
+
+def _decision(entry: Entry, reason: str) -> dict[str, Any]:
+    return {"by": entry.author, "ts": entry.ts, "reason": reason, "hash": entry.hash}
+
+
+# --- the treasury and the branch rate ---------------------------------------------------
+
+
+@kind("treasury.funded", ADMIN, summary="Puts branch money into the treasury (ext:bank -> cash).")
+def treasury_funded(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("amount_paise",), ("bank_ref", "note"))
+    amount = _amount(body)
+    bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
+    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
+    need(bool(bank_ref.strip() or note.strip()), "note_required", "give a bank_ref or a note")
+    row = {"amount_paise": amount, "ts": entry.ts, "bank_ref": bank_ref, "note": note}
+    return [
+        Put(lv.TREASURY_FUNDINGS, entry.hash, row),
+        *base.transfer(lv.BANK_ACCOUNT, lv.TREASURY_CASH, amount),
+    ]
+
+
+@kind("loan.rate_set", MANAGERS, summary="Sets the branch's default annual loan rate.")
+def loan_rate_set(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("annual_rate_bp",))
+    rate = base.integer(body, "annual_rate_bp", 0, emi.RATE_BP_MAX, "bad_rate")
+    return [Put(lv.LOAN_POLICY, "branch", {"annual_rate_bp": rate, "ts": entry.ts})]
+
+
+# --- application and decision -------------------------------------------------------------
+
+
+def _check_applicant(state: State, entry: Entry, member_id: str) -> None:
+    base.check_actor(entry.body, member_id)
+    if role_of(state, entry.author) == "member":  # a member device applies only as the member
+        need(entry.body.get("actor") == member_id, "actor_mismatch", "actor is not the member")
+
+
+@kind("loan.applied", APPLICANTS, summary="A member applies for a loan: amount, tenure, purpose.")
+def loan_applied(state: State, entry: Entry) -> list[Change]:
+    """The EMI preview is stored with the application; eligibility is judged at approval."""
+    required = ("loan_id", "member_id", "amount_paise", "tenure_months", "purpose")
+    body = base.body_of(entry, required, ("annual_rate_bp",))
+    loan_id = _loan_id(body)
+    need(state.get(lv.LOANS, loan_id) is None, "loan_exists", f"loan {loan_id} already exists")
+    member_id = base.member_id_of(body)
+    base.member_row(state, member_id)
+    _check_applicant(state, entry, member_id)
+    amount = _amount(body)
+    months = base.integer(body, "tenure_months", 1, emi.TENURE_MONTHS_MAX, "bad_tenure")
+    rate = base.integer(
+        body, "annual_rate_bp", 0, emi.RATE_BP_MAX, "bad_rate", default=lv.default_rate_bp(state)
+    )
+    purpose = base.text(body, "purpose", max_chars=lv.PURPOSE_CHARS_MAX, empty_ok=False)
+    preview = emi.schedule(amount, rate, months)  # bad_principal, principal_too_small
+    row = {
+        "loan_id": loan_id,
+        "member_id": member_id,
+        "amount_paise": amount,
+        "tenure_months": months,
+        "annual_rate_bp": rate,
+        "purpose": purpose,
+        "emi_paise": preview[0].emi_paise,
+        "status": lv.APPLIED,
+        "applied_ms": entry.ts,
+        "applied_hash": entry.hash,
+        "applied_by": entry.author,
+        "actor": str(body.get("actor", "")),
+        "decision": None,
+        "eligibility": None,
+        "pool": "",
+        "sanctioned_ms": 0,
+        "sanction_hash": "",
+        "term": 0,
+        "disbursed_paise": 0,
+        "tranches": [],
+        "disbursed_ms": 0,
+        "schedule": [],
+        "account": None,
+        "due_amounts": [],
+        "paid_to_dues_paise": 0,
+        "covered": 0,
+        "late": 0,
+        "closed_ms": 0,
+        "recoveries": 0,
+    }
+    return [Put(lv.LOANS, loan_id, row)]
+
+
+@kind(
+    "loan.approved", STAFF, summary="Approves an application that meets eligibility, with a reason."
+)
+def loan_approved(state: State, entry: Entry) -> list[Change]:
+    """Eligibility (risk.eligibility): KYC approved, no open recovery case, within the limit."""
+    body = base.body_of(entry, ("loan_id", "reason"))
+    loan = lv.loan_row(state, _loan_id(body))
+    lv.require_status(loan, (lv.APPLIED,), "loan_not_pending")
+    reason = base.text(body, "reason", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    member_id = str(loan["member_id"])
+    facts = lv.eligibility_facts(state, member_id, exclude_loan=str(loan["loan_id"]))
+    verdict = lv.eligibility_of(facts, int(loan["amount_paise"]))
+    need(verdict.ok, verdict.code, verdict.reason)
+    seen = {"code": verdict.code, "reason": verdict.reason, "limit_paise": facts.limit_paise}
+    return [_put(loan, status=lv.APPROVED, decision=_decision(entry, reason), eligibility=seen)]
+
+
+@kind("loan.rejected", STAFF, summary="Rejects an application, or a loan not yet disbursed.")
+def loan_rejected(state: State, entry: Entry) -> list[Change]:
+    """A sanctioned loan with nothing disbursed may be withdrawn: its claim leaves the pool."""
+    body = base.body_of(entry, ("loan_id", "reason"))
+    loan = lv.loan_row(state, _loan_id(body))
+    lv.require_status(loan, (lv.APPLIED, lv.APPROVED, lv.SANCTIONED), "loan_not_pending")
+    need(int(loan["disbursed_paise"]) == 0, "already_disbursed", "money has been disbursed")
+    reason = base.text(body, "reason", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    return [_put(loan, status=lv.REJECTED, decision=_decision(entry, reason))]
+
+
+# --- sanction and disbursement (coordinated) --------------------------------------------------
+
+
+def _pool(state: State, body: dict[str, Any]) -> str:
+    scope = body.get("scope")
+    if scope == bankers.TREASURY_POOL:
+        return bankers.TREASURY_POOL
+    ok = isinstance(scope, str) and scope.startswith(bankers.GROUP_POOL_PREFIX)
+    need(ok, "bad_scope", "scope is 'treasury' or 'group:<id>' (the funding pool)")
+    gid = str(scope)[len(bankers.GROUP_POOL_PREFIX) :]
+    base.running_group(state, base.group_id_of({"group_id": gid}))
+    return str(scope)
+
+
+@kind(
+    "loan.sanctioned",
+    MANAGERS,
+    coordinated=True,
+    summary="Sanctions an approved loan from a pool, if the Banker's state stays safe.",
+)
+def loan_sanctioned(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("loan_id", "scope", "term"))
+    loan = lv.loan_row(state, _loan_id(body))
+    lv.require_status(loan, (lv.APPROVED,), "loan_not_approved")
+    pool = _pool(state, body)
+    code, reason = lv.sanction_check(state, str(loan["loan_id"]), pool, int(loan["amount_paise"]))
+    need(code == "granted", code, reason)
+    return [
+        _put(
+            loan,
+            status=lv.SANCTIONED,
+            pool=pool,
+            sanctioned_ms=entry.ts,
+            sanction_hash=entry.hash,
+            term=int(body["term"]),
+        )
+    ]
+
+
+def _payee(
+    state: State, body: dict[str, Any], loan: dict[str, Any], entry: Entry, amount: int
+) -> list[Change]:
+    """Where a tranche goes: cash handed over (ext:cash), or the member's wallet (with the
+    wallet's own history row, so its history and totals include the loan)."""
+    to = body.get("to", TO_CASH)
+    need(to in (TO_CASH, TO_WALLET), "bad_body", "to is 'cash' or 'wallet'")
+    if to == TO_CASH:
+        return [Posting(base.CASH_ACCOUNT, amount)]
+    member_id = str(loan["member_id"])
+    moves = wallet_kinds.move_funds(state, member_id, entry, amount, note=f"loan {loan['loan_id']}")
+    return [*moves, Posting(wallet_kinds.wallet_account(member_id), amount)]
+
+
+def _activate(loan: dict[str, Any], entry: Entry) -> dict[str, Any]:
+    """The final tranche: store the EMI schedule and open the repayment account."""
+    amount, rate = int(loan["amount_paise"]), int(loan["annual_rate_bp"])
+    months = int(loan["tenure_months"])
+    rows = emi.schedule(amount, rate, months)
+    return {
+        "status": lv.ACTIVE,
+        "disbursed_ms": entry.ts,
+        "schedule": [
+            [r.month, r.emi_paise, r.interest_paise, r.principal_paise, r.balance_paise]
+            for r in rows
+        ],
+        "account": lv.account_row(emi.open_account(amount, rate, months)),
+    }
+
+
+@kind(
+    "loan.disbursed",
+    MANAGERS,
+    coordinated=True,
+    summary="Pays out a sanctioned loan (or a tranche), only if the Banker's state stays safe.",
+)
+def loan_disbursed(state: State, entry: Entry) -> list[Change]:
+    """A Banker's request on the loan's pool; the final tranche starts the EMI schedule."""
+    body = base.body_of(entry, ("loan_id", "scope", "term"), ("amount_paise", "to", "bank_ref"))
+    loan = lv.loan_row(state, _loan_id(body))
+    done = loan["status"] in (lv.ACTIVE, lv.CLOSED)
+    need(not done, "already_disbursed", "the loan is fully disbursed")
+    lv.require_status(loan, (lv.SANCTIONED,), "loan_not_sanctioned")
+    pool = str(loan["pool"])
+    need(body["scope"] == pool, "bad_scope", f"this loan is funded by {pool}")
+    need(int(body["term"]) >= int(loan["term"]), "stale_term", "a higher term sanctioned it")
+    remaining = int(loan["amount_paise"]) - int(loan["disbursed_paise"])
+    amount = _amount(body) if "amount_paise" in body else remaining
+    tranches = list(loan["tranches"])
+    last = amount == remaining
+    need(last or len(tranches) < lv.TRANCHES_MAX - 1, "too_many_tranches", "tranche limit")
+    verdict = lv.disbursement_check(state, str(loan["loan_id"]), pool, amount)
+    need(verdict.granted, verdict.code, verdict.reason)
+    bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
+    tranche = {"hash": entry.hash, "amount_paise": amount, "ts": entry.ts, "bank_ref": bank_ref}
+    tranche["to"] = str(body.get("to", TO_CASH))
+    changes: dict[str, Any] = {
+        "disbursed_paise": int(loan["disbursed_paise"]) + amount,
+        "tranches": [*tranches, tranche],
+    }
+    if last:
+        changes.update(_activate(loan, entry))
+    receivable = lv.loan_account_name(str(loan["loan_id"]))
+    return [
+        _put(loan, **changes),
+        Posting(lv.pool_cash_account(pool), -amount),
+        *_payee(state, body, loan, entry, amount),
+        *base.transfer(lv.BORROWERS_ACCOUNT, receivable, amount),
+    ]
+
+
+# --- the EMI schedule running -------------------------------------------------------------------
+
+
+def _active(state: State, body: dict[str, Any]) -> dict[str, Any]:
+    loan = lv.loan_row(state, _loan_id(body))
+    need(loan["status"] != lv.CLOSED, "loan_closed", "the loan is fully repaid")
+    lv.require_status(loan, (lv.ACTIVE,), "loan_not_disbursed")
+    return loan
+
+
+@kind("loan.emi_due", STAFF, summary="Marks a loan's next EMI as fallen due (interest accrues).")
+def loan_emi_due(state: State, entry: Entry) -> list[Change]:
+    """EMI k falls due k loan months after disbursement; written once per month (by `month`)."""
+    body = base.body_of(entry, ("loan_id", "month"))
+    loan = _active(state, body)
+    account = lv.account_of(loan)
+    month = account.instalments_due + 1
+    ceiling = account.months + lv.OVERDUE_MONTHS_MAX
+    need(month <= ceiling, "too_many_instalments", "interest stops falling due here")
+    need(body["month"] == month, "wrong_month", f"EMI {month} is the next to fall due")
+    need(entry.ts >= lv.due_ms(loan, month), "not_yet_due", f"EMI {month} is not due yet")
+    after = emi.fall_due(account)
+    dues = [*loan["due_amounts"], after.arrears_paise - account.arrears_paise]
+    covered, late = lv.judge(loan, dues, int(loan["paid_to_dues_paise"]), entry.ts)
+    return [
+        _put(
+            loan,
+            account=lv.account_row(after),
+            due_amounts=dues,
+            covered=covered,
+            late=late,
+        )
+    ]
+
+
+@kind("loan.repaid", STAFF, summary="Records a repayment: interest due, principal due, then early.")
+def loan_repaid(state: State, entry: Entry) -> list[Change]:
+    """A free credit (cash in): ext:cash -> the pool (principal) and the treasury (interest).
+
+    Partial and early repayments alike: emi.repay splits the amount; early
+    principal keeps the EMI and shortens the tenure. Paying more than is owed is
+    refused (`repayment_exceeds_owed`), never kept.
+    """
+    body = base.body_of(entry, ("loan_id", "amount_paise"), ("bank_ref", "note"))
+    loan = _active(state, body)
+    amount = _amount(body)
+    after, split = emi.repay(lv.account_of(loan), amount)
+    principal = split.principal_paise + split.early_principal_paise
+    bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
+    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
+    paid = int(loan["paid_to_dues_paise"]) + split.interest_paise + split.principal_paise
+    covered, late = lv.judge(loan, loan["due_amounts"], paid, entry.ts)
+    changes: dict[str, Any] = {
+        "account": lv.account_row(after),
+        "paid_to_dues_paise": paid,
+        "covered": covered,
+        "late": late,
+    }
+    if after.closed:
+        changes.update(status=lv.CLOSED, closed_ms=entry.ts)
+    receipt = {
+        "loan_id": loan["loan_id"],
+        "member_id": loan["member_id"],
+        "amount_paise": amount,
+        "interest_paise": split.interest_paise,
+        "principal_paise": split.principal_paise,
+        "early_principal_paise": split.early_principal_paise,
+        "outstanding_after_paise": after.outstanding_paise,
+        "ts": entry.ts,
+        "author": entry.author,
+        "bank_ref": bank_ref,
+        "note": note,
+    }
+    receivable = lv.loan_account_name(str(loan["loan_id"]))
+    return [
+        _put(loan, **changes),
+        Put(lv.LOAN_REPAYMENTS, entry.hash, receipt),
+        Posting(base.CASH_ACCOUNT, -amount),
+        Posting(lv.pool_cash_account(str(loan["pool"])), principal),
+        Posting(lv.TREASURY_CASH, split.interest_paise),
+        *base.transfer(receivable, lv.BORROWERS_ACCOUNT, principal),
+    ]
+
+
+# --- overdue EMIs and recovery ------------------------------------------------------------------
+
+
+@kind(
+    "loan.overdue", STAFF, summary="Opens a recovery case for an EMI unpaid past its grace period."
+)
+def loan_overdue(state: State, entry: Entry) -> list[Change]:
+    body = base.body_of(entry, ("loan_id", "note"))
+    loan = _active(state, body)
+    loan_id = str(loan["loan_id"])
+    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    account = lv.account_of(loan)
+    need(account.arrears_paise > 0, "no_arrears", f"loan {loan_id} has nothing fallen due unpaid")
+    missed = lv.overdue_month(loan, entry.ts)
+    need(missed > 0, "within_grace", "the unpaid EMI is still within its grace period")
+    need(lv.open_loan_case(state, loan_id) is None, "case_open", "a case is already open")
+    number = int(loan["recoveries"]) + 1
+    step = {"stage": fsm.Stage.MISSED.value, "ts": entry.ts, "note": note, "by": entry.author}
+    case = {
+        "loan_id": loan_id,
+        "member_id": loan["member_id"],
+        "case": number,
+        "stage": fsm.Stage.MISSED.value,
+        "closed": False,
+        "missed_month": missed,
+        "arrears_at_open_paise": account.arrears_paise,
+        "opened_ms": entry.ts,
+        "notice_ms": None,
+        "history": [step],
+    }
+    return [
+        Put(lv.LOAN_RECOVERIES, f"{loan_id}|{number:04d}", case),
+        _put(loan, recoveries=number),
+    ]
+
+
+@kind(
+    "loan.recovery_moved",
+    STAFF,
+    summary="Moves a loan's recovery case one legal step, with a note.",
+)
+def loan_recovery_moved(state: State, entry: Entry) -> list[Change]:
+    """recovery.transition; `resolved` needs no EMI left unpaid past its grace."""
+    body = base.body_of(entry, ("loan_id", "to", "note"))
+    loan = lv.loan_row(state, _loan_id(body))
+    loan_id = str(loan["loan_id"])
+    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    found = lv.open_loan_case(state, loan_id)
+    need(found is not None, "no_open_case", f"loan {loan_id} has no open recovery case")
+    assert found is not None
+    key, case = found
+    to = fsm.transition(fsm.Stage(case["stage"]), body["to"])
+    if to == fsm.Stage.RESOLVED and loan["status"] == lv.ACTIVE:
+        overdue = lv.overdue_month(loan, entry.ts)
+        need(overdue == 0, "arrears_outstanding", f"EMI {overdue} is unpaid past its grace")
+    step = {"stage": to.value, "ts": entry.ts, "note": note, "by": entry.author}
+    row = {
+        **case,
+        "stage": to.value,
+        "closed": fsm.is_terminal(to),
+        "history": [*case["history"], step],
+        "notice_ms": entry.ts if to == fsm.Stage.NOTICE else case["notice_ms"],
+    }
+    return [Put(lv.LOAN_RECOVERIES, key, row)]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeGuard
 
 from chitnode.domain import bankers
@@ -44,6 +44,7 @@ from chitnode.domain.chit_rules import (
     commission_paise,
     subscription_paise,
 )
+from chitnode.domain.money import format_inr
 from chitnode.domain.state import Posting, State
 from chitnode.errors import RuleViolation
 from chitnode.log.canonical import canonical
@@ -496,8 +497,15 @@ def prize_cash_paise(state: State, group: Mapping[str, Any], settled: Mapping[st
     return int(settled["prize_paise"]) - withheld_paise(state, group, settled)
 
 
+PRIZE_CLAIM_PREFIX = "prize "
+# Other commitments on a group pool, registered by the modules that make them (loans
+# funded by a group register theirs on import: loan_views). A hook, not an import,
+# because those modules build on this one.
+POOL_CLAIM_SOURCES: list[Callable[[State, str], list[bankers.LoanClaim]]] = []
+
+
 def prize_claim_name(gid: str, month: int) -> str:
-    return f"prize {gid} month {month}"
+    return f"{PRIZE_CLAIM_PREFIX}{gid} month {month}"
 
 
 def payout_safe(
@@ -524,7 +532,33 @@ def payout_safe(
         if not settled["prize_paid"]:
             promised += prize_cash_paise(state, group, settled)
     available = max(0, state.balance(pool_account(gid)) - promised)
+    others = [  # loans this pool funds must still be able to finish after the payout
+        c
+        for source in POOL_CLAIM_SOURCES
+        for c in source(state, pool)
+        if not c.name.startswith(PRIZE_CLAIM_PREFIX) and c.name != claim
+    ]
+    if others and amount_paise <= available:
+        return _leaves_loans_safe(pool, available - amount_paise, others, claim, amount_paise)
     banker = bankers.branch_loan_state(
-        {pool: available}, [bankers.LoanClaim(claim, pool, amount_paise)]
+        {pool: available}, [*others, bankers.LoanClaim(claim, pool, amount_paise)]
     )
     return bankers.branch_request(banker, claim, {pool: amount_paise})
+
+
+def _leaves_loans_safe(
+    pool: str, after: int, loans: list[bankers.LoanClaim], claim: str, amount_paise: int
+) -> bankers.RequestOutcome:
+    """A prize never comes back, so it is not a Banker's process that finishes and
+    releases: the payout is safe when the loans on the pool can still all finish
+    from what the pool holds after it."""
+    state = bankers.branch_loan_state({pool: after}, loans)
+    if bankers.is_safe(state):
+        reason = f"{claim} ({format_inr(amount_paise)}) leaves every loan on {pool} able to finish"
+        return bankers.RequestOutcome(True, state, reason, "granted")
+    names = ", ".join(c.name for c in loans)
+    reason = (
+        f"paying {claim} ({format_inr(amount_paise)}) would leave {format_inr(after)} in "
+        f"{pool}, too little to finish what is promised to {names}"
+    )
+    return bankers.RequestOutcome(False, None, reason, "unsafe_state")

@@ -593,3 +593,6 @@ def require_status(loan: Mapping[str, Any], allowed: Iterable[str], code: str) -
     status = str(loan["status"])
     if status not in set(allowed):
         raise RuleViolation(f"loan {loan['loan_id']} is {status}", code=code)
+
+
+base.POOL_CLAIM_SOURCES.append(pool_claims)  # prize payouts must leave group loans able to finish

@@ -448,14 +448,7 @@ def recovery_moved(state: State, entry: Entry) -> list[Change]:
         ticket = base.ticket_row(state, gid, ticket_no)
         overdue = base.overdue_month(group, ticket, entry.ts)
         need(overdue == 0, "arrears_outstanding", f"month {overdue} is unpaid past its grace")
-    step = {"stage": to.value, "ts": entry.ts, "note": note, "by": entry.author}
-    row = {
-        **case,
-        "stage": to.value,
-        "closed": fsm.is_terminal(to),
-        "history": [*case["history"], step],
-        "notice_ms": entry.ts if to == fsm.Stage.NOTICE else case["notice_ms"],
-    }
+    row = fsm.advanced_case(case, to, ts=entry.ts, note=note, by=entry.author)
     return [Put(base.RECOVERIES, key, row)]
 
 

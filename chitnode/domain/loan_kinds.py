@@ -423,12 +423,5 @@ def loan_recovery_moved(state: State, entry: Entry) -> list[Change]:
     if to == fsm.Stage.RESOLVED and loan["status"] == lv.ACTIVE:
         overdue = lv.overdue_month(loan, entry.ts)
         need(overdue == 0, "arrears_outstanding", f"EMI {overdue} is unpaid past its grace")
-    step = {"stage": to.value, "ts": entry.ts, "note": note, "by": entry.author}
-    row = {
-        **case,
-        "stage": to.value,
-        "closed": fsm.is_terminal(to),
-        "history": [*case["history"], step],
-        "notice_ms": entry.ts if to == fsm.Stage.NOTICE else case["notice_ms"],
-    }
+    row = fsm.advanced_case(case, to, ts=entry.ts, note=note, by=entry.author)
     return [Put(lv.LOAN_RECOVERIES, key, row)]

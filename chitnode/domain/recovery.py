@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from chitnode.errors import RuleViolation
 
@@ -107,3 +108,21 @@ def refund_due_ms(group_end_ms: int) -> int:
 def is_overdue(due_ms: int, now_ms: int) -> bool:
     """True once `now_ms` is past `due_ms` (the due instant itself is still on time)."""
     return _require_ms(now_ms, "now_ms") > _require_ms(due_ms, "due_ms")
+
+
+def advanced_case(
+    case: dict[str, Any], to: Stage, *, ts: int, note: str, by: str
+) -> dict[str, Any]:
+    """A recovery case record after a legal move to `to` (chit tickets and loans alike).
+
+    The history keeps every step with its note and author; `notice_ms` starts the
+    statutory timers when the case reaches the notice stage.
+    """
+    step = {"stage": to.value, "ts": ts, "note": note, "by": by}
+    return {
+        **case,
+        "stage": to.value,
+        "closed": is_terminal(to),
+        "history": [*case["history"], step],
+        "notice_ms": ts if to == Stage.NOTICE else case["notice_ms"],
+    }

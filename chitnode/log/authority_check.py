@@ -9,6 +9,7 @@ keys), so memory stays small however many entries there are.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -35,18 +36,24 @@ class _Clocks:
     """Vector clocks over the tracked (admin) authors, one tuple per entry."""
 
     tracked: dict[str, int]  # author -> index in the clock
-    by_feed: dict[str, tuple[int, list[tuple[int, ...]]]] = field(default_factory=dict)
+    # per author: the seqs placed (ascending; a feed may have gaps) and their clocks
+    by_feed: dict[str, tuple[list[int], list[tuple[int, ...]]]] = field(default_factory=dict)
 
     def of(self, author: str, seq: int) -> tuple[int, ...] | None:
         feed = self.by_feed.get(author)
         if feed is None:
             return None
-        first, clocks = feed
-        i = seq - first
-        return clocks[i] if 0 <= i < len(clocks) else None
+        seqs, clocks = feed
+        i = seq - seqs[0]  # contiguous feeds answer at once; a gap falls back to a search
+        if not (0 <= i < len(seqs) and seqs[i] == seq):
+            i = bisect.bisect_left(seqs, seq)
+            if i == len(seqs) or seqs[i] != seq:
+                return None
+        return clocks[i]
 
     def place(self, rec: Record, deps: list[tuple[str, int]]) -> tuple[int, ...]:
-        own = self.of(rec.author, rec.seq - 1)
+        feed = self.by_feed.get(rec.author)
+        own = feed[1][-1] if feed else None  # the author's previous placed entry
         clock = list(own) if own is not None else [0] * len(self.tracked)
         for dep_author, dep_seq in deps:
             other = self.of(dep_author, dep_seq)
@@ -58,29 +65,35 @@ class _Clocks:
         result = tuple(clock)
         if own == result:
             result = own  # share the tuple: most entries learn nothing new about admins
-        _, clocks = self.by_feed.setdefault(rec.author, (rec.seq, []))
+        seqs, clocks = self.by_feed.setdefault(rec.author, ([], []))
+        seqs.append(rec.seq)
         clocks.append(result)
         return result
 
 
 def _first_per_seq(records: list[Record]) -> dict[str, list[Record]]:
-    """Each author's records by ascending seq, keeping the first of a fork."""
+    """Each author's records by ascending seq: one per seq, a valid one before a forgery."""
     feeds: dict[str, list[Record]] = {}
     for rec in records:
         feed = feeds.setdefault(rec.author, [])
-        if not feed or rec.seq == feed[-1].seq + 1:
+        if not feed or rec.seq > feed[-1].seq:
             feed.append(rec)
+        elif rec.seq == feed[-1].seq and rec.valid and not feed[-1].valid:
+            feed[-1] = rec
     return feeds
 
 
 def check_authority(
-    records: list[Record], root: str, role_allows: RoleAllows | None = None
+    records: list[Record],
+    root: str,
+    role_allows: RoleAllows | None = None,
 ) -> list[Problem]:
     """Report `unknown_author` and `unauthorised` entries; see the module docstring."""
     feeds = _first_per_seq(records)
     present = {(r.author, r.seq): r.hash for f in feeds.values() for r in f}
     admins = sorted({r.author for r in records if r.kind in (ENROLLED, REVOKED)} | {root})
     clocks = _Clocks({a: i for i, a in enumerate(admins)})
+    # Keys some enrolment names, valid or not: their unauthorised entries are not "unknown".
     ever_enrolled = {r.enrol[0] for r in records if r.kind == ENROLLED and r.enrol}
 
     def edges(rec: Record) -> list[tuple[str, int]]:
@@ -95,6 +108,8 @@ def check_authority(
     )
     for rec in merge:
         clock = clocks.place(rec, edges(rec))
+        if not rec.valid:
+            continue  # it orders what follows it, but is judged by its own problems only
         role = _role_at(rec, root, clock, clocks.tracked, enrolments, revocations)
         code = _judge(rec, root, role, ever_enrolled, role_allows)
         if code is not None:

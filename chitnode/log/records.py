@@ -28,3 +28,4 @@ class Record:
     kind: str
     deps: tuple[tuple[str, int, str], ...]
     enrol: tuple[str, str] | None  # (key, role) for device.enrolled, (key, "") for revoked
+    valid: bool = True  # hash and signature checked out: only valid entries grant authority

@@ -126,7 +126,7 @@ def _record(entry: Entry) -> Record:
 _SHARED_DEPS: dict[tuple[tuple[str, int, str], ...], tuple[tuple[str, int, str], ...]] = {}
 
 
-def compact(rec: Record) -> Record:
+def compact(rec: Record, *, valid: bool) -> Record:
     """The record as the authority pass keeps it, for a million entries in bounded memory.
 
     Author and kind strings are interned, consecutive entries' equal deps share one
@@ -146,6 +146,7 @@ def compact(rec: Record) -> Record:
         sys.intern(rec.kind),
         deps,
         rec.enrol,
+        valid,
     )
 
 
@@ -171,10 +172,12 @@ class _FeedRules:
         if rec.author != self.current:
             self._start_feed(rec)
             return
-        if rec.seq == self.last_seq and rec.hash == self.last_hash:
-            self._problem("bad_format", rec, "the same entry appears twice")
-        elif rec.seq == self.last_seq:
-            if valid:
+        if rec.seq == self.last_seq:
+            if not valid:
+                return  # its own bad_hash/bad_sig says it all; a forgery accuses nobody
+            if rec.hash == self.last_hash:
+                self._problem("bad_format", rec, "the same entry appears twice")
+            else:
                 self._problem("fork", rec, "two signed entries by one author at one seq")
         elif rec.seq < self.last_seq:
             self._problem("bad_format", rec, "entries out of order within a feed")
@@ -262,8 +265,7 @@ def verify_stream(
         report.problems.extend(problems)
         if rec is not None:
             rules.see(rec, _branch_of(line), valid=not problems)
-            if not problems:  # an entry that fails its own checks grants no authority
-                records.append(compact(rec))
+            records.append(compact(rec, valid=not problems))
         if on_entry is not None:
             on_entry()
     _check_seal(report, seal_line[0] if seal_line else None, digest.hexdigest())

@@ -418,11 +418,6 @@ def test_three_different_problems_are_all_reported() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="expected set predates the rule that an entry failing its own checks grants no "
-    "authority (verify.py); the unauthorised entries it implies must be added",
-)
 def test_never_stops_at_the_first_problem() -> None:
     es = replace(base(), f2(sig="00" * 64))
     es = append(es, lambda es: enroll(es, MEMBER, "member", sk=FOREMAN_SK))  # foreman 3
@@ -603,21 +598,11 @@ def test_identical_duplicate_line_is_not_a_fork() -> None:
     verify_both(build([*base(), f2()]), {F2})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG verify.py _FeedRules.see: a forged twin (bad hash) makes the author a forker; "
-    "only the author can equivocate, so a fork needs two authentic entries",
-)
 def test_unsigned_twin_is_not_a_fork() -> None:
     fake = f2(body={**f2()["body"], "amount": 1})  # not re-signed: bad_hash
     verify_both(build([*base(), fake]), {("bad_hash", 2, FOREMAN)})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG verify.py/authority_check.py: records of entries with bad_sig/bad_hash still "
-    "grant authority, so a forged device.enrolled makes its key look authorised",
-)
 def test_forged_enrolment_grants_nothing() -> None:
     es = append(base(), lambda es: enroll(es, STRANGER, "admin"))  # root 4
     r4 = {**find(es, ROOT, 4), "sig": "00" * 64}  # the root never signed it
@@ -625,11 +610,6 @@ def test_forged_enrolment_grants_nothing() -> None:
     verify_both(build(es), {("bad_sig", 4, ROOT), ("unauthorised", 1, STRANGER)})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG verify.py: §5 bodies are not checked; an enrolment with a role outside "
-    "admin/foreman/employee/member/auditor passes (the fold rejects it: bad_role) and grants it",
-)
 def test_enrolment_with_an_unknown_role() -> None:
     es = base()
     r2 = find(es, ROOT, 2)
@@ -688,11 +668,6 @@ def test_role_table_still_enforces_the_spec_rules() -> None:
 # --------------------------------------------------------------------------- verifier modes
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="expected set predates the rule that an entry failing its own checks grants no "
-    "authority (verify.py); the unauthorised entries it implies must be added",
-)
 def test_check_sigs_false_skips_only_signatures() -> None:
     data = build(
         replace(

@@ -38,6 +38,17 @@ class _Clocks:
     tracked: dict[str, int]  # author -> index in the clock
     # per author: the seqs placed (ascending; a feed may have gaps) and their clocks
     by_feed: dict[str, tuple[list[int], list[tuple[int, ...]]]] = field(default_factory=dict)
+    # entries part of whose causal past is outside the file (partial exports)
+    cut_off: set[tuple[str, int]] = field(default_factory=set)
+
+    def place_past(self, rec: Record, deps: list[tuple[str, int]], missing: bool) -> bool:
+        """Record whether `rec`'s causal past is cut off; return it."""
+        feed = self.by_feed.get(rec.author)
+        own_cut = (rec.author, feed[0][-1]) in self.cut_off if feed else rec.seq > 1
+        cut = missing or own_cut or any(d in self.cut_off for d in deps)
+        if cut:
+            self.cut_off.add((rec.author, rec.seq))
+        return cut
 
     def of(self, author: str, seq: int) -> tuple[int, ...] | None:
         feed = self.by_feed.get(author)
@@ -106,12 +117,25 @@ def check_authority(
     merge = CausalMerge(
         feeds=iters, edges=edges, placed={a: f[0].seq - 1 for a, f in feeds.items()}
     )
+    deferred: list[Record] = []
+    hashes_at: dict[tuple[str, int], set[str]] = {}
+    for r in records:  # every twin of a fork is a legitimate target of a dep
+        hashes_at.setdefault((r.author, r.seq), set()).add(r.hash)
     for rec in merge:
-        clock = clocks.place(rec, edges(rec))
+        found = edges(rec)
+        for a, s, h in rec.deps:
+            if rec.valid and (a, s) in hashes_at and h not in hashes_at[(a, s)]:
+                detail = f"dep names {a[:12]}…#{s} by a hash that entry does not have"
+                problems.append(Problem("broken_chain", rec.seq, rec.author, detail))
+        cut = clocks.place_past(rec, found, missing=len(found) < len(rec.deps))
+        clock = clocks.place(rec, found)
         if not rec.valid:
             continue  # it orders what follows it, but is judged by its own problems only
         role = _role_at(rec, root, clock, clocks.tracked, enrolments, revocations)
         code = _judge(rec, root, role, ever_enrolled, role_allows)
+        if code is not None and role is None and cut and rec.author in ever_enrolled:
+            deferred.append(rec)  # its enrolment may lie in the part of the past not exported
+            continue
         if code is not None:
             problems.append(Problem(code, rec.seq, rec.author, _why(code, rec, role)))
             continue
@@ -121,6 +145,33 @@ def check_authority(
             table.setdefault(key, []).append(_Grant(rec.author, rec.seq, new_role, rec.ts))
     for rec in merge.stuck:  # only reachable with deps that form no order: report, don't hang
         problems.append(Problem("bad_format", rec.seq, rec.author, "deps cannot be ordered"))
+    problems.extend(_judge_cut_off(deferred, root, enrolments, revocations, role_allows))
+    return problems
+
+
+def _judge_cut_off(
+    deferred: list[Record],
+    root: str,
+    enrolments: dict[str, list[_Grant]],
+    revocations: dict[str, list[_Grant]],
+    role_allows: RoleAllows | None,
+) -> list[Problem]:
+    """Entries of a partial export whose causal past was cut off before any enrolment.
+
+    The file cannot prove the enrolment came first, nor that it came after, so an
+    authorised enrolment of the author anywhere in the file is taken as the author's
+    role (the verifier notes the feed as partial). A revocation anywhere in the file
+    is taken to apply: the cautious side.
+    """
+    problems: list[Problem] = []
+    for rec in deferred:
+        grants = enrolments.get(rec.author, [])
+        role = max(grants, key=lambda g: (g.ts, g.admin, g.seq)).role if grants else None
+        if revocations.get(rec.author):
+            role = None
+        code = _judge(rec, root, role, {rec.author}, role_allows)
+        if code is not None:
+            problems.append(Problem(code, rec.seq, rec.author, _why(code, rec, role)))
     return problems
 
 

@@ -11,6 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXPECTED = {
     "bench_append": ("node_per_s", "raw_per_s", "ratio"),
     "bench_group_commit": ("node_per_s", "raw_per_s", "ratio"),
+    "bench_transfer": ("node_per_s", "raw_per_s", "ratio"),
     "bench_verify": ("verify_per_s", "raw_per_s", "ratio"),
     "bench_rebuild": ("seconds", "peak_rss_mb", "rss_ratio_to_limit"),
 }

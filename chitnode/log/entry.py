@@ -8,17 +8,17 @@ separate (`check_hash`, `check_sig`) so a verifier can report each problem.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from chitnode import limits
 from chitnode.errors import BadFormat, BadHash, BadSignature
-from chitnode.log.canonical import canonical, parse_canonical
+from chitnode.log.canonical import canonical, encode_checked, parse_canonical
 
 FORMAT_VERSION = 1
 ZERO_HASH = "0" * 64
@@ -161,7 +161,7 @@ def parse_entry(line: bytes) -> Entry:
 
 def entry_from_stored(raw: str) -> Entry:
     """Rebuild an Entry from a line this store checked when it arrived (fast path)."""
-    return _entry(json.loads(raw), raw.encode())
+    return _entry(orjson.loads(raw), raw.encode())
 
 
 def unsigned_bytes(raw: bytes) -> bytes:
@@ -229,5 +229,5 @@ def seal_entry(
     digest = hashlib.sha256(unsigned_bytes).hexdigest()
     sig = key.sign(sign_message(digest)).signature.hex()
     full = {**unsigned, "hash": digest, "sig": sig}
-    raw = json.dumps(full, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    raw = encode_checked(full)  # its values were walked once, in `canonical(unsigned)`
     return entry_from_json(full, raw=raw)

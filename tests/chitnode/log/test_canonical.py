@@ -222,3 +222,33 @@ def test_check_value_accepts_tuples_like_lists() -> None:
 @given(st.dictionaries(ascii_keys, json_values, min_size=2, max_size=4))
 def test_pretty_printed_objects_are_rejected(value: dict[str, Any]) -> None:
     rejected(json.dumps(value, sort_keys=True, ensure_ascii=False).encode())
+
+
+# --- the fast encoder is held to the spec's own (wal-v1 §2) ------------------------------
+
+_TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40)
+_ASCII_KEYS = st.text(alphabet=st.characters(max_codepoint=127), max_size=10)
+_INTS = st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)
+_SPEC_VALUES = st.recursive(
+    st.none() | st.booleans() | _INTS | _TEXT,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_ASCII_KEYS, inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_SPEC_VALUES)
+def test_fast_encoder_writes_exactly_the_spec_bytes(value: object) -> None:
+    from chitnode.log.canonical import encode_checked, spec_encode
+
+    assert encode_checked(value) == spec_encode(value)
+    assert parse_canonical(spec_encode(value)) == value
+
+
+@pytest.mark.parametrize(
+    "text", ["\x00\x01\x1f\x7f", "\u2028\u2029", "\ud7ff\ue000\U0010ffff", '"\\/', "\b\f\n\r\t"]
+)
+def test_fast_encoder_escapes_like_the_spec(text: str) -> None:
+    from chitnode.log.canonical import encode_checked, spec_encode
+
+    assert encode_checked(text) == spec_encode(text)

@@ -31,6 +31,10 @@ class TooManyHeld(ChitError):
     code = "too_many_held"
 
 
+# The projections commit in the same transaction as the entries, so they never lag the
+# log; what can make them stale is a change of the rules. Bump this with any change to
+# a reducer's effects, and every node re-folds its log on next open.
+FOLD_VERSION = "1"
 HELD = "held"
 FROZEN = "frozen"
 UNREACHABLE_SEQ = 2**62  # an edge to an entry we do not hold: never satisfied
@@ -44,6 +48,7 @@ class IngestResult:
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # by hash, this call's applies
     refold_from: int | None = None
     rebuilt: bool = False
+    settled: bool = False  # nothing was waiting to be placed before this ingest
 
 
 class FoldEngine:
@@ -67,11 +72,12 @@ class FoldEngine:
         self._hashes.clear()
         self.journal.clear()
         self.next_pos = self.store.count("pos IS NOT NULL")
-        if self.store.meta("fold_pos") == str(self.next_pos):
+        if self.store.meta("fold_version") == FOLD_VERSION:
             self.state = State(tables=self.store.load_projections())
-        else:
+        else:  # folded by other rules (or never): fold again under these
             with self.store.transaction():
                 self.rebuild()
+                self.store.set_meta("fold_version", FOLD_VERSION)
         self.heads = self.store.placed_heads()
 
     # --- ingest ---------------------------------------------------------------------
@@ -80,8 +86,9 @@ class FoldEngine:
         """Store new checked entries (same branch, valid hash and sig) and fold them in."""
         result = IngestResult()
         start = self.next_pos
+        settled = result.settled = not self._any_held()  # before this call stores anything
         for entry in entries:
-            start = min(start, self._store_one(entry, result))
+            start = min(start, self._store_one(entry, result, settled))
         for author, freeze_seq in result.forks:
             self.frozen_from[author] = min(self.frozen_from.get(author, freeze_seq), freeze_seq)
             row = self.store.conn.execute(
@@ -100,9 +107,27 @@ class FoldEngine:
             raise TooManyHeld(f"more than {limits.HELD_ENTRIES_MAX} entries wait for deps")
         return result
 
-    def _store_one(self, entry: Entry, result: IngestResult) -> int:
+    def _continues_head(self, entry: Entry, settled: bool) -> bool:
+        """True when `entry` is the next entry of a feed whose stored entries are all placed.
+
+        Then nothing is stored at its seq or after (a stored entry there would be placed,
+        so the head would be past it), and, its author not being frozen, nothing of its
+        author is in `forks`: it can be inserted without looking.
+        """
+        if not settled or entry.author in self.frozen_from:
+            return False
+        head = self.heads.get(entry.author)
+        if head is None:
+            return entry.seq == 1 and entry.prev == ZERO_HASH
+        return head == (entry.seq - 1, entry.prev)
+
+    def _store_one(self, entry: Entry, result: IngestResult, settled: bool) -> int:
         """Insert one entry (or its fork evidence); return where the order may change."""
         store = self.store
+        if self._continues_head(entry, settled):
+            store.insert_entry(entry, actor=_actor(entry))
+            result.stored.append(entry)
+            return self._start_for(entry)
         if store.has_hash(entry.hash):
             result.duplicates += 1
             return self.next_pos
@@ -115,6 +140,11 @@ class FoldEngine:
             return self.next_pos
         store.insert_entry(entry, actor=_actor(entry))
         result.stored.append(entry)
+        return self._start_for(entry)
+
+    def _start_for(self, entry: Entry) -> int:
+        """The first position of the order that `entry` can change."""
+        store = self.store
         preds = [(a, s) for a, s, _ in entry.deps]
         if entry.seq > 1:
             preds.append((entry.author, entry.seq - 1))
@@ -170,7 +200,7 @@ class FoldEngine:
         placed = (
             {a: s for a, (s, _) in self.heads.items()} if at_end else self._placed_before(start)
         )
-        in_memory = at_end and not result.forks and not result.rebuilt and not self._any_held()
+        in_memory = at_end and not result.forks and not result.rebuilt and result.settled
         feeds = self._fresh_feeds(result.stored) if in_memory else self._feeds(placed, start)
         merge = CausalMerge(feeds=feeds, edges=self._edges, placed=dict(placed))
         outcomes: list[tuple[int | None, str, str, str, int]] = []
@@ -321,7 +351,6 @@ class FoldEngine:
         for table, key in sorted(self.state.dirty):
             self.store.write_projection(table, key, self.state.get(table, key))
         self.state.dirty.clear()
-        self.store.set_meta("fold_pos", str(self.next_pos))
 
     # --- reading --------------------------------------------------------------------
 

@@ -118,13 +118,15 @@ def check_authority(
         feeds=iters, edges=edges, placed={a: f[0].seq - 1 for a, f in feeds.items()}
     )
     deferred: list[Record] = []
-    hashes_at: dict[tuple[str, int], set[str]] = {}
-    for r in records:  # every twin of a fork is a legitimate target of a dep
-        hashes_at.setdefault((r.author, r.seq), set()).add(r.hash)
+    twins: dict[tuple[str, int], set[str]] = {}  # every twin of a fork is a fair dep target
+    for r in records:
+        if present.get((r.author, r.seq), r.hash) != r.hash:
+            twins.setdefault((r.author, r.seq), set()).add(r.hash)
     for rec in merge:
         found = edges(rec)
         for a, s, h in rec.deps:
-            if rec.valid and (a, s) in hashes_at and h not in hashes_at[(a, s)]:
+            known = present.get((a, s))
+            if rec.valid and known is not None and h != known and h not in twins.get((a, s), ()):
                 detail = f"dep names {a[:12]}…#{s} by a hash that entry does not have"
                 problems.append(Problem("broken_chain", rec.seq, rec.author, detail))
         cut = clocks.place_past(rec, found, missing=len(found) < len(rec.deps))

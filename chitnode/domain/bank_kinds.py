@@ -110,6 +110,11 @@ def outcome_cmd_id(request_id: str) -> str:
 # --- bodies (pure builders) --------------------------------------------------------------
 
 
+def _scoped(body: dict[str, Any], withdrawal: bool) -> dict[str, Any]:
+    """A withdrawal's entries are debits: coordinated, in the treasury scope."""
+    return {**body, "scope": TREASURY} if withdrawal else body
+
+
 def request_body(
     request_id: str, member_id: str, amount_paise: int, *, withdrawal: bool, note: str = ""
 ) -> dict[str, Any]:
@@ -118,37 +123,21 @@ def request_body(
         "member_id": member_id,
         "amount_paise": amount_paise,
     }
-    if withdrawal:
-        body["scope"] = TREASURY
     if note:
         body["note"] = note
-    return body
+    return _scoped(body, withdrawal)
 
 
 def settled_body(
     request_id: str, bank_ref: str, *, withdrawal: bool, via: str = VIA_MANUAL
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "request_id": request_id,
-        "bank_ref": bank_ref,
-        "via": via,
-    }
-    if withdrawal:
-        body["scope"] = TREASURY
-    return body
+    return _scoped({"request_id": request_id, "bank_ref": bank_ref, "via": via}, withdrawal)
 
 
 def refused_body(
     request_id: str, reason: str, *, withdrawal: bool, via: str = VIA_MANUAL
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "request_id": request_id,
-        "reason": reason,
-        "via": via,
-    }
-    if withdrawal:
-        body["scope"] = TREASURY
-    return body
+    return _scoped({"request_id": request_id, "reason": reason, "via": via}, withdrawal)
 
 
 # --- checks --------------------------------------------------------------------------

@@ -277,8 +277,7 @@ def deposit_settled(state: State, entry: Entry) -> list[Change]:
     bank_ref = _bank_ref(body, required=True)
     return [
         *closed,
-        *wallet.move_funds(state, member_id, entry, amount, bank_ref=bank_ref),
-        *base.transfer(BANK_ACCOUNT, wallet.wallet_account(member_id), amount),
+        *wallet.wallet_move(state, member_id, entry, BANK_ACCOUNT, amount, bank_ref=bank_ref),
     ]
 
 
@@ -301,11 +300,8 @@ def withdrawal_requested(state: State, entry: Entry) -> list[Change]:
     row = _new_request(state, entry, WITHDRAWAL)
     member_id, amount = str(row["member_id"]), int(row["amount_paise"])
     wallet.require_funds(state, member_id, amount, "withdrawal")  # insufficient_funds, with figures
-    return [
-        *_opened(row),
-        *wallet.move_funds(state, member_id, entry, -amount, note="reserved for a bank withdrawal"),
-        *base.transfer(wallet.wallet_account(member_id), row["hold_account"], amount),
-    ]
+    hold, note = str(row["hold_account"]), "reserved for a bank withdrawal"
+    return [*_opened(row), *wallet.wallet_move(state, member_id, entry, hold, -amount, note=note)]
 
 
 @kind(
@@ -330,11 +326,8 @@ def withdrawal_rejected(state: State, entry: Entry) -> list[Change]:
     body, row = _open_request(state, entry, WITHDRAWAL, settled=False)
     closed = _closed(row, entry, body, REJECTED)
     member_id, amount = str(row["member_id"]), int(row["amount_paise"])
-    return [
-        *closed,
-        *wallet.move_funds(state, member_id, entry, amount, note="withdrawal released"),
-        *base.transfer(row["hold_account"], wallet.wallet_account(member_id), amount),
-    ]
+    hold, note = str(row["hold_account"]), "withdrawal released"
+    return [*closed, *wallet.wallet_move(state, member_id, entry, hold, amount, note=note)]
 
 
 # --- reads ---------------------------------------------------------------------------------

@@ -196,6 +196,27 @@ def move_funds(
     return [Put(WALLETS, member_id, totals), Put(WALLET_MOVES, move_key(member_id, number), row)]
 
 
+def wallet_move(
+    state: State,
+    member_id: str,
+    entry: Entry,
+    other_account: str,
+    delta_paise: int,
+    *,
+    bank_ref: str = "",
+    note: str = "",
+) -> list[Change]:
+    """Money between a wallet and one other account (+ in, - out): the postings and the
+    wallet's history row from one figure, so the two can never disagree."""
+    wallet = wallet_account(member_id)
+    if delta_paise >= 0:
+        legs = base.transfer(other_account, wallet, delta_paise)
+    else:
+        legs = base.transfer(wallet, other_account, -delta_paise)
+    history = move_funds(state, member_id, entry, delta_paise, bank_ref=bank_ref, note=note)
+    return [*history, *legs]
+
+
 # --- kinds ----------------------------------------------------------------------------
 
 
@@ -206,10 +227,9 @@ def wallet_deposited_cash(state: State, entry: Entry) -> list[Change]:
     member_id = _member(state, body, "member_id")
     base.check_actor(body, member_id)
     bank_ref, note = _reference(body)
-    return [
-        *move_funds(state, member_id, entry, amount, bank_ref=bank_ref, note=note),
-        *base.transfer(base.CASH_ACCOUNT, wallet_account(member_id), amount),
-    ]
+    return wallet_move(
+        state, member_id, entry, base.CASH_ACCOUNT, amount, bank_ref=bank_ref, note=note
+    )
 
 
 @kind(
@@ -253,7 +273,6 @@ def wallet_withdrawn_cash(state: State, entry: Entry) -> list[Change]:
     base.check_actor(body, member_id)
     bank_ref, note = _reference(body)
     require_funds(state, member_id, amount, "withdrawal")
-    return [
-        *move_funds(state, member_id, entry, -amount, bank_ref=bank_ref, note=note),
-        *base.transfer(wallet_account(member_id), base.CASH_ACCOUNT, amount),
-    ]
+    return wallet_move(
+        state, member_id, entry, base.CASH_ACCOUNT, -amount, bank_ref=bank_ref, note=note
+    )

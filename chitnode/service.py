@@ -145,11 +145,10 @@ class Node:
                     if done is not None:
                         receipts.append(self._already_done(cmd_id, done))
                         continue
-                    entries = self._write(command)
-                    for entry in entries:
-                        outcome = self.engine.ingest([entry]).outcomes.get(entry.hash)
-                    self.store.put_command(cmd_id, entries[-1])
-                    fresh.append((len(receipts), cmd_id, entries[-1], outcome))
+                    entry = self._write(command)
+                    outcome = self.engine.ingest([entry]).outcomes.get(entry.hash)
+                    self.store.put_command(cmd_id, entry)
+                    fresh.append((len(receipts), cmd_id, entry, outcome))
                     receipts.append(None)
         except BaseException:
             self.engine.load()  # the transaction rolled back: so does the in-memory fold
@@ -160,22 +159,25 @@ class Node:
             receipts[index] = Receipt(cmd_id, entry.hash, entry.seq, status, code)
         return [r for r in receipts if r is not None]
 
-    def _write(self, command: Command) -> list[Entry]:
-        """Entries for one command: lease entries first when a coordinated kind needs them."""
+    def _write(self, command: Command) -> Entry:
+        """The command's entry, checked but not yet folded in.
+
+        A coordinated kind first takes or renews its scope's lease: those vote and grant
+        entries are folded in here, in the same transaction, before this entry is sealed.
+        """
         spec = load_all().get(command.kind)
         if spec is None:
             raise RuleViolation(f"unknown kind {command.kind}", code="unknown_kind")
-        written: list[Entry] = []
         body = dict(command.body)
         if spec.coordinated:
             scope = body.get("scope")
             if not isinstance(scope, str):
                 raise RuleViolation("coordinated commands name a scope", code="bad_scope")
-            written.extend(self._ensure_lease(scope))
+            self._ensure_lease(scope)
             body["term"] = self._held_term(scope)
         entry = self._seal(command.kind, body)
         self._dry_run(entry)
-        return [*written, entry]
+        return entry
 
     def _seal(self, kind: str, body: dict[str, Any]) -> Entry:
         heads = self.engine.heads
@@ -214,7 +216,7 @@ class Node:
             raise RuleViolation(f"this device does not hold {scope}", code="not_lease_holder")
         return int(lease["term"])
 
-    def _ensure_lease(self, scope: str) -> list[Entry]:
+    def _ensure_lease(self, scope: str) -> None:
         """Hold `scope`, renewing a lapsed lease; a lone elector grants itself (majority of 1)."""
         state = self.engine.state
         keys, lease_ms = electorate(state, scope)
@@ -222,7 +224,7 @@ class Node:
         since = self._lease_since_ms.get(scope)
         fresh = since is not None and self.clock.monotonic_ms() - since < lease_ms
         if lease is not None and lease["status"] == "held" and fresh:
-            return []
+            return
         if keys != [self.public]:
             raise RuleViolation(
                 f"{scope} needs an election among {len(keys)} devices (see sync)",
@@ -234,12 +236,11 @@ class Node:
         term = max(terms, default=0) + 1
         asked_ms = self.clock.monotonic_ms()
         vote = self._append("lease.vote", {"scope": scope, "term": term, "candidate": self.public})
-        grant = self._append(
+        self._append(
             "lease.granted",
             {"scope": scope, "term": term, "votes": [[vote.author, vote.seq, vote.hash]]},
         )
         self._lease_since_ms[scope] = asked_ms
-        return [vote, grant]
 
     def _already_done(self, cmd_id: str, done: tuple[str, int, str]) -> Receipt:
         status, code = self._outcome(done[0], done[1])

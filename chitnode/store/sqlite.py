@@ -150,12 +150,6 @@ class Store:
         ).fetchone()
         return None if row is None else str(row[0])
 
-    def fork_has(self, hash_hex: str) -> bool:
-        return (
-            self.conn.execute("SELECT 1 FROM forks WHERE hash = ?", (hash_hex,)).fetchone()
-            is not None
-        )
-
     def has_hash(self, hash_hex: str) -> bool:
         for table in ("entries", "forks"):
             row = self.conn.execute(f"SELECT 1 FROM {table} WHERE hash = ?", (hash_hex,)).fetchone()

@@ -40,5 +40,10 @@ class FakeClock:
 
 
 def new_id() -> str:
-    """A fresh random id (command ids, group ids): 16 random bytes, hex."""
-    return secrets.token_hex(16)
+    """A fresh id (command ids, group ids): 32 hex digits, 6 bytes of ms time then 10 random.
+
+    Ids made one after another sort one after another (as UUIDv7 does), so the indexes
+    keyed by them grow at their right edge instead of dirtying a random page per insert;
+    80 random bits keep ids from colliding. The time is only a prefix: nothing reads it.
+    """
+    return f"{time.time_ns() // 1_000_000 % 2**48:012x}{secrets.token_hex(10)}"

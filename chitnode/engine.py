@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from chitnode import limits
-from chitnode.domain.apply import Outcome, apply_entry
-from chitnode.domain.state import State
+from chitnode.domain.apply import APPLIED, Outcome, apply_entry
+from chitnode.domain.state import Change, State
 from chitnode.errors import BrokenChain, ChitError
 from chitnode.log.entry import ZERO_HASH, Entry, entry_from_stored
 from chitnode.log.order import CausalMerge
@@ -65,11 +65,15 @@ class FoldEngine:
         # (author, seq) -> hash of stored entries. A stored entry's hash never changes
         # (a conflicting one goes to `forks`); a rollback resets it through `load`.
         self._hashes: dict[tuple[str, int], str] = {}
+        # Whether some stored entry waits to be placed (held, frozen, displaced); None when
+        # unknown. Only `append_local` keeps it; any other ingest asks the store again.
+        self._unplaced: bool | None = None
 
     def load(self) -> None:
         """Load the materialised state; rebuild if the projections are not current."""
         self.frozen_from = self.store.frozen_from()
         self._hashes.clear()
+        self._unplaced = None
         self.journal.clear()
         self.next_pos = self.store.count("pos IS NOT NULL")
         if self.store.meta("fold_version") == FOLD_VERSION:
@@ -82,11 +86,48 @@ class FoldEngine:
 
     # --- ingest ---------------------------------------------------------------------
 
+    def last_stored(self, author: str) -> tuple[int, str] | None:
+        """(seq, hash) of `author`'s highest stored entry; None for an empty feed."""
+        if not self._any_unplaced() and author not in self.frozen_from:
+            return self.heads.get(author)  # everything stored is placed: the head is the last
+        row = self.store.conn.execute(
+            "SELECT seq, hash FROM entries WHERE author = ? ORDER BY seq DESC LIMIT 1", (author,)
+        ).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def append_local(self, entry: Entry, changes: list[Change]) -> Outcome | None:
+        """Fold in this node's own new entry from its dry run's `changes`, or return None.
+
+        The common write: everything stored is placed, `entry` continues its feed's head
+        and names every other head in its deps, so it sorts last and the dry run was made
+        against exactly the state it folds onto. Then the dry run's changes are its effects
+        and it is stored already placed: no merge, no lookups. Otherwise the caller ingests.
+        """
+        if not self._continues_head(entry, settled=not self._any_unplaced()):
+            return None
+        preds = [(a, s) for a, s, _ in entry.deps]
+        if entry.seq > 1:
+            preds.append((entry.author, entry.seq - 1))
+        if not self._names_every_head(preds):
+            return None
+        pos = self.next_pos
+        undo = self.state.apply(changes)  # cannot raise: the dry run checked these changes
+        outcome = Outcome(APPLIED, "")
+        self.store.insert_entry(entry, actor=_actor(entry), placed=(pos, APPLIED, ""))
+        self._journal(pos, list(undo))
+        for listener in self.on_applied:
+            listener(entry, outcome)
+        self.heads[entry.author] = (entry.seq, entry.hash)
+        self.next_pos = pos + 1
+        self._persist()
+        return outcome
+
     def ingest(self, entries: list[Entry]) -> IngestResult:
         """Store new checked entries (same branch, valid hash and sig) and fold them in."""
         result = IngestResult()
         start = self.next_pos
-        settled = result.settled = not self._any_held()  # before this call stores anything
+        settled = result.settled = not self._any_unplaced()  # before this call stores anything
+        self._unplaced = None  # whatever this call does, ask the store next time
         for entry in entries:
             start = min(start, self._store_one(entry, result, settled))
         for author, freeze_seq in result.forks:
@@ -128,7 +169,7 @@ class FoldEngine:
             store.insert_entry(entry, actor=_actor(entry))
             result.stored.append(entry)
             return self._start_for(entry)
-        if store.has_hash(entry.hash):
+        if store.has(entry):
             result.duplicates += 1
             return self.next_pos
         if entry.seq == 1 and entry.prev != ZERO_HASH:
@@ -254,9 +295,13 @@ class FoldEngine:
         )
         return {str(a): int(s) for a, s in rows}
 
-    def _any_held(self) -> bool:
-        row = self.store.conn.execute("SELECT 1 FROM entries WHERE pos IS NULL LIMIT 1").fetchone()
-        return row is not None
+    def _any_unplaced(self) -> bool:
+        if self._unplaced is None:
+            row = self.store.conn.execute(
+                "SELECT 1 FROM entries WHERE pos IS NULL LIMIT 1"
+            ).fetchone()
+            self._unplaced = row is not None
+        return self._unplaced
 
     def _fresh_feeds(self, stored: list[Entry]) -> dict[str, Iterator[Entry]]:
         """Feeds of just-stored entries, from memory: the common case of entries that sort last.

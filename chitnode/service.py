@@ -21,6 +21,7 @@ from chitnode.clock import Clock, SystemClock, new_id
 from chitnode.domain.apply import APPLIED, Outcome, decide
 from chitnode.domain.kernel_kinds import GENESIS, electorate
 from chitnode.domain.kinds import load_all
+from chitnode.domain.state import Change
 from chitnode.engine import FoldEngine, IngestResult
 from chitnode.errors import ChitError, NotInitialised, RuleViolation, UsageError, WrongBranch
 from chitnode.log.entry import ZERO_HASH, Dep, Entry, check_hash, check_sig, seal_entry
@@ -141,12 +142,13 @@ class Node:
             with self.store.transaction():
                 for command in commands:
                     cmd_id = command.cmd_id or new_id()
-                    done = self.store.command(cmd_id)
+                    # a fresh random id cannot have been used: only a caller's id is looked up
+                    done = self.store.command(cmd_id) if command.cmd_id else None
                     if done is not None:
                         receipts.append(self._already_done(cmd_id, done))
                         continue
-                    entry = self._write(command)
-                    outcome = self.engine.ingest([entry]).outcomes.get(entry.hash)
+                    entry, changes = self._write(command)
+                    outcome = self._fold_own(entry, changes)
                     self.store.put_command(cmd_id, entry)
                     fresh.append((len(receipts), cmd_id, entry, outcome))
                     receipts.append(None)
@@ -159,7 +161,7 @@ class Node:
             receipts[index] = Receipt(cmd_id, entry.hash, entry.seq, status, code)
         return [r for r in receipts if r is not None]
 
-    def _write(self, command: Command) -> Entry:
+    def _write(self, command: Command) -> tuple[Entry, list[Change]]:
         """The command's entry, checked but not yet folded in.
 
         A coordinated kind first takes or renews its scope's lease: those vote and grant
@@ -176,17 +178,20 @@ class Node:
             self._ensure_lease(scope)
             body["term"] = self._held_term(scope)
         entry = self._seal(command.kind, body)
-        self._dry_run(entry)
-        return entry
+        return entry, self._dry_run(entry)
+
+    def _fold_own(self, entry: Entry, changes: list[Change]) -> Outcome | None:
+        """Fold in an entry just sealed here; its outcome, None if it waits (it cannot)."""
+        outcome = self.engine.append_local(entry, changes)
+        if outcome is None:  # something else waits to be placed: the general path
+            outcome = self.engine.ingest([entry]).outcomes.get(entry.hash)
+        return outcome
 
     def _seal(self, kind: str, body: dict[str, Any]) -> Entry:
         heads = self.engine.heads
         deps: list[Dep] = sorted((a, s, h) for a, (s, h) in heads.items() if a != self.public)
-        own = self.store.conn.execute(
-            "SELECT seq, hash FROM entries WHERE author = ? ORDER BY seq DESC LIMIT 1",
-            (self.public,),
-        ).fetchone()
-        seq, prev = (int(own[0]) + 1, str(own[1])) if own else (1, ZERO_HASH)
+        own = self.engine.last_stored(self.public)
+        seq, prev = (own[0] + 1, own[1]) if own else (1, ZERO_HASH)
         entry = seal_entry(
             self.key,
             branch=self.branch,
@@ -201,14 +206,15 @@ class Node:
 
     def _append(self, kind: str, body: dict[str, Any]) -> Entry:
         entry = self._seal(kind, body)
-        self._dry_run(entry)
-        self.engine.ingest([entry])
+        self._fold_own(entry, self._dry_run(entry))
         return entry
 
-    def _dry_run(self, entry: Entry) -> None:
-        """Raise the rule violation `entry` would be rejected with; nothing is appended."""
+    def _dry_run(self, entry: Entry) -> list[Change]:
+        """`entry`'s changes; raise the rule violation it would be rejected with instead."""
         state = self.engine.state
-        state.check(decide(state, entry))
+        changes = decide(state, entry)
+        state.check(changes)
+        return changes
 
     def _held_term(self, scope: str) -> int:
         lease = self.engine.state.get("leases", f"{scope}|{self.public}")

@@ -68,6 +68,7 @@ class FoldEngine:
         # Whether some stored entry waits to be placed (held, frozen, displaced); None when
         # unknown. Only `append_local` keeps it; any other ingest asks the store again.
         self._unplaced: bool | None = None
+        store.before_commit.append(self.persist)
 
     def load(self) -> None:
         """Load the materialised state; rebuild if the projections are not current."""
@@ -102,6 +103,8 @@ class FoldEngine:
         and names every other head in its deps, so it sorts last and the dry run was made
         against exactly the state it folds onto. Then the dry run's changes are its effects
         and it is stored already placed: no merge, no lookups. Otherwise the caller ingests.
+        Its projection rows are written by `persist`, which the store calls before COMMIT
+        (once for a whole group commit).
         """
         if not self._continues_head(entry, settled=not self._any_unplaced()):
             return None
@@ -119,7 +122,6 @@ class FoldEngine:
             listener(entry, outcome)
         self.heads[entry.author] = (entry.seq, entry.hash)
         self.next_pos = pos + 1
-        self._persist()
         return outcome
 
     def ingest(self, entries: list[Entry]) -> IngestResult:
@@ -277,7 +279,7 @@ class FoldEngine:
             self.heads.update(applied_heads)
         else:  # entries may have left the order (forks): read the heads back
             self.heads = self.store.placed_heads()
-        self._persist()
+        self.persist()
 
     def _old_suffix(self, start: int) -> list[tuple[str, int]] | None:
         if start >= self.next_pos:
@@ -392,10 +394,11 @@ class FoldEngine:
             (HELD,),
         )
 
-    def _persist(self) -> None:
-        for table, key in sorted(self.state.dirty):
-            self.store.write_projection(table, key, self.state.get(table, key))
-        self.state.dirty.clear()
+    def persist(self) -> None:
+        """Write the projection rows changed since the last call (inside the transaction)."""
+        state = self.state
+        self.store.write_projections([(t, k, state.get(t, k)) for t, k in sorted(state.dirty)])
+        state.dirty.clear()
 
     # --- reading --------------------------------------------------------------------
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlite_utils
 
 from chitnode import limits
@@ -35,6 +36,9 @@ class Store:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self._lock = lock
+        # Called inside every transaction just before COMMIT: the fold engine writes the
+        # projection rows its appends changed, so they commit with the entries.
+        self.before_commit: list[Callable[[], None]] = []
 
     @classmethod
     def open(cls, data_dir: Path | str, *, create: bool = False) -> Store:
@@ -63,6 +67,8 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            for hook in self.before_commit:
+                hook()
         except BaseException:
             self.conn.execute("ROLLBACK")
             self.__dict__.pop("_known", None)  # tables created in the transaction are gone too
@@ -243,20 +249,26 @@ class Store:
 
     # --- projections ----------------------------------------------------------------
 
-    def write_projection(self, table: str, key: str, value: dict[str, Any] | None) -> None:
-        name = PROJECTION_PREFIX + table
-        if name not in self._projection_tables():
-            self.conn.execute(
-                f'CREATE TABLE IF NOT EXISTS "{name}" (key TEXT PRIMARY KEY, value TEXT NOT NULL)'
-                " WITHOUT ROWID"
-            )
-            self._known.add(name)
-        if value is None:
-            self.conn.execute(f'DELETE FROM "{name}" WHERE key = ?', (key,))
-        else:
-            text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            self.conn.execute(
-                f'INSERT OR REPLACE INTO "{name}"(key, value) VALUES (?, ?)', (key, text)
+    def write_projections(self, rows: list[tuple[str, str, dict[str, Any] | None]]) -> None:
+        """Write (table, key, value) rows; a None value deletes the key."""
+        by_table: dict[str, tuple[list[tuple[str, str]], list[tuple[str]]]] = {}
+        for table, key, value in rows:
+            puts, deletes = by_table.setdefault(table, ([], []))
+            if value is None:
+                deletes.append((key,))
+            else:
+                puts.append((key, _projection_text(value)))
+        for table, (puts, deletes) in by_table.items():
+            name = PROJECTION_PREFIX + table
+            if name not in self._projection_tables():
+                self.conn.execute(
+                    f'CREATE TABLE IF NOT EXISTS "{name}" (key TEXT PRIMARY KEY,'
+                    " value TEXT NOT NULL) WITHOUT ROWID"
+                )
+                self._known.add(name)
+            self.conn.executemany(f'DELETE FROM "{name}" WHERE key = ?', deletes)
+            self.conn.executemany(
+                f'INSERT OR REPLACE INTO "{name}"(key, value) VALUES (?, ?)', puts
             )
 
     _known: set[str]
@@ -276,6 +288,14 @@ class Store:
             rows = self.conn.execute(f'SELECT key, value FROM "{name}"')
             tables[name[len(PROJECTION_PREFIX) :]] = {k: json.loads(v) for k, v in rows}
         return {t: rows for t, rows in tables.items() if rows}
+
+
+def _projection_text(value: dict[str, Any]) -> str:
+    """A projection row as JSON text (read back with json.loads; never hashed or signed)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # e.g. a non-string key, which json.dumps turns into a string
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -8,6 +8,7 @@ over compact records, in causal order.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import re
@@ -17,13 +18,32 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+import orjson
+from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from chitnode import limits
 from chitnode.errors import ChitError
-from chitnode.log.authority_check import check_authority
-from chitnode.log.entry import HEX64_RE, ZERO_HASH, Entry, check_hash, check_sig, parse_entry
+from chitnode.log.authority_check import (
+    ADMIN_KINDS,
+    GrantRow,
+    Run,
+    check_authority,
+    runs_authorised,
+)
+from chitnode.log.canonical import check_value
+from chitnode.log.entry import (
+    HEX64_RE,
+    KIND_RE,
+    WAL_SIG_PREFIX,
+    ZERO_HASH,
+    Entry,
+    check_hash,
+    check_sig,
+    parse_entry,
+    unsigned_bytes,
+)
 from chitnode.log.export import (
     ExportHeader,
     is_seal_line,
@@ -79,7 +99,7 @@ def check_line(line: bytes, check_sigs: bool = True) -> LineResult:
         author, seq = _loose_id(line)
         return None, [Problem("bad_format", seq, author, exc.message)]
     problems: list[Problem] = []
-    if not _spec_body_ok(entry):
+    if not _spec_body_ok(entry.kind, entry.body):
         problems.append(Problem("bad_format", entry.seq, entry.author, f"{entry.kind} body (§5)"))
     try:
         check_hash(entry)
@@ -101,17 +121,16 @@ SPEC_BODIES = {
 }
 
 
-def _spec_body_ok(entry: Entry) -> bool:
+def _spec_body_ok(kind: str, body: dict[str, Any]) -> bool:
     """wal-v1 §5 bodies: exactly the listed fields, a 64-hex key, a known role."""
-    fields = SPEC_BODIES.get(entry.kind)
+    fields = SPEC_BODIES.get(kind)
     if fields is None:
         return True
-    body = entry.body
     if set(body) != fields or not all(isinstance(v, str) for v in body.values()):
         return False
     if HEX64_RE.match(str(body.get("key", body.get("root")))) is None:
         return False
-    return entry.kind != "device.enrolled" or body["role"] in SPEC_ROLES
+    return kind != "device.enrolled" or body["role"] in SPEC_ROLES
 
 
 def _record(entry: Entry) -> Record:
@@ -330,6 +349,388 @@ def _check_seal(report: VerifyReport, line: bytes | None, lines_sha256: str) -> 
         )
 
 
-def verify_file(path: str | os.PathLike[str], **kwargs: Any) -> VerifyReport:
+def verify_file(
+    path: str | os.PathLike[str],
+    *,
+    role_allows: RoleAllows | None = None,
+    check_sigs: bool = True,
+    workers: int | None = None,
+    on_entry: Callable[[], None] | None = None,
+) -> VerifyReport:
+    """Verify an export file; a big clean one is proven clean by `_verify_clean` first.
+
+    Whatever `_verify_clean` cannot prove clean (any problem at all, a partial
+    export) is verified again by `verify_stream`, which names every problem: the
+    report is the same either way, only the time differs.
+    """
+    workers = workers or os.cpu_count() or 1
+    ticked = 0
+    if workers > 1:
+        report, ticked = _verify_clean(os.fspath(path), role_allows, check_sigs, workers, on_entry)
+        if report is not None:
+            return report
+    if on_entry is not None and ticked:
+        on_entry = _skip_calls(on_entry, ticked)
     with open(path, "rb") as stream:
-        return verify_stream(stream, **kwargs)
+        return verify_stream(
+            stream,
+            role_allows=role_allows,
+            check_sigs=check_sigs,
+            workers=workers,
+            on_entry=on_entry,
+        )
+
+
+def _skip_calls(fn: Callable[[], None], skip: int) -> Callable[[], None]:
+    """`fn`, minus its first `skip` calls (progress already shown by an abandoned pass)."""
+    left = [skip]
+
+    def call() -> None:
+        if left[0]:
+            left[0] -= 1
+        else:
+            fn()
+
+    return call
+
+
+# --------------------------------------------------------------------------- big clean files
+#
+# A large export is first checked on the assumption that it is clean. Each worker
+# reads its own byte range of the file (split at newlines) and checks every line on
+# a lean path: orjson's parse and sorted re-encode must give back the line's exact
+# bytes (as in `parse_canonical`), the top-level fields are checked by type, range and
+# pattern, `check_value` walks the body only, then the hash and the signature. Feed
+# links are checked inside the range; runs (consecutive entries of a feed with the
+# same deps), grants and 32-byte hashes come back compactly. The parent hashes the
+# file for the seal, checks feeds across ranges, deps, and authority run by run.
+# Any line off the lean path, or anything else not clean, abandons the pass: then
+# `verify_stream` does it all again and names every problem exactly.
+
+RANGE_BYTES = 2 << 20  # bytes of entry lines a worker checks per task
+_ENTRY_KEYS = frozenset(
+    {"v", "branch", "author", "seq", "prev", "ts", "deps", "kind", "body", "hash", "sig"}
+)
+_SORTED = orjson.OPT_SORT_KEYS
+_INT_MAX = limits.JSON_INT_MAX
+Segment = tuple[str, int, str, int, str]  # author, first seq, its prev, last seq, last hash
+
+
+@dataclass(slots=True)
+class RangeSummary:
+    """What a worker returns for a byte range whose every line is clean."""
+
+    count: int
+    segments: list[Segment]  # one per run of one author's lines, in file order
+    runs: list[Run]
+    grants: dict[str, bytes]  # enrolled/revoked key -> orjson list of GrantRow
+    hashes: bytes  # the 32-byte hash of every line, in file order
+
+
+class _NotClean(Exception):
+    """A range or file the lean pass cannot vouch for."""
+
+
+class _RangeChecker:
+    """Lean checks of consecutive entry lines; raises _NotClean at the first doubt."""
+
+    def __init__(self, branch: str, check_sigs: bool) -> None:
+        self.branch, self.check_sigs = branch, check_sigs
+        self.kinds: set[str] = set()
+        self.keys: dict[str, bytes] = {}  # author -> raw public key, once checked
+        self.segments: list[Segment] = []
+        self.runs: list[Run] = []
+        self.grants: dict[str, list[GrantRow]] = {}
+        self.hashes = bytearray()
+        self.author, self.first, self.first_prev, self.last_seq, self.last_hash = "", 0, "", 0, ""
+        self.run_first, self.run_last, self.run_deps, self.run_kinds = 0, 0, b"", set[str]()
+
+    def line(self, line: bytes) -> None:
+        if len(line) > limits.ENTRY_BYTES_MAX:
+            raise _NotClean
+        obj = orjson.loads(line)  # JSONDecodeError is a ValueError: the caller's doubt
+        if type(obj) is not dict or obj.keys() != _ENTRY_KEYS:
+            raise _NotClean
+        if orjson.dumps(obj, option=_SORTED) != line:
+            raise _NotClean
+        author, seq, prev, ts, kind = obj["author"], obj["seq"], obj["prev"], obj["ts"], obj["kind"]
+        body, sig, v = obj["body"], obj["sig"], obj["v"]
+        ok = (
+            type(seq) is int
+            and 0 < seq <= _INT_MAX
+            and type(ts) is int
+            and -_INT_MAX <= ts <= _INT_MAX
+            and type(v) is int
+            and v == 1
+            and obj["branch"] == self.branch
+            and type(body) is dict
+            and type(sig) is str
+            and len(sig) == 128
+        )
+        if not ok:
+            raise _NotClean
+        if kind not in self.kinds:
+            if not (
+                type(kind) is str and KIND_RE.match(kind) and len(kind) <= limits.KIND_BYTES_MAX
+            ):
+                raise _NotClean
+            self.kinds.add(kind)
+        key = self.keys.get(author)
+        if key is None:
+            if not (type(author) is str and HEX64_RE.match(author)):
+                raise _NotClean
+            key = self.keys[author] = bytes.fromhex(author)
+        check_value(body, 1)  # BadFormat: the caller's doubt
+        if not _spec_body_ok(kind, body):
+            raise _NotClean
+        digest = hashlib.sha256(unsigned_bytes(line)).digest()
+        raw_sig = bytes.fromhex(sig)
+        if digest.hex() != obj["hash"] or raw_sig.hex() != sig:
+            raise _NotClean
+        if self.check_sigs:
+            crypto_sign_open(raw_sig + WAL_SIG_PREFIX + digest, key)  # BadSignatureError
+        self._feed(author, seq, prev, obj["hash"])
+        self._run(author, seq, kind, obj["deps"])
+        if kind in ADMIN_KINDS:
+            row = (author, seq, kind == "device.revoked", body.get("role", ""), ts)
+            self.grants.setdefault(body["key"], []).append(row)
+        self.hashes += digest
+
+    def _feed(self, author: str, seq: int, prev: str, hash_: str) -> None:
+        if author == self.author:
+            if seq != self.last_seq + 1 or prev != self.last_hash:
+                raise _NotClean
+        else:
+            self._close_segment()
+            if type(prev) is not str:
+                raise _NotClean
+            self.author, self.first, self.first_prev = author, seq, prev
+        self.last_seq, self.last_hash = seq, hash_
+
+    def _close_segment(self) -> None:
+        if self.author:
+            seg = (self.author, self.first, self.first_prev, self.last_seq, self.last_hash)
+            self.segments.append(seg)
+
+    def _run(self, author: str, seq: int, kind: str, deps: Any) -> None:
+        """Extend the current run, or start one (on a new author, new deps, or at seq 1)."""
+        packed = orjson.dumps(deps)  # bytes, so `true` never passes for `1`
+        same = self.runs and self.runs[-1].author == author and packed == self.run_deps
+        if same and self.run_first != 1:  # (a feed's seq 1 is a run of its own)
+            self.run_kinds.add(kind)
+            self.run_last = seq
+            return
+        self._close_run()
+        deps_checked = _checked_deps(deps, author)
+        self.run_first, self.run_last, self.run_deps, self.run_kinds = seq, seq, packed, {kind}
+        self.runs.append(Run(author, seq, seq, deps_checked, frozenset()))
+
+    def _close_run(self) -> None:
+        if self.runs:
+            last = self.runs[-1]
+            self.runs[-1] = Run(
+                last.author, last.first, self.run_last, last.deps, frozenset(self.run_kinds)
+            )
+
+    def summary(self) -> RangeSummary:
+        self._close_segment()
+        self._close_run()
+        grants = {k: orjson.dumps(rows) for k, rows in self.grants.items()}
+        return RangeSummary(
+            len(self.hashes) // 32, self.segments, self.runs, grants, bytes(self.hashes)
+        )
+
+
+def _checked_deps(deps: Any, author: str) -> tuple[tuple[str, int, str], ...]:
+    """`_check_deps` of entry.py, as a yes/no: deps valid, or _NotClean."""
+    if type(deps) is not list or len(deps) > limits.DEPS_MAX:
+        raise _NotClean
+    out: list[tuple[str, int, str]] = []
+    last = ""
+    for dep in deps:
+        if type(dep) is not list or len(dep) != 3:
+            raise _NotClean
+        a, s, h = dep
+        ok = (
+            type(a) is str
+            and HEX64_RE.match(a) is not None
+            and type(s) is int
+            and 0 < s <= _INT_MAX
+            and type(h) is str
+            and HEX64_RE.match(h) is not None
+            and a != author
+            and a > last
+        )
+        if not ok:
+            raise _NotClean
+        out.append((a, s, h))
+        last = a
+    return tuple(out)
+
+
+def check_range(
+    path: str, start: int, end: int, branch: str, check_sigs: bool
+) -> RangeSummary | None:
+    """Check the entry lines in bytes [start, end) of `path` (whole lines); None if not clean."""
+    with open(path, "rb") as stream:
+        stream.seek(start)
+        data = stream.read(end - start)
+    if len(data) != end - start or not data.endswith(b"\n"):
+        return None
+    checker = _RangeChecker(branch, check_sigs)
+    try:
+        for line in data[:-1].split(b"\n"):
+            checker.line(line)
+    except (_NotClean, ValueError, ChitError, BadSignatureError):
+        return None
+    return checker.summary()
+
+
+def line_ranges(stream: BinaryIO, start: int, end: int, size: int) -> list[tuple[int, int]]:
+    """Split bytes [start, end) of `stream` into ranges of whole lines, about `size` each.
+
+    `end` must follow a newline. Raises _NotClean when a cut finds no newline within
+    the longest line an export may hold.
+    """
+    ranges: list[tuple[int, int]] = []
+    at = start
+    while at < end:
+        cut = at + size
+        if cut >= end:
+            ranges.append((at, end))
+            break
+        stream.seek(cut - 1)
+        rest = stream.readline(limits.EXPORT_LINE_BYTES_MAX + 1)
+        if not rest.endswith(b"\n"):
+            raise _NotClean
+        cut = min(cut - 1 + len(rest), end)
+        ranges.append((at, cut))
+        at = cut
+    return ranges
+
+
+def _verify_clean(
+    path: str,
+    role_allows: RoleAllows | None,
+    check_sigs: bool,
+    workers: int,
+    on_entry: Callable[[], None] | None,
+) -> tuple[VerifyReport | None, int]:
+    """The report of a big file proven clean, or None; and how often on_entry was called."""
+    ticked = 0
+    with open(path, "rb") as stream:
+        try:
+            header_line, seal_line, start, end = _frame(stream)
+            header = parse_header(header_line)
+        except (_NotClean, ChitError):
+            return None, 0
+        if header.count < PARALLEL_MIN_ENTRIES:
+            return None, 0
+        try:
+            ranges = line_ranges(stream, start, end, RANGE_BYTES)
+        except _NotClean:
+            return None, 0
+        report = VerifyReport(header=header)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [
+                pool.submit(check_range, path, a, b, header.branch, check_sigs) for a, b in ranges
+            ]
+            digest = _sha256_of(stream, end)  # while the workers check lines
+            summaries: list[RangeSummary] = []
+            for fut in futures:
+                summary = fut.result()
+                if summary is None:
+                    pool.shutdown(cancel_futures=True)
+                    return None, ticked
+                summaries.append(summary)
+                if on_entry is not None:
+                    for _ in range(summary.count):
+                        on_entry()
+                ticked += summary.count
+    report.entries = sum(s.count for s in summaries)
+    _check_seal(report, seal_line, digest)
+    if report.problems or not _clean_feeds_and_authority(report, summaries, role_allows):
+        return None, ticked
+    return report, ticked
+
+
+def _frame(stream: BinaryIO) -> tuple[bytes, bytes, int, int]:
+    """Header line, seal line, and the byte span of the entry lines between them."""
+    header = stream.readline(limits.EXPORT_LINE_BYTES_MAX + 1)
+    start = len(header)
+    end = stream.seek(0, os.SEEK_END)
+    tail_at = max(start, end - limits.EXPORT_LINE_BYTES_MAX - 1)
+    stream.seek(tail_at)
+    tail = stream.read()
+    cut = tail.rfind(b"\n", 0, len(tail) - 1) + 1
+    if not header.endswith(b"\n") or not tail.endswith(b"\n") or (cut == 0 and tail_at > start):
+        raise _NotClean
+    seal = tail[cut:]
+    if not is_seal_line(seal):
+        raise _NotClean
+    return header, seal, start, tail_at + cut
+
+
+def _sha256_of(stream: BinaryIO, end: int) -> str:
+    digest = hashlib.sha256()
+    stream.seek(0)
+    left = end
+    while left > 0:
+        block = stream.read(min(left, 1 << 22))
+        if not block:
+            break
+        digest.update(block)
+        left -= len(block)
+    return digest.hexdigest()
+
+
+def _clean_feeds_and_authority(
+    report: VerifyReport, summaries: list[RangeSummary], role_allows: RoleAllows | None
+) -> bool:
+    """Feeds across ranges, deps and authority of a file whose every line was clean."""
+    assert report.header is not None
+    start_index: dict[str, int] = {}  # author -> index of its seq 1 among all entries
+    index = 0
+    last: Segment | None = None
+    for summary in summaries:
+        for seg in summary.segments:
+            author, first, first_prev, last_seq, _ = seg
+            if last is not None and author == last[0]:
+                if first != last[3] + 1 or first_prev != last[4]:
+                    return False
+            elif (last is not None and author <= last[0]) or first != 1 or first_prev != ZERO_HASH:
+                return False
+            else:
+                start_index[author] = index
+            report.feeds[author] = (1, last_seq)
+            index += last_seq - first + 1
+            last = seg
+    offsets = [0]
+    for summary in summaries:
+        offsets.append(offsets[-1] + summary.count)
+
+    def hash_at(author: str, seq: int) -> str | None:
+        if author not in start_index or not 1 <= seq <= report.feeds[author][1]:
+            return None
+        at = start_index[author] + seq - 1
+        i = bisect.bisect_right(offsets, at) - 1
+        return summaries[i].hashes[(at - offsets[i]) * 32 : (at - offsets[i] + 1) * 32].hex()
+
+    feeds: dict[str, list[Run]] = {}
+    deps: set[tuple[str, int, str]] = set()
+    for summary in summaries:
+        for run in summary.runs:
+            feeds.setdefault(run.author, []).append(run)
+            deps.update(run.deps)
+    if any(hash_at(a, s) != h for a, s, h in deps):
+        return False
+
+    def grants_of(key: str) -> list[GrantRow]:
+        rows: list[GrantRow] = []
+        for summary in summaries:
+            packed = summary.grants.get(key)
+            if packed is not None:
+                rows.extend(tuple(r) for r in orjson.loads(packed))
+        return rows
+
+    return runs_authorised(feeds, report.header.root, grants_of, role_allows)

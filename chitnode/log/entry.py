@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from nacl.bindings import crypto_sign, crypto_sign_BYTES, crypto_sign_seed_keypair
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from chitnode import limits
 from chitnode.errors import BadFormat, BadHash, BadSignature
-from chitnode.log.canonical import canonical, encode_checked, parse_canonical
+from chitnode.log.canonical import canonical, check_value, encode_checked, parse_canonical
 
 FORMAT_VERSION = 1
 ZERO_HASH = "0" * 64
@@ -213,21 +215,51 @@ def seal_entry(
     kind: str,
     body: dict[str, Any],
 ) -> Entry:
-    """Build, hash and sign a new entry; every field is checked as a reader would."""
+    """Build, hash and sign a new entry; every field is checked as a reader would.
+
+    The fields a caller passes get the reader's checks (`check_fields`, the §2 walk of
+    the body); `author`, `hash` and `sig` are made here and are well formed by
+    construction, so the writer does not walk them again.
+    """
+    author = key.verify_key.encode().hex()
+    dep_lists = [list(d) for d in deps]
+    _require(isinstance(branch, str) and bool(HEX32_RE.match(branch)), "bad branch")
+    _require(_is_int(seq) and seq >= 1, "seq must be an integer >= 1")
+    _require(isinstance(prev, str) and bool(HEX64_RE.match(prev)), "bad prev")
+    _require(_is_int(ts) and abs(ts) <= limits.JSON_INT_MAX, "ts must be an integer")
+    _require(isinstance(kind, str) and bool(KIND_RE.match(kind)), "bad kind")
+    _require(len(kind) <= limits.KIND_BYTES_MAX, "kind too long")
+    _require(isinstance(body, dict), "body must be an object")
+    _require(abs(seq) <= limits.JSON_INT_MAX, "seq out of range")
+    _check_deps(dep_lists, author)
+    check_value(body, depth=1)  # the body sits one level down in the entry
     unsigned = {
         "v": FORMAT_VERSION,
         "branch": branch,
-        "author": key.verify_key.encode().hex(),
+        "author": author,
         "seq": seq,
         "prev": prev,
         "ts": ts,
-        "deps": [list(d) for d in deps],
+        "deps": dep_lists,
         "kind": kind,
         "body": body,
     }
-    unsigned_bytes = canonical(unsigned)  # the one walk over every value
-    digest = hashlib.sha256(unsigned_bytes).hexdigest()
-    sig = key.sign(sign_message(digest)).signature.hex()
-    full = {**unsigned, "hash": digest, "sig": sig}
-    raw = encode_checked(full)  # its values were walked once, in `canonical(unsigned)`
-    return entry_from_json(full, raw=raw)
+    digest = hashlib.sha256(encode_checked(unsigned)).hexdigest()
+    sig = _sign(key, sign_message(digest)).hex()
+    raw = encode_checked({**unsigned, "hash": digest, "sig": sig})
+    _require(len(raw) <= limits.ENTRY_BYTES_MAX, "entry too large")
+    return _entry({**unsigned, "hash": digest, "sig": sig}, raw)
+
+
+# The 64-byte libsodium secret of each signing key in use, derived once: signing through
+# the binding skips the wrapper objects `SigningKey.sign` builds on every call. Weak keys:
+# the secret lives no longer than its SigningKey.
+_SECRETS: weakref.WeakKeyDictionary[SigningKey, bytes] = weakref.WeakKeyDictionary()
+
+
+def _sign(key: SigningKey, message: bytes) -> bytes:
+    """The detached Ed25519 signature of `message` (what `key.sign(m).signature` gives)."""
+    secret = _SECRETS.get(key)
+    if secret is None:
+        secret = _SECRETS[key] = crypto_sign_seed_keypair(bytes(key))[1]
+    return crypto_sign(message, secret)[:crypto_sign_BYTES]

@@ -83,9 +83,10 @@ def ensure_store(n: int, cache: Path) -> tuple[Path, dict[str, Any]]:
     """A folded store of the generated export's n entries (cached)."""
     from chitnode.engine import _actor
     from chitnode.log.entry import entry_from_stored
-    from chitnode.store.sqlite import Store
+    from chitnode.store.sqlite import SCHEMA_VERSION, Store
 
-    store_dir = cache / f"store-v{common.GENERATOR_VERSION}-{n}"
+    # a store of another schema cannot be opened: the cache is per schema version too
+    store_dir = cache / f"store-v{common.GENERATOR_VERSION}-s{SCHEMA_VERSION}-{n}"
     ready = store_dir / "bench-ready.json"
     if ready.exists():
         return store_dir, json.loads(ready.read_text())

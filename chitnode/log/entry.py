@@ -252,14 +252,17 @@ def seal_entry(
 
 
 # The 64-byte libsodium secret of each signing key in use, derived once: signing through
-# the binding skips the wrapper objects `SigningKey.sign` builds on every call. Weak keys:
-# the secret lives no longer than its SigningKey.
-_SECRETS: weakref.WeakKeyDictionary[SigningKey, bytes] = weakref.WeakKeyDictionary()
+# the binding skips the wrapper objects `SigningKey.sign` builds on every call. Keyed by
+# identity (a SigningKey's own __eq__ is a constant-time compare, too slow for a lookup)
+# and dropped when its SigningKey is collected.
+_SECRETS: dict[int, tuple[weakref.ref[SigningKey], bytes]] = {}
 
 
 def _sign(key: SigningKey, message: bytes) -> bytes:
     """The detached Ed25519 signature of `message` (what `key.sign(m).signature` gives)."""
-    secret = _SECRETS.get(key)
-    if secret is None:
-        secret = _SECRETS[key] = crypto_sign_seed_keypair(bytes(key))[1]
-    return crypto_sign(message, secret)[:crypto_sign_BYTES]
+    known = _SECRETS.get(id(key))
+    if known is None or known[0]() is not key:
+        ident = id(key)
+        ref = weakref.ref(key, lambda _: _SECRETS.pop(ident, None))
+        known = _SECRETS[ident] = (ref, crypto_sign_seed_keypair(bytes(key))[1])
+    return crypto_sign(message, known[1])[:crypto_sign_BYTES]

@@ -403,3 +403,17 @@ def test_entry_hash_excludes_hash_and_sig() -> None:
     obj = vector(tamper.ROOT, 1)
     unsigned = {k: v for k, v in obj.items() if k not in ("hash", "sig")}
     assert entry_hash(unsigned) == hashlib.sha256(canonical(unsigned)).hexdigest() == obj["hash"]
+
+
+def test_signing_keys_are_told_apart_and_their_secrets_dropped() -> None:
+    from chitnode.log import entry as entry_module
+
+    keys = [SigningKey(bytes([n]) * 32) for n in (41, 42)]
+    for key in keys:
+        sealed = seal(key)
+        assert sealed.author == key.verify_key.encode().hex()
+        check_sig(sealed)  # made with this key's secret, not the other's
+    idents = [id(k) for k in keys]
+    assert all(i in entry_module._SECRETS for i in idents)
+    del key, keys
+    assert not any(i in entry_module._SECRETS for i in idents)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from chitnode import limits
 from chitnode.domain.apply import APPLIED, Outcome, apply_entry
-from chitnode.domain.state import Change, State
+from chitnode.domain.state import State, Writes
 from chitnode.errors import BrokenChain, ChitError
 from chitnode.log.entry import ZERO_HASH, Entry, entry_from_stored
 from chitnode.log.order import CausalMerge
@@ -96,12 +96,12 @@ class FoldEngine:
         ).fetchone()
         return (int(row[0]), str(row[1])) if row else None
 
-    def append_local(self, entry: Entry, changes: list[Change]) -> Outcome | None:
-        """Fold in this node's own new entry from its dry run's `changes`, or return None.
+    def append_local(self, entry: Entry, writes: Writes) -> Outcome | None:
+        """Fold in this node's own new entry from its dry run's `writes`, or return None.
 
         The common write: everything stored is placed, `entry` continues its feed's head
         and names every other head in its deps, so it sorts last and the dry run was made
-        against exactly the state it folds onto. Then the dry run's changes are its effects
+        against exactly the state it folds onto. Then the dry run's writes are its effects
         and it is stored already placed: no merge, no lookups. Otherwise the caller ingests.
         Its projection rows are written by `persist`, which the store calls before COMMIT
         (once for a whole group commit).
@@ -114,7 +114,7 @@ class FoldEngine:
         if not self._names_every_head(preds):
             return None
         pos = self.next_pos
-        undo = self.state.apply(changes)  # cannot raise: the dry run checked these changes
+        undo = self.state.write(writes)  # resolved by the dry run against this very state
         outcome = Outcome(APPLIED, "")
         self.store.insert_entry(entry, actor=_actor(entry), placed=(pos, APPLIED, ""))
         self._journal(pos, list(undo))

@@ -21,7 +21,7 @@ from chitnode.clock import Clock, SystemClock, new_id
 from chitnode.domain.apply import APPLIED, Outcome, decide
 from chitnode.domain.kernel_kinds import GENESIS, electorate
 from chitnode.domain.kinds import load_all
-from chitnode.domain.state import Change
+from chitnode.domain.state import Writes
 from chitnode.engine import FoldEngine, IngestResult
 from chitnode.errors import ChitError, NotInitialised, RuleViolation, UsageError, WrongBranch
 from chitnode.log.entry import ZERO_HASH, Dep, Entry, check_hash, check_sig, seal_entry
@@ -147,8 +147,8 @@ class Node:
                     if done is not None:
                         receipts.append(self._already_done(cmd_id, done))
                         continue
-                    entry, changes = self._write(command)
-                    outcome = self._fold_own(entry, changes)
+                    entry, writes = self._write(command)
+                    outcome = self._fold_own(entry, writes)
                     self.store.put_command(cmd_id, entry)
                     fresh.append((len(receipts), cmd_id, entry, outcome))
                     receipts.append(None)
@@ -161,7 +161,7 @@ class Node:
             receipts[index] = Receipt(cmd_id, entry.hash, entry.seq, status, code)
         return [r for r in receipts if r is not None]
 
-    def _write(self, command: Command) -> tuple[Entry, list[Change]]:
+    def _write(self, command: Command) -> tuple[Entry, Writes]:
         """The command's entry, checked but not yet folded in.
 
         A coordinated kind first takes or renews its scope's lease: those vote and grant
@@ -180,9 +180,9 @@ class Node:
         entry = self._seal(command.kind, body)
         return entry, self._dry_run(entry)
 
-    def _fold_own(self, entry: Entry, changes: list[Change]) -> Outcome | None:
+    def _fold_own(self, entry: Entry, writes: Writes) -> Outcome | None:
         """Fold in an entry just sealed here; its outcome, None if it waits (it cannot)."""
-        outcome = self.engine.append_local(entry, changes)
+        outcome = self.engine.append_local(entry, writes)
         if outcome is None:  # something else waits to be placed: the general path
             outcome = self.engine.ingest([entry]).outcomes.get(entry.hash)
         return outcome
@@ -209,12 +209,10 @@ class Node:
         self._fold_own(entry, self._dry_run(entry))
         return entry
 
-    def _dry_run(self, entry: Entry) -> list[Change]:
-        """`entry`'s changes; raise the rule violation it would be rejected with instead."""
+    def _dry_run(self, entry: Entry) -> Writes:
+        """`entry`'s row writes; raise the rule violation it would be rejected with instead."""
         state = self.engine.state
-        changes = decide(state, entry)
-        state.check(changes)
-        return changes
+        return state.resolve(decide(state, entry))
 
     def _held_term(self, scope: str) -> int:
         lease = self.engine.state.get("leases", f"{scope}|{self.public}")

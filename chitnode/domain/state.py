@@ -46,6 +46,7 @@ class Posting:
 
 Change = Put | Delete | Posting
 Undo = list[tuple[str, str, dict[str, Any] | None]]
+Writes = list[tuple[str, str, dict[str, Any] | None]]  # (table, key, new row or None)
 
 
 @dataclass(slots=True)
@@ -65,10 +66,20 @@ class State:
 
     def apply(self, changes: Iterable[Change]) -> Undo:
         """Apply changes atomically: check postings first, then write; return the undo."""
-        changes = list(changes)
-        puts = _resolve_postings(self, changes)
+        return self.write(self.resolve(changes))
+
+    def check(self, changes: Iterable[Change]) -> None:
+        """Raise what `apply` would raise for `changes`, without changing anything."""
+        self.resolve(changes)
+
+    def resolve(self, changes: Iterable[Change]) -> Writes:
+        """The row writes `changes` make to this state (postings become balances), or raise."""
+        return _resolve_postings(self, list(changes))
+
+    def write(self, writes: Writes) -> Undo:
+        """Make row writes from `resolve` on this same state; return the undo."""
         undo: Undo = []
-        for table, key, value in puts:
+        for table, key, value in writes:
             rows = self.tables.setdefault(table, {})
             undo.append((table, key, rows.get(key)))
             if value is None:
@@ -77,10 +88,6 @@ class State:
                 rows[key] = value
             self.dirty.add((table, key))
         return undo
-
-    def check(self, changes: Iterable[Change]) -> None:
-        """Raise what `apply` would raise for `changes`, without changing anything."""
-        _resolve_postings(self, list(changes))
 
     def revert(self, undo: Undo) -> None:
         for table, key, old in reversed(undo):
@@ -105,11 +112,9 @@ class State:
         return h.hexdigest()
 
 
-def _resolve_postings(
-    state: State, changes: list[Change]
-) -> list[tuple[str, str, dict[str, Any] | None]]:
+def _resolve_postings(state: State, changes: list[Change]) -> Writes:
     """Turn changes into row writes; postings must sum to zero and overdraw nothing."""
-    writes: list[tuple[str, str, dict[str, Any] | None]] = []
+    writes: Writes = []
     deltas: dict[str, int] = {}
     for change in changes:
         if isinstance(change, Posting):

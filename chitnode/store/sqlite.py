@@ -266,10 +266,12 @@ class Store:
                     " value TEXT NOT NULL) WITHOUT ROWID"
                 )
                 self._known.add(name)
-            self.conn.executemany(f'DELETE FROM "{name}" WHERE key = ?', deletes)
-            self.conn.executemany(
-                f'INSERT OR REPLACE INTO "{name}"(key, value) VALUES (?, ?)', puts
-            )
+            if deletes:
+                self.conn.executemany(f'DELETE FROM "{name}" WHERE key = ?', deletes)
+            if puts:
+                self.conn.executemany(
+                    f'INSERT OR REPLACE INTO "{name}"(key, value) VALUES (?, ?)', puts
+                )
 
     _known: set[str]
 

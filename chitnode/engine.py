@@ -226,6 +226,7 @@ class FoldEngine:
         self.journal.clear()
         self.heads = {}
         self.next_pos = 0
+        self._unplaced = None
         self.store.drop_projections()
         self.store.conn.execute("UPDATE entries SET pos = NULL, status = 'pending', code = ''")
         self._refold(0, IngestResult(rebuilt=True), progress=progress)

@@ -126,9 +126,12 @@ def _spec_body_ok(kind: str, body: dict[str, Any]) -> bool:
     fields = SPEC_BODIES.get(kind)
     if fields is None:
         return True
-    if set(body) != fields or not all(isinstance(v, str) for v in body.values()):
+    if body.keys() != fields:
         return False
-    if HEX64_RE.match(str(body.get("key", body.get("root")))) is None:
+    for value in body.values():
+        if not isinstance(value, str):
+            return False
+    if HEX64_RE.match(body["key"] if "key" in body else body["root"]) is None:
         return False
     return kind != "device.enrolled" or body["role"] in SPEC_ROLES
 
@@ -431,114 +434,112 @@ class _NotClean(Exception):
     """A range or file the lean pass cannot vouch for."""
 
 
-class _RangeChecker:
-    """Lean checks of consecutive entry lines; raises _NotClean at the first doubt."""
+def check_lines(
+    lines: list[bytes], branch: str, check_sigs: bool, authors: frozenset[str] | None = None
+) -> RangeSummary:
+    """Lean checks of consecutive entry lines; raises at the first doubt (any exception).
 
-    def __init__(self, branch: str, check_sigs: bool) -> None:
-        self.branch, self.check_sigs = branch, check_sigs
-        self.kinds: set[str] = set()
-        self.keys: dict[str, bytes] = {}  # author -> raw public key, once checked
-        self.segments: list[Segment] = []
-        self.runs: list[Run] = []
-        self.grants: dict[str, list[GrantRow]] = {}
-        self.hashes = bytearray()
-        self.author, self.first, self.first_prev, self.last_seq, self.last_hash = "", 0, "", 0, ""
-        self.run_first, self.run_last, self.run_deps, self.run_kinds = 0, 0, b"", set[str]()
+    `authors`, when given, are all the file's authors (see `_probe_authors`): a line by
+    anyone else is a doubt, and only grants of these keys are kept.
 
-    def line(self, line: bytes) -> None:
-        if len(line) > limits.ENTRY_BYTES_MAX:
+    A line passes only if `check_line` would find nothing wrong with it: the same
+    parse and canonical round trip as `parse_canonical`, the fields of `check_fields`,
+    `check_value` over the body (a §5 body of short strings needs no walk), the hash
+    and the signature. Feed links must hold between consecutive lines of a feed.
+    """
+    known_kinds: set[str] = set()
+    keys: dict[str, bytes] = {}  # author -> raw public key, once checked
+    segments: list[Segment] = []
+    runs: list[Run] = []
+    grants: dict[str, list[GrantRow]] = {}
+    hashes = bytearray()
+    author_now, first, first_prev, last_seq, last_hash = "", 0, "", 0, ""
+    run_first, run_last, run_deps = 0, 0, b""
+    run_kinds: set[str] = set()
+    loads, dumps, sha256, spec_bodies = orjson.loads, orjson.dumps, hashlib.sha256, SPEC_BODIES
+    for line in lines:
+        size = len(line)
+        if size > limits.ENTRY_BYTES_MAX:
             raise _NotClean
-        obj = orjson.loads(line)  # JSONDecodeError is a ValueError: the caller's doubt
-        if type(obj) is not dict or obj.keys() != _ENTRY_KEYS:
-            raise _NotClean
-        if orjson.dumps(obj, option=_SORTED) != line:
+        obj = loads(line)
+        if type(obj) is not dict or obj.keys() != _ENTRY_KEYS or dumps(obj, option=_SORTED) != line:
             raise _NotClean
         author, seq, prev, ts, kind = obj["author"], obj["seq"], obj["prev"], obj["ts"], obj["kind"]
-        body, sig, v = obj["body"], obj["sig"], obj["v"]
-        ok = (
+        body, sig, v, deps = obj["body"], obj["sig"], obj["v"], obj["deps"]
+        if not (
             type(seq) is int
             and 0 < seq <= _INT_MAX
             and type(ts) is int
             and -_INT_MAX <= ts <= _INT_MAX
             and type(v) is int
             and v == 1
-            and obj["branch"] == self.branch
+            and obj["branch"] == branch
             and type(body) is dict
             and type(sig) is str
             and len(sig) == 128
-        )
-        if not ok:
+        ):
             raise _NotClean
-        if kind not in self.kinds:
+        if kind not in known_kinds:
             if not (
                 type(kind) is str and KIND_RE.match(kind) and len(kind) <= limits.KIND_BYTES_MAX
             ):
                 raise _NotClean
-            self.kinds.add(kind)
-        key = self.keys.get(author)
+            known_kinds.add(kind)
+        key = keys.get(author)
         if key is None:
             if not (type(author) is str and HEX64_RE.match(author)):
                 raise _NotClean
-            key = self.keys[author] = bytes.fromhex(author)
-        check_value(body, 1)  # BadFormat: the caller's doubt
-        if not _spec_body_ok(kind, body):
-            raise _NotClean
-        digest = hashlib.sha256(unsigned_bytes(line)).digest()
+            key = keys[author] = bytes.fromhex(author)
+        if kind in spec_bodies:
+            if not _spec_body_ok(kind, body):
+                raise _NotClean
+            if size > limits.STRING_BYTES_MAX:
+                check_value(body, 1)  # short §5 bodies: short strings under fixed ASCII keys
+        else:
+            check_value(body, 1)
+        digest = sha256(unsigned_bytes(line)).digest()
         raw_sig = bytes.fromhex(sig)
         if digest.hex() != obj["hash"] or raw_sig.hex() != sig:
             raise _NotClean
-        if self.check_sigs:
-            crypto_sign_open(raw_sig + WAL_SIG_PREFIX + digest, key)  # BadSignatureError
-        self._feed(author, seq, prev, obj["hash"])
-        self._run(author, seq, kind, obj["deps"])
-        if kind in ADMIN_KINDS:
-            row = (author, seq, kind == "device.revoked", body.get("role", ""), ts)
-            self.grants.setdefault(body["key"], []).append(row)
-        self.hashes += digest
-
-    def _feed(self, author: str, seq: int, prev: str, hash_: str) -> None:
-        if author == self.author:
-            if seq != self.last_seq + 1 or prev != self.last_hash:
+        if check_sigs:
+            crypto_sign_open(raw_sig + WAL_SIG_PREFIX + digest, key)
+        hashes += digest
+        # feed rules (§4, §6): each feed from seq 1, linked by prev, grouped by author
+        packed = dumps(deps)  # bytes, so `true` never passes for a `1` checked before
+        if author == author_now:
+            if seq != last_seq + 1 or prev != last_hash:
                 raise _NotClean
+            if packed == run_deps and run_first != 1:  # a feed's seq 1 is a run of its own
+                run_kinds.add(kind)
+                run_last, last_seq, last_hash = seq, seq, obj["hash"]
+                if kind in ADMIN_KINDS and (authors is None or body["key"] in authors):
+                    row = (author, seq, kind == "device.revoked", body.get("role", ""), ts)
+                    grants.setdefault(body["key"], []).append(row)
+                continue
         else:
-            self._close_segment()
-            if type(prev) is not str:
+            if author_now:
+                segments.append((author_now, first, first_prev, last_seq, last_hash))
+            if type(prev) is not str or (authors is not None and author not in authors):
                 raise _NotClean
-            self.author, self.first, self.first_prev = author, seq, prev
-        self.last_seq, self.last_hash = seq, hash_
+            author_now, first, first_prev = author, seq, prev
+        if runs:
+            runs[-1] = _closed(runs[-1], run_last, run_kinds)
+        run_first, run_last, run_deps, run_kinds = seq, seq, packed, {kind}
+        runs.append(Run(author, seq, seq, _checked_deps(deps, author), frozenset()))
+        last_seq, last_hash = seq, obj["hash"]
+        if kind in ADMIN_KINDS and (authors is None or body["key"] in authors):
+            row = (author, seq, kind == "device.revoked", body.get("role", ""), ts)
+            grants.setdefault(body["key"], []).append(row)
+    if author_now:
+        segments.append((author_now, first, first_prev, last_seq, last_hash))
+    if runs:
+        runs[-1] = _closed(runs[-1], run_last, run_kinds)
+    packed_grants = {k: orjson.dumps(rows) for k, rows in grants.items()}
+    return RangeSummary(len(hashes) // 32, segments, runs, packed_grants, bytes(hashes))
 
-    def _close_segment(self) -> None:
-        if self.author:
-            seg = (self.author, self.first, self.first_prev, self.last_seq, self.last_hash)
-            self.segments.append(seg)
 
-    def _run(self, author: str, seq: int, kind: str, deps: Any) -> None:
-        """Extend the current run, or start one (on a new author, new deps, or at seq 1)."""
-        packed = orjson.dumps(deps)  # bytes, so `true` never passes for `1`
-        same = self.runs and self.runs[-1].author == author and packed == self.run_deps
-        if same and self.run_first != 1:  # (a feed's seq 1 is a run of its own)
-            self.run_kinds.add(kind)
-            self.run_last = seq
-            return
-        self._close_run()
-        deps_checked = _checked_deps(deps, author)
-        self.run_first, self.run_last, self.run_deps, self.run_kinds = seq, seq, packed, {kind}
-        self.runs.append(Run(author, seq, seq, deps_checked, frozenset()))
-
-    def _close_run(self) -> None:
-        if self.runs:
-            last = self.runs[-1]
-            self.runs[-1] = Run(
-                last.author, last.first, self.run_last, last.deps, frozenset(self.run_kinds)
-            )
-
-    def summary(self) -> RangeSummary:
-        self._close_segment()
-        self._close_run()
-        grants = {k: orjson.dumps(rows) for k, rows in self.grants.items()}
-        return RangeSummary(
-            len(self.hashes) // 32, self.segments, self.runs, grants, bytes(self.hashes)
-        )
+def _closed(run: Run, last: int, kinds: set[str]) -> Run:
+    return Run(run.author, run.first, last, run.deps, frozenset(kinds))
 
 
 def _checked_deps(deps: Any, author: str) -> tuple[tuple[str, int, str], ...]:
@@ -569,7 +570,12 @@ def _checked_deps(deps: Any, author: str) -> tuple[tuple[str, int, str], ...]:
 
 
 def check_range(
-    path: str, start: int, end: int, branch: str, check_sigs: bool
+    path: str,
+    start: int,
+    end: int,
+    branch: str,
+    check_sigs: bool,
+    authors: frozenset[str] | None = None,
 ) -> RangeSummary | None:
     """Check the entry lines in bytes [start, end) of `path` (whole lines); None if not clean."""
     with open(path, "rb") as stream:
@@ -577,13 +583,10 @@ def check_range(
         data = stream.read(end - start)
     if len(data) != end - start or not data.endswith(b"\n"):
         return None
-    checker = _RangeChecker(branch, check_sigs)
     try:
-        for line in data[:-1].split(b"\n"):
-            checker.line(line)
-    except (_NotClean, ValueError, ChitError, BadSignatureError):
+        return check_lines(data[:-1].split(b"\n"), branch, check_sigs, authors)
+    except Exception:  # any doubt about a line: the exact path decides
         return None
-    return checker.summary()
 
 
 def line_ranges(stream: BinaryIO, start: int, end: int, size: int) -> list[tuple[int, int]]:
@@ -609,6 +612,62 @@ def line_ranges(stream: BinaryIO, start: int, end: int, size: int) -> list[tuple
     return ranges
 
 
+PROBE_SCAN_BYTES = 4 * limits.EXPORT_LINE_BYTES_MAX  # below this, read lines instead
+PROBE_AUTHORS_MAX = 1024
+
+
+def _probe_authors(stream: BinaryIO, start: int, end: int) -> frozenset[str] | None:
+    """The authors of entry lines [start, end), if the file is grouped by author.
+
+    Bisects byte offsets: where the lines at both ends of a span have one author, the
+    span is taken to hold no other (true when grouped; when not, a worker meets an
+    author not listed and the file goes to the exact path). A few reads per feed.
+    None (keep every grant) when there are more than PROBE_AUTHORS_MAX authors.
+    """
+    found: set[str] = set()
+
+    def line_at(offset: int) -> tuple[int, str]:
+        """The first line starting at or after `offset` (< end): its start and author."""
+        stream.seek(offset - 1)
+        skipped = stream.readline(limits.EXPORT_LINE_BYTES_MAX + 1)
+        if not skipped.endswith(b"\n"):
+            raise _NotClean
+        return offset - 1 + len(skipped), _author_of(stream.read(76))
+
+    def walk(lo: int, lo_author: str, hi: int, hi_author: str) -> None:
+        if lo_author == hi_author or len(found) > PROBE_AUTHORS_MAX:
+            return
+        if hi - lo <= PROBE_SCAN_BYTES:
+            stream.seek(lo)
+            found.update(_author_of(line) for line in stream.read(hi - lo).split(b"\n")[:-1])
+            return
+        mid, mid_author = line_at((lo + hi) // 2)  # lo < mid < hi: lines are shorter than a scan
+        found.add(mid_author)
+        walk(lo, lo_author, mid, mid_author)
+        walk(mid, mid_author, hi, hi_author)
+
+    if end <= start:
+        return frozenset()
+    stream.seek(start)
+    first = _author_of(stream.read(76))
+    block_at = max(start, end - limits.EXPORT_LINE_BYTES_MAX - 1)
+    stream.seek(block_at)
+    block = stream.read(end - block_at)
+    cut = block.rfind(b"\n", 0, len(block) - 1) + 1
+    if cut == 0 and block_at > start:
+        raise _NotClean
+    last = _author_of(block[cut:])
+    found.update((first, last))
+    walk(start, first, block_at + cut, last)
+    return frozenset(found) if len(found) <= PROBE_AUTHORS_MAX else None
+
+
+def _author_of(line: bytes) -> str:
+    if not line.startswith(b'{"author":"') or line[75:76] != b'"':
+        raise _NotClean
+    return line[11:75].decode("ascii", "replace")
+
+
 def _verify_clean(
     path: str,
     role_allows: RoleAllows | None,
@@ -628,12 +687,14 @@ def _verify_clean(
             return None, 0
         try:
             ranges = line_ranges(stream, start, end, RANGE_BYTES)
+            authors = _probe_authors(stream, start, end)
         except _NotClean:
             return None, 0
         report = VerifyReport(header=header)
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [
-                pool.submit(check_range, path, a, b, header.branch, check_sigs) for a, b in ranges
+                pool.submit(check_range, path, a, b, header.branch, check_sigs, authors)
+                for a, b in ranges
             ]
             digest = _sha256_of(stream, end)  # while the workers check lines
             summaries: list[RangeSummary] = []

@@ -1,0 +1,273 @@
+"""The range path of `verify_file` for big exports: workers check byte ranges of the file
+and the parent proves the whole file clean; anything not clean is verified again by
+`verify_stream`. Either way the report must be exactly the sequential one.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chitnode import limits
+from chitnode.log import verify
+from chitnode.log.authority_check import Run, runs_authorised
+from chitnode.log.verify import VerifyReport, line_ranges, verify_file, verify_stream
+from tests.vectors import tamper as t
+from tests.vectors.tamper import DEPUTY, DEPUTY_SK, FOREMAN, MEMBER, MEMBER_SK, ROOT, STRANGER_SK
+
+Entry = dict[str, Any]
+HEADER = t.parse(t.VECTOR_BYTES)[0]
+
+
+def _next(feed: list[Entry], sk: Any, kind: str, body: dict[str, Any], deps: list[Any]) -> Entry:
+    last = feed[-1] if feed else None
+    entry = {
+        "v": 1,
+        "branch": t.BRANCH,
+        "author": t.pub(sk),
+        "seq": last["seq"] + 1 if last else 1,
+        "prev": last["hash"] if last else "0" * 64,
+        "ts": 1767225700000 + (last["seq"] if last else 0),
+        "deps": deps,
+        "kind": kind,
+        "body": body,
+    }
+    return t.sign(entry)
+
+
+def _dep(entry: Entry) -> list[Any]:
+    return [entry["author"], entry["seq"], entry["hash"]]
+
+
+def _entries(per_feed: int = (verify.PARALLEL_MIN_ENTRIES + 300) // 3) -> list[Entry]:
+    """Root enrols a foreman and a deputy admin; the deputy enrols a member; three long
+    feeds with deps that change every 97 entries (so several runs per feed)."""
+    base = t.base()
+    root = [t.find(base, ROOT, 1), t.find(base, ROOT, 2)]  # genesis, foreman enrolled
+    enrol = {"key": DEPUTY, "role": "admin", "name": "deputy"}
+    root.append(_next(root, t.ROOT_SK, "device.enrolled", enrol, []))
+    deputy = [
+        _next(
+            [],
+            DEPUTY_SK,
+            "device.enrolled",
+            {"key": MEMBER, "role": "member", "name": "m"},
+            [_dep(root[2])],
+        )
+    ]
+    member: list[Entry] = []
+    foreman: list[Entry] = []
+    for i in range(per_feed):
+        root.append(_next(root, t.ROOT_SK, "note.added", {"i": i}, []))
+        deps = [_dep(root[2 + 97 * (i // 97)])]
+        foreman.append(_next(foreman, t.FOREMAN_SK, "note.added", {"i": i, "who": "f"}, deps))
+        member.append(_next(member, MEMBER_SK, "note.added", {"i": i}, [_dep(deputy[0])]))
+    return root + deputy + member + foreman
+
+
+@pytest.fixture(scope="module")
+def entries() -> list[Entry]:
+    return _entries()
+
+
+def _file(tmp_path: Path, entries: list[Entry], name: str = "big.chitlog", **header: Any) -> Path:
+    path = tmp_path / name
+    path.write_bytes(t.build(entries, header={**HEADER, "count": len(entries), **header}))
+    return path
+
+
+def _sequential(path: Path, **kwargs: Any) -> VerifyReport:
+    with open(path, "rb") as stream:
+        return verify_stream(stream, workers=1, **kwargs)
+
+
+def _same(a: VerifyReport, b: VerifyReport) -> None:
+    assert a.problems == b.problems
+    assert (a.entries, a.feeds, a.partial_from) == (b.entries, b.feeds, b.partial_from)
+    assert a.header == b.header
+
+
+def _parallel(path: Path, **kwargs: Any) -> tuple[VerifyReport, int]:
+    calls: list[int] = []
+    report = verify_file(path, workers=2, on_entry=lambda: calls.append(1), **kwargs)
+    return report, len(calls)
+
+
+@pytest.fixture
+def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(verify, "RANGE_BYTES", 64 * 1024)  # about 150 lines a range
+
+
+def test_a_clean_big_file_is_proven_clean_by_ranges_alone(
+    tmp_path: Path, entries: list[Entry], small_ranges: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _file(tmp_path, entries)
+    expected = _sequential(path)
+    assert expected.ok and expected.entries == len(entries) >= verify.PARALLEL_MIN_ENTRIES
+
+    def no_second_pass(*args: Any, **kwargs: Any) -> VerifyReport:
+        raise AssertionError("the range path fell back to verify_stream")
+
+    monkeypatch.setattr(verify, "verify_stream", no_second_pass)
+    report, ticks = _parallel(path)
+    _same(report, expected)
+    assert ticks == len(entries)
+
+
+def test_line_ranges_cut_only_after_newlines() -> None:
+    lines = [b"x" * (n % 37) for n in range(400)]
+    data = b"H\n" + b"".join(line + b"\n" for line in lines)
+    start, end = 2, len(data)
+    for size in (1, 5, 36, 100, 1000, len(data)):
+        ranges = line_ranges(io.BytesIO(data), start, end, size)
+        assert ranges[0][0] == start and ranges[-1][1] == end
+        assert all(a < b for a, b in ranges)
+        assert all(b == c for (_, b), (c, _) in itertools.pairwise(ranges))
+        assert all(data[b - 1 : b] == b"\n" for _, b in ranges)
+        rejoined = [line for a, b in ranges for line in data[a : b - 1].split(b"\n")]
+        assert rejoined == lines
+
+
+def test_line_ranges_give_up_on_a_line_longer_than_an_export_line() -> None:
+    data = b"H\n" + b"a\n" + b"x" * (limits.EXPORT_LINE_BYTES_MAX + 10) + b"\nb\n"
+    with pytest.raises(verify._NotClean):
+        line_ranges(io.BytesIO(data), 2, len(data), 10)
+
+
+def _tampered(entries: list[Entry], index: int, change: Callable[[Entry], Entry]) -> list[Entry]:
+    out = list(entries)
+    out[index] = change(out[index])
+    return out
+
+
+MIDDLE = 2000  # a member entry, inside a range, far from its edges
+TAMPERS: dict[str, Callable[[Entry], Entry]] = {
+    "bad_sig": lambda e: {**e, "sig": "00" * 64},
+    "bad_hash": lambda e: {**e, "ts": e["ts"] + 1},
+    "broken_chain": lambda e: t.sign({**e, "prev": "ab" * 32}),
+    "float_body": lambda e: t.sign({**e, "body": {"i": 1.5}}),
+    "big_int_body": lambda e: t.sign({**e, "body": {"i": 2**53}}),
+    "bool_dep_seq": lambda e: t.sign({**e, "deps": [[e["deps"][0][0], True, e["deps"][0][2]]]}),
+    "wrong_dep_hash": lambda e: t.sign({**e, "deps": [[e["deps"][0][0], 1, "cd" * 32]]}),
+    "unknown_author": lambda e: t.sign({**e, "author": t.pub(STRANGER_SK)}, STRANGER_SK),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TAMPERS))
+def test_a_bad_line_inside_a_range_is_reported_as_the_sequential_path_does(
+    tmp_path: Path, entries: list[Entry], small_ranges: None, name: str
+) -> None:
+    assert entries[MIDDLE]["author"] == MEMBER
+    path = _file(tmp_path, _tampered(entries, MIDDLE, TAMPERS[name]))
+    expected = _sequential(path)
+    assert not expected.ok
+    report, ticks = _parallel(path)
+    _same(report, expected)
+    assert ticks == expected.entries  # progress counted once, not once per pass
+
+
+def test_a_non_canonical_line_inside_a_range(
+    tmp_path: Path, entries: list[Entry], small_ranges: None
+) -> None:
+    data = t.build(entries, header={**HEADER, "count": len(entries)})
+    lines = data.split(b"\n")
+    lines[MIDDLE + 1] = lines[MIDDLE + 1].replace(b'"seq":', b'"seq": ', 1)
+    path = tmp_path / "spaced.chitlog"
+    path.write_bytes(t.reseal(b"\n".join(lines)))
+    _same(_parallel(path)[0], _sequential(path))
+
+
+def test_authority_problems_are_found_by_the_exact_pass(
+    tmp_path: Path, entries: list[Entry], small_ranges: None
+) -> None:
+    # the deputy revokes the member after enrolling it: the member's later entries that
+    # depend on the revocation are unauthorised; a role table may also forbid a kind
+    deputy = [e for e in entries if e["author"] == DEPUTY]
+    revoked = _next(deputy, DEPUTY_SK, "device.revoked", {"key": MEMBER, "reason": "lost"}, [])
+    member = [e for e in entries if e["author"] == MEMBER]
+    late = _next(member, MEMBER_SK, "note.added", {"i": -1}, [_dep(revoked)])
+    changed = [*entries, revoked, late]
+    path = _file(tmp_path, changed)
+    expected = _sequential(path)
+    found = {(p.code, p.seq, p.author) for p in expected.problems}
+    assert ("unauthorised", late["seq"], MEMBER) in found
+    _same(_parallel(path)[0], expected)
+    clean = _file(tmp_path, entries, "clean.chitlog")
+
+    def no_notes_for_members(role: str, kind: str) -> bool:
+        return not (role == "member" and kind == "note.added")
+
+    expected = _sequential(clean, role_allows=no_notes_for_members)
+    assert {p.code for p in expected.problems} == {"unauthorised"}
+    _same(_parallel(clean, role_allows=no_notes_for_members)[0], expected)
+
+
+def test_a_partial_export_is_left_to_the_exact_pass(
+    tmp_path: Path, entries: list[Entry], small_ranges: None
+) -> None:
+    partial = [e for e in entries if not (e["author"] == FOREMAN and e["seq"] < 5)]
+    path = _file(tmp_path, partial)
+    expected = _sequential(path)
+    assert expected.partial_from == {FOREMAN: 5}
+    _same(_parallel(path)[0], expected)
+
+
+@pytest.mark.parametrize("cut_back", [0, 1, 150, 600, 2000])
+def test_ranges_that_end_near_the_seal(
+    tmp_path: Path, entries: list[Entry], monkeypatch: pytest.MonkeyPatch, cut_back: int
+) -> None:
+    path = _file(tmp_path, entries)
+    data = path.read_bytes()
+    header_end = data.index(b"\n") + 1
+    seal_at = data.rindex(b"\n", 0, len(data) - 1) + 1
+    # one range of everything but the last `cut_back` bytes of entry lines, then the rest
+    monkeypatch.setattr(verify, "RANGE_BYTES", max(1, seal_at - header_end - cut_back))
+    expected = _sequential(path)
+    _same(_parallel(path)[0], expected)
+    bad_seal = data[:seal_at] + data[seal_at:].replace(b'"count":', b'"count":1', 1)
+    path.write_bytes(bad_seal)
+    _same(_parallel(path)[0], _sequential(path))
+    path.write_bytes(data[:-1])  # the seal loses its newline
+    _same(_parallel(path)[0], _sequential(path))
+
+
+def test_runs_authorised_needs_every_run_judged_clean() -> None:
+    root, admin = "a" * 64, "b" * 64
+    genesis = Run(root, 1, 1, (), frozenset({"branch.genesis"}))
+    enrol = Run(root, 2, 2, (), frozenset({"device.enrolled"}))
+    notes = Run(admin, 1, 10, ((root, 2, "h"),), frozenset({"note.added"}))
+    grants = {admin: [(root, 2, False, "admin", 5)]}
+    feeds = {root: [genesis, enrol], admin: [notes]}
+    assert runs_authorised(feeds, root, lambda k: grants.get(k, []))
+    early = Run(admin, 1, 10, ((root, 1, "h"),), frozenset({"note.added"}))  # before enrolment
+    assert not runs_authorised(
+        {root: [genesis, enrol], admin: [early]}, root, lambda k: grants.get(k, [])
+    )
+    self_grant = {admin: [(admin, 3, False, "admin", 5), (root, 2, False, "admin", 5)]}
+    assert not runs_authorised(feeds, root, lambda k: self_grant.get(k, []))  # not provable
+    assert not runs_authorised(feeds, root, lambda k: grants.get(k, []), lambda r, k: False)
+
+
+def test_probe_finds_every_author_of_a_grouped_file(tmp_path: Path, entries: list[Entry]) -> None:
+    path = _file(tmp_path, entries)
+    with open(path, "rb") as stream:
+        _, _, start, end = verify._frame(stream)
+        assert verify._probe_authors(stream, start, end) == {e["author"] for e in entries}
+
+
+def test_a_file_not_grouped_by_author(tmp_path: Path, entries: list[Entry]) -> None:
+    # a foreman entry among the root's: the probe cannot see it, a worker does
+    ordered = sorted(entries, key=lambda e: (e["author"], e["seq"]))
+    at = next(i for i, e in enumerate(ordered) if e["author"] == FOREMAN)
+    assert at > MIDDLE
+    moved = [*ordered[:MIDDLE], ordered[at + 9], *ordered[MIDDLE : at + 9], *ordered[at + 10 :]]
+    path = tmp_path / "ungrouped.chitlog"
+    path.write_bytes(t.build(moved, header={**HEADER, "count": len(moved)}, order=False))
+    expected = _sequential(path)
+    assert "bad_format" in expected.counts()
+    _same(_parallel(path)[0], expected)

@@ -475,6 +475,7 @@ def check_lines(
             and type(v) is int
             and v == 1
             and obj["branch"] == branch
+            and _branch_of(line) == branch  # what the feed rules compare (the first match)
             and type(body) is dict
             and type(sig) is str
             and len(sig) == 128

@@ -140,8 +140,17 @@ def test_line_ranges_give_up_on_a_line_longer_than_an_export_line() -> None:
 
 
 def _tampered(entries: list[Entry], index: int, change: Callable[[Entry], Entry]) -> list[Entry]:
+    """`change` one entry; when that changes its hash, relink the rest of its feed, so
+    the entry itself is the only thing wrong with the file."""
     out = list(entries)
-    out[index] = change(out[index])
+    before = out[index]
+    out[index] = change(before)
+    i = index + 1
+    while out[index]["hash"] != before["hash"] and i < len(out):
+        if out[i]["author"] != before["author"]:
+            break
+        out[i] = t.sign({**out[i], "prev": out[i - 1]["hash"]})
+        i += 1
     return out
 
 
@@ -155,6 +164,8 @@ TAMPERS: dict[str, Callable[[Entry], Entry]] = {
     "bool_dep_seq": lambda e: t.sign({**e, "deps": [[e["deps"][0][0], True, e["deps"][0][2]]]}),
     "wrong_dep_hash": lambda e: t.sign({**e, "deps": [[e["deps"][0][0], 1, "cd" * 32]]}),
     "unknown_author": lambda e: t.sign({**e, "author": t.pub(STRANGER_SK)}, STRANGER_SK),
+    # the feed rules read the first `"branch":"` of the line, here inside the body
+    "body_branch": lambda e: t.sign({**e, "body": {"branch": "Mangaluru Main branch office"}}),
 }
 
 

@@ -282,3 +282,77 @@ def test_a_file_not_grouped_by_author(tmp_path: Path, entries: list[Entry]) -> N
     expected = _sequential(path)
     assert "bad_format" in expected.counts()
     _same(_parallel(path)[0], expected)
+
+
+def _nested(depth: int) -> Any:
+    return {"a": _nested(depth - 1)} if depth else 1
+
+
+def _signed_line(**changes: Any) -> bytes:
+    return t.canon(t.sign({**t.find(t.base(), FOREMAN, 1), **changes}))
+
+
+GOOD = _signed_line()
+FOREMAN_1 = t.find(t.base(), FOREMAN, 1)
+LINE_VARIANTS: dict[str, bytes] = {
+    "good": GOOD,
+    "space": GOOD.replace(b'"seq":', b'"seq": '),
+    "key_order": GOOD.replace(b'{"author"', b'{"v":1,"author"').replace(b',"v":1}', b"}"),
+    "upper_hash": GOOD.replace(FOREMAN_1["hash"].encode(), FOREMAN_1["hash"].upper().encode()),
+    "upper_sig": GOOD.replace(FOREMAN_1["sig"].encode(), FOREMAN_1["sig"].upper().encode()),
+    "ascii_escape": GOOD.replace("–".encode(), b"\\u2013"),
+    "v_true": _signed_line(v=True),
+    "v_2": _signed_line(v=2),
+    "seq_0": _signed_line(seq=0),
+    "seq_str": _signed_line(seq="1"),
+    "seq_float": _signed_line(seq=1.0),
+    "ts_huge": _signed_line(ts=2**53),
+    "ts_negative": _signed_line(ts=-5),
+    "kind_upper": _signed_line(kind="Contribution.recorded"),
+    "kind_long": _signed_line(kind="a." + "b" * 70),
+    "extra_field": _signed_line(extra=1),
+    "body_list": _signed_line(body=[1]),
+    "body_float": _signed_line(body={"amount": 1.5}),
+    "body_big": _signed_line(body={"amount": -(2**53)}),
+    "body_deep": _signed_line(body=_nested(17)),
+    "body_non_ascii_key": _signed_line(body={"ä": 1}),
+    "body_long_string": _signed_line(body={"s": "x" * (limits.STRING_BYTES_MAX + 1)}),
+    "enrol_extra": _signed_line(
+        kind="device.enrolled", body={"key": ROOT, "role": "admin", "name": "n", "x": "y"}
+    ),
+    "enrol_role": _signed_line(
+        kind="device.enrolled", body={"key": ROOT, "role": "boss", "name": "n"}
+    ),
+    "enrol_key": _signed_line(
+        kind="device.enrolled", body={"key": "AB" * 32, "role": "admin", "name": "n"}
+    ),
+    "enrol_ok": _signed_line(
+        kind="device.enrolled", body={"key": ROOT, "role": "admin", "name": "n"}
+    ),
+    "deps_self": _signed_line(deps=[[FOREMAN, 1, "ab" * 32]]),
+    "deps_unsorted": _signed_line(deps=[[ROOT, 1, "ab" * 32], [MEMBER, 1, "ab" * 32]]),
+    "deps_twice": _signed_line(deps=[[ROOT, 1, "ab" * 32], [ROOT, 2, "ab" * 32]]),
+    "deps_short": _signed_line(deps=[[ROOT, 1]]),
+    "deps_seq_0": _signed_line(deps=[[ROOT, 0, "ab" * 32]]),
+    "deps_bad_hash": _signed_line(deps=[[ROOT, 1, "AB" * 32]]),
+    "deps_ok": _signed_line(deps=[[MEMBER, 1, "ab" * 32], [ROOT, 1, "ab" * 32]]),
+    "branch_other": _signed_line(branch="ff" * 16),
+    "hash_stale": t.canon({**t.sign(FOREMAN_1), "ts": 5}),
+    "sig_wrong": t.canon({**FOREMAN_1, "sig": "00" * 64}),
+    "not_json": GOOD[:-1],
+    "trailing_cr": GOOD + b"\r",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINE_VARIANTS))
+def test_a_line_passes_the_lean_check_only_if_the_exact_check_passes(name: str) -> None:
+    line = LINE_VARIANTS[name]
+    _, problems = verify.check_line(line)
+    try:
+        verify.check_lines([line], t.BRANCH, True)
+        lean = True
+    except Exception:
+        lean = False
+    assert not (lean and problems), problems
+    if name in ("good", "enrol_ok", "deps_ok", "ts_negative"):
+        assert lean and not problems

@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -511,23 +512,21 @@ def check_lines(
         if author == author_now:
             if seq != last_seq + 1 or prev != last_hash:
                 raise _NotClean
-            if packed == run_deps and run_first != 1:  # a feed's seq 1 is a run of its own
-                run_kinds.add(kind)
-                run_last, last_seq, last_hash = seq, seq, obj["hash"]
-                if kind in ADMIN_KINDS and (authors is None or body["key"] in authors):
-                    row = (author, seq, kind == "device.revoked", body.get("role", ""), ts)
-                    grants.setdefault(body["key"], []).append(row)
-                continue
+            same_run = packed == run_deps and run_first != 1  # a feed's seq 1: a run alone
         else:
             if author_now:
                 segments.append((author_now, first, first_prev, last_seq, last_hash))
             if type(prev) is not str or (authors is not None and author not in authors):
                 raise _NotClean
-            author_now, first, first_prev = author, seq, prev
-        if runs:
-            runs[-1] = _closed(runs[-1], run_last, run_kinds)
-        run_first, run_last, run_deps, run_kinds = seq, seq, packed, {kind}
-        runs.append(Run(author, seq, seq, _checked_deps(deps, author), frozenset()))
+            author_now, first, first_prev, same_run = author, seq, prev, False
+        if same_run:
+            run_kinds.add(kind)
+            run_last = seq
+        else:
+            if runs:
+                runs[-1] = _closed(runs[-1], run_last, run_kinds)
+            run_first, run_last, run_deps, run_kinds = seq, seq, packed, {kind}
+            runs.append(Run(author, seq, seq, _checked_deps(deps, author), frozenset()))
         last_seq, last_hash = seq, obj["hash"]
         if kind in ADMIN_KINDS and (authors is None or body["key"] in authors):
             row = (author, seq, kind == "device.revoked", body.get("role", ""), ts)
@@ -703,7 +702,10 @@ def _verify_clean(
             digest = _sha256_of(stream, end)  # while the workers check lines
             summaries: list[RangeSummary] = []
             for fut in futures:
-                summary = fut.result()
+                try:
+                    summary = fut.result()
+                except BrokenProcessPool:  # a worker died: the exact path has its own pool
+                    summary = None
                 if summary is None:
                     pool.shutdown(cancel_futures=True)
                     return None, ticked

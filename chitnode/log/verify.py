@@ -298,8 +298,14 @@ def verify_stream(
 
 
 def _branch_of(line: bytes) -> str:
-    at = line.find(b'"branch":"')
-    return line[at + 10 : at + 42].decode() if at >= 0 else ""
+    """The top-level `branch` of an entry line, read without parsing it.
+
+    The last match: in canonical key order only `body` comes before `branch` (and a body
+    may have a "branch" of its own), while the members after it (deps, hash, kind, prev,
+    seq, sig, ts, v) cannot hold the unescaped quotes searched for.
+    """
+    at = line.rfind(b'"branch":"')
+    return line[at + 10 : at + 42].decode(errors="replace") if at >= 0 else ""
 
 
 def _entry_lines(raw: Iterator[bytes], digest: Any, seal_out: list[bytes]) -> Iterator[bytes]:
@@ -476,7 +482,7 @@ def check_lines(
             and type(v) is int
             and v == 1
             and obj["branch"] == branch
-            and _branch_of(line) == branch  # what the feed rules compare (the first match)
+            and _branch_of(line) == branch  # what the feed rules compare
             and type(body) is dict
             and type(sig) is str
             and len(sig) == 128

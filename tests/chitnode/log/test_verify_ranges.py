@@ -164,8 +164,6 @@ TAMPERS: dict[str, Callable[[Entry], Entry]] = {
     "bool_dep_seq": lambda e: t.sign({**e, "deps": [[e["deps"][0][0], True, e["deps"][0][2]]]}),
     "wrong_dep_hash": lambda e: t.sign({**e, "deps": [[e["deps"][0][0], 1, "cd" * 32]]}),
     "unknown_author": lambda e: t.sign({**e, "author": t.pub(STRANGER_SK)}, STRANGER_SK),
-    # the feed rules read the first `"branch":"` of the line, here inside the body
-    "body_branch": lambda e: t.sign({**e, "body": {"branch": "Mangaluru Main branch office"}}),
 }
 
 
@@ -356,3 +354,16 @@ def test_a_line_passes_the_lean_check_only_if_the_exact_check_passes(name: str) 
     assert not (lean and problems), problems
     if name in ("good", "enrol_ok", "deps_ok", "ts_negative"):
         assert lean and not problems
+
+
+def test_a_body_with_its_own_branch_is_not_another_branch(tmp_path: Path) -> None:
+    # e.g. a bank account's branch name: only the entry's top-level branch is compared
+    entries = _entries()
+    foreman = [e for e in entries if e["author"] == FOREMAN]
+    last = foreman[-1]
+    extra = _next(foreman, t.FOREMAN_SK, "note.added", {"branch": "f" * 32, "i": -1}, [])
+    assert extra["seq"] == last["seq"] + 1
+    path = _file(tmp_path, [*entries, extra])
+    expected = _sequential(path)
+    assert expected.ok, expected.problems
+    _same(_parallel(path)[0], expected)

@@ -1,9 +1,14 @@
 """Verify a `.chitlog` export and report every problem (wal-v1 §6).
 
 An auditor wants the whole list, so nothing here stops at the first problem.
-Per-line work (parse, canonical check, hash, signature) is independent and runs
-on a process pool for large files; feed rules and authority run in the parent
-over compact records, in causal order.
+Two paths give the same report:
+
+- the exact path (`verify_stream`): per-line work (parse, canonical check, hash,
+  signature) runs on a process pool for large files; feed rules and authority run
+  in the parent over compact records, in causal order. It names every problem.
+- for a big file, `verify_file` first tries to prove it clean ("big clean files"
+  below): workers check byte ranges of the file on a lean path and the parent only
+  joins their summaries. Anything it cannot vouch for goes to the exact path.
 """
 
 from __future__ import annotations

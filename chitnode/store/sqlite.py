@@ -2,8 +2,8 @@
 
 `journal_mode=WAL`, `synchronous=FULL`, every write in `BEGIN IMMEDIATE`: an
 append is acknowledged only after its transaction has committed (G7). Schema is
-created through sqlite-utils, except the WITHOUT ROWID tables of the append path
-(which it cannot declare); hot paths use plain SQL on the same connection.
+created through sqlite-utils, except the WITHOUT ROWID `commands` table (which it
+cannot declare); hot paths use plain SQL on the same connection.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from chitnode.log.entry import Entry, parse_entry
 from chitnode.store.lock import WriterLock
 
 DB_FILE = "chitnode.db"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 PROJECTION_PREFIX = "p_"
 
 
@@ -84,19 +84,32 @@ class Store:
             return
         with self.transaction():
             self.db.table("meta").create({"key": str, "value": str}, pk="key")
-            # WITHOUT ROWID: the primary key is the table, so an insert dirties one b-tree
-            # fewer; every page a commit writes is one more the fsync must flush.
-            self.conn.execute(
-                "CREATE TABLE entries (author TEXT NOT NULL, seq INTEGER NOT NULL,"
-                " hash TEXT NOT NULL, prev TEXT, ts INTEGER, kind TEXT, actor TEXT,"
-                " raw TEXT NOT NULL, pos INTEGER, status TEXT NOT NULL, code TEXT,"
-                " PRIMARY KEY (author, seq)) WITHOUT ROWID"
+            self.db.table("entries").create(
+                {
+                    "author": str,
+                    "seq": int,
+                    "hash": str,
+                    "prev": str,
+                    "ts": int,
+                    "kind": str,
+                    "actor": str,
+                    "raw": str,
+                    "pos": int,
+                    "status": str,
+                    "code": str,
+                },
+                pk=("author", "seq"),
+                not_null={"author", "seq", "hash", "raw", "status"},
             )
             # No index on `hash`: the hash covers author and seq, so (author, seq) finds it.
             self.db.table("entries").create_index(["pos"])
             self.db.table("forks").create(
                 {"hash": str, "author": str, "seq": int, "freeze_seq": int, "raw": str}, pk="hash"
             )
+            # WITHOUT ROWID: the key is the table, so an insert dirties one b-tree fewer
+            # (every page a commit writes is one more its fsync must flush). Only for
+            # small rows: the b-tree's inner pages hold whole rows, so an entry's
+            # 600-byte line would make them shallow-fanned (a 1M rebuild ran 3x slower).
             self.conn.execute(
                 "CREATE TABLE commands (cmd_id TEXT PRIMARY KEY, author TEXT, seq INTEGER,"
                 " hash TEXT) WITHOUT ROWID"
@@ -263,7 +276,7 @@ class Store:
             if name not in self._projection_tables():
                 self.conn.execute(
                     f'CREATE TABLE IF NOT EXISTS "{name}" (key TEXT PRIMARY KEY,'
-                    " value TEXT NOT NULL) WITHOUT ROWID"
+                    " value TEXT NOT NULL)"
                 )
                 self._known.add(name)
             if deletes:

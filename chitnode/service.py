@@ -142,7 +142,7 @@ class Node:
             with self.store.transaction():
                 for command in commands:
                     cmd_id = command.cmd_id or new_id()
-                    # a fresh random id cannot have been used: only a caller's id is looked up
+                    # an id made here is new: only a caller's own id can be a retry
                     done = self.store.command(cmd_id) if command.cmd_id else None
                     if done is not None:
                         receipts.append(self._already_done(cmd_id, done))

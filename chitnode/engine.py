@@ -108,10 +108,7 @@ class FoldEngine:
         """
         if not self._continues_head(entry, settled=not self._any_unplaced()):
             return None
-        preds = [(a, s) for a, s, _ in entry.deps]
-        if entry.seq > 1:
-            preds.append((entry.author, entry.seq - 1))
-        if not self._names_every_head(preds):
+        if not self._names_every_head(_predecessors(entry)):
             return None
         pos = self.next_pos
         undo = self.state.write(writes)  # resolved by the dry run against this very state
@@ -188,9 +185,7 @@ class FoldEngine:
     def _start_for(self, entry: Entry) -> int:
         """The first position of the order that `entry` can change."""
         store = self.store
-        preds = [(a, s) for a, s, _ in entry.deps]
-        if entry.seq > 1:
-            preds.append((entry.author, entry.seq - 1))
+        preds = _predecessors(entry)
         if self._names_every_head(preds):
             return self.next_pos  # a local append: everything placed is behind it
         positions = [store.pos_of(a, s) for a, s in preds]
@@ -417,6 +412,14 @@ class FoldEngine:
         for author, freeze_seq in sorted(self.frozen_from.items()):
             h.update(f"frozen {author} {freeze_seq}\n".encode())
         return h.hexdigest()
+
+
+def _predecessors(entry: Entry) -> list[tuple[str, int]]:
+    """(author, seq) of what `entry` must follow: its deps, and its own previous entry."""
+    preds = [(a, s) for a, s, _ in entry.deps]
+    if entry.seq > 1:
+        preds.append((entry.author, entry.seq - 1))
+    return preds
 
 
 def _actor(entry: Entry) -> str:

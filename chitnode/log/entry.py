@@ -98,22 +98,31 @@ def check_fields(obj: Any) -> None:
     _require(isinstance(obj, dict), "an entry must be a JSON object")
     _require(set(obj) == FIELDS, f"fields must be exactly {sorted(FIELDS)}")
     _require(obj["v"] == FORMAT_VERSION and _is_int(obj["v"]), "v must be 1")
-    _require(isinstance(obj["branch"], str) and bool(HEX32_RE.match(obj["branch"])), "bad branch")
     _require(isinstance(obj["author"], str) and bool(HEX64_RE.match(obj["author"])), "bad author")
-    _require(_is_int(obj["seq"]) and obj["seq"] >= 1, "seq must be an integer >= 1")
-    _require(isinstance(obj["prev"], str) and bool(HEX64_RE.match(obj["prev"])), "bad prev")
-    _require(_is_int(obj["ts"]), "ts must be an integer")
-    _require(isinstance(obj["kind"], str) and bool(KIND_RE.match(obj["kind"])), "bad kind")
-    _require(len(obj["kind"]) <= limits.KIND_BYTES_MAX, "kind too long")
-    _require(isinstance(obj["body"], dict), "body must be an object")
     _require(isinstance(obj["hash"], str) and bool(HEX64_RE.match(obj["hash"])), "bad hash field")
     _require(isinstance(obj["sig"], str) and bool(HEX128_RE.match(obj["sig"])), "bad sig field")
-    if obj["seq"] == 1:
-        pass  # a non-zero prev at seq 1 is broken_chain, not bad_format (§6)
-    _check_deps(obj["deps"], obj["author"])
+    _check_given_fields(obj)
 
 
-def _check_deps(deps: Any, author: str) -> None:
+def _check_given_fields(obj: dict[str, Any]) -> None:
+    """The checks of the fields a writer is given (all but v, author, hash and sig).
+
+    Integer ranges are checked here too: a reader's §2 walk would also find them, but
+    the writer walks only the body. A non-zero prev at seq 1 is broken_chain, not
+    bad_format (§6), so it is not checked here.
+    """
+    seq, ts, kind = obj["seq"], obj["ts"], obj["kind"]
+    _require(isinstance(obj["branch"], str) and bool(HEX32_RE.match(obj["branch"])), "bad branch")
+    _require(_is_int(seq) and 1 <= seq <= limits.JSON_INT_MAX, "seq must be an integer >= 1")
+    _require(isinstance(obj["prev"], str) and bool(HEX64_RE.match(obj["prev"])), "bad prev")
+    _require(_is_int(ts) and abs(ts) <= limits.JSON_INT_MAX, "ts must be an integer")
+    _require(isinstance(kind, str) and bool(KIND_RE.match(kind)), "bad kind")
+    _require(len(kind) <= limits.KIND_BYTES_MAX, "kind too long")
+    _require(isinstance(obj["body"], dict), "body must be an object")
+    check_deps(obj["deps"], obj["author"])
+
+
+def check_deps(deps: Any, author: str) -> None:
     _require(isinstance(deps, list) and len(deps) <= limits.DEPS_MAX, "deps must be a short list")
     last = ""
     for dep in deps:
@@ -217,38 +226,29 @@ def seal_entry(
 ) -> Entry:
     """Build, hash and sign a new entry; every field is checked as a reader would.
 
-    The fields a caller passes get the reader's checks (`check_fields`, the §2 walk of
-    the body); `author`, `hash` and `sig` are made here and are well formed by
-    construction, so the writer does not walk them again.
+    The fields a caller passes get the reader's checks (`_check_given_fields`, the §2
+    walk of the body); `author`, `hash` and `sig` are made here and are well formed by
+    construction, so the writer does not check them again.
     """
-    author = key.verify_key.encode().hex()
-    dep_lists = [list(d) for d in deps]
-    _require(isinstance(branch, str) and bool(HEX32_RE.match(branch)), "bad branch")
-    _require(_is_int(seq) and seq >= 1, "seq must be an integer >= 1")
-    _require(isinstance(prev, str) and bool(HEX64_RE.match(prev)), "bad prev")
-    _require(_is_int(ts) and abs(ts) <= limits.JSON_INT_MAX, "ts must be an integer")
-    _require(isinstance(kind, str) and bool(KIND_RE.match(kind)), "bad kind")
-    _require(len(kind) <= limits.KIND_BYTES_MAX, "kind too long")
-    _require(isinstance(body, dict), "body must be an object")
-    _require(abs(seq) <= limits.JSON_INT_MAX, "seq out of range")
-    _check_deps(dep_lists, author)
-    check_value(body, depth=1)  # the body sits one level down in the entry
     unsigned = {
         "v": FORMAT_VERSION,
         "branch": branch,
-        "author": author,
+        "author": key.verify_key.encode().hex(),
         "seq": seq,
         "prev": prev,
         "ts": ts,
-        "deps": dep_lists,
+        "deps": [list(d) for d in deps],
         "kind": kind,
         "body": body,
     }
+    _check_given_fields(unsigned)
+    check_value(body, depth=1)  # the body sits one level down in the entry
     digest = hashlib.sha256(encode_checked(unsigned)).hexdigest()
     sig = _sign(key, sign_message(digest)).hex()
-    raw = encode_checked({**unsigned, "hash": digest, "sig": sig})
+    full = {**unsigned, "hash": digest, "sig": sig}
+    raw = encode_checked(full)
     _require(len(raw) <= limits.ENTRY_BYTES_MAX, "entry too large")
-    return _entry({**unsigned, "hash": digest, "sig": sig}, raw)
+    return _entry(full, raw)
 
 
 # The 64-byte libsodium secret of each signing key in use, derived once: signing through

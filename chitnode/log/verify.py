@@ -30,7 +30,7 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from chitnode import limits
-from chitnode.errors import ChitError
+from chitnode.errors import BadFormat, ChitError
 from chitnode.log.authority_check import (
     ADMIN_KINDS,
     GrantRow,
@@ -45,6 +45,7 @@ from chitnode.log.entry import (
     WAL_SIG_PREFIX,
     ZERO_HASH,
     Entry,
+    check_deps,
     check_hash,
     check_sig,
     parse_entry,
@@ -557,30 +558,18 @@ def _closed(run: Run, last: int, kinds: set[str]) -> Run:
 
 
 def _checked_deps(deps: Any, author: str) -> tuple[tuple[str, int, str], ...]:
-    """`_check_deps` of entry.py, as a yes/no: deps valid, or _NotClean."""
-    if type(deps) is not list or len(deps) > limits.DEPS_MAX:
+    """`check_deps` of entry.py, as a yes/no: deps valid, or _NotClean.
+
+    Also each dep's seq within the §2 integer range, which the exact path's walk checks
+    and the lean path does not otherwise.
+    """
+    try:
+        check_deps(deps, author)
+    except BadFormat:
+        raise _NotClean from None
+    if any(dep[1] > _INT_MAX for dep in deps):
         raise _NotClean
-    out: list[tuple[str, int, str]] = []
-    last = ""
-    for dep in deps:
-        if type(dep) is not list or len(dep) != 3:
-            raise _NotClean
-        a, s, h = dep
-        ok = (
-            type(a) is str
-            and HEX64_RE.match(a) is not None
-            and type(s) is int
-            and 0 < s <= _INT_MAX
-            and type(h) is str
-            and HEX64_RE.match(h) is not None
-            and a != author
-            and a > last
-        )
-        if not ok:
-            raise _NotClean
-        out.append((a, s, h))
-        last = a
-    return tuple(out)
+    return tuple((a, s, h) for a, s, h in deps)
 
 
 def check_range(

@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
 import sqlite_utils
 
 from chitnode import limits
 from chitnode.errors import NotInitialised, StoreCorrupt
+from chitnode.log.canonical import encode_checked
 from chitnode.log.entry import Entry, parse_entry
 from chitnode.store.lock import WriterLock
 
@@ -270,7 +270,7 @@ class Store:
             if value is None:
                 deletes.append((key,))
             else:
-                puts.append((key, _projection_text(value)))
+                puts.append((key, encode_checked(value).decode()))
         for table, (puts, deletes) in by_table.items():
             name = PROJECTION_PREFIX + table
             if name not in self._projection_tables():
@@ -303,14 +303,6 @@ class Store:
             rows = self.conn.execute(f'SELECT key, value FROM "{name}"')
             tables[name[len(PROJECTION_PREFIX) :]] = {k: json.loads(v) for k, v in rows}
         return {t: rows for t, rows in tables.items() if rows}
-
-
-def _projection_text(value: dict[str, Any]) -> str:
-    """A projection row as JSON text (read back with json.loads; never hashed or signed)."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-    except TypeError:  # e.g. a non-string key, which json.dumps turns into a string
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -248,3 +248,58 @@ def project_codes(
 
 def code_set(triples: Iterable[Triple]) -> set[str]:
     return {code for code, _, _ in triples}
+
+
+# --------------------------------------------------------------------------- bad_format cases
+# Foreman seq 2 with one field made wrong, re-signed so that only its format fails: each
+# export must give exactly {("bad_format", 2, FOREMAN)}, from any verifier of the spec.
+
+
+def f2_changed(**changes: Any) -> bytes:
+    es = base()
+    return build(replace(es, sign({**find(es, FOREMAN, 2), **changes})))
+
+
+def f2_without(field: str) -> bytes:
+    es = base()
+    return build(replace(es, sign({k: v for k, v in find(es, FOREMAN, 2).items() if k != field})))
+
+
+def _hash_of(author: str, seq: int) -> str:
+    return str(find(base(), author, seq)["hash"])
+
+
+def _f2_sig_upper() -> bytes:
+    """Not re-signed: the same signature, in upper-case hex."""
+    es = base()
+    f2 = find(es, FOREMAN, 2)
+    return build(replace(es, {**f2, "sig": f2["sig"].upper()}))
+
+
+BAD_F2 = {("bad_format", 2, FOREMAN)}
+BAD_F2_FIELDS: dict[str, Callable[[], bytes]] = {
+    "extra-field": lambda: f2_changed(extra=1),
+    "missing-ts": lambda: f2_without("ts"),
+    "missing-deps": lambda: f2_without("deps"),
+    "ts-string": lambda: f2_changed(ts="1767225604000"),
+    "ts-float": lambda: f2_changed(ts=1767225604000.0),
+    "v-2": lambda: f2_changed(v=2),
+    "v-true": lambda: f2_changed(v=True),
+    "kind-upper": lambda: f2_changed(kind="Contribution.recorded"),
+    "kind-no-dot": lambda: f2_changed(kind="contribution"),
+    "kind-trailing-dot": lambda: f2_changed(kind="contribution.recorded."),
+    "kind-newline": lambda: f2_changed(kind="contribution.recorded\n"),
+    "body-array": lambda: f2_changed(body=[]),
+    "branch-not-the-headers": lambda: f2_changed(branch="ff" * 16),
+    "branch-upper": lambda: f2_changed(branch="AB" * 16),
+    "int-beyond-2^53": lambda: f2_changed(body={"amount": 2**53, "group_id": "G"}),
+    "int-below-2^53": lambda: f2_changed(body={"amount": -(2**53), "group_id": "G"}),
+    "non-ascii-key": lambda: f2_changed(body={"nöte": "x"}),
+    "two-deps-one-author": lambda: f2_changed(
+        deps=[[ROOT, 2, _hash_of(ROOT, 2)], [ROOT, 3, _hash_of(ROOT, 3)]]
+    ),
+    "dep-own-author": lambda: f2_changed(deps=[[FOREMAN, 1, _hash_of(FOREMAN, 1)]]),
+    "dep-not-a-triple": lambda: f2_changed(deps=[[ROOT, 3]]),
+    "dep-seq-0": lambda: f2_changed(deps=[[ROOT, 0, "0" * 64]]),
+    "sig-upper": _f2_sig_upper,
+}

@@ -19,7 +19,7 @@ from typing import Any
 import common
 from nacl.signing import SigningKey
 
-from chitnode.service import Command, Node
+from chitnode.node.node import Command, Node
 
 TARGET = 0.8
 

@@ -32,7 +32,7 @@ INSERT_BATCH = 10_000
 
 def child(store_dir: Path, profile: bool) -> None:
     """In a fresh process: open the store, time rebuild + COMMIT, print one JSON line."""
-    from chitnode.engine import FoldEngine
+    from chitnode.node.fold import FoldEngine
     from chitnode.store.sqlite import Store
 
     base = common.peak_rss_mb()
@@ -81,8 +81,8 @@ def run_child(store_dir: Path, profile: bool = False) -> dict[str, Any]:
 
 def ensure_store(n: int, cache: Path) -> tuple[Path, dict[str, Any]]:
     """A folded store of the generated export's n entries (cached)."""
-    from chitnode.engine import _actor
     from chitnode.log.entry import entry_from_stored
+    from chitnode.node.fold import _actor
     from chitnode.store.sqlite import SCHEMA_VERSION, Store
 
     # a store of another schema cannot be opened: the cache is per schema version too

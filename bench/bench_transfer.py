@@ -34,8 +34,8 @@ from chitnode.domain.wallet_kinds import (
     transfer_body,
 )
 from chitnode.domain.wallet_views import members_total_paise
-from chitnode.events import EventStream, Filter, submit_and_publish
-from chitnode.service import Node
+from chitnode.node.node import Node
+from chitnode.services.events import EventStream, Filter, submit_and_publish
 
 MEMBERS = 20
 OPENING_PAISE = AMOUNT_PAISE_MAX  # ₹1 crore each: no transfer in the run is refused

@@ -1,5 +1,5 @@
 """`python -m chitnode` is the `chitnode` command."""
 
-from chitnode.cli import main
+from chitnode.cli.main import main
 
 raise SystemExit(main())

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chitnode.clock import FakeClock
-from chitnode.service import Node
+from chitnode.node.node import Node
 
 TEST_PASSPHRASE = "test-passphrase"
 

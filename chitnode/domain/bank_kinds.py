@@ -3,7 +3,7 @@
 A request is recorded at once as `pending` and closed later by exactly one
 outcome entry, written by the bank worker when the bank answers (`via:
 "gateway"`) or by staff who enter the bank's reference (`via: "manual"`).
-docs/bank.md describes the flow; `chitnode/bank_outbox.py` plans the retries.
+docs/bank.md describes the flow; `chitnode/services/bank_outbox.py` plans the retries.
 
 Kinds:
 - `bank.deposit_requested` (free; staff): a deposit is on its way; no money moves.

@@ -9,7 +9,7 @@ listed in `chit_kinds_base`. Importing this module registers every chit kind.
 KYC fields in the log are masked (PAN `XXXXX1234X`, account `XXXXXXXX4321`,
 phone `XXXXXX3210`): the log travels. The full values may ride along only as
 `sealed`, a SecretBox ciphertext under the branch staff key (DESIGN.md, Security;
-`chitnode/kyc_vault.py`, docs/privacy.md). Reducers hold no key: they check that
+`chitnode/services/kyc_vault.py`, docs/privacy.md). Reducers hold no key: they check that
 `sealed` is bounded lowercase hex and store it, never open it.
 """
 

@@ -11,7 +11,7 @@ from chitnode import limits
 from chitnode.errors import ChitError
 from chitnode.log.canonical import canonical
 from chitnode.log.entry import Entry, parse_entry, seal_entry
-from chitnode.service import Node
+from chitnode.node.node import Node
 from tests.chitnode.feeds import Feed, seeded_key
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from chitnode.clock import FakeClock
 from chitnode.errors import RuleViolation
-from chitnode.service import Command, Node
+from chitnode.node.node import Command, Node
 from tests.chitnode.feeds import BRANCH, Feed, seeded_key
 
 

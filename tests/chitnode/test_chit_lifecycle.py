@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
 from chitnode.clock import FakeClock
-from chitnode.demo import ChitDriver
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
-from chitnode.engine import FoldEngine
 from chitnode.log.entry import Entry, entry_from_stored
-from chitnode.service import Node
+from chitnode.node.fold import FoldEngine
+from chitnode.node.node import Node
+from chitnode.services.demo import ChitDriver
 from chitnode.store.sqlite import Store
 
 RUPEE = 100

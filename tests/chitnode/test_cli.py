@@ -1,4 +1,4 @@
-"""The `chitnode` command line: `chitnode.cli.main([...])` in-process, plus a few runs of
+"""The `chitnode` command line: `chitnode.cli.main.main([...])` in-process, plus a few runs of
 the installed console script. Bad arguments exit 2 with one line on stderr; refused
 operations exit 1 with `error [code]`; never a traceback."""
 
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from chitnode.cli import main
+from chitnode.cli.main import main
 from chitnode.clock import FakeClock
-from chitnode.service import Node
+from chitnode.node.node import Node
 from tests.vectors import tamper as t
 
 T0 = FakeClock().wall_ms  # 2026-01-01T00:00:00Z

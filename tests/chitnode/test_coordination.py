@@ -11,7 +11,7 @@ from chitnode.domain.kinds import MANAGERS, REGISTRY, KindSpec
 from chitnode.domain.state import Change, Put, State
 from chitnode.errors import RuleViolation
 from chitnode.log.entry import Entry
-from chitnode.service import Node
+from chitnode.node.node import Node
 from tests.chitnode.feeds import Feed, enrol, founded, seeded_key
 from tests.chitnode.test_engine import engine_at, ingest, outcome
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from chitnode.clock import FakeClock
-from chitnode.demo import build_demo, run_demo
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
 from chitnode.errors import ChitError
-from chitnode.service import Node
+from chitnode.node.node import Node
+from chitnode.services.demo import build_demo, run_demo
 
 FINISHED, RUNNING, FORMING = "KAR-2025-01", "UDP-2025-07", "MNG-2026-06"
 

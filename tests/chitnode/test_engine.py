@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chitnode.engine import FoldEngine
 from chitnode.log.entry import Entry
+from chitnode.node.fold import FoldEngine
 from chitnode.store.sqlite import Store
 from tests.chitnode.feeds import BRANCH, Feed, enrol, founded, seeded_key
 

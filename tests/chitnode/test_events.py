@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chitnode import events as ev
 from chitnode.clock import FakeClock
-from chitnode.demo import ChitDriver
 from chitnode.domain.apply import Outcome
 from chitnode.domain.wallet_kinds import (
     DEPOSITED,
@@ -22,8 +20,10 @@ from chitnode.domain.wallet_kinds import (
     withdraw_body,
 )
 from chitnode.errors import ChitError
-from chitnode.events import CommittingNode, EventStream, Filter, submit_and_publish
-from chitnode.service import Node
+from chitnode.node.node import Node
+from chitnode.services import events as ev
+from chitnode.services.demo import ChitDriver
+from chitnode.services.events import CommittingNode, EventStream, Filter, submit_and_publish
 from tests.chitnode.feeds import BRANCH, Feed, seeded_key
 
 RUPEE = 100

@@ -17,9 +17,7 @@ import pytest
 from nacl.secret import SecretBox
 from nacl.signing import SigningKey
 
-from chitnode import kyc_vault, staff_key
-from chitnode.archive import export_file
-from chitnode.cli import main
+from chitnode.cli.main import main
 from chitnode.clock import FakeClock
 from chitnode.domain import chit_kinds
 from chitnode.domain import chit_kinds_base as base
@@ -27,7 +25,9 @@ from chitnode.domain.kinds import ROLES, role_allows
 from chitnode.errors import ChitError
 from chitnode.log.entry import Entry, entry_from_stored
 from chitnode.log.verify import verify_file
-from chitnode.service import Node
+from chitnode.node.node import Node
+from chitnode.services import kyc_vault, staff_key
+from chitnode.services.archive import export_file
 from chitnode.store.keys import FileKeyStore
 from chitnode.store.sqlite import Store
 

@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chitnode.clock import FakeClock
-from chitnode.demo import ChitDriver
 from chitnode.domain import loan_views as lv
-from chitnode.loan_inbox import (
+from chitnode.node.node import Node
+from chitnode.services.demo import ChitDriver
+from chitnode.services.loan_inbox import (
     APPROVE,
     REJECT,
     REVIEW,
@@ -26,7 +27,6 @@ from chitnode.loan_inbox import (
     order_inbox,
     priority_ms,
 )
-from chitnode.service import Node
 from tests.chitnode.test_loans import LAKH, THOUSAND, apply, make_branch
 
 HOUR_MS = 3_600_000

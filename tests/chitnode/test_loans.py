@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from chitnode.clock import FakeClock
-from chitnode.demo import DAY_MS, ChitDriver
 from chitnode.domain import bankers, emi
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
 from chitnode.domain import loan_views as lv
 from chitnode.errors import ChitError
-from chitnode.service import Node, Receipt
+from chitnode.node.node import Node, Receipt
+from chitnode.services.demo import DAY_MS, ChitDriver
 from tests.chitnode.feeds import BRANCH, Feed, seeded_key
 
 RUPEE = 100

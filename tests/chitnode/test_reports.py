@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from chitnode import cli, reports
+from chitnode.cli import main as cli
 from chitnode.clock import FakeClock
-from chitnode.demo import DAY_MS, ChitDriver
 from chitnode.domain import loan_views as lv
-from chitnode.service import Node
+from chitnode.node.node import Node
+from chitnode.services import reports
+from chitnode.services.demo import DAY_MS, ChitDriver
 from tests.chitnode.test_loans import (
     GID,
     LAKH,

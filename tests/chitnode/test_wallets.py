@@ -26,7 +26,7 @@ from chitnode.domain.wallet_kinds import (
 )
 from chitnode.errors import ChitError, UsageError
 from chitnode.log.entry import Entry
-from chitnode.service import Node
+from chitnode.node.node import Node
 from tests.chitnode.feeds import BRANCH, Feed, founded, seeded_key
 
 RUPEE = 100

@@ -16,20 +16,29 @@ import pytest_asyncio
 from aiohttp.test_utils import TestServer
 from nacl.signing import SigningKey
 
-from chitnode import bank_outbox as outbox
-from chitnode.bank_outbox import REFUSE, RETRY, SETTLE, Attempt, Backoff, BankAnswer, BankRequest
-from chitnode.cli import build_parser
-from chitnode.cli import main as cli_main
+from chitnode.cli.main import build_parser
+from chitnode.cli.main import main as cli_main
 from chitnode.clock import FakeClock
 from chitnode.domain import bank_kinds as bank
 from chitnode.domain.state import EXTERNAL_PREFIX
 from chitnode.errors import ChitError
 from chitnode.log.entry import ZERO_HASH, Entry, seal_entry
-from chitnode.service import Node, Receipt
-from sync.bank_cli import manual_outcome
-from sync.bank_client import BankClient, answer_of
-from sync.bank_sim import BankSim, build_app
-from sync.bank_worker import BankWorker, PassReport
+from chitnode.node.node import Node, Receipt
+from chitnode.services import bank_outbox as outbox
+from chitnode.services.bank_outbox import (
+    REFUSE,
+    RETRY,
+    SETTLE,
+    Attempt,
+    Backoff,
+    BankAnswer,
+    BankRequest,
+)
+from chitnode.store.bank_outbox import OUTBOX_FILE, OutboxTable
+from sync.bank.cli import manual_outcome
+from sync.bank.client import BankClient, answer_of
+from sync.bank.sim import BankSim, build_app
+from sync.bank.worker import BankWorker, PassReport
 
 RUPEE = 100
 MEMBERS = ("M1", "M2", "M3")
@@ -374,12 +383,12 @@ def test_each_answer_maps_to_one_outcome_command() -> None:
 
 
 def test_the_attempts_table_survives_a_reopen(tmp_path: Path) -> None:
-    with outbox.OutboxTable.open(tmp_path) as table:
+    with OutboxTable.open(tmp_path) as table:
         table.save(outbox.after_miss(None, "r1", "timeout", 1_000, FAST))
         table.save(outbox.after_miss(None, "r2", "http_503", 1_000, FAST))
         table.save(outbox.after_miss(table.attempts()["r1"], "r1", "timeout", 3_000, FAST))
-    assert (tmp_path / outbox.OUTBOX_FILE).exists()
-    with outbox.OutboxTable.open(tmp_path) as table:
+    assert (tmp_path / OUTBOX_FILE).exists()
+    with OutboxTable.open(tmp_path) as table:
         attempts = table.attempts()
         assert {k: a.attempts for k, a in attempts.items()} == {"r1": 2, "r2": 1}
         assert outbox.stale_ids(attempts, ["r1"]) == ["r2"]
@@ -479,12 +488,12 @@ async def test_an_unreachable_bank_is_a_retry() -> None:
 
 
 @pytest.fixture
-def table(tmp_path: Path) -> Iterator[outbox.OutboxTable]:
-    with outbox.OutboxTable.open(tmp_path) as opened:
+def table(tmp_path: Path) -> Iterator[OutboxTable]:
+    with OutboxTable.open(tmp_path) as opened:
         yield opened
 
 
-async def _worker_pass(node: Node, table: outbox.OutboxTable, url: str) -> PassReport:
+async def _worker_pass(node: Node, table: OutboxTable, url: str) -> PassReport:
     async with BankClient(url, request_timeout_ms=300, connect_timeout_ms=300) as client:
         worker = BankWorker(node, table, client, backoff=FAST)
         try:
@@ -495,7 +504,7 @@ async def _worker_pass(node: Node, table: outbox.OutboxTable, url: str) -> PassR
 
 @pytest.mark.asyncio
 async def test_the_worker_retries_through_an_outage_and_settles_once(
-    node: Node, table: outbox.OutboxTable, sim: tuple[BankSim, str], clock: FakeClock
+    node: Node, table: OutboxTable, sim: tuple[BankSim, str], clock: FakeClock
 ) -> None:
     state, url = sim
     fund(node, "M1", 1_000 * RUPEE)
@@ -526,7 +535,7 @@ async def test_the_worker_retries_through_an_outage_and_settles_once(
 
 @pytest.mark.asyncio
 async def test_an_answer_lost_in_a_crash_is_asked_again_and_settles_once(
-    node: Node, table: outbox.OutboxTable, sim: tuple[BankSim, str]
+    node: Node, table: OutboxTable, sim: tuple[BankSim, str]
 ) -> None:
     """The bank took the deposit, the node died before writing it: the retry gets the same ref."""
     state, url = sim
@@ -544,7 +553,7 @@ async def test_an_answer_lost_in_a_crash_is_asked_again_and_settles_once(
 
 @pytest.mark.asyncio
 async def test_a_request_settled_by_hand_meanwhile_is_not_written_twice(
-    node: Node, table: outbox.OutboxTable, sim: tuple[BankSim, str], clock: FakeClock
+    node: Node, table: OutboxTable, sim: tuple[BankSim, str], clock: FakeClock
 ) -> None:
     _, url = sim
     request(node, "d1", "M1", 10 * RUPEE, withdrawal=False)
@@ -565,7 +574,7 @@ async def test_a_request_settled_by_hand_meanwhile_is_not_written_twice(
 
 
 def test_the_worker_reports_a_bank_that_disagrees_with_the_log(
-    node: Node, table: outbox.OutboxTable
+    node: Node, table: OutboxTable
 ) -> None:
     request(node, "d1", "M1", 10 * RUPEE, withdrawal=False)
     worker = BankWorker(node, table, BankClient("http://127.0.0.1:9"))
@@ -619,7 +628,7 @@ def test_cli_outbox_and_manual_settlement(
 
 
 def test_worker_arguments_are_bounded(tmp_path: Path) -> None:
-    from sync import bank_worker
+    from sync.bank import worker as bank_worker
 
     code = bank_worker.main(["--data", str(tmp_path), "--bank", "ftp://x", "--passes", "1"])
     assert code == 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from chitnode.service import Command, Node
+from chitnode.node.node import Command, Node
 
 
 def main(data_dir: str, batch: int) -> None:

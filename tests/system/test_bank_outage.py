@@ -1,8 +1,8 @@
 """Done-when (issue 4, part 2): the bank goes down mid-batch, the worker is killed, all settle once.
 
-Real processes on loopback: the bank simulator (`python -m sync.bank_sim`, and
+Real processes on loopback: the bank simulator (`python -m sync.bank.sim`, and
 `python -m chitnode bank-sim` through the CLI's entry points) and the bank worker
-(`python -m sync.bank_worker`). The node records a batch of deposits and
+(`python -m sync.bank.worker`). The node records a batch of deposits and
 withdrawals (pending at once, withdrawals reserved); the first worker settles some,
 then the bank turns slow (it takes requests whose answers the worker never
 sees), then down; the worker is killed with SIGKILL while it retries. The bank
@@ -31,7 +31,7 @@ import pytest
 from chitnode.domain import bank_kinds as bank
 from chitnode.domain.state import EXTERNAL_PREFIX
 from chitnode.log.entry import entry_from_stored
-from chitnode.service import Node
+from chitnode.node.node import Node
 
 pytestmark = pytest.mark.system
 
@@ -136,7 +136,7 @@ def start_bank(tmp_path: Path, args: list[str]) -> tuple[Proc, str]:
 @pytest.fixture
 def bank_sim(tmp_path: Path) -> Iterator[str]:
     proc, url = start_bank(
-        tmp_path, [sys.executable, "-m", "sync.bank_sim", "--port", str(free_port())]
+        tmp_path, [sys.executable, "-m", "sync.bank.sim", "--port", str(free_port())]
     )
     try:
         yield url
@@ -187,7 +187,7 @@ def record_batch(data: Path) -> dict[str, tuple[str, str, int]]:
 
 
 def worker(tmp_path: Path, data: Path, url: str, name: str, *extra: str) -> Proc:
-    args = [sys.executable, "-m", "sync.bank_worker", "--data", str(data), "--bank", url]
+    args = [sys.executable, "-m", "sync.bank.worker", "--data", str(data), "--bank", url]
     return Proc([*args, *WORKER_ARGS, *extra], tmp_path / f"{name}.err")
 
 

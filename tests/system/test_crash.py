@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from chitnode.archive import export_file
 from chitnode.log.verify import verify_file
-from chitnode.service import Node
+from chitnode.node.node import Node
+from chitnode.services.archive import export_file
 
 pytestmark = pytest.mark.system
 WORKER = Path(__file__).with_name("append_worker.py")

@@ -40,8 +40,8 @@ from chitnode.domain.wallet_kinds import (
     withdraw_body,
 )
 from chitnode.errors import RuleViolation, StoreLocked
-from chitnode.events import EventStream, Filter, submit_and_publish
-from chitnode.service import Node
+from chitnode.node.node import Node
+from chitnode.services.events import EventStream, Filter, submit_and_publish
 
 pytestmark = pytest.mark.system
 

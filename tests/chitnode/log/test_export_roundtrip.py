@@ -1,4 +1,4 @@
-"""Export and import between real nodes (`chitnode.archive`), checked by both verifiers.
+"""Export and import between real nodes (`chitnode.services.archive`), checked by both verifiers.
 
 A node's export must verify clean with the project's verifier and the independent
 reference verifier; importing it elsewhere is idempotent; two nodes that end up
@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from chitnode.archive import ImportRefused, export_file, import_file
 from chitnode.clock import FakeClock
 from chitnode.domain.kinds import role_allows
 from chitnode.errors import BadFormat, ChitError
 from chitnode.log.entry import parse_entry
 from chitnode.log.verify import verify_file
-from chitnode.service import Node
+from chitnode.node.node import Node
+from chitnode.services.archive import ImportRefused, export_file, import_file
 from tests.vectors import tamper as t
 
 T0 = FakeClock().wall_ms

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from chitnode.cli import main
+from chitnode.cli.main import main
 from chitnode.domain.kinds import load_all, role_allows
 from chitnode.log.verify import verify_file, verify_stream
 from tests.vectors import tamper as t

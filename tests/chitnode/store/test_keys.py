@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chitnode.errors import KeyUnavailable
-from chitnode.service import Node
+from chitnode.node.node import Node
 from chitnode.store import keys
 
 

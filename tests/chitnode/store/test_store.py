@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chitnode.errors import NotInitialised, StoreCorrupt, StoreLocked
-from chitnode.service import Node
+from chitnode.node.node import Node
 from chitnode.store.sqlite import DB_FILE, Store
 
 

@@ -18,7 +18,7 @@ from chitnode.errors import BadFormat, ChitError, WrongBranch
 from chitnode.log.entry import Entry, entry_from_stored, parse_entry
 from chitnode.log.export import ExportHeader, is_seal_line, read_lines, write_export
 from chitnode.log.verify import VerifyReport, verify_file
-from chitnode.service import Node
+from chitnode.node.node import Node
 
 FILE_CODES = frozenset({"bad_seal", "count_mismatch"})
 FEED_CODES = frozenset({"bad_hash", "bad_sig", "broken_chain", "gap", "fork", "bad_format"})

@@ -1,6 +1,6 @@
 """The bank gateway adapter: one HTTP call per pending request, answer mapped to an outcome.
 
-Wire (what `sync/bank_sim.py` serves, docs/bank.md):
+Wire (what `sync/bank/sim.py` serves, docs/bank.md):
 
     POST {base}/deposits | {base}/withdrawals
     Idempotency-Key: <request_id>
@@ -26,8 +26,8 @@ from types import TracebackType
 
 import aiohttp
 
-from chitnode.bank_outbox import REFUSE, RETRY, SETTLE, BankAnswer, BankRequest
 from chitnode.domain import bank_kinds as bank
+from chitnode.services.bank_outbox import REFUSE, RETRY, SETTLE, BankAnswer, BankRequest
 
 CONNECT_TIMEOUT_MS = 2_000
 REQUEST_TIMEOUT_MS = 10_000  # whole call; a slower bank is retried (it keeps its answer)

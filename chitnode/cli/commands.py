@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,27 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from chitnode import limits
-from chitnode.archive import export_file, import_file
 from chitnode.domain.kinds import role_allows, roles_markdown
 from chitnode.domain.money import format_inr
 from chitnode.errors import NotFound, UsageError
 from chitnode.log.verify import verify_file
-from chitnode.service import Node
+from chitnode.node.node import Node
+from chitnode.services.archive import export_file, import_file
+from chitnode.store.paths import data_folder
 
-DATA_ENV = "CHITNODE_DATA"
 Handler = Callable[[argparse.Namespace], int]
 
 
-def default_data_dir() -> Path:
-    """$CHITNODE_DATA, else $XDG_DATA_HOME/chitnode, else ~/.local/share/chitnode."""
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV])
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "chitnode"
-
-
 def data_dir(args: argparse.Namespace) -> Path:
-    return Path(args.data) if args.data is not None else default_data_dir()
+    return data_folder(args.data)
 
 
 def print_json(obj: Any) -> None:
@@ -73,7 +64,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from chitnode.demo import run_demo
+    from chitnode.services.demo import run_demo
 
     folder = data_dir(args)
     summary = run_demo(folder, seed=args.seed)
@@ -262,8 +253,8 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 def cmd_kyc_show(args: argparse.Namespace) -> int:
     """Masked KYC for everyone; full values only for staff roles holding the staff key."""
-    from chitnode import kyc_vault, staff_key
     from chitnode.domain.chit_kinds_base import MEMBERS
+    from chitnode.services import kyc_vault, staff_key
 
     with Node.open(data_dir(args)) as node:
         row = node.engine.state.get(MEMBERS, args.member_id)
@@ -290,7 +281,7 @@ def cmd_kyc_show(args: argparse.Namespace) -> int:
 
 
 def cmd_report_statement(args: argparse.Namespace) -> int:
-    from chitnode import reports
+    from chitnode.services import reports
 
     with Node.open(data_dir(args)) as node:
         statement = reports.member_statement(node, args.member_id)
@@ -304,7 +295,7 @@ def cmd_report_statement(args: argparse.Namespace) -> int:
 
 
 def cmd_report_balance_sheet(args: argparse.Namespace) -> int:
-    from chitnode import reports
+    from chitnode.services import reports
 
     with Node.open(data_dir(args)) as node:
         sheet = reports.balance_sheet(node.engine.state)
@@ -318,7 +309,7 @@ def cmd_report_balance_sheet(args: argparse.Namespace) -> int:
 
 
 def cmd_loans_inbox(args: argparse.Namespace) -> int:
-    from chitnode.loan_inbox import LoanInbox, SingleWriter
+    from chitnode.services.loan_inbox import LoanInbox, SingleWriter
 
     with Node.open(data_dir(args)) as node, LoanInbox(SingleWriter(node), node.clock) as inbox:
         while inbox.refresh():  # one round per queue-full, until every application is assessed

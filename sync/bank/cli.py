@@ -1,10 +1,10 @@
 """`chitnode bank-*` subcommands, registered through the `chitnode.commands` entry points.
 
 The kernel's CLI cannot import `sync/` (DESIGN.md, layers), so pyproject.toml
-names these `add_*` functions and `chitnode/cli.py` discovers them. Each imports
+names these `add_*` functions and `chitnode/cli/main.py` discovers them. Each imports
 its heavy module (aiohttp) only when its command runs, so other commands stay fast.
 
-- `chitnode bank-sim --port P`: the bank simulator (`sync/bank_sim.py`).
+- `chitnode bank-sim --port P`: the bank simulator (`sync/bank/sim.py`).
 - `chitnode bank-worker --bank URL`: send pending requests until none is left.
 - `chitnode bank-outbox [--json]`: the pending requests and this node's attempts.
 - `chitnode bank-settle REQUEST_ID --bank-ref REF | --refuse REASON`: settle or
@@ -18,39 +18,15 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from chitnode import bank_outbox as outbox
-from chitnode.cli_commands import data_dir
 from chitnode.domain import bank_kinds as bank
 from chitnode.domain.money import format_inr
 from chitnode.errors import UsageError
+from chitnode.services import bank_outbox as outbox
+from chitnode.store.bank_outbox import OutboxTable
+from chitnode.store.paths import data_folder
+from sync.bank.options import add_sim_arguments, add_worker_arguments
 
 Subparsers = Any  # argparse's _SubParsersAction, private in typeshed
-
-# The simulator's modes and hosts live here so that building the parser needs no aiohttp.
-SIM_MODES = ("up", "down", "slow", "reject", "drop")
-SIM_HOSTS = ("127.0.0.1", "::1", "localhost")  # loopback only
-PASSES_MAX_DEFAULT = 1_000
-RUN_SECONDS_MAX_DEFAULT = 600.0
-WORKER_PASSES_MAX = 100_000
-WORKER_SECONDS_MAX = 86_400.0
-
-
-def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, required=True, help="TCP port (0: pick a free one)")
-    parser.add_argument("--host", default="127.0.0.1", choices=SIM_HOSTS)
-    parser.add_argument("--mode", default="up", choices=SIM_MODES)
-
-
-def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bank", required=True, help="the bank's base URL, e.g. http://...")
-    parser.add_argument("--passes", type=int, default=PASSES_MAX_DEFAULT, help="at most this many")
-    parser.add_argument("--seconds", type=float, default=RUN_SECONDS_MAX_DEFAULT, help="at most")
-    parser.add_argument("--keep-going", action="store_true", help="do not stop when idle")
-    parser.add_argument("--per-pass", type=int, default=outbox.ATTEMPTS_PER_PASS_MAX)
-    parser.add_argument("--pause-ms", type=int, default=0, help="least wait between passes")
-    parser.add_argument("--timeout-ms", type=int, default=None, help="per bank call")
-    parser.add_argument("--backoff-base-ms", type=int, default=outbox.BACKOFF_BASE_MS)
-    parser.add_argument("--backoff-cap-ms", type=int, default=outbox.BACKOFF_CAP_MS)
 
 
 def add_bank_sim(sub: Subparsers) -> None:
@@ -60,7 +36,7 @@ def add_bank_sim(sub: Subparsers) -> None:
 
 
 def _bank_sim(args: argparse.Namespace) -> int:
-    from sync import bank_sim
+    from sync.bank import sim as bank_sim
 
     return bank_sim.run(args)
 
@@ -72,9 +48,9 @@ def add_bank_worker(sub: Subparsers) -> None:
 
 
 def _bank_worker(args: argparse.Namespace) -> int:
-    from sync import bank_worker
+    from sync.bank import worker as bank_worker
 
-    return bank_worker.run(args, data_dir(args))
+    return bank_worker.run(args, data_folder(args.data))
 
 
 def add_bank_outbox(sub: Subparsers) -> None:
@@ -84,10 +60,10 @@ def add_bank_outbox(sub: Subparsers) -> None:
 
 
 def _bank_outbox(args: argparse.Namespace) -> int:
-    from chitnode.service import Node
+    from chitnode.node.node import Node
 
-    folder = data_dir(args)
-    with Node.open(folder) as node, outbox.OutboxTable.open(folder) as table:
+    folder = data_folder(args.data)
+    with Node.open(folder) as node, OutboxTable.open(folder) as table:
         pending = bank.pending_requests(node.engine.state, outbox.PENDING_SCAN_MAX)
         rows = outbox.outbox_rows(pending, table.attempts())
     if args.json:
@@ -114,9 +90,9 @@ def add_bank_settle(sub: Subparsers) -> None:
 
 
 def _bank_settle(args: argparse.Namespace) -> int:
-    from chitnode.service import Node
+    from chitnode.node.node import Node
 
-    with Node.open(data_dir(args)) as node:
+    with Node.open(data_folder(args.data)) as node:
         row = node.engine.state.get(bank.REQUESTS, args.request_id)
         if row is None:
             raise UsageError(f"no bank request {args.request_id}")

@@ -22,9 +22,9 @@ from chitnode.domain.apply import APPLIED, Outcome, decide
 from chitnode.domain.kernel_kinds import GENESIS, electorate
 from chitnode.domain.kinds import load_all
 from chitnode.domain.state import Writes
-from chitnode.engine import FoldEngine, IngestResult
 from chitnode.errors import ChitError, NotInitialised, RuleViolation, UsageError, WrongBranch
 from chitnode.log.entry import ZERO_HASH, Dep, Entry, check_hash, check_sig, seal_entry
+from chitnode.node.fold import FoldEngine, IngestResult
 from chitnode.store.keys import KeyStore, keystore_for
 from chitnode.store.sqlite import Store
 

@@ -32,19 +32,26 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from chitnode import bank_outbox as outbox
-from chitnode.bank_outbox import RETRY, SETTLE, Backoff, BankAnswer, BankRequest, OutboxTable
 from chitnode.domain import bank_kinds as bank
 from chitnode.errors import ChitError, RuleViolation
-from chitnode.service import Node
-from sync.bank_cli import (
+from chitnode.node.node import Node
+from chitnode.services import bank_outbox as outbox
+from chitnode.services.bank_outbox import (
+    RETRY,
+    SETTLE,
+    Backoff,
+    BankAnswer,
+    BankRequest,
+)
+from chitnode.store.bank_outbox import OutboxTable
+from sync.bank.client import REQUEST_TIMEOUT_MS, BankClient
+from sync.bank.options import (
     PASSES_MAX_DEFAULT,
     RUN_SECONDS_MAX_DEFAULT,
     WORKER_PASSES_MAX,
     WORKER_SECONDS_MAX,
     add_worker_arguments,
 )
-from sync.bank_client import REQUEST_TIMEOUT_MS, BankClient
 
 IDLE_WAIT_MS_MAX = 5_000  # longest sleep between passes while waiting for a backoff
 CLOSED_ELSEWHERE = frozenset({"already_settled", "request_closed"})
@@ -196,7 +203,7 @@ class BankWorker:
         return reports
 
 
-# --- command line: `python -m sync.bank_worker` and `chitnode bank-worker` --------------------
+# --- command line: `python -m sync.bank.worker` and `chitnode bank-worker` --------------------
 
 
 def _check(args: argparse.Namespace) -> str:
@@ -249,7 +256,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sync.bank_worker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sync.bank.worker", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="the node's data folder")
     add_worker_arguments(parser)
     args = parser.parse_args(argv)

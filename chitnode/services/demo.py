@@ -33,7 +33,7 @@ from chitnode.domain.chit_rules import max_discount_paise, min_discount_paise
 from chitnode.domain.money import format_inr
 from chitnode.domain.state import State
 from chitnode.errors import RuleViolation
-from chitnode.service import Node, Receipt
+from chitnode.node.node import Node, Receipt
 
 DAY_MS = 86_400_000
 MONTH_MS = 30 * DAY_MS

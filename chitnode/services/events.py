@@ -46,9 +46,9 @@ from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import wallet_kinds as wallet
 from chitnode.domain.apply import Outcome, apply_entry
 from chitnode.domain.state import State
-from chitnode.engine import IngestResult
 from chitnode.log.entry import Entry, entry_from_stored
-from chitnode.service import Command, Node, Receipt
+from chitnode.node.fold import IngestResult
+from chitnode.node.node import Command, Node, Receipt
 
 SUBSCRIPTION_EVENTS_MAX = 256  # events queued per subscription; older ones are dropped
 SUBSCRIPTIONS_MAX = 1_024  # open subscriptions per stream (views, sync peers)

@@ -36,7 +36,7 @@ from chitnode.domain import emi, risk
 from chitnode.domain import loan_views as lv
 from chitnode.domain.money import format_inr
 from chitnode.domain.state import State
-from chitnode.service import Node, Receipt
+from chitnode.node.node import Node, Receipt
 
 # Bounds (STYLE.md: a limit on everything); candidates for chitnode.limits.
 INBOX_WORKERS_MAX = 4  # threads assessing applications at once

@@ -29,7 +29,7 @@ from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import loan_views as lv
 from chitnode.domain.money import format_inr
 from chitnode.domain.state import BALANCES, EXTERNAL_PREFIX, State
-from chitnode.service import Node
+from chitnode.node.node import Node
 
 # The wallet module's history table (wallet_kinds.WALLET_MOVES): one row per entry
 # touching a wallet, keyed "<member_id>|<number>", with the entry's hash and kind.

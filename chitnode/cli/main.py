@@ -15,8 +15,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, NoReturn
 
-from chitnode import __version__, cli_calc
-from chitnode.cli_commands import HANDLERS
+from chitnode import __version__
+from chitnode.cli import calc as cli_calc
+from chitnode.cli.commands import HANDLERS
 from chitnode.errors import ChitError, UsageError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2

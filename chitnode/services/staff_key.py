@@ -37,7 +37,7 @@ from chitnode.domain.apply import role_of
 from chitnode.domain.kinds import STAFF
 from chitnode.errors import ChitError, KeyUnavailable, RuleViolation, UsageError
 from chitnode.log.canonical import canonical, parse_canonical
-from chitnode.service import Node
+from chitnode.node.node import Node
 from chitnode.store import keys
 
 STAFF_KEY_FILE = "staff.key"

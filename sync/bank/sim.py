@@ -1,6 +1,6 @@
-"""A small bank to test against: `python -m sync.bank_sim --port P` or `chitnode bank-sim`.
+"""A small bank to test against: `python -m sync.bank.sim --port P` or `chitnode bank-sim`.
 
-It speaks the wire of `sync/bank_client.py` on loopback only, keeps one answer
+It speaks the wire of `sync/bank/client.py` on loopback only, keeps one answer
 per Idempotency-Key (asking again returns the same answer, even after its mode
 changed), and can be told how to behave:
 
@@ -33,7 +33,7 @@ from typing import Any
 from aiohttp import web
 
 from chitnode.domain import bank_kinds as bank
-from sync.bank_cli import SIM_HOSTS, SIM_MODES, add_sim_arguments
+from sync.bank.options import SIM_HOSTS, SIM_MODES, add_sim_arguments
 
 MODES = SIM_MODES
 KEYS_MAX = 100_000  # answers remembered; past this the bank answers 503
@@ -251,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sync.bank_sim", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sync.bank.sim", description=__doc__)
     add_sim_arguments(parser)
     return run(parser.parse_args(argv))
 

@@ -7,27 +7,22 @@ holds the entry. What only this node needs, how often it tried and when to try
 next, lives in the node-local `data_dir/bank_outbox.db` (sqlite-utils). Losing
 that file resets the backoff of some requests; it never loses or repeats one.
 
-Planning is pure (rows and `now_ms` in, a plan out); `OutboxTable` is the thin
-I/O shell. The network side (`sync/bank_client.py`, `sync/bank_worker.py`) asks
-the bank and turns its answer into one outcome command (`outcome_command`).
+Planning is pure (rows and `now_ms` in, a plan out); `OutboxTable`
+(`chitnode/store/bank_outbox.py`) is the thin I/O shell. The network side
+(`sync/bank/client.py`, `sync/bank/worker.py`) asks the bank
+and turns its answer into one outcome command (`outcome_command`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from chitnode.domain import bank_kinds as bank
-from chitnode.service import Command
-
-OUTBOX_FILE = "bank_outbox.db"
-ATTEMPTS_TABLE = "attempts"
+from chitnode.node.node import Command
+from chitnode.store.bank_outbox import Attempt
 
 # Backoff after a miss: base * 2^(attempts-1), capped, minus a per-request jitter of up
 # to 1/BACKOFF_JITTER_DIVISOR so that requests missed together do not retry together.
@@ -69,17 +64,6 @@ class Backoff:
 
 
 DEFAULT_BACKOFF = Backoff()
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """This node's record of the misses of one pending request."""
-
-    request_id: str
-    attempts: int
-    next_attempt_ms: int
-    last_attempt_ms: int
-    last_error: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,76 +215,3 @@ def outbox_rows(
 def stale_ids(attempts: Mapping[str, Attempt], pending_ids: Iterable[str]) -> list[str]:
     """Attempt records whose request is no longer pending (closed here or elsewhere)."""
     return sorted(set(attempts) - set(pending_ids))
-
-
-# --- the node-local table ---------------------------------------------------------------
-
-
-class OutboxTable:
-    """This node's attempts per pending request, in `data_dir/bank_outbox.db`."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.db = sqlite_utils.Database(conn)
-        self.table = self.db.table(ATTEMPTS_TABLE)
-        self.table.create(
-            {
-                "request_id": str,
-                "attempts": int,
-                "next_attempt_ms": int,
-                "last_attempt_ms": int,
-                "last_error": str,
-            },
-            pk="request_id",
-            if_not_exists=True,
-        )
-
-    @classmethod
-    def open(cls, data_dir: Path | str) -> OutboxTable:
-        path = Path(data_dir) / OUTBOX_FILE
-        # The worker touches it from its one writer thread; the opener's thread may close it.
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode = WAL")
-        return cls(conn)
-
-    def attempts(self) -> dict[str, Attempt]:
-        rows = self.table.rows
-        return {str(r["request_id"]): _attempt(r) for r in rows}
-
-    def save(self, attempt: Attempt) -> None:
-        record = {
-            "request_id": attempt.request_id,
-            "attempts": attempt.attempts,
-            "next_attempt_ms": attempt.next_attempt_ms,
-            "last_attempt_ms": attempt.last_attempt_ms,
-            "last_error": attempt.last_error,
-        }
-        self.table.upsert(record, pk="request_id")
-        assert self.table.get(attempt.request_id)["attempts"] == attempt.attempts
-
-    def forget(self, request_ids: Iterable[str]) -> None:
-        ids = list(request_ids)
-        if ids:
-            with self.conn:
-                self.conn.executemany(
-                    f"DELETE FROM {ATTEMPTS_TABLE} WHERE request_id = ?", [(i,) for i in ids]
-                )
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self) -> OutboxTable:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _attempt(row: Mapping[str, Any]) -> Attempt:
-    return Attempt(
-        request_id=str(row["request_id"]),
-        attempts=int(row["attempts"]),
-        next_attempt_ms=int(row["next_attempt_ms"]),
-        last_attempt_ms=int(row["last_attempt_ms"]),
-        last_error=str(row["last_error"]),
-    )

@@ -36,6 +36,7 @@ from chitnode.domain import emi, risk
 from chitnode.domain import loan_views as lv
 from chitnode.domain.money import format_inr
 from chitnode.domain.state import State
+from chitnode.errors import UsageError
 from chitnode.node.node import Node, Receipt
 
 # Bounds (STYLE.md: a limit on everything); candidates for chitnode.limits.
@@ -93,7 +94,7 @@ class Recommendation:
 def assess(application: lv.Application, facts: lv.MemberFacts, now_ms: int) -> Recommendation:
     """Eligibility (the badge), the explainable risk score and the EMI preview."""
     rows = emi.schedule(
-        application.amount_paise, application.annual_rate_bp, application.tenure_months
+        application.amount_paise, application.annual_rate_bps, application.tenure_months
     )
     monthly = rows[0].emi_paise
     verdict = lv.eligibility_of(facts.eligibility, application.amount_paise)
@@ -158,7 +159,7 @@ class LoanInbox:
         assessor: Assessor = assess,
     ) -> None:
         if not 1 <= max_workers <= queue_max:
-            raise ValueError("need 1 <= max_workers <= queue_max")
+            raise UsageError("need 1 <= max_workers <= queue_max")
         self.writer = writer
         self.clock = clock
         self.max_workers = max_workers

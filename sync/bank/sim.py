@@ -33,6 +33,7 @@ from typing import Any
 from aiohttp import web
 
 from chitnode.domain import bank_kinds as bank
+from chitnode.errors import UsageError
 from sync.bank.options import SIM_HOSTS, SIM_MODES, add_sim_arguments
 
 MODES = SIM_MODES
@@ -218,10 +219,10 @@ def build_app(sim: BankSim | None = None) -> web.Application:
 async def serve(host: str, port: int, *, mode: str = "up") -> None:
     """Serve until SIGTERM or SIGINT; print the URL (with the real port) once listening."""
     if host not in LOOPBACK_HOSTS:
-        raise ValueError(f"the bank simulator serves loopback only, not {host!r}")
+        raise UsageError(f"the bank simulator serves loopback only, not {host!r}")
     sim = BankSim()
     if sim.control({"mode": mode}):
-        raise ValueError(f"mode must be one of {MODES}")
+        raise UsageError(f"mode must be one of {MODES}")
     runner = web.AppRunner(build_app(sim), access_log=None)
     await runner.setup()
     try:

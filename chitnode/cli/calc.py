@@ -19,7 +19,7 @@ def _rupees(text: str) -> int:
         raise argparse.ArgumentTypeError(exc.message) from exc
 
 
-def _pct_bp(text: str) -> int:
+def _pct_bps(text: str) -> int:
     """A percentage with up to two decimals ("5", "7.5") as basis points."""
     try:
         return parse_rupees(text)  # same grammar: whole part and up to two decimals
@@ -40,10 +40,10 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--chit-value", type=_rupees, required=True, metavar="RUPEES")
     p.add_argument("--tickets", type=_count, required=True)
     p.add_argument("--discount", type=_rupees, required=True, metavar="RUPEES")
-    p.add_argument("--commission-pct", type=_pct_bp, default=500, metavar="P")
+    p.add_argument("--commission-pct", type=_pct_bps, default=500, metavar="P")
     p.add_argument("--month", type=_count, default=2)
     p.add_argument("--amended-2019", action="store_true", help="allow commission up to 7%%")
-    p.add_argument("--max-discount-pct", type=_pct_bp, default=4000, metavar="P")
+    p.add_argument("--max-discount-pct", type=_pct_bps, default=4000, metavar="P")
     p.add_argument("--dividend-to", choices=[v.value for v in chit_rules.DividendTo], default="all")
     p.add_argument(
         "--commission-mode",
@@ -54,7 +54,7 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(handler=run_auction)
     p = kinds.add_parser("emi", help="reducing-balance EMI and full schedule")
     p.add_argument("--principal", type=_rupees, required=True, metavar="RUPEES")
-    p.add_argument("--annual-rate", type=_pct_bp, required=True, metavar="PCT")
+    p.add_argument("--annual-rate", type=_pct_bps, required=True, metavar="PCT")
     p.add_argument("--months", type=_count, required=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run_emi)
@@ -64,9 +64,9 @@ def run_auction(args: argparse.Namespace) -> int:
     terms = chit_rules.GroupTerms(
         chit_value_paise=args.chit_value,
         tickets=args.tickets,
-        commission_bp=args.commission_pct,
+        commission_bps=args.commission_pct,
         amended_2019=args.amended_2019,
-        max_discount_bp=args.max_discount_pct,
+        max_discount_bps=args.max_discount_pct,
         dividend_to=chit_rules.DividendTo(args.dividend_to),
         commission_mode=chit_rules.CommissionMode(args.commission_mode),
     )

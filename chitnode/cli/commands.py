@@ -142,11 +142,7 @@ def _summary(body: dict[str, Any]) -> str:
         value = body[key]
         if key in ("cmd_id", "actor"):
             continue
-        if (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and (key.endswith("_paise") or key in ("amount", "chit_value"))
-        ):
+        if isinstance(value, int) and not isinstance(value, bool) and key.endswith("_paise"):
             value = format_inr(value)
         text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
         parts.append(f"{key}={text[:40]}")

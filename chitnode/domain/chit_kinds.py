@@ -23,7 +23,7 @@ from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import recovery as fsm
 from chitnode.domain.chit_kinds_base import need
 from chitnode.domain.chit_rules import (
-    BP_PER_WHOLE,
+    BPS_PER_WHOLE,
     CommissionMode,
     DividendTo,
     FirstMonth,
@@ -48,7 +48,7 @@ KYC_SEALED_BYTES_MIN = 24 + 16 + 2
 KYC_SEALED_BYTES_MAX = 512
 
 GROUP_REQUIRED = (
-    "chit_value",
+    "chit_value_paise",
     "commission_bps",
     "group_id",
     "max_discount_bps",
@@ -58,15 +58,15 @@ GROUP_REQUIRED = (
 )
 GROUP_OPTIONAL = (
     "amended_2019",
-    "min_discount",
-    "bid_increment",
+    "min_discount_paise",
+    "bid_increment_paise",
     "dividend_to",
     "commission_mode",
     "first_month",
     "foreman_ticket",
     "meeting_day",
     "grace_days",
-    "bid_arrears_max",
+    "bid_arrears_max_paise",
 )
 GROUP_DEFAULTS = GroupTerms(chit_value_paise=1, tickets=1)
 GRACE_DAYS_DEFAULT = 15
@@ -83,28 +83,28 @@ def _variant(body: dict[str, Any], field: str, allowed: type[Any], default: str)
 
 def _group_terms(body: dict[str, Any]) -> dict[str, Any]:
     """The money terms of a group.created body, checked by chit_rules.validate_terms."""
-    min_discount = body.get("min_discount")
+    min_discount = body.get("min_discount_paise")
     if min_discount is not None:
-        require_paise(min_discount, field="min_discount", positive=False)
+        require_paise(min_discount, field="min_discount_paise", positive=False)
     row: dict[str, Any] = {
-        "chit_value": body["chit_value"],
+        "chit_value_paise": body["chit_value_paise"],
         "tickets": body["tickets"],
         "commission_bps": body["commission_bps"],
         "amended_2019": base.flag(body, "amended_2019", False),
         "max_discount_bps": body["max_discount_bps"],
-        "min_discount": min_discount,
-        "bid_increment": body.get("bid_increment", GROUP_DEFAULTS.bid_increment_paise),
+        "min_discount_paise": min_discount,
+        "bid_increment_paise": body.get("bid_increment_paise", GROUP_DEFAULTS.bid_increment_paise),
         "dividend_to": _variant(body, "dividend_to", DividendTo, DividendTo.ALL.value),
         "commission_mode": _variant(
             body, "commission_mode", CommissionMode, CommissionMode.FROM_DISCOUNT.value
         ),
         "first_month": _variant(body, "first_month", FirstMonth, FirstMonth.AUCTION.value),
     }
-    need(base.is_int(row["chit_value"]), "not_integer_paise", "chit_value: integer paise")
+    need(base.is_int(row["chit_value_paise"]), "not_integer_paise", "chit_value_paise: integer")
     for field in ("tickets", "commission_bps", "max_discount_bps"):
         need(base.is_int(row[field]), "bad_body", f"{field} must be an integer")
     need(row["commission_bps"] >= 0, "negative_amount", "commission_bps must not be negative")
-    need(row["max_discount_bps"] <= BP_PER_WHOLE, "bad_max_discount", "max discount above 100%")
+    need(row["max_discount_bps"] <= BPS_PER_WHOLE, "bad_max_discount", "max discount above 100%")
     validate_terms(base.terms_of(row))
     return row
 
@@ -123,7 +123,7 @@ def group_created(state: State, entry: Entry) -> list[Change]:
     else:
         need(foreman_ticket is None, "bad_body", "foreman_ticket only with first_month")
     bid_arrears_max = require_paise(
-        body.get("bid_arrears_max", 0), field="bid_arrears_max", positive=False
+        body.get("bid_arrears_max_paise", 0), field="bid_arrears_max_paise", positive=False
     )
     row.update(
         group_id=gid,
@@ -134,7 +134,7 @@ def group_created(state: State, entry: Entry) -> list[Change]:
         grace_days=base.integer(
             body, "grace_days", 0, base.GRACE_DAYS_MAX, "bad_body", default=GRACE_DAYS_DEFAULT
         ),
-        bid_arrears_max=bid_arrears_max,
+        bid_arrears_max_paise=bid_arrears_max,
         status=base.FORMING,
         created_ms=entry.ts,
         created_by=entry.author,
@@ -142,7 +142,7 @@ def group_created(state: State, entry: Entry) -> list[Change]:
         started_ms=None,
         closed_ms=None,
         settled=0,
-        instalments=[],
+        instalments_paise=[],
         month_starts_ms=[],
         receipts=0,
         recoveries=0,
@@ -267,7 +267,7 @@ def ticket_assigned(state: State, entry: Entry) -> list[Change]:
         "holders": [holder],
         "paid_paise": 0,
         "won_month": 0,
-        "won_extra_due": 0,
+        "won_extra_due_paise": 0,
     }
     return [Put(base.TICKETS, key, row)]
 
@@ -343,7 +343,7 @@ def group_started(state: State, entry: Entry) -> list[Change]:
         **group,
         "status": base.RUNNING,
         "started_ms": entry.ts,
-        "instalments": [first],
+        "instalments_paise": [first],
         "month_starts_ms": [entry.ts],
     }
     return [Put(base.GROUPS, gid, row)]
@@ -354,13 +354,14 @@ def group_started(state: State, entry: Entry) -> list[Change]:
 
 @kind("contribution.recorded", STAFF, summary="Records a payment (full or partial) for a ticket.")
 def contribution_recorded(state: State, entry: Entry) -> list[Change]:
-    body = base.body_of(entry, ("amount", "group_id", "month", "ticket"), ("bank_ref", "note"))
+    required = ("amount_paise", "group_id", "month", "ticket")
+    body = base.body_of(entry, required, ("bank_ref", "note"))
     gid = base.group_id_of(body)
     group = base.open_group(state, gid)
     ticket_no = base.ticket_of(state, group, body)
     ticket = base.ticket_row(state, gid, ticket_no)
     month = base.month_of(body, group)
-    amount = require_paise(body["amount"], field="amount")
+    amount = require_paise(body["amount_paise"], field="amount_paise")
     bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
     note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
     ceiling = int(group["months"]) * base.full_instalment_paise(base.terms_of(group))
@@ -376,7 +377,7 @@ def contribution_recorded(state: State, entry: Entry) -> list[Change]:
         "bank_ref": bank_ref,
         "note": note,
         "receipt": f"{gid}/R{receipt_no:05d}",
-        "ts": entry.ts,
+        "ts_ms": entry.ts,
         "author": entry.author,
         "source": "payment",
     }
@@ -412,7 +413,7 @@ def recovery_opened(state: State, entry: Entry) -> list[Change]:
     need(missed > 0, "within_grace", "the unpaid instalment is still within the grace period")
     need(_open_case(state, gid, ticket_no) is None, "case_open", "a case is already open")
     number = int(group["recoveries"]) + 1
-    step = {"stage": fsm.Stage.MISSED.value, "ts": entry.ts, "note": note, "by": entry.author}
+    step = fsm.history_step(fsm.Stage.MISSED, ts_ms=entry.ts, note=note, by=entry.author)
     row = {
         "group_id": gid,
         "ticket": ticket_no,
@@ -448,7 +449,7 @@ def recovery_moved(state: State, entry: Entry) -> list[Change]:
         ticket = base.ticket_row(state, gid, ticket_no)
         overdue = base.overdue_month(group, ticket, entry.ts)
         need(overdue == 0, "arrears_outstanding", f"month {overdue} is unpaid past its grace")
-    row = fsm.advanced_case(case, to, ts=entry.ts, note=note, by=entry.author)
+    row = fsm.advanced_case(case, to, ts_ms=entry.ts, note=note, by=entry.author)
     return [Put(base.RECOVERIES, key, row)]
 
 

@@ -116,7 +116,7 @@ def auction_opened(state: State, entry: Entry) -> list[Change]:
         "aliases": base.auction_aliases(entry.hash, candidates),
         "bidding": bidding,
         "bids": [],
-        "best": None,
+        "best_paise": None,
         "close_hash": None,
         "closed_ms": None,
     }
@@ -134,7 +134,8 @@ def _open_auction(state: State, gid: str, month: int, entry: Entry) -> dict[str,
 
 @kind("auction.bid", MANAGERS, coordinated=True, summary="Accepts a discount bid for a ticket.")
 def auction_bid(state: State, entry: Entry) -> list[Change]:
-    body = base.body_of(entry, ("group_id", "month", "ticket", "discount", "scope", "term"))
+    required = ("group_id", "month", "ticket", "discount_paise", "scope", "term")
+    body = base.body_of(entry, required)
     gid = base.group_id_of(body)
     base.check_scope(body, gid)
     group = base.running_group(state, gid)
@@ -148,15 +149,15 @@ def auction_bid(state: State, entry: Entry) -> list[Change]:
     base.check_actor(body, str(ticket["member_id"]))
     block = base.bid_block(state, group, ticket)
     need(not block, block, f"ticket {ticket_no} may not bid ({block})")
-    discount = check_bid(base.terms_of(group), body["discount"], auction["best"])
+    discount = check_bid(base.terms_of(group), body["discount_paise"], auction["best_paise"])
     bid = {
         "ticket": ticket_no,
-        "discount": discount,
+        "discount_paise": discount,
         "hash": entry.hash,
-        "ts": entry.ts,
+        "ts_ms": entry.ts,
         "alias": auction["aliases"][str(ticket_no)],
     }
-    row = {**auction, "bids": [*auction["bids"], bid], "best": discount}
+    row = {**auction, "bids": [*auction["bids"], bid], "best_paise": discount}
     return [Put(base.AUCTIONS, base.month_key(gid, month), row)]
 
 
@@ -170,7 +171,9 @@ def _winner(
     eligible = {str(t["ticket"]) for t in open_tickets if not base.bid_block(state, group, t)}
     if not eligible:  # nobody is in good standing: the lot still gives the month a prize
         eligible = {str(t["ticket"]) for t in open_tickets}
-    bids = [Bid(str(b["ticket"]), int(b["discount"]), str(b["hash"])) for b in auction["bids"]]
+    bids = [
+        Bid(str(b["ticket"]), int(b["discount_paise"]), str(b["hash"])) for b in auction["bids"]
+    ]
     eligible |= {b.ticket_id for b in bids}  # a bid accepted by the holder stays valid
     return auction_winner(terms, bids, sorted(eligible), [str(auction["open_hash"])])
 
@@ -224,7 +227,10 @@ def auction_closed(state: State, entry: Entry) -> list[Change]:
     new_group = {
         **group,
         "settled": month,
-        "instalments": [*group["instalments"], *([settlement.next_instalment_paise] * grown)],
+        "instalments_paise": [
+            *group["instalments_paise"],
+            *([settlement.next_instalment_paise] * grown),
+        ],
         "month_starts_ms": [*group["month_starts_ms"], *([entry.ts] * grown)],
     }
     closed = {**auction, "status": CLOSED, "close_hash": entry.hash, "closed_ms": entry.ts}
@@ -235,7 +241,7 @@ def auction_closed(state: State, entry: Entry) -> list[Change]:
         Put(
             base.TICKETS,
             base.ticket_key(gid, winner_no),
-            {**ticket, "won_month": month, "won_extra_due": extra},
+            {**ticket, "won_month": month, "won_extra_due_paise": extra},
         ),
         *base.transfer(dividend, pool, credited),
         *base.transfer(pool, base.commission_account(gid), settlement.commission_paise),
@@ -277,7 +283,7 @@ def minutes_attested(state: State, entry: Entry) -> list[Change]:
 
 @kind("security.furnished", STAFF, summary="Records a winner's security, or the deduction choice.")
 def security_furnished(state: State, entry: Entry) -> list[Change]:
-    body = base.body_of(entry, ("group_id", "ticket", "form", "detail"), ("value",))
+    body = base.body_of(entry, ("group_id", "ticket", "form", "detail"), ("value_paise",))
     gid = base.group_id_of(body)
     group = base.running_group(state, gid)
     ticket_no = base.ticket_of(state, group, body)
@@ -291,14 +297,14 @@ def security_furnished(state: State, entry: Entry) -> list[Change]:
     need(form in SECURITY_FORMS, "bad_security_form", f"form must be one of {SECURITY_FORMS}")
     detail = base.text(body, "detail", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
     if form == "deduction":
-        need("value" not in body, "bad_body", "a deduction has no security value")
+        need("value_paise" not in body, "bad_body", "a deduction has no security value")
         value = 0
     else:
-        value = require_paise(body.get("value"), field="value")
+        value = require_paise(body.get("value_paise"), field="value_paise")
     key = base.ticket_key(gid, ticket_no)
     old = state.get(base.SECURITIES, key) or {"items": [], "value_paise": 0, "deduction": False}
     need(len(old["items"]) < base.SECURITY_ITEMS_MAX, "too_many_items", "too many securities")
-    item = {"form": form, "value_paise": value, "detail": detail, "ts": entry.ts}
+    item = {"form": form, "value_paise": value, "detail": detail, "ts_ms": entry.ts}
     row = {
         "group_id": gid,
         "ticket": ticket_no,
@@ -378,7 +384,7 @@ def _deduction_receipt(
         "bank_ref": "",
         "note": "",
         "receipt": "",
-        "ts": entry.ts,
+        "ts_ms": entry.ts,
         "author": entry.author,
         "source": "prize_deduction",
     }

@@ -267,20 +267,18 @@ def holders(state: State, group: Mapping[str, Any]) -> set[str]:
 # --- terms, settlements, dues -------------------------------------------------------
 
 
+TERMS_FIELDS = tuple(f.name for f in dataclasses.fields(GroupTerms))
+
+
 def terms_of(group: Mapping[str, Any]) -> GroupTerms:
-    """The chit_rules terms recorded in a group row."""
-    return GroupTerms(
-        chit_value_paise=int(group["chit_value"]),
-        tickets=int(group["tickets"]),
-        commission_bp=int(group["commission_bps"]),
-        amended_2019=bool(group["amended_2019"]),
-        max_discount_bp=int(group["max_discount_bps"]),
-        min_discount_paise=group["min_discount"],
-        bid_increment_paise=int(group["bid_increment"]),
-        dividend_to=DividendTo(group["dividend_to"]),
-        commission_mode=CommissionMode(group["commission_mode"]),
-        first_month=FirstMonth(group["first_month"]),
-    )
+    """The chit_rules terms recorded in a group row: its keys are GroupTerms' field names."""
+    fields = {name: group[name] for name in TERMS_FIELDS}
+    variants = {  # stored as their text values
+        "dividend_to": DividendTo(fields["dividend_to"]),
+        "commission_mode": CommissionMode(fields["commission_mode"]),
+        "first_month": FirstMonth(fields["first_month"]),
+    }
+    return GroupTerms(**fields | variants)
 
 
 SETTLEMENT_FIELDS = tuple(f.name for f in dataclasses.fields(Settlement))
@@ -316,10 +314,10 @@ def current_month(group: Mapping[str, Any]) -> int:
 
 def dues_through_paise(group: Mapping[str, Any], ticket: Mapping[str, Any], month: int) -> int:
     """What a ticket owes for months 1..month (net of dividends credited, chit_rules rule)."""
-    due = sum(int(x) for x in group["instalments"][:month])
+    due = sum(int(x) for x in group["instalments_paise"][:month])
     won = int(ticket["won_month"])
     if 0 < won < month:  # dividend "others": the winner is not credited the month after
-        due += int(ticket["won_extra_due"])
+        due += int(ticket["won_extra_due_paise"])
     return due
 
 
@@ -356,7 +354,7 @@ def bid_block(state: State, group: Mapping[str, Any], ticket: Mapping[str, Any])
     gid = str(group["group_id"])
     if state.get(SIGNATURES, f"{gid}|{ticket['member_id']}") is None:
         return "agreement_unsigned"
-    if arrears_paise(group, ticket) > int(group["bid_arrears_max"]):
+    if arrears_paise(group, ticket) > int(group["bid_arrears_max_paise"]):
         return "arrears_outstanding"
     return ""
 
@@ -402,9 +400,9 @@ def agreement_document(group: Mapping[str, Any]) -> dict[str, Any]:
         "tickets": terms.tickets,
         "months": group["months"],
         "subscription_paise": subscription_paise(terms),
-        "commission_bps": terms.commission_bp,
+        "commission_bps": terms.commission_bps,
         "amended_2019": terms.amended_2019,
-        "max_discount_bps": terms.max_discount_bp,
+        "max_discount_bps": terms.max_discount_bps,
         "min_discount_paise": terms.min_discount_paise,
         "bid_increment_paise": terms.bid_increment_paise,
         "dividend_to": terms.dividend_to.value,
@@ -413,7 +411,7 @@ def agreement_document(group: Mapping[str, Any]) -> dict[str, Any]:
         "foreman_ticket": group["foreman_ticket"],
         "meeting_day": group["meeting_day"],
         "grace_days": group["grace_days"],
-        "bid_arrears_max_paise": group["bid_arrears_max"],
+        "bid_arrears_max_paise": group["bid_arrears_max_paise"],
         "dividend_leftover_to": LEFTOVER_TO,
         "security_rule": "security >= 4/3 of future dues, or future dues deducted from the prize",
     }
@@ -433,7 +431,7 @@ def minutes_document(state: State, gid: str, month: int) -> dict[str, Any] | Non
     settled = state.get(SETTLEMENTS, month_key(gid, month))
     if auction is None or settled is None:
         return None
-    bids = [[b["ticket"], b["discount"], b["hash"]] for b in auction["bids"]]
+    bids = [[b["ticket"], b["discount_paise"], b["hash"]] for b in auction["bids"]]
     return {
         "doc": MINUTES_DOC,
         "group_id": gid,

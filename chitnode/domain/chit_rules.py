@@ -41,10 +41,10 @@ from enum import StrEnum
 from chitnode.domain.money import require_paise
 from chitnode.errors import RuleViolation
 
-BP_PER_WHOLE = 10_000  # basis points in 100%
-COMMISSION_CAP_BP = 500  # Chit Funds Act, 1982: at most 5% of the chit value
-COMMISSION_CAP_2019_BP = 700  # up to 7% where the group follows the 2019 amendment
-MAX_DISCOUNT_DEFAULT_BP = 4_000  # 40%, the Act's default ceiling on the discount
+BPS_PER_WHOLE = 10_000  # basis points in 100%
+COMMISSION_CAP_BPS = 500  # Chit Funds Act, 1982: at most 5% of the chit value
+COMMISSION_CAP_2019_BPS = 700  # up to 7% where the group follows the 2019 amendment
+MAX_DISCOUNT_DEFAULT_BPS = 4_000  # 40%, the Act's default ceiling on the discount
 SECURITY_NUMERATOR = 4  # security for future dues must be >= 4/3 of them
 SECURITY_DENOMINATOR = 3
 # Bounds (candidates for chitnode.limits): tickets * chit value stays far below
@@ -84,9 +84,9 @@ class GroupTerms:
 
     chit_value_paise: int
     tickets: int  # also the number of months
-    commission_bp: int = COMMISSION_CAP_BP
+    commission_bps: int = COMMISSION_CAP_BPS
     amended_2019: bool = False
-    max_discount_bp: int = MAX_DISCOUNT_DEFAULT_BP
+    max_discount_bps: int = MAX_DISCOUNT_DEFAULT_BPS
     min_discount_paise: int | None = None  # None: the commission amount
     bid_increment_paise: int = 100
     dividend_to: DividendTo = DividendTo.ALL
@@ -125,19 +125,19 @@ def _validate_size(terms: GroupTerms) -> None:
 
 
 def _validate_commission(terms: GroupTerms) -> None:
-    bp = _require_count(terms.commission_bp, "commission_bp")
+    bp = _require_count(terms.commission_bps, "commission_bps")
     if bp < 0:
         raise RuleViolation("commission must not be negative", code="negative_amount")
-    cap = COMMISSION_CAP_2019_BP if terms.amended_2019 is True else COMMISSION_CAP_BP
+    cap = COMMISSION_CAP_2019_BPS if terms.amended_2019 is True else COMMISSION_CAP_BPS
     if bp > cap:
         raise RuleViolation(f"commission above {cap} bp", code="commission_above_cap")
 
 
 def _validate_discounts(terms: GroupTerms) -> None:
-    max_bp = _require_count(terms.max_discount_bp, "max_discount_bp")
+    max_bp = _require_count(terms.max_discount_bps, "max_discount_bps")
     commission = commission_paise(terms)
     top = max_discount_paise(terms)
-    if max_bp > BP_PER_WHOLE or top < commission:
+    if max_bp > BPS_PER_WHOLE or top < commission:
         raise RuleViolation("max discount must be within commission..100%", code="bad_max_discount")
     if (
         terms.commission_mode == CommissionMode.FROM_PRIZE
@@ -171,12 +171,12 @@ def subscription_paise(terms: GroupTerms) -> int:
 
 def commission_paise(terms: GroupTerms) -> int:
     """Nominal monthly commission: value * bp / 10_000, rounded down (never above the cap)."""
-    return terms.chit_value_paise * terms.commission_bp // BP_PER_WHOLE
+    return terms.chit_value_paise * terms.commission_bps // BPS_PER_WHOLE
 
 
 def max_discount_paise(terms: GroupTerms) -> int:
     """Highest discount a bid may offer: value * max bp / 10_000, rounded down."""
-    return terms.chit_value_paise * terms.max_discount_bp // BP_PER_WHOLE
+    return terms.chit_value_paise * terms.max_discount_bps // BPS_PER_WHOLE
 
 
 def min_discount_paise(terms: GroupTerms) -> int:

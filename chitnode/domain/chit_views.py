@@ -200,13 +200,13 @@ def auction_board(state: State, group_id: str, month: int) -> dict[str, Any]:
     auction = state.get(base.AUCTIONS, base.month_key(group_id, month))
     if auction is None:
         raise RuleViolation(f"month {month}'s draw is not open", code="no_open_auction")
-    bids = [{"alias": b["alias"], "discount_paise": b["discount"]} for b in auction["bids"]]
+    bids = [{"alias": b["alias"], "discount_paise": b["discount_paise"]} for b in auction["bids"]]
     return {
         "group_id": group_id,
         "month": month,
         "status": auction["status"],
         "ends_ms": auction["ends_ms"],
-        "best_paise": auction["best"],
+        "best_paise": auction["best_paise"],
         "bids": bids,
     }
 

@@ -16,7 +16,7 @@ from chitnode.errors import RuleViolation
 BASIS_POINTS = 10_000
 MONTHS_PER_YEAR = 12
 TENURE_MONTHS_MAX = 360
-RATE_BP_MAX = 5_000
+RATE_BPS_MAX = 5_000
 # ₹1,000 crore: far above any branch loan, low enough that a typo is caught.
 PRINCIPAL_PAISE_MAX = 10**12
 
@@ -27,12 +27,12 @@ def round_half_up(value: Fraction) -> int:
     return magnitude if value >= 0 else -magnitude
 
 
-def monthly_rate(annual_rate_bp: int) -> Fraction:
+def monthly_rate(annual_rate_bps: int) -> Fraction:
     """The exact monthly rate for an annual rate in basis points."""
-    return Fraction(annual_rate_bp, BASIS_POINTS * MONTHS_PER_YEAR)
+    return Fraction(annual_rate_bps, BASIS_POINTS * MONTHS_PER_YEAR)
 
 
-def _check_terms(principal_paise: int, annual_rate_bp: int, months: int) -> None:
+def _check_terms(principal_paise: int, annual_rate_bps: int, months: int) -> None:
     require_paise(principal_paise, field="principal_paise")
     if principal_paise > PRINCIPAL_PAISE_MAX:
         raise RuleViolation(
@@ -42,21 +42,21 @@ def _check_terms(principal_paise: int, annual_rate_bp: int, months: int) -> None
         raise RuleViolation("tenure must be a whole number of months", code="bad_tenure")
     if not 1 <= months <= TENURE_MONTHS_MAX:
         raise RuleViolation(f"tenure must be 1..{TENURE_MONTHS_MAX} months", code="bad_tenure")
-    if isinstance(annual_rate_bp, bool) or not isinstance(annual_rate_bp, int):
+    if isinstance(annual_rate_bps, bool) or not isinstance(annual_rate_bps, int):
         raise RuleViolation("rate must be whole basis points", code="bad_rate")
-    if not 0 <= annual_rate_bp <= RATE_BP_MAX:
-        raise RuleViolation(f"rate must be 0..{RATE_BP_MAX} basis points", code="bad_rate")
+    if not 0 <= annual_rate_bps <= RATE_BPS_MAX:
+        raise RuleViolation(f"rate must be 0..{RATE_BPS_MAX} basis points", code="bad_rate")
 
 
-def emi_paise(principal_paise: int, annual_rate_bp: int, months: int) -> int:
+def emi_paise(principal_paise: int, annual_rate_bps: int, months: int) -> int:
     """EMI = P·r·(1+r)^n / ((1+r)^n − 1), exact, rounded half up to the paisa.
 
     At zero rate it is P // n; the remainder is paid with the last instalment.
     """
-    _check_terms(principal_paise, annual_rate_bp, months)
-    if annual_rate_bp == 0:
+    _check_terms(principal_paise, annual_rate_bps, months)
+    if annual_rate_bps == 0:
         return principal_paise // months
-    rate = monthly_rate(annual_rate_bp)
+    rate = monthly_rate(annual_rate_bps)
     growth = (1 + rate) ** months
     return round_half_up(principal_paise * rate * growth / (growth - 1))
 
@@ -72,7 +72,7 @@ class Instalment:
     balance_paise: int
 
 
-def schedule(principal_paise: int, annual_rate_bp: int, months: int) -> tuple[Instalment, ...]:
+def schedule(principal_paise: int, annual_rate_bps: int, months: int) -> tuple[Instalment, ...]:
     """The full reducing-balance schedule; the last instalment absorbs all rounding.
 
     Interest each month is the balance times the monthly rate, rounded half up.
@@ -84,8 +84,8 @@ def schedule(principal_paise: int, annual_rate_bp: int, months: int) -> tuple[In
     the EMI by at most ((1+r)^n − 1)/r paise: a few paise for branch terms, a
     balloon at extreme ones (50% p.a. over 30 years).
     """
-    emi = emi_paise(principal_paise, annual_rate_bp, months)
-    rate = monthly_rate(annual_rate_bp)
+    emi = emi_paise(principal_paise, annual_rate_bps, months)
+    rate = monthly_rate(annual_rate_bps)
     balance = principal_paise
     rows: list[Instalment] = []
     for month in range(1, months + 1):
@@ -113,7 +113,7 @@ class LoanAccount:
     """
 
     principal_paise: int
-    annual_rate_bp: int
+    annual_rate_bps: int
     months: int
     emi_paise: int
     outstanding_paise: int
@@ -152,10 +152,10 @@ class LoanAccount:
         return self.outstanding_paise == 0 and self.interest_due_paise == 0
 
 
-def open_account(principal_paise: int, annual_rate_bp: int, months: int) -> LoanAccount:
+def open_account(principal_paise: int, annual_rate_bps: int, months: int) -> LoanAccount:
     """A freshly disbursed loan: nothing due yet, the whole principal outstanding."""
-    emi = emi_paise(principal_paise, annual_rate_bp, months)
-    return LoanAccount(principal_paise, annual_rate_bp, months, emi, principal_paise)
+    emi = emi_paise(principal_paise, annual_rate_bps, months)
+    return LoanAccount(principal_paise, annual_rate_bps, months, emi, principal_paise)
 
 
 def fall_due(account: LoanAccount) -> LoanAccount:
@@ -168,7 +168,7 @@ def fall_due(account: LoanAccount) -> LoanAccount:
     """
     if account.closed:
         raise RuleViolation("the loan is fully repaid", code="loan_closed")
-    interest = round_half_up(account.outstanding_paise * monthly_rate(account.annual_rate_bp))
+    interest = round_half_up(account.outstanding_paise * monthly_rate(account.annual_rate_bps))
     not_yet_due = account.outstanding_paise - account.principal_due_paise
     month = account.instalments_due + 1
     principal_part = not_yet_due if month >= account.months else account.emi_paise - interest

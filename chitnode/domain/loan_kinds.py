@@ -59,7 +59,7 @@ def _put(loan: dict[str, Any], **changes: Any) -> Put:
 
 
 def _decision(entry: Entry, reason: str) -> dict[str, Any]:
-    return {"by": entry.author, "ts": entry.ts, "reason": reason, "hash": entry.hash}
+    return {"by": entry.author, "ts_ms": entry.ts, "reason": reason, "hash": entry.hash}
 
 
 # --- the treasury and the branch rate ---------------------------------------------------
@@ -72,7 +72,7 @@ def treasury_funded(state: State, entry: Entry) -> list[Change]:
     bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
     note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
     need(bool(bank_ref.strip() or note.strip()), "note_required", "give a bank_ref or a note")
-    row = {"amount_paise": amount, "ts": entry.ts, "bank_ref": bank_ref, "note": note}
+    row = {"amount_paise": amount, "ts_ms": entry.ts, "bank_ref": bank_ref, "note": note}
     return [
         Put(lv.TREASURY_FUNDINGS, entry.hash, row),
         *base.transfer(lv.BANK_ACCOUNT, lv.TREASURY_CASH, amount),
@@ -81,9 +81,9 @@ def treasury_funded(state: State, entry: Entry) -> list[Change]:
 
 @kind("loan.rate_set", MANAGERS, summary="Sets the branch's default annual loan rate.")
 def loan_rate_set(state: State, entry: Entry) -> list[Change]:
-    body = base.body_of(entry, ("annual_rate_bp",))
-    rate = base.integer(body, "annual_rate_bp", 0, emi.RATE_BP_MAX, "bad_rate")
-    return [Put(lv.LOAN_POLICY, "branch", {"annual_rate_bp": rate, "ts": entry.ts})]
+    body = base.body_of(entry, ("annual_rate_bps",))
+    rate = base.integer(body, "annual_rate_bps", 0, emi.RATE_BPS_MAX, "bad_rate")
+    return [Put(lv.LOAN_POLICY, "branch", {"annual_rate_bps": rate, "ts_ms": entry.ts})]
 
 
 # --- application and decision -------------------------------------------------------------
@@ -99,7 +99,7 @@ def _check_applicant(state: State, entry: Entry, member_id: str) -> None:
 def loan_applied(state: State, entry: Entry) -> list[Change]:
     """The EMI preview is stored with the application; eligibility is judged at approval."""
     required = ("loan_id", "member_id", "amount_paise", "tenure_months", "purpose")
-    body = base.body_of(entry, required, ("annual_rate_bp",))
+    body = base.body_of(entry, required, ("annual_rate_bps",))
     loan_id = _loan_id(body)
     need(state.get(lv.LOANS, loan_id) is None, "loan_exists", f"loan {loan_id} already exists")
     member_id = base.member_id_of(body)
@@ -108,7 +108,7 @@ def loan_applied(state: State, entry: Entry) -> list[Change]:
     amount = _amount(body)
     months = base.integer(body, "tenure_months", 1, emi.TENURE_MONTHS_MAX, "bad_tenure")
     rate = base.integer(
-        body, "annual_rate_bp", 0, emi.RATE_BP_MAX, "bad_rate", default=lv.default_rate_bp(state)
+        body, "annual_rate_bps", 0, emi.RATE_BPS_MAX, "bad_rate", default=lv.default_rate_bps(state)
     )
     purpose = base.text(body, "purpose", max_chars=lv.PURPOSE_CHARS_MAX, empty_ok=False)
     preview = emi.schedule(amount, rate, months)  # bad_principal, principal_too_small
@@ -117,7 +117,7 @@ def loan_applied(state: State, entry: Entry) -> list[Change]:
         "member_id": member_id,
         "amount_paise": amount,
         "tenure_months": months,
-        "annual_rate_bp": rate,
+        "annual_rate_bps": rate,
         "purpose": purpose,
         "emi_paise": preview[0].emi_paise,
         "status": lv.APPLIED,
@@ -136,7 +136,7 @@ def loan_applied(state: State, entry: Entry) -> list[Change]:
         "disbursed_ms": 0,
         "schedule": [],
         "account": None,
-        "due_amounts": [],
+        "dues_paise": [],
         "paid_to_dues_paise": 0,
         "covered": 0,
         "late": 0,
@@ -229,7 +229,7 @@ def _payee(
 
 def _activate(loan: dict[str, Any], entry: Entry) -> dict[str, Any]:
     """The final tranche: store the EMI schedule and open the repayment account."""
-    amount, rate = int(loan["amount_paise"]), int(loan["annual_rate_bp"])
+    amount, rate = int(loan["amount_paise"]), int(loan["annual_rate_bps"])
     months = int(loan["tenure_months"])
     rows = emi.schedule(amount, rate, months)
     return {
@@ -267,7 +267,7 @@ def loan_disbursed(state: State, entry: Entry) -> list[Change]:
     verdict = lv.disbursement_check(state, str(loan["loan_id"]), pool, amount)
     need(verdict.granted, verdict.code, verdict.reason)
     bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
-    tranche = {"hash": entry.hash, "amount_paise": amount, "ts": entry.ts, "bank_ref": bank_ref}
+    tranche = {"hash": entry.hash, "amount_paise": amount, "ts_ms": entry.ts, "bank_ref": bank_ref}
     tranche["to"] = str(body.get("to", TO_CASH))
     changes: dict[str, Any] = {
         "disbursed_paise": int(loan["disbursed_paise"]) + amount,
@@ -306,13 +306,13 @@ def loan_emi_due(state: State, entry: Entry) -> list[Change]:
     need(body["month"] == month, "wrong_month", f"EMI {month} is the next to fall due")
     need(entry.ts >= lv.due_ms(loan, month), "not_yet_due", f"EMI {month} is not due yet")
     after = emi.fall_due(account)
-    dues = [*loan["due_amounts"], after.arrears_paise - account.arrears_paise]
+    dues = [*loan["dues_paise"], after.arrears_paise - account.arrears_paise]
     covered, late = lv.judge(loan, dues, int(loan["paid_to_dues_paise"]), entry.ts)
     return [
         _put(
             loan,
             account=lv.account_row(after),
-            due_amounts=dues,
+            dues_paise=dues,
             covered=covered,
             late=late,
         )
@@ -335,7 +335,7 @@ def loan_repaid(state: State, entry: Entry) -> list[Change]:
     bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
     note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
     paid = int(loan["paid_to_dues_paise"]) + split.interest_paise + split.principal_paise
-    covered, late = lv.judge(loan, loan["due_amounts"], paid, entry.ts)
+    covered, late = lv.judge(loan, loan["dues_paise"], paid, entry.ts)
     changes: dict[str, Any] = {
         "account": lv.account_row(after),
         "paid_to_dues_paise": paid,
@@ -352,7 +352,7 @@ def loan_repaid(state: State, entry: Entry) -> list[Change]:
         "principal_paise": split.principal_paise,
         "early_principal_paise": split.early_principal_paise,
         "outstanding_after_paise": after.outstanding_paise,
-        "ts": entry.ts,
+        "ts_ms": entry.ts,
         "author": entry.author,
         "bank_ref": bank_ref,
         "note": note,
@@ -385,7 +385,7 @@ def loan_overdue(state: State, entry: Entry) -> list[Change]:
     need(missed > 0, "within_grace", "the unpaid EMI is still within its grace period")
     need(lv.open_loan_case(state, loan_id) is None, "case_open", "a case is already open")
     number = int(loan["recoveries"]) + 1
-    step = {"stage": fsm.Stage.MISSED.value, "ts": entry.ts, "note": note, "by": entry.author}
+    step = fsm.history_step(fsm.Stage.MISSED, ts_ms=entry.ts, note=note, by=entry.author)
     case = {
         "loan_id": loan_id,
         "member_id": loan["member_id"],
@@ -423,5 +423,5 @@ def loan_recovery_moved(state: State, entry: Entry) -> list[Change]:
     if to == fsm.Stage.RESOLVED and loan["status"] == lv.ACTIVE:
         overdue = lv.overdue_month(loan, entry.ts)
         need(overdue == 0, "arrears_outstanding", f"EMI {overdue} is unpaid past its grace")
-    row = fsm.advanced_case(case, to, ts=entry.ts, note=note, by=entry.author)
+    row = fsm.advanced_case(case, to, ts_ms=entry.ts, note=note, by=entry.author)
     return [Put(lv.LOAN_RECOVERIES, key, row)]

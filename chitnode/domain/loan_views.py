@@ -60,7 +60,7 @@ TRANCHES_MAX = 12
 PURPOSE_CHARS_MAX = 200
 # Interest keeps falling due on unpaid arrears after the tenure, at most this long.
 OVERDUE_MONTHS_MAX = 120
-DEFAULT_ANNUAL_RATE_BP = 1_200  # 12% p.a. until a manager sets the branch rate
+DEFAULT_ANNUAL_RATE_BPS = 1_200  # 12% p.a. until a manager sets the branch rate
 # The inbox recommends approval up to this score (0-100); above it, a person reviews.
 RISK_REVIEW_ABOVE = 60
 
@@ -82,9 +82,9 @@ def pool_cash_account(pool: str) -> str:
     return base.pool_account(pool[len(bankers.GROUP_POOL_PREFIX) :])
 
 
-def default_rate_bp(state: State) -> int:
+def default_rate_bps(state: State) -> int:
     row = state.get(LOAN_POLICY, "branch")
-    return int(row["annual_rate_bp"]) if row else DEFAULT_ANNUAL_RATE_BP
+    return int(row["annual_rate_bps"]) if row else DEFAULT_ANNUAL_RATE_BPS
 
 
 def loan_row(state: State, loan_id: str) -> dict[str, Any]:
@@ -104,7 +104,7 @@ def member_loans(state: State, member_id: str) -> list[dict[str, Any]]:
 
 ACCOUNT_FIELDS = (
     "principal_paise",
-    "annual_rate_bp",
+    "annual_rate_bps",
     "months",
     "emi_paise",
     "outstanding_paise",
@@ -136,7 +136,7 @@ def oldest_unpaid_month(loan: Mapping[str, Any]) -> int:
     """The first EMI that payments towards dues do not cover, or 0 if none is unpaid."""
     paid = int(loan["paid_to_dues_paise"])
     total = 0
-    for month, amount in enumerate(loan["due_amounts"], start=1):
+    for month, amount in enumerate(loan["dues_paise"], start=1):
         total += int(amount)
         if total > paid:
             return month
@@ -153,7 +153,7 @@ def overdue_month(loan: Mapping[str, Any], now_ms: int) -> int:
 
 
 def judge(
-    loan: Mapping[str, Any], due_amounts: list[int], paid_paise: int, now_ms: int
+    loan: Mapping[str, Any], dues_paise: list[int], paid_paise: int, now_ms: int
 ) -> tuple[int, int]:
     """(EMIs fully paid, of them paid after their grace): the loan's payment history.
 
@@ -161,9 +161,9 @@ def judge(
     it; it was late if that happened after its due time plus the grace period.
     """
     covered, late = int(loan["covered"]), int(loan["late"])
-    total = sum(int(x) for x in due_amounts[:covered])
-    for month in range(covered + 1, len(due_amounts) + 1):
-        total += int(due_amounts[month - 1])
+    total = sum(int(x) for x in dues_paise[:covered])
+    for month in range(covered + 1, len(dues_paise) + 1):
+        total += int(dues_paise[month - 1])
         if total > paid_paise:
             break
         covered += 1
@@ -174,7 +174,7 @@ def judge(
 def unpaid_overdue(loan: Mapping[str, Any], now_ms: int) -> int:
     """EMIs fallen due, not covered, and past their grace by `now_ms` (missed so far)."""
     grace_ms = LOAN_GRACE_DAYS * base.DAY_MS
-    months = range(int(loan["covered"]) + 1, len(loan["due_amounts"]) + 1)
+    months = range(int(loan["covered"]) + 1, len(loan["dues_paise"]) + 1)
     return sum(1 for m in months if due_ms(loan, m) + grace_ms <= now_ms)
 
 
@@ -327,7 +327,7 @@ def _payments(
     for row in state.rows(base.CONTRIBUTIONS).values():
         key = (str(row["group_id"]), int(row["ticket"]))
         if key in out:
-            out[key].append((int(row["ts"]), int(row["amount_paise"])))
+            out[key].append((int(row["ts_ms"]), int(row["amount_paise"])))
     return out
 
 
@@ -480,7 +480,7 @@ class Application:
     member_id: str
     amount_paise: int
     tenure_months: int
-    annual_rate_bp: int
+    annual_rate_bps: int
     applied_ms: int
 
 
@@ -493,7 +493,7 @@ def pending_applications(state: State) -> list[Application]:
             member_id=str(row["member_id"]),
             amount_paise=int(row["amount_paise"]),
             tenure_months=int(row["tenure_months"]),
-            annual_rate_bp=int(row["annual_rate_bp"]),
+            annual_rate_bps=int(row["annual_rate_bps"]),
             applied_ms=int(row["applied_ms"]),
         )
         for row in (rows[k] for k in sorted(rows))

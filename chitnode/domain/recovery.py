@@ -110,19 +110,24 @@ def is_overdue(due_ms: int, now_ms: int) -> bool:
     return _require_ms(now_ms, "now_ms") > _require_ms(due_ms, "due_ms")
 
 
+def history_step(stage: Stage, *, ts_ms: int, note: str, by: str) -> dict[str, Any]:
+    """One step of a case's history: the stage reached, when, why and by which device."""
+    return {"stage": stage.value, "ts_ms": ts_ms, "note": note, "by": by}
+
+
 def advanced_case(
-    case: dict[str, Any], to: Stage, *, ts: int, note: str, by: str
+    case: dict[str, Any], to: Stage, *, ts_ms: int, note: str, by: str
 ) -> dict[str, Any]:
     """A recovery case record after a legal move to `to` (chit tickets and loans alike).
 
     The history keeps every step with its note and author; `notice_ms` starts the
     statutory timers when the case reaches the notice stage.
     """
-    step = {"stage": to.value, "ts": ts, "note": note, "by": by}
+    step = history_step(to, ts_ms=ts_ms, note=note, by=by)
     return {
         **case,
         "stage": to.value,
         "closed": is_terminal(to),
         "history": [*case["history"], step],
-        "notice_ms": ts if to == Stage.NOTICE else case["notice_ms"],
+        "notice_ms": ts_ms if to == Stage.NOTICE else case["notice_ms"],
     }

@@ -37,7 +37,7 @@ Tables:
 - `wallets` [member_id]: moves (count), in_paise, out_paise (lifetime totals)
 - `wallet_moves` [member_id|nnnnnnnnnn]: one row per entry touching the wallet,
   numbered from 1: hash, kind, amount_paise (signed), balance_after_paise,
-  counterparty ("" or a member id), ts, author, actor, bank_ref, note
+  counterparty ("" or a member id), ts_ms, author, actor, bank_ref, note
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def move_funds(
         "amount_paise": delta_paise,
         "balance_after_paise": state.balance(wallet_account(member_id)) + delta_paise,
         "counterparty": counterparty,
-        "ts": entry.ts,
+        "ts_ms": entry.ts,
         "author": entry.author,
         "actor": actor if isinstance(actor, str) else "",
         "bank_ref": bank_ref,

@@ -100,7 +100,7 @@ def _move(state: State, member_id: str, number: int) -> WalletMove:
         amount_paise=int(row["amount_paise"]),
         balance_after_paise=int(row["balance_after_paise"]),
         counterparty=str(row["counterparty"]),
-        ts_ms=int(row["ts"]),
+        ts_ms=int(row["ts_ms"]),
         author=str(row["author"]),
         actor=str(row["actor"]),
         bank_ref=str(row["bank_ref"]),

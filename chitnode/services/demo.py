@@ -121,7 +121,7 @@ class ChitDriver:
         self, gid: str, name: str, chit_value_paise: int, tickets: int, **terms: Any
     ) -> None:
         body = {
-            "chit_value": chit_value_paise,
+            "chit_value_paise": chit_value_paise,
             "commission_bps": terms.pop("commission_bps", 500),
             "group_id": gid,
             "max_discount_bps": terms.pop("max_discount_bps", 4000),
@@ -162,7 +162,7 @@ class ChitDriver:
 
     def pay(self, gid: str, ticket: int, amount_paise: int, month: int, note: str = "") -> None:
         ref = f"UTR{self.clock.now_ms() // 1000:010d}{ticket:03d}"
-        body = {"amount": amount_paise, "bank_ref": ref, "group_id": gid, "month": month}
+        body = {"amount_paise": amount_paise, "bank_ref": ref, "group_id": gid, "month": month}
         self.submit("contribution.recorded", {**body, "note": note, "ticket": ticket})
 
     def pay_dues(self, gid: str, tickets: list[int], through: int, partial: float = 0.0) -> int:
@@ -221,7 +221,12 @@ class ChitDriver:
             else:
                 discount = min(top, best + step * self.rng.randint(1, 50))
             ticket = self.rng.choice(bidders)
-            body = {**self._scope(gid), "month": month, "ticket": ticket, "discount": discount}
+            body = {
+                **self._scope(gid),
+                "month": month,
+                "ticket": ticket,
+                "discount_paise": discount,
+            }
             self.submit("auction.bid", {**body, "actor": self.ticket(gid, ticket)["member_id"]})
             best = discount
 
@@ -253,7 +258,7 @@ class ChitDriver:
         value = -(-dues * 4 // 3)
         if value:
             detail = f"guarantor: {self.rng.choice(FIRST_NAMES)} {self.rng.choice(SURNAMES)}"
-            body.update(form="guarantor", detail=detail, value=value)
+            body.update(form="guarantor", detail=detail, value_paise=value)
             self.submit("security.furnished", body)
 
     def pay_prizes(self, gid: str) -> list[int]:

@@ -200,7 +200,7 @@ def _loan_text(state: State, item: LogItem, loan: dict[str, Any]) -> tuple[str, 
     """Description and signed amount of one loan entry."""
     kind, body = item.kind, item.body
     if kind == "loan.applied":
-        rate = int(loan["annual_rate_bp"])
+        rate = int(loan["annual_rate_bps"])
         return (
             f"Applied: {format_inr(int(loan['amount_paise']))} over {loan['tenure_months']} "
             f"months at {rate // 100}.{rate % 100:02d}% (EMI {format_inr(int(loan['emi_paise']))})"
@@ -217,7 +217,7 @@ def _loan_text(state: State, item: LogItem, loan: dict[str, Any]) -> tuple[str, 
         return f"Disbursed to {tranche['to']}", int(tranche["amount_paise"])
     if kind == "loan.emi_due":
         month = int(body["month"])
-        fallen = int(loan["due_amounts"][month - 1])
+        fallen = int(loan["dues_paise"][month - 1])
         return f"EMI {month} fell due: {format_inr(fallen)}", 0
     if kind == "loan.repaid":
         r = state.get(lv.LOAN_REPAYMENTS, item.hash) or {}

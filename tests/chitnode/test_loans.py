@@ -59,7 +59,7 @@ def apply(
         "amount_paise": amount_paise,
         "tenure_months": 12,
         "purpose": "working capital for the shop",
-        "annual_rate_bp": 1000,
+        "annual_rate_bps": 1000,
         **extra,
     }
     return driver.submit("loan.applied", body)
@@ -129,10 +129,10 @@ def test_application_stores_the_emi_preview_and_the_branch_rate(branch: ChitDriv
     row = loan(branch, "L-1")
     assert row["status"] == lv.APPLIED
     assert row["emi_paise"] == 879_159  # ₹1,00,000 at 10% for 12 months: ₹8,791.59
-    branch.submit("loan.rate_set", {"annual_rate_bp": 1_500})
+    branch.submit("loan.rate_set", {"annual_rate_bps": 1_500})
     body = {"loan_id": "L-2", "member_id": "M2", "amount_paise": LAKH, "tenure_months": 12}
     branch.submit("loan.applied", {**body, "purpose": "school fees"})
-    assert loan(branch, "L-2")["annual_rate_bp"] == 1_500
+    assert loan(branch, "L-2")["annual_rate_bps"] == 1_500
     assert loan(branch, "L-2")["emi_paise"] == emi.emi_paise(LAKH, 1_500, 12)
 
 
@@ -141,7 +141,7 @@ def test_application_stores_the_emi_preview_and_the_branch_rate(branch: ChitDriv
     [
         ({"tenure_months": 0}, "bad_tenure"),
         ({"tenure_months": 361}, "bad_tenure"),
-        ({"annual_rate_bp": 5_001}, "bad_rate"),
+        ({"annual_rate_bps": 5_001}, "bad_rate"),
         ({"amount_paise": 0}, "non_positive_amount"),
         ({"amount_paise": -100}, "non_positive_amount"),
         ({"amount_paise": 10.5}, "bad_format"),
@@ -151,7 +151,7 @@ def test_application_stores_the_emi_preview_and_the_branch_rate(branch: ChitDriv
         ({"loan_id": "bad id"}, "bad_loan_id"),
         ({"extra": 1}, "bad_body"),
         (
-            {"amount_paise": 10_000, "tenure_months": 240, "annual_rate_bp": 2_400},
+            {"amount_paise": 10_000, "tenure_months": 240, "annual_rate_bps": 2_400},
             "principal_too_small",
         ),
     ],

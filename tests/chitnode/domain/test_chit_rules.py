@@ -107,12 +107,15 @@ def test_commission_on_top_is_added_to_each_instalment() -> None:
 def test_on_top_share_rounds_down_so_foreman_never_exceeds_commission() -> None:
     # 13 tickets of 100 paise: 4% is 52 paise, exactly 4 a ticket; 4.5% is 58, still 4.
     terms = GroupTerms(
-        chit_value_paise=1_300, tickets=13, commission_bp=400, commission_mode=CommissionMode.ON_TOP
+        chit_value_paise=1_300,
+        tickets=13,
+        commission_bps=400,
+        commission_mode=CommissionMode.ON_TOP,
     )
     assert cr.commission_paise(terms) == 52
     s = cr.settle(terms, 100, month=2)
     assert s.commission_paise == 13 * 4 == 52
-    odd = dataclasses.replace(terms, commission_bp=450)  # 1300 * 450 // 10000 = 58
+    odd = dataclasses.replace(terms, commission_bps=450)  # 1300 * 450 // 10000 = 58
     s = cr.settle(odd, 100, month=2)
     assert s.commission_paise == 13 * (58 // 13) == 52  # the 6 paise are forgone
 
@@ -170,15 +173,15 @@ def test_settle_rejects_months_outside_the_group(month: int) -> None:
     ("changes", "code"),
     [
         ({"chit_value_paise": 10 * LAKH + 1}, "value_not_divisible"),
-        ({"commission_bp": 501}, "commission_above_cap"),
-        ({"commission_bp": 701, "amended_2019": True}, "commission_above_cap"),
-        ({"commission_bp": -1}, "negative_amount"),
+        ({"commission_bps": 501}, "commission_above_cap"),
+        ({"commission_bps": 701, "amended_2019": True}, "commission_above_cap"),
+        ({"commission_bps": -1}, "negative_amount"),
         ({"tickets": 1, "chit_value_paise": 100}, "too_few_tickets"),
         ({"tickets": 0}, "too_few_tickets"),
         ({"tickets": cr.TICKETS_MAX + 1}, "too_many_tickets"),
         ({"tickets": 2.0}, "not_integer"),
-        ({"max_discount_bp": 10_001}, "bad_max_discount"),
-        ({"max_discount_bp": 499}, "bad_max_discount"),
+        ({"max_discount_bps": 10_001}, "bad_max_discount"),
+        ({"max_discount_bps": 499}, "bad_max_discount"),
         ({"min_discount_paise": 50_000 * RUPEE - 1}, "bad_min_discount"),
         ({"min_discount_paise": 4 * LAKH + 1}, "bad_min_discount"),
         ({"min_discount_paise": -1}, "negative_amount"),
@@ -191,11 +194,11 @@ def test_settle_rejects_months_outside_the_group(month: int) -> None:
         ({"commission_mode": "later"}, "bad_variant"),
         ({"first_month": "never"}, "bad_variant"),
         (
-            {"commission_mode": CommissionMode.FROM_PRIZE, "max_discount_bp": 9_600},
+            {"commission_mode": CommissionMode.FROM_PRIZE, "max_discount_bps": 9_600},
             "bad_max_discount",
         ),
         (
-            {"dividend_to": DividendTo.OTHERS, "max_discount_bp": 10_000, "commission_bp": 0},
+            {"dividend_to": DividendTo.OTHERS, "max_discount_bps": 10_000, "commission_bps": 0},
             "bad_max_discount",
         ),
     ],
@@ -210,9 +213,9 @@ def test_validate_terms_codes(changes: dict[str, object], code: str) -> None:
     "changes",
     [
         {},
-        {"commission_bp": 700, "amended_2019": True},
-        {"commission_bp": 0},
-        {"max_discount_bp": 10_000},
+        {"commission_bps": 700, "amended_2019": True},
+        {"commission_bps": 0},
+        {"max_discount_bps": 10_000},
         {"min_discount_paise": 1 * LAKH},
         {"min_discount_paise": 0, "commission_mode": CommissionMode.ON_TOP},
         {"dividend_to": "others", "commission_mode": "from_prize", "first_month": "lot"},
@@ -223,7 +226,7 @@ def test_validate_terms_accepts_lawful_agreements(changes: dict[str, object]) ->
 
 
 def test_commission_rounds_down_to_the_paisa() -> None:
-    terms = GroupTerms(chit_value_paise=30_003, tickets=3, commission_bp=333)
+    terms = GroupTerms(chit_value_paise=30_003, tickets=3, commission_bps=333)
     assert cr.commission_paise(terms) == 30_003 * 333 // 10_000 == 999  # 999.0999 paise
     assert cr.max_discount_paise(terms) == 12_001  # 12001.2 paise, rounded down
 
@@ -269,15 +272,15 @@ def test_check_bid_accepts_increment_and_ties_at_the_cap() -> None:
 def valid_terms(draw: st.DrawFn) -> GroupTerms:
     tickets = draw(st.integers(2, 60))
     subscription = draw(st.integers(1, 10**7))
-    commission_bp = draw(st.integers(0, 700))
-    amended = commission_bp > 500 or draw(st.booleans())
+    commission_bps = draw(st.integers(0, 700))
+    amended = commission_bps > 500 or draw(st.booleans())
     mode = draw(st.sampled_from(CommissionMode))
     terms = GroupTerms(
         chit_value_paise=tickets * subscription,
         tickets=tickets,
-        commission_bp=commission_bp,
+        commission_bps=commission_bps,
         amended_2019=amended,
-        max_discount_bp=draw(st.integers(commission_bp, 10_000)),
+        max_discount_bps=draw(st.integers(commission_bps, 10_000)),
         bid_increment_paise=draw(st.integers(1, 10_000)),
         dividend_to=draw(st.sampled_from(DividendTo)),
         commission_mode=mode,
@@ -504,8 +507,8 @@ def finished_group(draw: st.DrawFn) -> tuple[GroupTerms, list[tuple[str, Settlem
     terms = GroupTerms(
         chit_value_paise=20 * draw(st.integers(1, 10**6)) * 100,
         tickets=20,
-        commission_bp=draw(st.integers(0, 500)),
-        max_discount_bp=draw(st.sampled_from([3_000, 3_500, 4_000])),
+        commission_bps=draw(st.integers(0, 500)),
+        max_discount_bps=draw(st.sampled_from([3_000, 3_500, 4_000])),
         dividend_to=draw(st.sampled_from(DividendTo)),
         commission_mode=draw(st.sampled_from(CommissionMode)),
         first_month=draw(st.sampled_from(FirstMonth)),

@@ -24,8 +24,22 @@ from chitnode.log.entry import Entry, parse_entry
 from chitnode.store.lock import WriterLock
 
 DB_FILE = "chitnode.db"
-SCHEMA_VERSION = "3"
+# 4: entry bodies and projection rows name their units (`*_paise`, `*_bps`, `*_ms`); a
+# schema-3 store's entries say `amount`, `chit_value`, ... and this chitnode cannot fold them.
+SCHEMA_VERSION = "4"
 PROJECTION_PREFIX = "p_"
+
+
+def schema_refusal(found: str | None, data_dir: Path) -> str:
+    """Why a store of another schema is refused, and what to do about it."""
+    if found is not None and found.isdigit() and int(found) < int(SCHEMA_VERSION):
+        return (
+            f"this store was written by an older chitnode (schema {found}; this one reads "
+            f"{SCHEMA_VERSION}, whose entries name their units: amount_paise, annual_rate_bps, "
+            f"..._ms). Move {data_dir} aside and re-create the demo with "
+            f"`chitnode --data {data_dir} demo`, or found a new branch with `chitnode init`"
+        )
+    return f"this store has schema {found}; this chitnode reads only schema {SCHEMA_VERSION}"
 
 
 class Store:
@@ -79,8 +93,9 @@ class Store:
 
     def _ensure_schema(self) -> None:
         if "entries" in self.db.table_names():
-            if self.meta("schema_version") != SCHEMA_VERSION:
-                raise StoreCorrupt("store schema version is not one this chitnode reads")
+            found = self.meta("schema_version")
+            if found != SCHEMA_VERSION:
+                raise StoreCorrupt(schema_refusal(found, self.data_dir))
             return
         with self.transaction():
             self.db.table("meta").create({"key": str, "value": str}, pk="key")

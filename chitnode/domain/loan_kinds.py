@@ -22,6 +22,7 @@ loan, with the codes, is in docs/loans.md.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from chitnode.domain import bankers, emi, wallet_kinds
@@ -235,10 +236,7 @@ def _activate(loan: dict[str, Any], entry: Entry) -> dict[str, Any]:
     return {
         "status": lv.ACTIVE,
         "disbursed_ms": entry.ts,
-        "schedule": [
-            [r.month, r.emi_paise, r.interest_paise, r.principal_paise, r.balance_paise]
-            for r in rows
-        ],
+        "schedule": [dataclasses.asdict(r) for r in rows],  # keys say their units
         "account": lv.account_row(emi.open_account(amount, rate, months)),
     }
 

@@ -586,7 +586,7 @@ def loan_cases(state: State, loan_id: str | None = None) -> list[LoanCase]:
 
 def schedule_of(loan: Mapping[str, Any]) -> tuple[emi.Instalment, ...]:
     """The EMI schedule stored at the final disbursement (empty before it)."""
-    return tuple(emi.Instalment(*(int(x) for x in row)) for row in loan["schedule"])
+    return tuple(emi.Instalment(**row) for row in loan["schedule"])
 
 
 def require_status(loan: Mapping[str, Any], allowed: Iterable[str], code: str) -> None:

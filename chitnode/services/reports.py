@@ -53,7 +53,7 @@ class LogItem:
 
     hash: str
     kind: str
-    ts: int
+    ts_ms: int
     body: dict[str, Any]
 
 
@@ -152,7 +152,7 @@ Liner = Callable[[State, LogItem, str], list[StatementLine]]
 
 
 def _line(item: LogItem, account: str, description: str, amount_paise: int) -> StatementLine:
-    return StatementLine(item.ts, item.kind, account, description, amount_paise, item.hash)
+    return StatementLine(item.ts_ms, item.kind, account, description, amount_paise, item.hash)
 
 
 def _ticket_account(gid: str, ticket: object) -> str:

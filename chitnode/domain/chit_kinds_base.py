@@ -5,7 +5,7 @@ randomness. The reducers in `chit_kinds*.py` and the read models in
 `chit_views.py` both build on these, so a rule is written once.
 
 Tables (key -> row), all keys built by the helpers below:
-- `groups` [gid]: the agreement terms plus status, months settled, instalments
+- `groups` [gid]: the agreement terms plus status, months settled, instalments_paise
 - `members` [mid]: name, KYC status and masked KYC fields
 - `tickets` [gid|tttt]: holder, holders history, paid in, month won
 - `signatures` [gid|mid]: the terms hash a member signed, and when

@@ -8,6 +8,7 @@ Tables written here:
 - `grants` [scope|term]: holder, seq
 - `leases` [scope|holder]: term, status ("held" | "transferred" | "released")
 - `frozen` [author]: reason, seq  (double votes; forks are frozen by the engine)
+- `fork_resolutions` [author|fork seq]: keep, by_seq, by_hash (the root's own forks)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from chitnode.domain.kinds import ADMIN, MANAGERS, ROLES, kind
 from chitnode.domain.state import Change, Put, State
 from chitnode.errors import RuleViolation
 from chitnode.log.entry import HEX64_RE, Entry
+from chitnode.log.forks import RESOLVED, resolution_body
 
 GENESIS = "branch.genesis"
 COORDINATOR_ROLES = MANAGERS
@@ -76,6 +78,22 @@ def device_revoked(state: State, entry: Entry) -> list[Change]:
         root is None or key != root["root"], "cannot_revoke_root", "the root key cannot be revoked"
     )
     return [Put("devices", key, {**old, "status": "revoked", "reason": reason})]
+
+
+@kind(RESOLVED, ADMIN, summary="The root keeps one line of its own fork (docs/forks.md).")
+def fork_resolved(state: State, entry: Entry) -> list[Change]:
+    """Which line of the root's forked feed counts is the fold engine's rule
+    (`chitnode/log/forks.py`): it reads this entry before it is applied. Applied, it is
+    recorded so the resolution can be listed."""
+    _body_fields(entry, {"seq", "keep"})
+    resolves = resolution_body(entry.body)
+    _need(resolves is not None, "bad_body", "seq is a fork seq >= 2, keep an entry hash")
+    assert resolves is not None
+    root = state.get("branch", "branch")
+    _need(root is not None and entry.author == root["root"], "not_root", "only the root")
+    _need(resolves[0] < entry.seq, "bad_body", "a resolution comes after the fork it resolves")
+    row = {"keep": resolves[1], "by_seq": entry.seq, "by_hash": entry.hash}
+    return [Put("fork_resolutions", f"{entry.author}|{resolves[0]}", row)]
 
 
 def electorate(state: State, scope: str) -> tuple[list[str], int]:

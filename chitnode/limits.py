@@ -15,6 +15,12 @@ DEPS_MAX = 256  # at most one dep per other author, so also a bound on feeds see
 JSON_INT_MAX = 2**53 - 1  # wal-v1 §2: every mainstream JSON library agrees up to here
 EXPORT_LINE_BYTES_MAX = ENTRY_BYTES_MAX + 1024  # an entry line, or the header/seal
 EXPORT_ENTRIES_MAX = 50_000_000  # a header claiming more is refused before reading
+# A report lists this many problems, then only counts them (a hostile file holds a
+# problem every few bytes: 4M of them once took 946 MB to list).
+VERIFY_PROBLEMS_KEPT_MAX = 10_000
+# Authors whose entries have problems, remembered with their codes for import's choice
+# of feeds to skip; past this the file is refused whole.
+VERIFY_PROBLEM_AUTHORS_MAX = 10_000
 
 # --- store ---
 SQLITE_BUSY_TIMEOUT_MS = 5_000

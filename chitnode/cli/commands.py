@@ -201,6 +201,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 "ok": report.ok,
                 "entries": report.entries,
                 "counts": report.counts(),
+                "unlisted": report.unlisted,
                 "problems": [
                     {"code": p.code, "seq": p.seq, "author": p.author, "detail": p.detail}
                     for p in report.problems
@@ -212,6 +213,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         for problem in report.problems:
             print(problem.line())
+        if report.unlisted:
+            print(f"... and {report.unlisted} more problems, counted below but not listed")
         for author, first in sorted(report.partial_from.items()):
             print(f"note: feed {author} is partial from seq {first}")
         verdict = "OK" if report.ok else "FAILED"

@@ -18,7 +18,7 @@ import hashlib
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -78,15 +78,48 @@ class VerifyReport:
     partial_from: dict[str, int] = field(default_factory=dict)  # author -> first seq > 1
     feeds: dict[str, tuple[int, int]] = field(default_factory=dict)  # author -> (first, last)
 
+    # Memory must not grow with the problems a file holds (a hostile file can hold one a
+    # byte): `problems` keeps the first limits.VERIFY_PROBLEMS_KEPT_MAX, the rest are only
+    # counted. What import decides by is kept whole and small: the codes of file-level
+    # problems, and per author the codes of its entries' problems (bounded too).
+    total: int = 0
+    code_counts: dict[str, int] = field(default_factory=dict)
+    file_codes: set[str] = field(default_factory=set)  # codes of problems naming no author
+    author_codes: dict[str, set[str]] = field(default_factory=dict)  # author -> its codes
+    authors_overflow: bool = False  # more authors with problems than author_codes keeps
+
+    def add(self, problem: Problem) -> None:
+        """Count `problem`; keep it while fewer than VERIFY_PROBLEMS_KEPT_MAX are kept."""
+        self.total += 1
+        self.code_counts[problem.code] = self.code_counts.get(problem.code, 0) + 1
+        if len(self.problems) < limits.VERIFY_PROBLEMS_KEPT_MAX:
+            self.problems.append(problem)
+        if problem.author is None:
+            self.file_codes.add(problem.code)
+            return
+        codes = self.author_codes.get(problem.author)
+        if codes is not None:
+            codes.add(problem.code)
+        elif len(self.author_codes) < limits.VERIFY_PROBLEM_AUTHORS_MAX:
+            self.author_codes[problem.author] = {problem.code}
+        else:
+            self.authors_overflow = True
+
+    def add_all(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.add(problem)
+
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return self.total == 0
+
+    @property
+    def unlisted(self) -> int:
+        """Problems counted but not kept in `problems`."""
+        return self.total - len(self.problems)
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for p in self.problems:
-            out[p.code] = out.get(p.code, 0) + 1
-        return dict(sorted(out.items()))
+        return dict(sorted(self.code_counts.items()))
 
 
 LineResult = tuple[Record | None, list[Problem]]
@@ -232,7 +265,7 @@ class _FeedRules:
             self.report.partial_from[rec.author] = rec.seq
 
     def _problem(self, code: str, rec: Record, detail: str) -> None:
-        self.report.problems.append(Problem(code, rec.seq, rec.author, detail))
+        self.report.add(Problem(code, rec.seq, rec.author, detail))
 
 
 def _results(
@@ -274,14 +307,14 @@ def verify_stream(
     raw_lines = read_lines(stream)
     first = next(raw_lines, None)
     if first is None:
-        report.problems.append(Problem("bad_format", None, None, "empty file"))
-        report.problems.append(Problem("bad_seal", None, None, "no seal"))
+        report.add(Problem("bad_format", None, None, "empty file"))
+        report.add(Problem("bad_seal", None, None, "no seal"))
         return report
     digest.update(first)
     try:
         report.header = parse_header(first)
     except ChitError as exc:
-        report.problems.append(Problem("bad_format", None, None, f"header: {exc.message}"))
+        report.add(Problem("bad_format", None, None, f"header: {exc.message}"))
     seal_line: list[bytes] = []
     entry_lines = _entry_lines(raw_lines, digest, seal_line)
     expected = report.header.count if report.header else 0
@@ -291,7 +324,7 @@ def verify_stream(
         entry_lines, check_sigs, workers or os.cpu_count() or 1, expected
     ):
         report.entries += 1
-        report.problems.extend(problems)
+        report.add_all(problems)
         if rec is not None:
             rules.see(rec, _branch_of(line), valid=not problems)
             records.append(compact(rec, valid=not problems))
@@ -299,7 +332,7 @@ def verify_stream(
             on_entry()
     _check_seal(report, seal_line[0] if seal_line else None, digest.hexdigest())
     if report.header is not None:
-        report.problems.extend(check_authority(records, report.header.root, role_allows))
+        report.add_all(check_authority(records, report.header.root, role_allows))
     return report
 
 
@@ -333,25 +366,25 @@ def _entry_lines(raw: Iterator[bytes], digest: Any, seal_out: list[bytes]) -> It
 
 def _check_seal(report: VerifyReport, line: bytes | None, lines_sha256: str) -> None:
     if line is not None and not line.endswith(b"\n"):
-        report.problems.append(Problem("bad_format", None, None, "last line lacks its newline"))
+        report.add(Problem("bad_format", None, None, "last line lacks its newline"))
     if line is None:
-        report.problems.append(Problem("bad_seal", None, None, "no seal line"))
+        report.add(Problem("bad_seal", None, None, "no seal line"))
         if report.header and report.header.count != report.entries:
-            report.problems.append(Problem("count_mismatch", None, None, "header count"))
+            report.add(Problem("count_mismatch", None, None, "header count"))
         return
     try:
         seal = parse_seal(line)
     except ChitError as exc:
-        report.problems.append(Problem("bad_seal", None, None, exc.message))
+        report.add(Problem("bad_seal", None, None, exc.message))
         return
     if report.header is not None and report.header.count != report.entries:
         detail = f"header says {report.header.count}, file has {report.entries}"
-        report.problems.append(Problem("count_mismatch", None, None, detail))
+        report.add(Problem("count_mismatch", None, None, detail))
     if seal.count != report.entries:
         detail = f"seal says {seal.count}, file has {report.entries}"
-        report.problems.append(Problem("count_mismatch", None, None, detail))
+        report.add(Problem("count_mismatch", None, None, detail))
     if seal.lines_sha256 != lines_sha256:
-        report.problems.append(Problem("bad_seal", None, None, "lines_sha256 does not match"))
+        report.add(Problem("bad_seal", None, None, "lines_sha256 does not match"))
         return
     if report.header is None:
         return
@@ -360,9 +393,7 @@ def _check_seal(report: VerifyReport, line: bytes | None, lines_sha256: str) -> 
             seal_message(seal.lines_sha256), bytes.fromhex(seal.sig)
         )
     except (BadSignatureError, ValueError):
-        report.problems.append(
-            Problem("bad_seal", None, None, "seal signature is not the exporter's")
-        )
+        report.add(Problem("bad_seal", None, None, "seal signature is not the exporter's"))
 
 
 def verify_file(
@@ -716,7 +747,7 @@ def _verify_clean(
                 ticked += summary.count
     report.entries = sum(s.count for s in summaries)
     _check_seal(report, seal_line, digest)
-    if report.problems or not _clean_feeds_and_authority(report, summaries, role_allows):
+    if not report.ok or not _clean_feeds_and_authority(report, summaries, role_allows):
         return None, ticked
     return report, ticked
 

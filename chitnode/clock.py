@@ -22,10 +22,12 @@ class SystemClock:
 
 
 @dataclass(slots=True)
-class FakeClock:
-    """A clock tests move by hand."""
+class ManualClock:
+    """A clock moved by hand (`advance`): the demo scripts a branch's year on it, so
+    one seed gives one branch. Tests use it too, from a fixed day (tests/support/clock.py).
+    """
 
-    wall_ms: int = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+    wall_ms: int
     mono_ms: int = 0
 
     def now_ms(self) -> int:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chitnode.clock import FakeClock
 from chitnode.node.node import Node
+from tests.support.clock import FakeClock
 
 TEST_PASSPHRASE = "test-passphrase"
 

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from nacl.signing import SigningKey
 
-from chitnode.clock import FakeClock
+from chitnode.clock import ManualClock
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
 from chitnode.domain.chit_rules import max_discount_paise, min_discount_paise
@@ -432,7 +432,7 @@ def build_demo(node: Node, clock: DemoClock, rng: random.Random) -> dict[str, An
 
 def run_demo(folder: Path | str, *, seed: int = 2026) -> list[str]:
     """`chitnode demo`: found a demo branch in `folder`, build it, return summary lines."""
-    clock = FakeClock(wall_ms=DEMO_START_MS)
+    clock = ManualClock(wall_ms=DEMO_START_MS)
     with Node.init(folder, "Mangaluru Demo Branch", clock=clock) as node:
         summary = build_demo(node, clock, random.Random(seed))
     lines = [f"{summary['members']} members ({summary['kyc_pending']} awaiting KYC approval)"]

@@ -12,7 +12,7 @@ from chitnode.errors import ChitError
 from chitnode.log.canonical import canonical
 from chitnode.log.entry import Entry, parse_entry, seal_entry
 from chitnode.node.node import Node
-from tests.chitnode.feeds import Feed, seeded_key
+from tests.support.feeds import Feed, seeded_key
 
 
 def _entry_line(node: Node, feed: Feed, **changes: object) -> bytes:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from chitnode.clock import FakeClock
 from chitnode.errors import RuleViolation
 from chitnode.node.node import Command, Node
-from tests.chitnode.feeds import BRANCH, Feed, seeded_key
+from tests.support.clock import FakeClock
+from tests.support.feeds import BRANCH, Feed, seeded_key
 
 
 def enrolment(n: int) -> Command:

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
-from chitnode.clock import FakeClock
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
 from chitnode.domain.apply import decide
@@ -18,7 +17,8 @@ from chitnode.domain.chit_rules import draw_lot
 from chitnode.errors import ChitError, RuleViolation
 from chitnode.log.entry import ZERO_HASH, Entry, seal_entry
 from chitnode.node.node import Node
-from chitnode.services.demo import AUCTION_MS, DAY_MS, ChitDriver
+from tests.support.clock import FakeClock
+from tests.support.driver import AUCTION_MS, DAY_MS, ChitDriver
 
 RUPEE = 100
 GID = "G-2026-01"

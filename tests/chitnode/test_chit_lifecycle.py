@@ -15,14 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
-from chitnode.clock import FakeClock
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
 from chitnode.log.entry import Entry, entry_from_stored
 from chitnode.node.fold import FoldEngine
 from chitnode.node.node import Node
-from chitnode.services.demo import ChitDriver
 from chitnode.store.sqlite import Store
+from tests.support.clock import FakeClock
+from tests.support.driver import ChitDriver
 
 RUPEE = 100
 LAKH = 100_000 * RUPEE

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from chitnode.cli.main import main
-from chitnode.clock import FakeClock
 from chitnode.node.node import Node
+from tests.support.clock import FakeClock
 from tests.vectors import tamper as t
 
 T0 = FakeClock().wall_ms  # 2026-01-01T00:00:00Z

@@ -12,8 +12,8 @@ from chitnode.domain.state import Change, Put, State
 from chitnode.errors import RuleViolation
 from chitnode.log.entry import Entry
 from chitnode.node.node import Node
-from tests.chitnode.feeds import Feed, enrol, founded, seeded_key
 from tests.chitnode.test_engine import engine_at, ingest, outcome
+from tests.support.feeds import Feed, enrol, founded, seeded_key
 
 KIND = "test.payout"
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from chitnode.cli.main import main
-from chitnode.clock import FakeClock
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
 from chitnode.errors import ChitError, StoreCorrupt
 from chitnode.node.node import Node
 from chitnode.services.demo import build_demo, run_demo
 from chitnode.store.sqlite import DB_FILE, SCHEMA_VERSION
+from tests.support.clock import FakeClock
 
 FINISHED, RUNNING, FORMING = "KAR-2025-01", "UDP-2025-07", "MNG-2026-06"
 

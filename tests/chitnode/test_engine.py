@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from chitnode.log.entry import Entry
 from chitnode.node.fold import FoldEngine
 from chitnode.store.sqlite import Store
-from tests.chitnode.feeds import BRANCH, Feed, enrol, founded, seeded_key
+from tests.support.feeds import BRANCH, Feed, enrol, founded, seeded_key
 
 
 @contextmanager

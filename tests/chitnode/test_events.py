@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from chitnode.clock import FakeClock
 from chitnode.domain.apply import Outcome
 from chitnode.domain.wallet_kinds import (
     DEPOSITED,
@@ -22,9 +21,10 @@ from chitnode.domain.wallet_kinds import (
 from chitnode.errors import ChitError
 from chitnode.node.node import Node
 from chitnode.services import events as ev
-from chitnode.services.demo import ChitDriver
 from chitnode.services.events import CommittingNode, EventStream, Filter, submit_and_publish
-from tests.chitnode.feeds import BRANCH, Feed, seeded_key
+from tests.support.clock import FakeClock
+from tests.support.driver import ChitDriver
+from tests.support.feeds import BRANCH, Feed, seeded_key
 
 RUPEE = 100
 

@@ -18,7 +18,6 @@ from nacl.secret import SecretBox
 from nacl.signing import SigningKey
 
 from chitnode.cli.main import main
-from chitnode.clock import FakeClock
 from chitnode.domain import chit_kinds
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain.kinds import ROLES, role_allows
@@ -30,6 +29,7 @@ from chitnode.services import kyc_vault, staff_key
 from chitnode.services.archive import export_file
 from chitnode.store.keys import FileKeyStore
 from chitnode.store.sqlite import Store
+from tests.support.clock import FakeClock
 
 PAN, ACCOUNT, PHONE = "ABCDE1234F", "123456789012", "9876543210"
 MID = "M1"

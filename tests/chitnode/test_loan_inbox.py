@@ -10,10 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chitnode.clock import FakeClock
 from chitnode.domain import loan_views as lv
 from chitnode.node.node import Node
-from chitnode.services.demo import ChitDriver
 from chitnode.services.loan_inbox import (
     APPROVE,
     REJECT,
@@ -27,7 +25,9 @@ from chitnode.services.loan_inbox import (
     order_inbox,
     priority_ms,
 )
-from tests.chitnode.test_loans import LAKH, THOUSAND, apply, make_branch
+from tests.support.clock import FakeClock
+from tests.support.driver import ChitDriver
+from tests.support.loans import LAKH, THOUSAND, apply, make_branch
 
 HOUR_MS = 3_600_000
 T0 = 1_767_225_600_000

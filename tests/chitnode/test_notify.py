@@ -5,11 +5,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from chitnode.clock import FakeClock
 from chitnode.domain import bank_kinds as bank
 from chitnode.domain.wallet_kinds import DEPOSITED, TRANSFERRED, WITHDRAWN
 from chitnode.node.node import Node
-from chitnode.services.demo import ChitDriver
 from chitnode.services.events import Event, EventStream, Filter, replay_events, stored_entries
 from chitnode.services.notify import (
     Feed,
@@ -17,6 +15,8 @@ from chitnode.services.notify import (
     notifications_for,
     role_feed,
 )
+from tests.support.clock import FakeClock
+from tests.support.driver import ChitDriver
 
 RUPEE = 100
 T0 = 1_767_225_600_000

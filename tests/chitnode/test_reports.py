@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from chitnode.cli import main as cli
-from chitnode.clock import FakeClock
 from chitnode.domain import loan_views as lv
 from chitnode.node.node import Node
 from chitnode.services import reports
-from chitnode.services.demo import DAY_MS, ChitDriver
-from tests.chitnode.test_loans import (
+from tests.support.clock import FakeClock
+from tests.support.driver import DAY_MS, ChitDriver
+from tests.support.loans import (
     GID,
     LAKH,
     THOUSAND,

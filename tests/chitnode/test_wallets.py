@@ -10,7 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chitnode.clock import FakeClock
 from chitnode.domain import wallet_views as views
 from chitnode.domain.apply import apply_entry
 from chitnode.domain.chit_views import balances_total_paise, negative_accounts
@@ -27,7 +26,8 @@ from chitnode.domain.wallet_kinds import (
 from chitnode.errors import ChitError, UsageError
 from chitnode.log.entry import Entry
 from chitnode.node.node import Node
-from tests.chitnode.feeds import BRANCH, Feed, founded, seeded_key
+from tests.support.clock import FakeClock
+from tests.support.feeds import BRANCH, Feed, founded, seeded_key
 
 RUPEE = 100
 MEMBERS = ("M1", "M2", "M3")

@@ -18,7 +18,6 @@ from nacl.signing import SigningKey
 
 from chitnode.cli.main import build_parser
 from chitnode.cli.main import main as cli_main
-from chitnode.clock import FakeClock
 from chitnode.domain import bank_kinds as bank
 from chitnode.domain.state import EXTERNAL_PREFIX
 from chitnode.errors import ChitError
@@ -39,6 +38,7 @@ from sync.bank.cli import manual_outcome
 from sync.bank.client import BankClient, answer_of
 from sync.bank.sim import BankSim, build_app
 from sync.bank.worker import BankWorker, PassReport
+from tests.support.clock import FakeClock
 
 RUPEE = 100
 MEMBERS = ("M1", "M2", "M3")
@@ -452,6 +452,7 @@ async def _control(url: str, **body: Any) -> None:
             assert resp.status == 200, await resp.text()
 
 
+@pytest.mark.system  # a real socket on loopback (the simulator or a closed port)
 @pytest.mark.asyncio
 async def test_the_simulator_keeps_one_answer_per_key(sim: tuple[BankSim, str]) -> None:
     state, url = sim
@@ -480,6 +481,7 @@ async def test_the_simulator_keeps_one_answer_per_key(sim: tuple[BankSim, str]) 
     assert set(state.answers) == {"r1", "r2", "r4"}  # down and drop processed nothing
 
 
+@pytest.mark.system  # a real socket on loopback (the simulator or a closed port)
 @pytest.mark.asyncio
 async def test_an_unreachable_bank_is_a_retry() -> None:
     async with BankClient("http://127.0.0.1:9", request_timeout_ms=500) as client:
@@ -502,6 +504,7 @@ async def _worker_pass(node: Node, table: OutboxTable, url: str) -> PassReport:
             worker.close()
 
 
+@pytest.mark.system  # a real socket on loopback (the simulator or a closed port)
 @pytest.mark.asyncio
 async def test_the_worker_retries_through_an_outage_and_settles_once(
     node: Node, table: OutboxTable, sim: tuple[BankSim, str], clock: FakeClock
@@ -533,6 +536,7 @@ async def test_the_worker_retries_through_an_outage_and_settles_once(
     conserved(node)
 
 
+@pytest.mark.system  # a real socket on loopback (the simulator or a closed port)
 @pytest.mark.asyncio
 async def test_an_answer_lost_in_a_crash_is_asked_again_and_settles_once(
     node: Node, table: OutboxTable, sim: tuple[BankSim, str]
@@ -551,6 +555,7 @@ async def test_an_answer_lost_in_a_crash_is_asked_again_and_settles_once(
     assert settle(node, "d1", lost.bank_ref).already_done
 
 
+@pytest.mark.system  # a real socket on loopback (the simulator or a closed port)
 @pytest.mark.asyncio
 async def test_a_request_settled_by_hand_meanwhile_is_not_written_twice(
     node: Node, table: OutboxTable, sim: tuple[BankSim, str], clock: FakeClock

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from chitnode.clock import FakeClock
 from chitnode.domain.wallet_kinds import TRANSFERRED
 from chitnode.errors import ChitError
 from chitnode.node.node import Node
@@ -22,6 +21,7 @@ from chitnode.services.notify import mails_for, notifications_for
 from chitnode.store import mail_outbox as mo
 from chitnode.store.mail_outbox import Mail, Outbox
 from sync.mail.smtp import OutboxWorker, SmtpSender
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.system  # real sockets on loopback
 

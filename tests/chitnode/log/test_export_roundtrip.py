@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from chitnode.clock import FakeClock
 from chitnode.domain.kinds import role_allows
 from chitnode.errors import BadFormat, ChitError
 from chitnode.log.entry import parse_entry
 from chitnode.log.verify import verify_file
 from chitnode.node.node import Node
 from chitnode.services.archive import ImportRefused, export_file, import_file
+from tests.support.clock import FakeClock
 from tests.vectors import tamper as t
 
 T0 = FakeClock().wall_ms

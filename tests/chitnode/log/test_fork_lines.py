@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chitnode.log.entry import Entry
 from chitnode.log.forks import Resolution, Row, resolution_body, row_of, settle
-from tests.chitnode.feeds import Feed, founded
+from tests.support.feeds import Feed, founded
 
 NOTE = "device.enrolled"
 

@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 
-from chitnode.clock import FakeClock
 from chitnode.domain import bank_kinds as bank
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import loan_views as lv
@@ -30,6 +29,7 @@ from chitnode.domain.kinds import load_all
 from chitnode.node.node import Node
 from chitnode.services.demo import DAY_MS, run_demo
 from chitnode.store.sqlite import DB_FILE
+from tests.support.clock import FakeClock
 
 UNIT_SUFFIXES = ("_paise", "_bps", "_ms")  # money, rates, times
 UNIT_NAMES = frozenset({"paise"})  # a balance row is {"paise": n}

@@ -256,15 +256,18 @@ class SqlTimer:
 # --- raw limit: sign + sha256 + insert, synchronous=FULL ----------------------------
 
 
-def raw_connect(path: Path) -> sqlite3.Connection:
+RAW_TABLE = (
+    "CREATE TABLE IF NOT EXISTS raw ("
+    "seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, sig TEXT NOT NULL, raw TEXT NOT NULL)"
+)
+
+
+def raw_connect(path: Path, table: str = RAW_TABLE) -> sqlite3.Connection:
     """A bare table with the kernel's durability settings (WAL, synchronous=FULL)."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS raw ("
-        "seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, sig TEXT NOT NULL, raw TEXT NOT NULL)"
-    )
+    conn.execute(table)
     return conn
 
 

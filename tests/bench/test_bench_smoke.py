@@ -13,7 +13,7 @@ EXPECTED = {
     "bench_group_commit": ("node_per_s", "raw_per_s", "ratio"),
     "bench_transfer": ("node_per_s", "raw_per_s", "ratio"),
     "bench_verify": ("verify_per_s", "raw_per_s", "ratio"),
-    "bench_rebuild": ("seconds", "peak_rss_mb", "rss_ratio_to_limit"),
+    "bench_rebuild": ("seconds", "raw_seconds", "time_ratio", "peak_rss_mb", "rss_ratio_to_limit"),
 }
 
 
@@ -32,3 +32,8 @@ def test_every_benchmark_runs_with_a_small_n(tmp_path: Path) -> None:
         for f in fields:
             assert doc[f] > 0, (name, f)
     assert "| durable single append |" in proc.stdout
+    rebuild = docs["bench_rebuild"]  # a time ratio against raw, timed before and after
+    assert len(rebuild["raw_seconds_before_after"]) == 2
+    assert all(s > 0 for s in rebuild["raw_seconds_before_after"])
+    assert rebuild["target_time_ratio"] > 1
+    assert "x raw time (target <= " in proc.stdout and "raw time (<= " in proc.stdout

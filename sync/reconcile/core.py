@@ -128,6 +128,7 @@ class Reconciler:
         self._evidence_asked: set[str] = set()
         self._exhausted: dict[str, int] = {}  # feed -> seq the peer could not serve past
         self._given_up: dict[str, str] = {}  # feed -> why it is not fetched this round
+        self._stalled: set[str] = set()  # feeds the replica deferred: until another one moves
         self._probes: dict[str, int] = {}  # probe pages asked per feed, this session
 
     # --- the shell's side ---------------------------------------------------------
@@ -188,7 +189,7 @@ class Reconciler:
         """The peer's summary is in, and this side holds all of it that it can use."""
         if self._peer is None or self._asked or self._waiting or self._probe_asked:
             return False
-        return all(self._cap(a) <= self._mine(a)[0] for a in self._peer)
+        return all(a in self._stalled or self._cap(a) <= self._mine(a)[0] for a in self._peer)
 
     @property
     def finished(self) -> bool:
@@ -196,10 +197,13 @@ class Reconciler:
         return self.caught_up and self._peer_done >= self._round >= 0
 
     def plan(self) -> list[Range]:
-        """What is still to fetch from this peer (the lag), by feed."""
+        """What this side still lacks of the peer's summary (the lag), by feed."""
         if self._peer is None:
             return []
-        ranges = [Range(a, self._mine(a)[0] + 1, self._cap(a)) for a in self._peer]
+        ranges = [
+            Range(a, self._mine(a)[0] + 1, min(head.seq, self._frozen.get(a, UNBOUNDED) - 1))
+            for a, head in self._peer.items()
+        ]
         return [r for r in ranges if r.from_seq <= r.to_seq]
 
     def given_up(self) -> dict[str, str]:
@@ -252,6 +256,7 @@ class Reconciler:
         self._evidence_asked.clear()
         self._exhausted.clear()
         self._given_up.clear()
+        self._stalled.clear()
         self._reread()
 
     def _next(self) -> list[Message]:
@@ -313,7 +318,7 @@ class Reconciler:
 
     def _fill_hole(self, author: str) -> bool:
         """Ask for the next seq a feed needs when no request covers it (after a short page)."""
-        if author in self._probe_asked or author in self._given_up:
+        if author in self._probe_asked or author in self._given_up or author in self._stalled:
             return False
         need = self._mine(author)[0] + 1
         if need >= self._cursor[author] or need > self._cap(author):
@@ -335,7 +340,7 @@ class Reconciler:
         assert self._peer is not None
         best: tuple[int, str] | None = None
         for author in self._peer:
-            if author in self._given_up or author in self._probe_asked:
+            if author in self._given_up or author in self._probe_asked or author in self._stalled:
                 continue
             start = max(self._cursor.get(author, 0), self._mine(author)[0] + 1)
             if start > self._cap(author):
@@ -409,7 +414,9 @@ class Reconciler:
 
     def _drain(self, author: str) -> None:
         """Ingest every waiting page of `author` that now continues the local feed."""
-        while author not in self._probe_asked and author not in self._given_up:
+        while not (
+            author in self._probe_asked or author in self._given_up or author in self._stalled
+        ):
             seq, head_hash = self._refresh(author)
             ready = [s for (a, s) in self._waiting if a == author and s <= seq + 1]
             if not ready:
@@ -425,14 +432,21 @@ class Reconciler:
             if new[0].prev != head_hash:  # their next entry follows another entry at `seq`
                 self._probe(author, seq)
                 return
-            self._ingest(author, new)
+            self._ingest(author, new, seq)
 
-    def _ingest(self, author: str, entries: list[Entry]) -> None:
+    def _ingest(self, author: str, entries: list[Entry], head_seq: int) -> None:
         report = self._replica.ingest(entries)
         if self._refused(author, report):
             return
         self.stats.stored += report.stored
         self.stats.duplicates += report.duplicates
+        if self._refresh(author)[0] > head_seq:
+            self._stalled.clear()  # what a stalled feed waits for may have come
+            return
+        # The replica deferred the page's first entry (it follows something not here yet):
+        # asking again now would get the same answer, so wait until another feed moves.
+        self._stalled.add(author)
+        self._drop_requests(author)
 
     def _refused(self, author: str, report: IngestReport) -> bool:
         if report.refused is None:
@@ -444,7 +458,12 @@ class Reconciler:
 
     def _give_up(self, author: str, why: str) -> None:
         self._given_up[author] = why
+        self._drop_requests(author)
+
+    def _drop_requests(self, author: str) -> None:
+        """Forget what was asked of `author`'s feed: late answers are then unsolicited."""
         self._probe_asked.pop(author, None)
+        self._cursor.pop(author, None)
         for key in [k for k in self._asked if k[0] == author]:
             del self._asked[key]
         for key in [k for k in self._waiting if k[0] == author]:

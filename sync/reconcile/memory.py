@@ -80,7 +80,7 @@ class MemoryReplica:
                 check_sig(entry)
         except ChitError as exc:
             return IngestReport(refused=exc.code)
-        stored = duplicates = forks = 0
+        stored = duplicates = forks = deferred = 0
         for entry in entries:
             feed = self._feeds.setdefault(entry.author, [])
             if entry.seq <= len(feed):
@@ -97,8 +97,9 @@ class MemoryReplica:
             ):
                 feed.append(entry)
                 stored += 1
-            # anything else does not continue the feed: the core never sends it, so drop it
-        return IngestReport(stored=stored, duplicates=duplicates, forks=forks)
+            else:  # it does not continue the feed: not held here (the core never sends it)
+                deferred += 1
+        return IngestReport(stored, duplicates, forks, deferred)
 
     def write(self, key: SigningKey, ts: int, body: dict[str, Any]) -> Entry:
         """Append a new entry of `key`'s feed naming the other heads as deps (as a node does)."""

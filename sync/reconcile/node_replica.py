@@ -72,7 +72,8 @@ class NodeReplica:
             result = self._node.ingest(list(entries))
         except ChitError as exc:
             return IngestReport(refused=exc.code)
-        return IngestReport(len(result.stored), result.duplicates, len(result.forks))
+        stored, forks = len(result.stored), len(result.forks)
+        return IngestReport(stored, result.duplicates, forks, deferred=len(result.refused))
 
     def _whole(self, author: str, last: int) -> int:
         """The n <= last such that 1..n are all stored: a partial import leaves gaps.

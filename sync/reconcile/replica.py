@@ -13,7 +13,9 @@ The contract every implementation keeps (the core's idempotence rests on it):
   seq f (the lowest such seq); `evidence(author)` returns those two lines.
 - `ingest` checks every entry (branch, hash, signature; the fold does the rest) and
   stores all or nothing: a refused batch changes nothing and says why. Storing an
-  entry already held is a no-op; a different entry at a held seq records a fork.
+  entry already held is a no-op; a different entry at a held seq records a fork. A
+  replica may defer an entry it will not hold yet (what it follows is missing): not
+  stored, counted, and the core asks for it again once another feed has moved.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class IngestReport:
     stored: int = 0
     duplicates: int = 0
     forks: int = 0  # entries kept as fork evidence
+    deferred: int = 0  # not stored for now (what they follow is missing): asked for again later
     refused: str | None = None  # code of the check the batch failed; then nothing was stored
 
 

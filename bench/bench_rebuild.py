@@ -15,7 +15,7 @@ fresh child process that only opened the store; peak RSS is the child's ru_maxrs
 
 The store holds the export of common.ensure_export (genesis, enrolments, then
 small `device.enrolled` entries from four feeds with deps), inserted row by row
-through `Store.insert_entry`, then folded once ("prime", so the timed run starts
+through `SqliteStore.insert_entry`, then folded once ("prime", so the timed run starts
 from a folded store as a real `chitnode rebuild` does). Both are cached in
 bench/results/cache by N and not timed.
 """
@@ -51,10 +51,10 @@ RAW_TABLE = (
 def child(store_dir: Path, profile: bool) -> None:
     """In a fresh process: open the store, time rebuild + COMMIT, print one JSON line."""
     from chitnode.node.fold import FoldEngine
-    from chitnode.store.sqlite import Store
+    from chitnode.store.sqlite import SqliteStore
 
     base = common.peak_rss_mb()
-    store = Store.open(store_dir)
+    store = SqliteStore.open(store_dir)
     opened = common.peak_rss_mb()
     engine = FoldEngine(store)
     t0 = time.perf_counter()
@@ -135,7 +135,7 @@ def ensure_store(n: int, cache: Path) -> tuple[Path, dict[str, Any]]:
     """A folded store of the generated export's n entries (cached)."""
     from chitnode.log.entry import entry_from_stored
     from chitnode.node.fold import _actor
-    from chitnode.store.sqlite import SCHEMA_VERSION, Store
+    from chitnode.store.sqlite import SCHEMA_VERSION, SqliteStore
 
     # a store of another schema cannot be opened: the cache is per schema version too
     store_dir = cache / f"store-v{common.GENERATOR_VERSION}-s{SCHEMA_VERSION}-{n}"
@@ -146,7 +146,7 @@ def ensure_store(n: int, cache: Path) -> tuple[Path, dict[str, Any]]:
     shutil.rmtree(store_dir, ignore_errors=True)
     common.log(f"filling a store with {n:,} entries in {store_dir} (not timed; cached)")
     t0 = time.perf_counter()
-    store = Store.open(store_dir, create=True)
+    store = SqliteStore.open(store_dir, create=True)
     try:
         lines = common.export_entry_lines(gen.export)
         done = False

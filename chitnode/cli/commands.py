@@ -17,6 +17,7 @@ from chitnode.errors import NotFound, UsageError
 from chitnode.log.verify import verify_file
 from chitnode.node.node import Node
 from chitnode.services.archive import export_file, import_file
+from chitnode.store.api import EntryFilter
 from chitnode.store.paths import data_folder
 
 Handler = Callable[[argparse.Namespace], int]
@@ -106,34 +107,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _log_rows(node: Node, args: argparse.Namespace) -> list[dict[str, Any]]:
-    where, params = ["pos IS NOT NULL"], []
-    if args.actor:
-        where.append("(actor = ? OR author = ?)")
-        params += [args.actor, args.actor]
-    if args.kind:
-        where.append("kind = ?")
-        params.append(args.kind)
-    if args.since is not None:
-        where.append("ts >= ?")
-        params.append(args.since)
-    if args.until is not None:
-        where.append("ts <= ?")
-        params.append(args.until)
-    limit = args.limit or limits.LOG_ROWS_DEFAULT
-    sql = (
-        "SELECT author, seq, ts, kind, actor, status, code, hash, raw FROM entries WHERE "
-        + " AND ".join(where)
-        + " ORDER BY pos DESC LIMIT ?"
-    )
-    rows = node.store.conn.execute(sql, (*params, limit)).fetchall()
-    out = []
-    for r in reversed(rows):
-        body = json.loads(r["raw"])["body"]
-        out.append(
-            {k: r[k] for k in ("author", "seq", "ts", "kind", "actor", "status", "code", "hash")}
-            | {"body": body}
-        )
-    return out
+    match = EntryFilter(args.actor or None, args.kind or None, args.since, args.until)
+    rows = node.store.latest_placed(args.limit or limits.LOG_ROWS_DEFAULT, match)
+    fields = ("author", "seq", "ts", "kind", "actor", "status", "code", "hash")
+    return [{k: getattr(r, k) for k in fields} | {"body": json.loads(r.raw)["body"]} for r in rows]
 
 
 def _summary(body: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ from chitnode.domain.state import State, Writes
 from chitnode.errors import BrokenChain, ChitError
 from chitnode.log.entry import ZERO_HASH, Entry, entry_from_stored
 from chitnode.log.order import CausalMerge
-from chitnode.store.sqlite import Store
+from chitnode.store.api import Store
 
 
 class TooManyHeld(ChitError):
@@ -35,8 +35,6 @@ class TooManyHeld(ChitError):
 # log; what can make them stale is a change of the rules. Bump this with any change to
 # a reducer's effects, and every node re-folds its log on next open.
 FOLD_VERSION = "1"
-HELD = "held"
-FROZEN = "frozen"
 UNREACHABLE_SEQ = 2**62  # an edge to an entry we do not hold: never satisfied
 
 
@@ -76,7 +74,7 @@ class FoldEngine:
         self._hashes.clear()
         self._unplaced = None
         self.journal.clear()
-        self.next_pos = self.store.count("pos IS NOT NULL")
+        self.next_pos = self.store.placed_count()
         if self.store.meta("fold_version") == FOLD_VERSION:
             self.state = State(tables=self.store.load_projections())
         else:  # folded by other rules (or never): fold again under these
@@ -91,10 +89,7 @@ class FoldEngine:
         """(seq, hash) of `author`'s highest stored entry; None for an empty feed."""
         if not self._any_unplaced() and author not in self.frozen_from:
             return self.heads.get(author)  # everything stored is placed: the head is the last
-        row = self.store.conn.execute(
-            "SELECT seq, hash FROM entries WHERE author = ? ORDER BY seq DESC LIMIT 1", (author,)
-        ).fetchone()
-        return (int(row[0]), str(row[1])) if row else None
+        return self.store.last_stored(author)
 
     def append_local(self, entry: Entry, writes: Writes) -> Outcome | None:
         """Fold in this node's own new entry from its dry run's `writes`, or return None.
@@ -131,17 +126,13 @@ class FoldEngine:
             start = min(start, self._store_one(entry, result, settled))
         for author, freeze_seq in result.forks:
             self.frozen_from[author] = min(self.frozen_from.get(author, freeze_seq), freeze_seq)
-            row = self.store.conn.execute(
-                "SELECT min(pos) FROM entries WHERE author = ? AND seq >= ? AND pos IS NOT NULL",
-                (author, freeze_seq),
-            ).fetchone()
-            if row[0] is not None:
-                start = min(start, int(row[0]))
+            first = self.store.first_placed_pos(author, freeze_seq)
+            if first is not None:
+                start = min(start, first)
         if result.stored or result.forks:
             self._refold(start, result)
-        held = "pos IS NULL AND status = 'held'"  # `pos IS NULL` first: the pos index answers
         placed_all = all(e.hash in result.outcomes for e in result.stored)
-        if not placed_all and self.store.count(held) > limits.HELD_ENTRIES_MAX:
+        if not placed_all and self.store.held_count() > limits.HELD_ENTRIES_MAX:
             # A peer feeding entries whose deps never come must not grow us without bound (G9);
             # raising rolls the whole batch back.
             raise TooManyHeld(f"more than {limits.HELD_ENTRIES_MAX} entries wait for deps")
@@ -223,7 +214,7 @@ class FoldEngine:
         self.next_pos = 0
         self._unplaced = None
         self.store.drop_projections()
-        self.store.conn.execute("UPDATE entries SET pos = NULL, status = 'pending', code = ''")
+        self.store.forget_placements()
         self._refold(0, IngestResult(rebuilt=True), progress=progress)
 
     def _refold(
@@ -282,23 +273,14 @@ class FoldEngine:
             return []
         if not self.journal or start < self.journal[0][0]:
             return None  # cannot undo that far (e.g. after a restart): rebuild instead
-        rows = self.store.conn.execute(
-            "SELECT author, seq FROM entries WHERE pos >= ? ORDER BY pos", (start,)
-        )
-        return [(str(a), int(s)) for a, s in rows]
+        return self.store.placed_keys_from(start)
 
     def _placed_before(self, start: int) -> dict[str, int]:
-        rows = self.store.conn.execute(
-            "SELECT author, max(seq) FROM entries WHERE pos < ? GROUP BY author", (start,)
-        )
-        return {str(a): int(s) for a, s in rows}
+        return self.store.placed_seqs_before(start)
 
     def _any_unplaced(self) -> bool:
         if self._unplaced is None:
-            row = self.store.conn.execute(
-                "SELECT 1 FROM entries WHERE pos IS NULL LIMIT 1"
-            ).fetchone()
-            self._unplaced = row is not None
+            self._unplaced = self.store.any_unplaced()
         return self._unplaced
 
     def _fresh_feeds(self, stored: list[Entry]) -> dict[str, Iterator[Entry]]:
@@ -332,10 +314,10 @@ class FoldEngine:
         """An author's placeable entries from `from_seq`: stops at a gap or the freeze point."""
         stop = self.frozen_from.get(author, UNREACHABLE_SEQ)
         expected = from_seq
-        for row in self.store.feed_rows(author, from_seq):
-            if row["seq"] != expected or row["seq"] >= stop:
+        for seq, raw in self.store.feed(author, from_seq):
+            if seq != expected or seq >= stop:
                 return
-            yield entry_from_stored(row["raw"])
+            yield entry_from_stored(raw)
             expected += 1
 
     def _edges(self, entry: Entry) -> list[tuple[str, int]]:
@@ -373,22 +355,11 @@ class FoldEngine:
             self.state.revert(undo)  # type: ignore[arg-type]
 
     def _settle_unplaced(self, displaced: list[tuple[str, int]]) -> None:
-        conn = self.store.conn
-        conn.executemany(
-            "UPDATE entries SET pos = NULL, status = 'pending' WHERE author = ? AND seq = ?",
-            displaced,
-        )
+        store = self.store
+        store.unplace(displaced)
         for author, freeze_seq in self.frozen_from.items():
-            conn.execute(
-                "UPDATE entries SET pos = NULL, status = ?, code = 'fork' "
-                "WHERE author = ? AND seq >= ?",
-                (FROZEN, author, freeze_seq),
-            )
-        conn.execute(
-            "UPDATE entries SET status = ?, code = 'waiting_for_deps' "
-            "WHERE pos IS NULL AND status IN ('pending', 'held')",
-            (HELD,),
-        )
+            store.freeze_feed(author, freeze_seq)
+        store.hold_unplaced()
 
     def persist(self) -> None:
         """Write the projection rows changed since the last call (inside the transaction)."""
@@ -403,11 +374,7 @@ class FoldEngine:
         h = hashlib.sha256()
         for line in self.state.dump_lines():
             h.update(line)
-        rows = self.store.conn.execute(
-            "SELECT author, seq, hash, status, code FROM entries "
-            "WHERE pos IS NOT NULL ORDER BY author, seq"
-        )
-        for author, seq, hash_hex, status, code in rows:
+        for author, seq, hash_hex, status, code in self.store.placed_outcomes():
             h.update(f"outcome {author} {seq} {hash_hex} {status} {code}\n".encode())
         for author, freeze_seq in sorted(self.frozen_from.items()):
             h.update(f"frozen {author} {freeze_seq}\n".encode())

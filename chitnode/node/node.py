@@ -25,8 +25,9 @@ from chitnode.domain.state import Writes
 from chitnode.errors import ChitError, NotInitialised, RuleViolation, UsageError, WrongBranch
 from chitnode.log.entry import ZERO_HASH, Dep, Entry, check_hash, check_sig, seal_entry
 from chitnode.node.fold import FoldEngine, IngestResult
+from chitnode.store.api import CommandRecord, Store
 from chitnode.store.keys import KeyStore, keystore_for
-from chitnode.store.sqlite import Store
+from chitnode.store.sqlite import SqliteStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ class Node:
     ) -> Node:
         """Create a store and a root admin key, and write the branch's genesis."""
         data_dir = Path(data_dir)
-        store = Store.open(data_dir, create=True)
+        store = SqliteStore.open(data_dir, create=True)
         try:
             if store.meta("device_key") is not None:
                 raise UsageError(f"{data_dir} already holds a chitnode store")
@@ -99,7 +100,7 @@ class Node:
         cls, data_dir: Path | str, *, clock: Clock | None = None, keystore: KeyStore | None = None
     ) -> Node:
         data_dir = Path(data_dir)
-        store = Store.open(data_dir)
+        store = SqliteStore.open(data_dir)
         try:
             public = store.meta("device_key")
             if public is None:
@@ -246,15 +247,12 @@ class Node:
         )
         self._lease_since_ms[scope] = asked_ms
 
-    def _already_done(self, cmd_id: str, done: tuple[str, int, str]) -> Receipt:
-        status, code = self._outcome(done[0], done[1])
-        return Receipt(cmd_id, done[2], done[1], status, code, already_done=True)
+    def _already_done(self, cmd_id: str, done: CommandRecord) -> Receipt:
+        status, code = self._outcome(done.author, done.seq)
+        return Receipt(cmd_id, done.hash, done.seq, status, code, already_done=True)
 
     def _outcome(self, author: str, seq: int) -> tuple[str, str]:
-        row = self.store.conn.execute(
-            "SELECT status, code FROM entries WHERE author = ? AND seq = ?", (author, seq)
-        ).fetchone()
-        return (str(row[0]), str(row[1])) if row else ("missing", "")
+        return self.store.outcome_of(author, seq) or ("missing", "")
 
     # --- receiving ----------------------------------------------------------------
 
@@ -286,8 +284,7 @@ class Node:
     def status(self) -> dict[str, Any]:
         store = self.store
         heads = store.heads()
-        rows = store.conn.execute("SELECT status, count(*) FROM entries GROUP BY status")
-        counts = {str(s): int(n) for s, n in rows}
+        counts = store.status_counts()
         branch = self.engine.state.get("branch", "branch") or {}
         return {
             "branch": self.branch,
@@ -302,13 +299,8 @@ class Node:
             "frozen": counts.get("frozen", 0),
             "heads": {a: {"seq": s, "hash": h} for a, (s, h) in sorted(heads.items())},
             "forks": [
-                {
-                    "author": r["author"],
-                    "seq": r["seq"],
-                    "hash": r["hash"],
-                    "frozen_from": r["freeze_seq"],
-                }
-                for r in store.forks()
+                {"author": f.author, "seq": f.seq, "hash": f.hash, "frozen_from": f.freeze_seq}
+                for f in store.forks()
             ],
             "state_digest": self.engine.digest(),
         }

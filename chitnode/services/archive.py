@@ -46,10 +46,10 @@ def _export_entries(node: Node, author: str | None, from_seq: int) -> Iterator[E
     authors = [author] if author else node.store.authors()
     for a in authors:
         expected = from_seq
-        for row in node.store.feed_rows(a, from_seq):
-            if row["seq"] != expected:
+        for seq, raw in node.store.feed(a, from_seq):
+            if seq != expected:
                 break
-            yield entry_from_stored(row["raw"])
+            yield entry_from_stored(raw)
             expected += 1
 
 

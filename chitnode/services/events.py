@@ -464,6 +464,5 @@ def replay_events(entries: Iterable[Entry]) -> Iterator[Event]:
 
 def stored_entries(node: Node) -> Iterator[Entry]:
     """The node's placed entries in fold order (the input `replay_events` expects)."""
-    rows = node.store.conn.execute("SELECT raw FROM entries WHERE pos IS NOT NULL ORDER BY pos")
-    for (raw,) in rows:
-        yield entry_from_stored(raw)
+    for row in node.store.placed_entries():
+        yield entry_from_stored(row.raw)

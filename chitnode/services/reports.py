@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from chitnode import limits
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import loan_views as lv
+from chitnode.domain.apply import APPLIED
 from chitnode.domain.money import format_inr
 from chitnode.domain.state import BALANCES, EXTERNAL_PREFIX, State
 from chitnode.node.node import Node
@@ -103,24 +103,12 @@ NO_BODY_KINDS = frozenset({"contribution.recorded"})  # the contributions table 
 
 def applied_entries(node: Node, kinds: Iterable[str]) -> Iterator[LogItem]:
     """Applied entries of `kinds` in fold order, read in bounded batches."""
-    wanted = sorted(set(kinds))
+    wanted = set(kinds)
     if not wanted:
         return
-    marks = ",".join("?" for _ in wanted)
-    after = -1
-    while True:
-        rows = node.store.conn.execute(
-            f"SELECT pos, hash, kind, ts, raw FROM entries WHERE status = 'applied'"
-            f" AND pos > ? AND kind IN ({marks}) ORDER BY pos LIMIT ?",
-            (after, *wanted, limits.READ_BATCH_ENTRIES),
-        ).fetchall()
-        for row in rows:
-            kind = str(row["kind"])
-            body = {} if kind in NO_BODY_KINDS else json.loads(row["raw"])["body"]
-            yield LogItem(str(row["hash"]), kind, int(row["ts"]), body)
-        if len(rows) < limits.READ_BATCH_ENTRIES:
-            return
-        after = int(rows[-1]["pos"])
+    for row in node.store.placed_entries(kinds=wanted, status=APPLIED):
+        body = {} if row.kind in NO_BODY_KINDS else json.loads(row.raw)["body"]
+        yield LogItem(row.hash, row.kind, row.ts, body)
 
 
 def _wallet_moves(state: State, member_id: str) -> dict[str, dict[str, Any]]:

@@ -4,14 +4,19 @@
 append is acknowledged only after its transaction has committed (G7). Schema is
 created through sqlite-utils, except the WITHOUT ROWID `commands` table (which it
 cannot declare); hot paths use plain SQL on the same connection.
+
+`SqliteStore` implements the `Store` protocol of `api.py`: each question is one
+fixed statement with parameters. A projection table's name is the one part that
+varies; it is spliced in only after `check_projection_table` accepts it.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +26,25 @@ from chitnode import limits
 from chitnode.errors import NotInitialised, StoreCorrupt
 from chitnode.log.canonical import encode_checked
 from chitnode.log.entry import Entry, parse_entry
+from chitnode.store.api import (
+    ANY_ENTRY,
+    FROZEN,
+    FROZEN_CODE,
+    HELD,
+    HELD_CODE,
+    NO_CODE,
+    PENDING,
+    CommandRecord,
+    EntryFilter,
+    FeedLine,
+    Fork,
+    OutcomeLine,
+    Placement,
+    ProjectionWrite,
+    StoreConflict,
+    StoredEntry,
+    check_projection_table,
+)
 from chitnode.store.lock import WriterLock
 
 DB_FILE = "chitnode.db"
@@ -42,8 +66,8 @@ def schema_refusal(found: str | None, data_dir: Path) -> str:
     return f"this store has schema {found}; this chitnode reads only schema {SCHEMA_VERSION}"
 
 
-class Store:
-    """Opened with `Store.open(dir)`; holds the folder's writer lock until `close()`."""
+class SqliteStore:
+    """Opened with `SqliteStore.open(dir)`; holds the folder's writer lock until `close()`."""
 
     def __init__(self, data_dir: Path, conn: sqlite3.Connection, lock: WriterLock) -> None:
         self.data_dir = data_dir
@@ -55,7 +79,7 @@ class Store:
         self.before_commit: list[Callable[[], None]] = []
 
     @classmethod
-    def open(cls, data_dir: Path | str, *, create: bool = False) -> Store:
+    def open(cls, data_dir: Path | str, *, create: bool = False) -> SqliteStore:
         data_dir = Path(data_dir)
         if not (data_dir / DB_FILE).exists() and not create:
             raise NotInitialised(f"no chitnode store in {data_dir} (run `chitnode init`)")
@@ -140,30 +164,35 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
-    # --- entries ------------------------------------------------------------------
+    # --- writing the log ------------------------------------------------------------
 
     def insert_entry(
         self, entry: Entry, actor: str, placed: tuple[int, str, str] | None = None
     ) -> None:
         """Store `entry`; `placed` is its (pos, status, code) when already folded."""
-        pos, status, code = placed or (None, "pending", "")
-        self.conn.execute(
-            "INSERT INTO entries(author, seq, hash, prev, ts, kind, actor, raw, pos, status, code)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry.author,
-                entry.seq,
-                entry.hash,
-                entry.prev,
-                entry.ts,
-                entry.kind,
-                actor,
-                entry.raw.decode(),
-                pos,
-                status,
-                code,
-            ),
-        )
+        pos, status, code = placed or (None, PENDING, NO_CODE)
+        try:
+            self.conn.execute(
+                "INSERT INTO entries(author, seq, hash, prev, ts, kind, actor, raw, pos, status,"
+                " code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    entry.author,
+                    entry.seq,
+                    entry.hash,
+                    entry.prev,
+                    entry.ts,
+                    entry.kind,
+                    actor,
+                    entry.raw.decode(),
+                    pos,
+                    status,
+                    code,
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            if not _key_taken(exc):
+                raise
+            raise StoreConflict(f"{entry.author} #{entry.seq} is already stored") from exc
 
     def insert_fork(self, entry: Entry, freeze_seq: int) -> None:
         """Keep `entry` as evidence of equivocation; its author is frozen from `freeze_seq`."""
@@ -173,9 +202,46 @@ class Store:
             (entry.hash, entry.author, entry.seq, freeze_seq, entry.raw.decode()),
         )
 
-    def frozen_from(self) -> dict[str, int]:
-        rows = self.conn.execute("SELECT author, min(freeze_seq) FROM forks GROUP BY author")
-        return {str(a): int(s) for a, s in rows}
+    def to_evidence(self, entry: Entry, freeze_seq: int) -> None:
+        self.insert_fork(entry, freeze_seq)
+        self.conn.execute(
+            "DELETE FROM entries WHERE author = ? AND seq = ? AND hash = ?",
+            (entry.author, entry.seq, entry.hash),
+        )
+
+    def to_main_chain(self, entry: Entry, actor: str) -> None:
+        self.insert_entry(entry, actor)
+        self.conn.execute("DELETE FROM forks WHERE hash = ?", (entry.hash,))
+
+    def set_outcomes(self, rows: list[Placement]) -> None:
+        """rows: (pos, status, code, author, seq)."""
+        self.conn.executemany(
+            "UPDATE entries SET pos = ?, status = ?, code = ? WHERE author = ? AND seq = ?", rows
+        )
+
+    def unplace(self, keys: list[tuple[str, int]]) -> None:
+        self.conn.executemany(
+            "UPDATE entries SET pos = NULL, status = ? WHERE author = ? AND seq = ?",
+            [(PENDING, author, seq) for author, seq in keys],
+        )
+
+    def freeze_feed(self, author: str, from_seq: int) -> None:
+        self.conn.execute(
+            "UPDATE entries SET pos = NULL, status = ?, code = ? WHERE author = ? AND seq >= ?",
+            (FROZEN, FROZEN_CODE, author, from_seq),
+        )
+
+    def hold_unplaced(self) -> None:
+        # `pos IS NULL` first: the pos index finds the unplaced rows without a scan
+        self.conn.execute(
+            "UPDATE entries SET status = ?, code = ? WHERE pos IS NULL AND status IN (?, ?)",
+            (HELD, HELD_CODE, PENDING, HELD),
+        )
+
+    def forget_placements(self) -> None:
+        self.conn.execute("UPDATE entries SET pos = NULL, status = ?, code = ?", (PENDING, NO_CODE))
+
+    # --- reading one entry ----------------------------------------------------------
 
     def hash_at(self, author: str, seq: int) -> str | None:
         row = self.conn.execute(
@@ -202,43 +268,30 @@ class Store:
         ).fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
+    def outcome_of(self, author: str, seq: int) -> tuple[str, str] | None:
+        row = self.conn.execute(
+            "SELECT status, code FROM entries WHERE author = ? AND seq = ?", (author, seq)
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    # --- reading feeds and the order ------------------------------------------------
+
+    def authors(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT author FROM entries ORDER BY 1")]
+
+    def last_stored(self, author: str) -> tuple[int, str] | None:
+        row = self.conn.execute(
+            "SELECT seq, hash FROM entries WHERE author = ? ORDER BY seq DESC LIMIT 1", (author,)
+        ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
     def heads(self) -> dict[str, tuple[int, str]]:
-        """Each feed's highest stored entry that chains without a gap from seq 1."""
-        out: dict[str, tuple[int, str]] = {}
+        """Each feed's highest stored entry: (seq, hash)."""
         rows = self.conn.execute(
             "SELECT author, seq, hash FROM entries e WHERE seq = ("
             " SELECT max(seq) FROM entries WHERE author = e.author)"
         )
-        for author, seq, hash_hex in rows:
-            out[author] = (int(seq), str(hash_hex))
-        return out
-
-    def count(self, where: str = "1", args: tuple[Any, ...] = ()) -> int:
-        row = self.conn.execute(f"SELECT count(*) FROM entries WHERE {where}", args).fetchone()
-        return int(row[0])
-
-    def feed_rows(self, author: str, from_seq: int, where: str = "1") -> Iterator[sqlite3.Row]:
-        """Stream one author's rows from `from_seq` ascending, in bounded batches."""
-        seq = from_seq
-        while True:
-            rows = self.conn.execute(
-                f"SELECT * FROM entries WHERE author = ? AND seq >= ? AND ({where})"
-                " ORDER BY seq LIMIT ?",
-                (author, seq, limits.READ_BATCH_ENTRIES),
-            ).fetchall()
-            yield from rows
-            if len(rows) < limits.READ_BATCH_ENTRIES:
-                return
-            seq = int(rows[-1]["seq"]) + 1
-
-    def authors_to_place(self, start: int) -> list[str]:
-        """Authors with entries not yet placed, or placed at or after `start`."""
-        rows = self.conn.execute(
-            "SELECT DISTINCT author FROM entries WHERE pos IS NULL"
-            " UNION SELECT DISTINCT author FROM entries WHERE pos >= ?",
-            (start,),
-        )
-        return sorted(str(r[0]) for r in rows)
+        return {str(a): (int(s), str(h)) for a, s, h in rows}
 
     def placed_heads(self) -> dict[str, tuple[int, str]]:
         """Each feed's last placed entry: (seq, hash)."""
@@ -249,75 +302,249 @@ class Store:
         )
         return {str(a): (int(s), str(h)) for a, s, h in rows}
 
-    def authors(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT DISTINCT author FROM entries ORDER BY 1")]
+    def feed(self, author: str, from_seq: int) -> Iterator[FeedLine]:
+        """Stream one author's (seq, raw) from `from_seq` ascending, in bounded batches."""
+        seq = from_seq
+        while True:
+            rows = _plain(
+                self.conn.execute(
+                    "SELECT seq, raw FROM entries WHERE author = ? AND seq >= ? ORDER BY seq"
+                    " LIMIT ?",
+                    (author, seq, limits.READ_BATCH_ENTRIES),
+                )
+            ).fetchall()
+            yield from rows
+            if len(rows) < limits.READ_BATCH_ENTRIES:
+                return
+            seq = int(rows[-1][0]) + 1
 
-    def forks(self) -> list[sqlite3.Row]:
-        return self.conn.execute("SELECT * FROM forks ORDER BY author, seq, hash").fetchall()
-
-    def set_outcomes(self, rows: list[tuple[int | None, str, str, str, int]]) -> None:
-        """rows: (pos, status, code, author, seq)."""
-        self.conn.executemany(
-            "UPDATE entries SET pos = ?, status = ?, code = ? WHERE author = ? AND seq = ?", rows
+    def authors_to_place(self, start: int) -> list[str]:
+        """Authors with entries not yet placed, or placed at or after `start`."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT author FROM entries WHERE pos IS NULL"
+            " UNION SELECT DISTINCT author FROM entries WHERE pos >= ?",
+            (start,),
         )
+        return sorted(str(r[0]) for r in rows)
+
+    def first_placed_pos(self, author: str, from_seq: int) -> int | None:
+        row = self.conn.execute(
+            "SELECT min(pos) FROM entries WHERE author = ? AND seq >= ? AND pos IS NOT NULL",
+            (author, from_seq),
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def placed_keys_from(self, start: int) -> list[tuple[str, int]]:
+        rows = self.conn.execute(
+            "SELECT author, seq FROM entries WHERE pos >= ? ORDER BY pos", (start,)
+        )
+        return [(str(a), int(s)) for a, s in rows]
+
+    def placed_seqs_before(self, start: int) -> dict[str, int]:
+        rows = self.conn.execute(
+            "SELECT author, max(seq) FROM entries WHERE pos < ? GROUP BY author", (start,)
+        )
+        return {str(a): int(s) for a, s in rows}
+
+    def placed_outcomes(self) -> Iterator[OutcomeLine]:
+        rows = self.conn.execute(
+            "SELECT author, seq, hash, status, code FROM entries "
+            "WHERE pos IS NOT NULL ORDER BY author, seq"
+        )
+        for author, seq, hash_hex, status, code in rows:
+            yield str(author), int(seq), str(hash_hex), str(status), str(code)
+
+    def placed_entries(
+        self, *, kinds: Collection[str] | None = None, status: str | None = None
+    ) -> Iterator[StoredEntry]:
+        """Placed entries (of `kinds`, with `status`) in fold order, in bounded batches."""
+        # the kinds go in as one JSON array parameter, so the statement never changes
+        wanted = None if kinds is None else json.dumps(sorted(kinds))
+        after = -1
+        while True:
+            rows = self.conn.execute(
+                "SELECT author, seq, hash, prev, ts, kind, actor, raw, pos, status, code"
+                " FROM entries WHERE pos > ?1 AND (?2 IS NULL OR status = ?2)"
+                " AND (?3 IS NULL OR kind IN (SELECT value FROM json_each(?3)))"
+                " ORDER BY pos LIMIT ?4",
+                (after, status, wanted, limits.READ_BATCH_ENTRIES),
+            ).fetchall()
+            batch = [StoredEntry(*row) for row in rows]
+            yield from batch
+            if len(batch) < limits.READ_BATCH_ENTRIES:
+                return
+            last = batch[-1].pos
+            assert last is not None  # the statement reads placed entries only
+            after = last
+
+    def latest_placed(self, limit: int, match: EntryFilter = ANY_ENTRY) -> list[StoredEntry]:
+        rows = self.conn.execute(
+            "SELECT author, seq, hash, prev, ts, kind, actor, raw, pos, status, code"
+            " FROM entries WHERE pos IS NOT NULL"
+            " AND (?1 IS NULL OR actor = ?1 OR author = ?1)"
+            " AND (?2 IS NULL OR kind = ?2)"
+            " AND (?3 IS NULL OR ts >= ?3)"
+            " AND (?4 IS NULL OR ts <= ?4)"
+            " ORDER BY pos DESC LIMIT ?5",
+            (match.actor, match.kind, match.since_ms, match.until_ms, limit),
+        ).fetchall()
+        return [StoredEntry(*row) for row in reversed(rows)]
+
+    # --- counting -------------------------------------------------------------------
+
+    def count(self, *, kind: str | None = None, status: str | None = None) -> int:
+        if kind is None and status is None:  # SQLite counts a whole table without reading rows
+            row = self.conn.execute("SELECT count(*) FROM entries").fetchone()
+        else:
+            row = self.conn.execute(
+                "SELECT count(*) FROM entries"
+                " WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2)",
+                (kind, status),
+            ).fetchone()
+        return int(row[0])
+
+    def placed_count(self) -> int:
+        row = self.conn.execute("SELECT count(*) FROM entries WHERE pos IS NOT NULL").fetchone()
+        return int(row[0])
+
+    def held_count(self) -> int:
+        # `pos IS NULL` first: the pos index answers without reading every row
+        row = self.conn.execute(
+            "SELECT count(*) FROM entries WHERE pos IS NULL AND status = ?", (HELD,)
+        ).fetchone()
+        return int(row[0])
+
+    def any_unplaced(self) -> bool:
+        row = self.conn.execute("SELECT 1 FROM entries WHERE pos IS NULL LIMIT 1").fetchone()
+        return row is not None
+
+    def status_counts(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT status, count(*) FROM entries GROUP BY status")
+        return {str(s): int(n) for s, n in rows}
+
+    # --- forks ----------------------------------------------------------------------
+
+    def forks(self) -> list[Fork]:
+        rows = self.conn.execute(
+            "SELECT hash, author, seq, freeze_seq, raw FROM forks ORDER BY author, seq, hash"
+        )
+        return [Fork(*row) for row in rows]
+
+    def frozen_from(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT author, min(freeze_seq) FROM forks GROUP BY author")
+        return {str(a): int(s) for a, s in rows}
 
     # --- commands (node-local exactly-once, G3) -----------------------------------
 
-    def command(self, cmd_id: str) -> tuple[str, int, str] | None:
+    def command(self, cmd_id: str) -> CommandRecord | None:
         row = self.conn.execute(
             "SELECT author, seq, hash FROM commands WHERE cmd_id = ?", (cmd_id,)
         ).fetchone()
-        return None if row is None else (str(row[0]), int(row[1]), str(row[2]))
+        return None if row is None else CommandRecord(str(row[0]), int(row[1]), str(row[2]))
 
     def put_command(self, cmd_id: str, entry: Entry) -> None:
-        self.conn.execute(
-            "INSERT INTO commands(cmd_id, author, seq, hash) VALUES (?, ?, ?, ?)",
-            (cmd_id, entry.author, entry.seq, entry.hash),
-        )
+        try:
+            self.conn.execute(
+                "INSERT INTO commands(cmd_id, author, seq, hash) VALUES (?, ?, ?, ?)",
+                (cmd_id, entry.author, entry.seq, entry.hash),
+            )
+        except sqlite3.IntegrityError as exc:
+            if not _key_taken(exc):
+                raise
+            raise StoreConflict(f"command {cmd_id} is already recorded") from exc
 
     # --- projections ----------------------------------------------------------------
 
-    def write_projections(self, rows: list[tuple[str, str, dict[str, Any] | None]]) -> None:
-        """Write (table, key, value) rows; a None value deletes the key."""
-        by_table: dict[str, tuple[list[tuple[str, str]], list[tuple[str]]]] = {}
+    def write_projections(self, rows: list[ProjectionWrite]) -> None:
+        """Write (table, key, value) rows in order; a None value deletes the key."""
+        by_table: dict[str, dict[str, dict[str, Any] | None]] = {}
         for table, key, value in rows:
-            puts, deletes = by_table.setdefault(table, ([], []))
-            if value is None:
-                deletes.append((key,))
-            else:
-                puts.append((key, encode_checked(value).decode()))
-        for table, (puts, deletes) in by_table.items():
-            name = PROJECTION_PREFIX + table
-            if name not in self._projection_tables():
-                self.conn.execute(
-                    f'CREATE TABLE IF NOT EXISTS "{name}" (key TEXT PRIMARY KEY,'
-                    " value TEXT NOT NULL)"
-                )
-                self._known.add(name)
+            by_table.setdefault(table, {})[key] = value  # a key's last write wins, as in order
+        for table, writes in by_table.items():
+            sql = self._projection_sql(table)
+            deletes = [(key,) for key, value in writes.items() if value is None]
+            puts = [
+                (key, encode_checked(value).decode())
+                for key, value in writes.items()
+                if value is not None
+            ]
             if deletes:
-                self.conn.executemany(f'DELETE FROM "{name}" WHERE key = ?', deletes)
+                self.conn.executemany(sql.delete, deletes)
             if puts:
-                self.conn.executemany(
-                    f'INSERT OR REPLACE INTO "{name}"(key, value) VALUES (?, ?)', puts
-                )
-
-    _known: set[str]
-
-    def _projection_tables(self) -> set[str]:
-        if not hasattr(self, "_known"):
-            self._known = {t for t in self.db.table_names() if t.startswith(PROJECTION_PREFIX)}
-        return self._known
-
-    def drop_projections(self) -> None:
-        for name in sorted(self._projection_tables()):
-            self.conn.execute(f'DELETE FROM "{name}"')
+                self.conn.executemany(sql.put, puts)
 
     def load_projections(self) -> dict[str, dict[str, dict[str, Any]]]:
         tables: dict[str, dict[str, dict[str, Any]]] = {}
-        for name in sorted(self._projection_tables()):
-            rows = self.conn.execute(f'SELECT key, value FROM "{name}"')
-            tables[name[len(PROJECTION_PREFIX) :]] = {k: json.loads(v) for k, v in rows}
-        return {t: rows for t, rows in tables.items() if rows}
+        for table, sql in sorted(self._projections().items()):
+            rows = {k: json.loads(v) for k, v in self.conn.execute(sql.load)}
+            if rows:
+                tables[table] = rows
+        return tables
+
+    def drop_projections(self) -> None:
+        for _, sql in sorted(self._projections().items()):
+            self.conn.execute(sql.clear)
+
+    _known: dict[str, _ProjectionSql]
+
+    def _projections(self) -> dict[str, _ProjectionSql]:
+        """The statements of every projection table in the file, by table (read once)."""
+        if not hasattr(self, "_known"):
+            names = [t for t in self.db.table_names() if t.startswith(PROJECTION_PREFIX)]
+            tables = [name[len(PROJECTION_PREFIX) :] for name in names]
+            self._known = {t: _ProjectionSql.of(t) for t in tables}
+        return self._known
+
+    def _projection_sql(self, table: str) -> _ProjectionSql:
+        """`table`'s statements, creating the table the first time it is written."""
+        known = self._projections()
+        sql = known.get(table)
+        if sql is None:
+            sql = _ProjectionSql.of(table)
+            self.conn.execute(sql.create)
+            known[table] = sql
+        return sql
+
+
+@dataclass(frozen=True, slots=True)
+class _ProjectionSql:
+    """The fixed statements of one projection table, built once from a checked name.
+
+    A table's name cannot be a parameter; it is spliced in only after
+    `check_projection_table` has accepted it (a plain lower-case identifier).
+    """
+
+    create: str
+    put: str
+    delete: str
+    load: str
+    clear: str
+
+    @classmethod
+    def of(cls, table: str) -> _ProjectionSql:
+        name = PROJECTION_PREFIX + check_projection_table(table)
+        return cls(
+            create=f'CREATE TABLE IF NOT EXISTS "{name}" (key TEXT PRIMARY KEY,'
+            " value TEXT NOT NULL)",
+            put=f'INSERT OR REPLACE INTO "{name}"(key, value) VALUES (?, ?)',
+            delete=f'DELETE FROM "{name}" WHERE key = ?',
+            load=f'SELECT key, value FROM "{name}"',
+            clear=f'DELETE FROM "{name}"',
+        )
+
+
+def _plain(cursor: sqlite3.Cursor) -> sqlite3.Cursor:
+    """`cursor` fetching plain tuples: cheaper than the connection's sqlite3.Row per row.
+
+    Rows are built as they are fetched, so this applies to a cursor already executed.
+    """
+    cursor.row_factory = None
+    return cursor
+
+
+def _key_taken(exc: sqlite3.IntegrityError) -> bool:
+    """Whether `exc` is a primary key already in use (any other constraint is a bug)."""
+    return exc.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -40,7 +40,7 @@ def test_lone_node_grants_itself_the_lease_with_a_signed_vote(
     lease = fresh_node.engine.state.get("leases", f"group:g1|{fresh_node.public}")
     assert lease is not None and lease["term"] == 1 and lease["status"] == "held"
     fresh_node.submit(coordinated_kind, {"scope": "group:g1", "ref": "p2"})
-    assert fresh_node.store.count("kind = 'lease.granted'") == 1  # still within the lease
+    assert fresh_node.store.count(kind="lease.granted") == 1  # still within the lease
 
 
 def test_lease_is_renewed_with_a_new_term_after_it_runs_out(

@@ -28,7 +28,7 @@ from chitnode.node.node import Node
 from chitnode.services import kyc_vault, staff_key
 from chitnode.services.archive import export_file
 from chitnode.store.keys import FileKeyStore
-from chitnode.store.sqlite import Store
+from chitnode.store.sqlite import SqliteStore
 from tests.support.clock import FakeClock
 
 PAN, ACCOUNT, PHONE = "ABCDE1234F", "123456789012", "9876543210"
@@ -40,9 +40,9 @@ MID = "M1"
 
 def all_entries(node: Node) -> list[Entry]:
     return [
-        entry_from_stored(row["raw"])
+        entry_from_stored(raw)
         for author in node.store.authors()
-        for row in node.store.feed_rows(author, 1)
+        for _, raw in node.store.feed(author, 1)
     ]
 
 
@@ -52,7 +52,7 @@ def join(folder: Path, root: Node, role: str, *, enrol: bool = True) -> Node:
     public = key.verify_key.encode().hex()
     if enrol:
         root.submit("device.enrolled", {"key": public, "role": role, "name": f"{role} device"})
-    store = Store.open(folder, create=True)
+    store = SqliteStore.open(folder, create=True)
     with store.transaction():
         store.set_meta("keystore", FileKeyStore(folder).save(key))
         store.set_meta("device_key", public)

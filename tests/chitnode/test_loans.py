@@ -281,7 +281,7 @@ def test_disbursement_happens_exactly_once(branch: ChitDriver) -> None:
     assert code_of(branch, "loan.disbursed", body) == "already_disbursed"
     assert branch.state.balance(lv.TREASURY_CASH) == 0
     assert branch.state.balance(lv.loan_account_name("L-1")) == LAKH
-    assert branch.node.store.count("kind = 'loan.disbursed'") == 1
+    assert branch.node.store.count(kind="loan.disbursed") == 1
 
 
 def test_a_group_funded_loan_draws_on_the_pool_and_repays_principal_to_it(

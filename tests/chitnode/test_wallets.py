@@ -110,9 +110,9 @@ def test_deposit_transfer_withdraw_move_money_and_keep_the_books(bank: Node) -> 
 
 
 def test_a_transfer_is_one_entry_with_both_legs(bank: Node) -> None:
-    before = bank.store.count(f"kind = '{TRANSFERRED}'")
+    before = bank.store.count(kind=TRANSFERRED)
     bank.submit(TRANSFERRED, transfer_body("M1", "M3", 1, "t-1"))
-    assert bank.store.count(f"kind = '{TRANSFERRED}'") == before + 1
+    assert bank.store.count(kind=TRANSFERRED) == before + 1
     state = bank.engine.state
     assert views.history(state, "M1").moves[0].hash == views.history(state, "M3").moves[0].hash
 

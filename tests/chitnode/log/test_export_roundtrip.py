@@ -85,7 +85,7 @@ def test_export_verifies_clean_with_both_verifiers(node_a: Node, tmp_path: Path)
     entries = [parse_entry(line) for line in lines[1:-1]]
     assert [e.seq for e in entries] == [1, 2, 3, 4]
     assert [e.kind for e in entries] == ["branch.genesis"] + ["device.enrolled"] * 3
-    stored = [r["raw"].encode() for r in node_a.store.feed_rows(node_a.public, 1)]
+    stored = [raw.encode() for _, raw in node_a.store.feed(node_a.public, 1)]
     assert lines[1:-1] == stored  # the stored canonical lines, byte for byte
     assert not (tmp_path / "a.chitlog.part").exists()
 

@@ -11,7 +11,7 @@ import pytest
 
 from chitnode.errors import NotInitialised, StoreCorrupt, StoreLocked
 from chitnode.node.node import Node
-from chitnode.store.sqlite import DB_FILE, Store
+from chitnode.store.sqlite import DB_FILE, SqliteStore
 
 
 def test_pragmas_are_durable(fresh_node: Node) -> None:
@@ -22,10 +22,10 @@ def test_pragmas_are_durable(fresh_node: Node) -> None:
 
 def test_second_process_gets_a_clear_error_naming_the_holder(fresh_node: Node) -> None:
     script = textwrap.dedent(f"""
-        from chitnode.store.sqlite import Store
+        from chitnode.store.sqlite import SqliteStore
         from chitnode.errors import StoreLocked
         try:
-            Store.open({str(fresh_node.store.data_dir)!r})
+            SqliteStore.open({str(fresh_node.store.data_dir)!r})
         except StoreLocked as exc:
             print(exc.code, exc.message)
     """)
@@ -40,12 +40,12 @@ def test_second_process_gets_a_clear_error_naming_the_holder(fresh_node: Node) -
 
 def test_second_open_in_process_is_refused_too(fresh_node: Node) -> None:
     with pytest.raises(StoreLocked):
-        Store.open(fresh_node.store.data_dir)
+        SqliteStore.open(fresh_node.store.data_dir)
 
 
 def test_missing_store_says_how_to_create_one(tmp_path: Path) -> None:
     with pytest.raises(NotInitialised):
-        Store.open(tmp_path)
+        SqliteStore.open(tmp_path)
 
 
 def test_corrupt_store_is_reported_never_served(tmp_path: Path) -> None:

@@ -157,12 +157,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     with Node.open(data_dir(args)) as node:
         report = import_file(node, args.file)
-    print(f"Imported {report.stored} new entries ({report.duplicates} already held)")
-    for author, code in sorted(report.skipped_feeds.items()):
-        print(f"SKIPPED feed {author}: {code} (nothing from this feed was applied)")
+    feeds = f"{report.feeds} feed" + ("" if report.feeds == 1 else "s")
+    summary = f"Imported {report.stored} new entries ({report.duplicates} already held)"
+    summary += f" from {feeds}"
+    if report.stored:
+        summary += f": {report.applied} applied, {report.rejected} rejected, {report.held} held"
+    print(summary)
+    for author, code in sorted(report.refused_feeds.items()):
+        count = report.refused_entries.get(author, 0)
+        print(f"REFUSED feed {author}: {code} ({count} entries; nothing from this feed was stored)")
     if report.forks:
         print(f"{report.forks} fork(s) found: see `chitnode status`")
-    return 1 if report.skipped_feeds else 0
+    return 1 if report.refused_feeds else 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

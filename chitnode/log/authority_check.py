@@ -98,8 +98,13 @@ def check_authority(
     records: list[Record],
     root: str,
     role_allows: RoleAllows | None = None,
+    *,
+    enrolled: set[str] | None = None,
 ) -> list[Problem]:
-    """Report `unknown_author` and `unauthorised` entries; see the module docstring."""
+    """Report `unknown_author` and `unauthorised` entries; see the module docstring.
+
+    `enrolled`, when given, receives every key an authorised `device.enrolled` admits.
+    """
     feeds = _first_per_seq(records)
     present = {(r.author, r.seq): r.hash for f in feeds.values() for r in f}
     admins = sorted({r.author for r in records if r.kind in (ENROLLED, REVOKED)} | {root})
@@ -145,6 +150,8 @@ def check_authority(
             key, new_role = rec.enrol
             table = enrolments if rec.kind == ENROLLED else revocations
             table.setdefault(key, []).append(_Grant(rec.author, rec.seq, new_role, rec.ts))
+    if enrolled is not None:
+        enrolled.update(enrolments)
     for rec in merge.stuck:  # only reachable with deps that form no order: report, don't hang
         problems.append(Problem("bad_format", rec.seq, rec.author, "deps cannot be ordered"))
     problems.extend(_judge_cut_off(deferred, root, enrolments, revocations, role_allows))
@@ -221,6 +228,8 @@ def _judge(
 
 
 def _why(code: str, rec: Record, role: str | None) -> str:
+    if rec.kind == GENESIS:
+        return "a second branch.genesis: a branch has one, by its root (wal-v1 §5)"
     if code == "unknown_author":
         return "author was never enrolled in this branch"
     if role is None:

@@ -77,6 +77,9 @@ class VerifyReport:
     problems: list[Problem] = field(default_factory=list)
     partial_from: dict[str, int] = field(default_factory=dict)  # author -> first seq > 1
     feeds: dict[str, tuple[int, int]] = field(default_factory=dict)  # author -> (first, last)
+    # Keys an authorised `device.enrolled` in the file admits: authors the file itself
+    # proves, whatever else is wrong with their entries (import takes their feeds whole).
+    enrolled: set[str] = field(default_factory=set)
 
     # Memory must not grow with the problems a file holds (a hostile file can hold one a
     # byte): `problems` keeps the first limits.VERIFY_PROBLEMS_KEPT_MAX, the rest are only
@@ -127,8 +130,14 @@ LineResult = tuple[Record | None, list[Problem]]
 
 def _loose_id(line: bytes) -> tuple[str | None, int | None]:
     """Best-effort author and seq of a line that did not parse, for the report."""
-    a, s = _AUTHOR_RE.search(line), _SEQ_RE.search(line)
-    return (a.group(1).decode() if a else None, int(s.group(1)) if s else None)
+    s = _SEQ_RE.search(line)
+    return line_author(line), int(s.group(1)) if s else None
+
+
+def line_author(line: bytes) -> str | None:
+    """The author a line is reported under, parsed or not (a canonical line's first member)."""
+    a = _AUTHOR_RE.search(line)
+    return a.group(1).decode() if a else None
 
 
 def check_line(line: bytes, check_sigs: bool = True) -> LineResult:
@@ -332,7 +341,9 @@ def verify_stream(
             on_entry()
     _check_seal(report, seal_line[0] if seal_line else None, digest.hexdigest())
     if report.header is not None:
-        report.add_all(check_authority(records, report.header.root, role_allows))
+        report.add_all(
+            check_authority(records, report.header.root, role_allows, enrolled=report.enrolled)
+        )
     return report
 
 
@@ -749,6 +760,10 @@ def _verify_clean(
     _check_seal(report, seal_line, digest)
     if not report.ok or not _clean_feeds_and_authority(report, summaries, role_allows):
         return None, ticked
+    for summary in summaries:  # every entry is authorised, so every enrolment in the file is
+        for key, packed in summary.grants.items():
+            if any(not revokes for _, _, revokes, _, _ in orjson.loads(packed)):
+                report.enrolled.add(key)
     return report, ticked
 
 

@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from chitnode import limits
-from chitnode.domain.apply import APPLIED, Outcome, apply_entry
+from chitnode.domain.apply import APPLIED, REJECTED, Outcome, apply_entry
+from chitnode.domain.kernel_kinds import GENESIS
 from chitnode.domain.state import State, Writes
 from chitnode.errors import BrokenChain, ChitError
 from chitnode.log.entry import ZERO_HASH, Entry, entry_from_stored
@@ -66,6 +67,10 @@ class FoldEngine:
         # Whether some stored entry waits to be placed (held, frozen, displaced); None when
         # unknown. Only `append_local` keeps it; any other ingest asks the store again.
         self._unplaced: bool | None = None
+        # The branch's root key (wal-v1 §5: a branch is its id and its root): pinned in the
+        # store at init. Any other key's genesis is rejected wherever it sorts, so which
+        # genesis founds the branch never depends on `ts`.
+        self.root: str | None = None
         store.before_commit.append(self.persist)
 
     def load(self) -> None:
@@ -75,12 +80,15 @@ class FoldEngine:
         self._unplaced = None
         self.journal.clear()
         self.next_pos = self.store.placed_count()
+        self.root = self.store.meta("root")
         if self.store.meta("fold_version") == FOLD_VERSION:
             self.state = State(tables=self.store.load_projections())
         else:  # folded by other rules (or never): fold again under these
             with self.store.transaction():
                 self.rebuild()
                 self.store.set_meta("fold_version", FOLD_VERSION)
+        if self.root is None:  # a store from before the root was pinned: its founding says
+            self.root = (self.state.get("branch", "branch") or {}).get("root")
         self.heads = self.store.placed_heads()
 
     # --- ingest ---------------------------------------------------------------------
@@ -242,7 +250,7 @@ class FoldEngine:
                 if not diverged:
                     self._revert_to(pos)
                     diverged = True
-                outcome, undo = apply_entry(self.state, entry)
+                outcome, undo = self._apply(entry)
                 self._journal(pos, undo)
                 outcomes.append((pos, outcome.status, outcome.code, entry.author, entry.seq))
                 if not result.rebuilt:  # a rebuild replays history: no outcomes kept, no events
@@ -267,6 +275,11 @@ class FoldEngine:
         else:  # entries may have left the order (forks): read the heads back
             self.heads = self.store.placed_heads()
         self.persist()
+
+    def _apply(self, entry: Entry) -> tuple[Outcome, list[tuple[str, str, object]]]:
+        if entry.kind == GENESIS and self.root is not None and entry.author != self.root:
+            return Outcome(REJECTED, "unauthorised"), []  # a second genesis founds nothing
+        return apply_entry(self.state, entry)
 
     def _old_suffix(self, start: int) -> list[tuple[str, int]] | None:
         if start >= self.next_pos:

@@ -9,7 +9,8 @@ acknowledged only once it and its effects have committed (G7).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,8 @@ class Node:
                 store.set_meta("keystore", ks.save(key))
                 store.set_meta("device_key", key.verify_key.encode().hex())
                 store.set_meta("branch", branch_id or new_id())
+                # wal-v1 §5: the branch is its id and this root key; imports must match both
+                store.set_meta("root", key.verify_key.encode().hex())
             node = cls(store, key, clock or SystemClock())
             node.engine.load()
             node.submit(GENESIS, {"branch_name": branch_name, "root": node.public})
@@ -258,20 +261,48 @@ class Node:
 
     def ingest(self, entries: list[Entry]) -> IngestResult:
         """Fold in entries from a peer or an import; all checked before any is stored."""
+        self._check_received(entries)
+        with self._folding():
+            return self.engine.ingest(entries)
+
+    @contextmanager
+    def receiving(self) -> Iterator[Callable[[list[Entry]], IngestResult]]:
+        """One transaction for several batches (an import's whole feed): all commit, or none.
+
+        The function yielded checks one batch as `ingest` does and folds it in; an exception
+        anywhere in the block rolls back every batch of it, in the store and in the fold.
+        """
+
+        def receive(entries: list[Entry]) -> IngestResult:
+            self._check_received(entries)
+            return self.engine.ingest(entries)
+
+        with self._folding():
+            yield receive
+
+    def _check_received(self, entries: list[Entry]) -> None:
         for entry in entries:
             if entry.branch != self.branch:
                 raise WrongBranch(f"entry belongs to branch {entry.branch}, not {self.branch}")
             check_hash(entry)
             check_sig(entry)
+
+    @contextmanager
+    def _folding(self) -> Iterator[None]:
         with self._writing:
             try:
                 with self.store.transaction():
-                    return self.engine.ingest(entries)
+                    yield
             except BaseException:
-                self.engine.load()
+                self.engine.load()  # the transaction rolled back: so does the in-memory fold
                 raise
 
     # --- reading ----------------------------------------------------------------
+
+    @property
+    def root(self) -> str | None:
+        """The branch's root key, pinned at init (None only for a store with no genesis)."""
+        return self.engine.root
 
     def role(self) -> str | None:
         try:

@@ -586,7 +586,8 @@ def _check_authority(
     incomplete: dict[int, bool],
     report: Report,
 ) -> None:
-    """§5: genesis by root; device.* only by admins; others by enrolled, unrevoked keys."""
+    """§5: genesis by root (one per branch); device.* only by admins; others by enrolled,
+    unrevoked keys."""
     placed = [e for e in entries if e.placed]
 
     def precedes(a: Entry, b: Entry) -> bool:
@@ -610,9 +611,10 @@ def _check_authority(
         assert e.author is not None
         ok = True
         if e.kind == GENESIS and e.author != root:
-            ok = False
-            if e.author in ever_enrolled:  # else reported as unknown_author below
-                report.on(e, UNAUTHORISED, "branch.genesis not written by the root key")
+            # §5 as amended: a branch is its id and its root; exactly one genesis per
+            # branch, so any other one is not authorised, whoever wrote it.
+            report.on(e, UNAUTHORISED, "a second branch.genesis: only the root's founds it")
+            continue
         if e.author == root:
             pass
         elif e.author not in ever_enrolled:

@@ -3,19 +3,22 @@
 A node's export must verify clean with the project's verifier and the independent
 reference verifier; importing it elsewhere is idempotent; two nodes that end up
 holding the same entries have the same state digest; a tampered feed is skipped,
-a tampered file is refused whole and changes nothing.
+a tampered file is refused whole and changes nothing; a store founded again with the
+same branch id is another branch (wal-v1 §5). Hostile files: test_hostile_import.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from chitnode.domain.kinds import role_allows
-from chitnode.errors import BadFormat, ChitError
+from chitnode.errors import BadFormat, ChitError, WrongBranch
 from chitnode.log.entry import parse_entry
 from chitnode.log.verify import verify_file
 from chitnode.node.node import Node
@@ -39,14 +42,67 @@ def new_node(path: Path, name: str, wall_ms: int, branch_id: str | None = None) 
 
 @pytest.fixture
 def node_a(tmp_path: Path) -> Iterator[Node]:
-    """Root of branch "Test": genesis plus three enrolled devices (4 entries)."""
-    node = new_node(tmp_path / "a", "Test", T0)
+    """Root of branch "Test": genesis plus three enrolled devices (4 entries).
+
+    A copy of its store taken after the genesis is a second node of the same branch
+    (same id, same root) that holds less: see `same_branch`.
+    """
+    new_node(tmp_path / "a", "Test", T0).close()
+    shutil.copytree(tmp_path / "a", tmp_path / "a_at_genesis")
+    node = Node.open(tmp_path / "a", clock=FakeClock(wall_ms=T0))
     for i, key in enumerate(DEVICES):
         node.clock.advance(60_000)  # type: ignore[attr-defined]
         receipt = node.submit("device.enrolled", {"key": key, "role": "foreman", "name": f"d{i}"})
         assert receipt.status == "applied"
     yield node
     node.close()
+
+
+def same_branch(tmp_path: Path) -> Node:
+    """Another store of node_a's branch, holding only its genesis."""
+    return Node.open(tmp_path / "a_at_genesis", clock=FakeClock(wall_ms=T0))
+
+
+def enrol_device(node: Node) -> tuple[str, list[list[object]]]:
+    """Enrol a foreman key whose secret the tests hold; its key and deps on its enrolment."""
+    key = t.pub(t.add_secret(hashlib.sha256(b"device k").digest()))
+    receipt = node.submit("device.enrolled", {"key": key, "role": "foreman", "name": "k"})
+    assert receipt.status == "applied"
+    return key, [[node.public, receipt.seq, receipt.hash]]
+
+
+def device_lines(
+    node: Node, key: str, deps: list[list[object]], count: int, ts: int
+) -> list[bytes]:
+    """`count` chained entries of the device `key`, signed outside chitnode."""
+    out, prev = [], "0" * 64
+    for seq in range(1, count + 1):
+        entry = t.sign(
+            {
+                "v": 1,
+                "branch": node.branch,
+                "author": key,
+                "seq": seq,
+                "prev": prev,
+                "ts": ts + seq,
+                "deps": deps,
+                "kind": "member.registered",
+                "body": {"member_id": f"K{seq}", "name": "K"},
+            }
+        )
+        out.append(t.canon(entry))
+        prev = entry["hash"]
+    return out
+
+
+def with_lines(node: Node, path: Path, extra: list[bytes]) -> list[bytes]:
+    """`node`'s export at `path` plus `extra` entry lines: header (count fixed) and entries."""
+    export_file(node, path)
+    lines = path.read_bytes().splitlines()[:-1]
+    entries = sorted(
+        [*lines[1:], *extra], key=lambda x: (json.loads(x)["author"], json.loads(x)["seq"])
+    )
+    return [t.canon({**json.loads(lines[0]), "count": len(entries)}), *entries]
 
 
 def export(node: Node, path: Path, **kw: object) -> bytes:
@@ -126,72 +182,41 @@ def test_import_is_idempotent(node_a: Node, tmp_path: Path) -> None:
     export_file(node_a, path)
     before = state(node_a)
     report = import_file(node_a, path)  # into the node that wrote it
-    assert (report.stored, report.duplicates, report.skipped_feeds) == (0, 4, {})
+    assert (report.stored, report.duplicates, report.refused_feeds) == (0, 4, {})
     assert state(node_a) == before
 
-    b = new_node(tmp_path / "b", "Other", T0 + 3_600_000, branch_id=node_a.branch)
-    try:
+    with same_branch(tmp_path) as b:
         first = import_file(b, path)
-        assert (first.stored, first.duplicates) == (4, 0)
-        after_first = state(b)
+        assert (first.stored, first.duplicates) == (3, 1)
+        assert state(b) == state(node_a)
         second = import_file(b, path)
         assert (second.stored, second.duplicates, second.forks) == (0, 4, 0)
-        assert state(b) == after_first
-    finally:
-        b.close()
+        assert state(b) == state(node_a)
 
 
-@pytest.mark.parametrize("first", ["a", "b"])
-def test_two_stores_of_one_branch_converge(node_a: Node, tmp_path: Path, first: str) -> None:
-    """`Node.init(branch_id=...)` writes a second genesis in the same branch.
+def test_a_store_founded_again_with_the_same_id_is_another_branch(
+    node_a: Node, tmp_path: Path
+) -> None:
+    """`Node.init(branch_id=...)` writes its own genesis under an id already in use.
 
-    Documented behaviour (docs/kernel.md: the fold is deterministic in causal order,
-    ties by (ts, author, seq)): both genesis entries are kept in the log; the one that
-    folds first founds the branch, the other is rejected `already_founded`, and a key
-    that is not the winner's root is not enrolled. Once each node imports the other's
-    export they hold the same entries and so the same digest.
+    wal-v1 §5 (amended): a branch is its id *and* its root, so that store is another
+    branch, whichever genesis is older: neither node takes the other's export, and
+    nothing changes on either side (test_hostile_import.py has the attacker's version).
     """
-    wall = T0 + 3_600_000 if first == "a" else T0 - 3_600_000
-    b = new_node(tmp_path / "b", "Other", wall, branch_id=node_a.branch)
+    b = new_node(tmp_path / "b", "Other", T0 - 3_600_000, branch_id=node_a.branch)  # older
     try:
         assert b.branch == node_a.branch
-        fa = tmp_path / "a.chitlog"
+        fa, fb = tmp_path / "a.chitlog", tmp_path / "b.chitlog"
         export_file(node_a, fa)
-        report = import_file(b, fa)
-        assert (report.stored, report.duplicates, report.skipped_feeds) == (4, 0, {})
-
-        status = b.status()
-        assert set(status["heads"]) == {node_a.public, b.public}
-        assert status["heads"][node_a.public]["seq"] == 4
-        assert status["heads"][b.public]["seq"] == 1
-        assert status["entries"] == 5
-        winner, loser = (node_a, b) if first == "a" else (b, node_a)
-        assert status["root"] == winner.public
-        assert status["branch_name"] == ("Test" if first == "a" else "Other")
-        codes = dict(
-            b.store.conn.execute(
-                "SELECT author || ':' || seq, code FROM entries WHERE status = 'rejected'"
-            ).fetchall()
-        )
-        assert codes[f"{loser.public}:1"] == "already_founded"
-        assert status["rejected"] == (1 if first == "a" else 4)
-        assert b.role() == ("admin" if first == "b" else None)
-
-        fb = tmp_path / "b.chitlog"
         export_file(b, fb)
-        project = {(p.code, p.seq, p.author) for p in verify_file(fb).problems}
-        reference = t.reference_codes(fb.read_bytes())
-        # The losing genesis is flagged by both verifiers. Deliberate difference: the
-        # project calls any genesis not by the header's root `unauthorised`; the reference
-        # calls an author that no device.enrolled names `unknown_author`.
-        assert ("unauthorised", 1, loser.public) in project
-        assert ("unknown_author", 1, loser.public) in reference
-        assert {p[2] for p in project} == {p[2] for p in reference} == {loser.public}
-
-        back = import_file(node_a, fb)
-        assert (back.stored, back.duplicates, back.skipped_feeds) == (1, 4, {})
-        assert state(node_a) == state(b)
-        assert node_a.status()["root"] == b.status()["root"] == winner.public
+        for node, path in ((b, fa), (node_a, fb)):
+            before = state(node)
+            with pytest.raises(WrongBranch) as caught:
+                import_file(node, path)
+            assert caught.value.code == "wrong_branch"
+            assert state(node) == before
+        assert b.status()["root"] == b.public
+        assert node_a.status()["root"] == node_a.public
     finally:
         b.close()
 
@@ -200,55 +225,34 @@ def test_partial_import_is_held_until_the_rest_arrives(node_a: Node, tmp_path: P
     partial, full = tmp_path / "p.chitlog", tmp_path / "a.chitlog"
     export_file(node_a, partial, from_seq=3)
     export_file(node_a, full)
-    b = new_node(tmp_path / "b", "Other", T0 + 3_600_000, branch_id=node_a.branch)
-    try:
+    with same_branch(tmp_path) as b:
         report = import_file(b, partial)
-        assert report.stored == 2
+        assert (report.stored, report.held) == (2, 2)
         assert b.status()["held"] == 2
         import_file(b, full)
         status = b.status()
         assert status["held"] == 0 and status["heads"][node_a.public]["seq"] == 4
-    finally:
-        b.close()
 
 
 def test_feed_with_a_bad_signature_is_skipped_the_others_imported(
     node_a: Node, tmp_path: Path
 ) -> None:
-    b = new_node(tmp_path / "b", "Other", T0 + 3_600_000, branch_id=node_a.branch)
-    c = new_node(tmp_path / "c", "Third", T0 + 7_200_000, branch_id=node_a.branch)
-    try:
-        fa = tmp_path / "a.chitlog"
-        export_file(node_a, fa)
-        import_file(b, fa)
-        fb = tmp_path / "b.chitlog"
-        export_file(b, fb)  # two feeds: a's four entries and b's genesis
+    key, deps = enrol_device(node_a)
+    k_lines = device_lines(node_a, key, deps, 2, T0 + 3_600_000)
+    obj = json.loads(k_lines[1])
+    k_lines[1] = t.canon({**obj, "sig": t.flip_hex(obj["sig"])})
+    tampered = tmp_path / "tampered.chitlog"
+    tampered.write_bytes(reseal_as(node_a, with_lines(node_a, tmp_path / "a.chitlog", k_lines)))
+    assert ("bad_sig", 2, key) in t.reference_codes(tampered.read_bytes())
 
-        lines = fb.read_bytes().splitlines()[:-1]
-        index = next(
-            i
-            for i, line in enumerate(lines[1:], 1)
-            if json.loads(line)["author"] == node_a.public and json.loads(line)["seq"] == 3
-        )
-        obj = json.loads(lines[index])
-        obj["sig"] = t.flip_hex(obj["sig"])
-        lines[index] = t.canon(obj)
-        tampered = tmp_path / "tampered.chitlog"
-        tampered.write_bytes(reseal_as(b, lines))
-        assert ("bad_sig", 3, node_a.public) in t.reference_codes(tampered.read_bytes())
-
+    with same_branch(tmp_path) as c:
         report = import_file(c, tampered)
-        assert report.skipped_feeds == {node_a.public: "bad_sig"}
-        assert ("bad_sig", 3, node_a.public) in {
-            (p.code, p.seq, p.author) for p in report.verify.problems
-        }
-        assert report.stored == 1  # b's feed
+        assert report.refused_feeds == {key: "bad_sig"}
+        assert ("bad_sig", 2, key) in {(p.code, p.seq, p.author) for p in report.verify.problems}
+        assert (report.stored, report.duplicates) == (4, 1)  # the root's feed
         heads = c.status()["heads"]
-        assert node_a.public not in heads  # nothing at all from the bad feed
-        assert heads[b.public]["seq"] == 1
-    finally:
-        c.close()
-        b.close()
+        assert key not in heads  # nothing at all from the bad feed
+        assert heads[node_a.public]["seq"] == 5
 
 
 def _refused(node: Node, path: Path) -> None:
@@ -276,13 +280,10 @@ def test_bad_seal_refuses_the_whole_import(node_a: Node, tmp_path: Path) -> None
     edited = tmp_path / "edited.chitlog"  # an entry changed after sealing
     edited.write_bytes(fa.read_bytes().replace(b'"name":"d1"', b'"name":"dX"'))
 
-    b = new_node(tmp_path / "b", "Other", T0 + 3_600_000, branch_id=node_a.branch)
-    try:
+    with same_branch(tmp_path) as b:
         for path in (bad_seal, no_seal, edited):
             _refused(b, path)
-        assert node_a.public not in b.status()["heads"]
-    finally:
-        b.close()
+        assert b.status()["heads"][node_a.public]["seq"] == 1
 
 
 def test_count_mismatch_and_unreadable_files_are_refused(node_a: Node, tmp_path: Path) -> None:
@@ -313,11 +314,21 @@ def test_export_of_another_branch_is_refused(node_a: Node, tmp_path: Path) -> No
 
 
 def test_import_into_a_reopened_node_matches_a_rebuild(node_a: Node, tmp_path: Path) -> None:
-    fa = tmp_path / "a.chitlog"
-    export_file(node_a, fa)
-    new_node(tmp_path / "b", "Other", T0 + 3_600_000, branch_id=node_a.branch).close()
-    with Node.open(tmp_path / "b", clock=FakeClock()) as b:
-        import_file(b, fa)  # a's genesis is older than b's: it must found the branch
+    """An entry that sorts first (a device that wrote before it had its enrolment, so with
+    no deps, dated before the genesis) makes a reopened node, whose undo journal is empty,
+    fold again from the start: the result is the rebuild's."""
+    key, _ = enrol_device(node_a)
+    early = device_lines(node_a, key, [], 1, T0 - 3_600_000)
+    path = tmp_path / "a.chitlog"
+    path.write_bytes(reseal_as(node_a, with_lines(node_a, tmp_path / "a0.chitlog", early)))
+    with same_branch(tmp_path) as b:
+        report = import_file(b, path)
+        assert (report.stored, report.applied, report.rejected, report.refused_feeds) == (
+            5,
+            4,
+            1,
+            {},
+        )
         digest = b.engine.digest()
         with b.store.transaction():
             b.engine.rebuild()

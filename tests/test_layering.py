@@ -223,6 +223,27 @@ def test_importing_the_whole_kernel_loads_none_of_them() -> None:
     assert loaded == {}, "importing these kernel modules (first) loaded: " + json.dumps(loaded)
 
 
+def shared_test_helper(target: str) -> bool:
+    """tests/support, or a module of tests/vectors that is not itself a test (format helpers)."""
+    return within(target, "tests.support") or (
+        within(target, "tests.vectors") and not target.rpartition(".")[2].startswith("test_")
+    )
+
+
+def test_tests_import_no_other_test_module() -> None:
+    """A test module's helpers come from tests/support (fixtures from conftest.py): a test
+    that imports another test module runs that module's tests' imports and fixtures too,
+    and breaks when that file is renamed or split."""
+    imports = repo_imports("tests")
+    assert len({i.module for i in imports}) > 10
+    offences = [
+        f"{imp} (move what it shares to tests/support)"
+        for imp in imports
+        if within(imp.target, "tests") and not shared_test_helper(imp.target)
+    ]
+    assert offences == [], "\n".join(offences)
+
+
 # --- the checker itself sees every form of import -------------------------------------------
 
 

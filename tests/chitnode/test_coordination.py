@@ -12,8 +12,7 @@ from chitnode.domain.state import Change, Put, State
 from chitnode.errors import RuleViolation
 from chitnode.log.entry import Entry
 from chitnode.node.node import Node
-from tests.chitnode.test_engine import engine_at, ingest, outcome
-from tests.support.feeds import Feed, enrol, founded, seeded_key
+from tests.support.feeds import Feed, engine_at, enrol, founded, ingest, outcome, seeded_key
 
 KIND = "test.payout"
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import random
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,36 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chitnode.log.entry import Entry
-from chitnode.node.fold import FoldEngine
-from chitnode.store.api import Store
-from chitnode.store.memory import MemoryStore
-from chitnode.store.sqlite import SqliteStore
-from tests.support.feeds import BRANCH, Feed, enrol, founded, seeded_key
+from tests.support.feeds import Feed, engine_at, enrol, founded, ingest, outcome, seeded_key
 
 # The engine runs on either store: SQLite on disk, or the in-memory one (no disk).
 STORE_KINDS = ("sqlite", "memory")
-
-
-@contextmanager
-def engine_at(path: Path, kind: str = "sqlite") -> Iterator[FoldEngine]:
-    store: Store = SqliteStore.open(path, create=True) if kind == "sqlite" else MemoryStore()
-    store.set_meta("branch", BRANCH)
-    engine = FoldEngine(store)
-    engine.load()
-    try:
-        yield engine
-    finally:
-        store.close()
-
-
-def ingest(engine: FoldEngine, entries: list[Entry]) -> None:
-    with engine.store.transaction():
-        engine.ingest(entries)
-
-
-def outcome(engine: FoldEngine, entry: Entry) -> tuple[str, str] | None:
-    assert engine.store.hash_at(entry.author, entry.seq) == entry.hash
-    return engine.store.outcome_of(entry.author, entry.seq)
 
 
 def branch_with_three_feeds() -> tuple[Feed, Feed, Feed, list[Entry]]:

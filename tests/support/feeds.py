@@ -1,13 +1,21 @@
-"""Hand-built feeds for fold tests: signed entries without a Node (no key store, no lock)."""
+"""Hand-built feeds for fold tests: signed entries without a Node (no key store, no lock),
+and a bare fold engine on either store to fold them into."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nacl.signing import SigningKey
 
 from chitnode.log.entry import ZERO_HASH, Entry, seal_entry
+from chitnode.node.fold import FoldEngine
+from chitnode.store.api import Store
+from chitnode.store.memory import MemoryStore
+from chitnode.store.sqlite import SqliteStore
 
 BRANCH = "601d86286ef22c0e6f917f2cc45796e5"
 
@@ -64,3 +72,28 @@ def enrol(root: Feed, other: Feed, role: str, deps: list[Entry] = ()) -> Entry: 
     return root.write(
         "device.enrolled", {"key": other.public, "role": role, "name": f"{role} device"}, deps
     )
+
+
+@contextmanager
+def engine_at(path: Path, kind: str = "sqlite") -> Iterator[FoldEngine]:
+    """A fold engine of branch BRANCH on a new store: SQLite in `path`, or "memory"."""
+    store: Store = SqliteStore.open(path, create=True) if kind == "sqlite" else MemoryStore()
+    store.set_meta("branch", BRANCH)
+    engine = FoldEngine(store)
+    engine.load()
+    try:
+        yield engine
+    finally:
+        store.close()
+
+
+def ingest(engine: FoldEngine, entries: list[Entry]) -> None:
+    """Fold `entries` in one transaction, as an import does."""
+    with engine.store.transaction():
+        engine.ingest(entries)
+
+
+def outcome(engine: FoldEngine, entry: Entry) -> tuple[str, str] | None:
+    """The stored (status, code) of `entry`, once its stored hash is checked to be its own."""
+    assert engine.store.hash_at(entry.author, entry.seq) == entry.hash
+    return engine.store.outcome_of(entry.author, entry.seq)

@@ -76,9 +76,11 @@ def enrol(root: Feed, other: Feed, role: str, deps: list[Entry] = ()) -> Entry: 
 
 @contextmanager
 def engine_at(path: Path, kind: str = "sqlite") -> Iterator[FoldEngine]:
-    """A fold engine of branch BRANCH on a new store: SQLite in `path`, or "memory"."""
+    """A fold engine of branch BRANCH: on SQLite in `path` (new, or reopened), or "memory"."""
     store: Store = SqliteStore.open(path, create=True) if kind == "sqlite" else MemoryStore()
-    store.set_meta("branch", BRANCH)
+    if store.meta("branch") is None:
+        with store.transaction():
+            store.set_meta("branch", BRANCH)
     engine = FoldEngine(store)
     engine.load()
     try:

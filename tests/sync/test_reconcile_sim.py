@@ -303,7 +303,10 @@ class World:
             return
         if self.rng.random() < self.repeat:
             link.wire.append((to, frame))
-        message = decode(frame)
+        self.deliver(pair, to, frame)
+
+    def deliver(self, pair: tuple[int, int], to: int, frame: bytes) -> None:
+        link, message = self.links[pair], decode(frame)
         replica = self.peers[to].replica
         before, frozen_before = dict(replica.heads()), dict(replica.frozen())
         self.note(f"deliver {type(message).__name__} to {to} on {pair}")
@@ -345,6 +348,18 @@ class World:
             self.note(f"forge {k}#{held.seq} into {j}")
 
     # --- after the faults ---------------------------------------------------------------
+
+    def resume(self) -> None:
+        """The faults stop: what is on the wire arrives, each side of every session still
+        open asks again once (its timeout), and each such session must finish by itself."""
+        for pair in sorted(self.links):
+            link = self.links[pair]
+            for side in pair:
+                link.send(pair[0] if side == pair[1] else pair[1], link.sides[side].resend())
+            while link.wire:
+                self.deliver(pair, *link.wire.pop(0))
+            assert all(s.finished for s in link.sides.values()), f"session {pair} stuck"
+        self.note(f"resumed {len(self.links)} sessions")
 
     def heal(self) -> int:
         """Clean sessions between every pair until a round changes nothing; rounds taken."""
@@ -395,6 +410,7 @@ def run(seed: int, world: World) -> None:
             world.step()
             if index == forge_at:
                 world.forge()
+        world.resume()
         rounds = world.heal()
         converged(world)
     except BaseException as exc:

@@ -14,6 +14,7 @@ entries, their outcomes and the projections commit together or not at all.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from chitnode.domain.kernel_kinds import GENESIS
 from chitnode.domain.state import State, Writes
 from chitnode.errors import BrokenChain, ChitError
 from chitnode.log.entry import ZERO_HASH, Entry, entry_from_stored
+from chitnode.log.forks import Resolution, row_of, settle
 from chitnode.log.order import CausalMerge
 from chitnode.store.api import Store
 
@@ -37,6 +39,12 @@ class TooManyHeld(ChitError):
 # a reducer's effects, and every node re-folds its log on next open.
 FOLD_VERSION = "1"
 UNREACHABLE_SEQ = 2**62  # an edge to an entry we do not hold: never satisfied
+# Where the engine keeps how the root's own fork settled (chitnode/log/forks.py): derived
+# from the stored entries like the projections, and written in the same transaction.
+ROOT_FORK_META = "root_fork"
+# Entries of the root's main chain read past its fork point to find a resolution: the
+# root is frozen meanwhile, so this is what it wrote before and after the fork was found.
+FORK_SCAN_ENTRIES_MAX = 100_000
 
 
 @dataclass(slots=True)
@@ -71,11 +79,16 @@ class FoldEngine:
         # store at init. Any other key's genesis is rejected wherever it sorts, so which
         # genesis founds the branch never depends on `ts`.
         self.root: str | None = None
+        # Entries of the root's forked feed a resolution dropped (hash -> its fork seq): kept
+        # as evidence, never placed; a dep on one waits only for the agreed prefix.
+        self.discarded: dict[str, int] = {}
+        self.resolutions: list[Resolution] = []
         store.before_commit.append(self.persist)
 
     def load(self) -> None:
         """Load the materialised state; rebuild if the projections are not current."""
         self.frozen_from = self.store.frozen_from()
+        self._load_root_fork()
         self._hashes.clear()
         self._unplaced = None
         self.journal.clear()
@@ -137,8 +150,14 @@ class FoldEngine:
             first = self.store.first_placed_pos(author, freeze_seq)
             if first is not None:
                 start = min(start, first)
+        resolved = self._settle_root_fork(result)
+        if resolved is not None:
+            start = min(start, resolved)
         if result.stored or result.forks:
             self._refold(start, result)
+            again = self._settle_root_fork(result)  # the batch's genesis may have named the root
+            if again is not None:
+                self._refold(again, result)
         placed_all = all(e.hash in result.outcomes for e in result.stored)
         if not placed_all and self.store.held_count() > limits.HELD_ENTRIES_MAX:
             # A peer feeding entries whose deps never come must not grow us without bound (G9);
@@ -211,6 +230,113 @@ class FoldEngine:
         if after is not None and after.prev != entry.hash:
             return entry.seq
         return None
+
+    # --- the root's own fork and its resolution (chitnode/log/forks.py) ---------------
+
+    def _fork_root(self) -> str | None:
+        return self.root or (self.state.get("branch", "branch") or {}).get("root")
+
+    def forked_feed(self, author: str, from_seq: int) -> list[Entry]:
+        """`author`'s held entries from `from_seq` on, main chain and evidence, not discarded.
+
+        Reads at most FORK_SCAN_ENTRIES_MAX of the main chain: a resolution written
+        further on is not seen, and the root stays frozen (docs/forks.md).
+        """
+        out: list[Entry] = []
+        for _, raw in self.store.feed(author, from_seq):
+            if len(out) >= FORK_SCAN_ENTRIES_MAX:
+                break
+            out.append(entry_from_stored(raw))
+        out += [
+            entry_from_stored(f.raw)
+            for f in self.store.forks()
+            if f.author == author and f.seq >= from_seq
+        ]
+        return [e for e in out if e.hash not in self.discarded]
+
+    def _settle_root_fork(self, result: IngestResult) -> int | None:
+        """Settle the root's fork after this ingest stored some of its entries.
+
+        Moves entries between the main chain and the fork evidence so that the main chain
+        holds the line the root's resolution keeps, and sets the root's freeze point.
+        Returns the first position the order may change from, or None if nothing changed.
+        """
+        root = self._fork_root()
+        touched = any(e.author == root for e in result.stored) or any(
+            a == root for a, _ in result.forks
+        )
+        if root is None or not touched:
+            return None
+        evidence = [entry_from_stored(f.raw) for f in self.store.forks() if f.author == root]
+        if not evidence:
+            return None
+        was = (self.frozen_from.get(root), len(self.discarded))
+        for entry in sorted(evidence, key=lambda e: e.seq):  # late copies of dropped lines
+            covering = [r for r in self.resolutions if r.fork_seq <= entry.seq <= r.by_seq]
+            if entry.hash not in self.discarded and (covering or entry.prev in self.discarded):
+                self.discarded[entry.hash] = (
+                    covering[0].fork_seq if covering else self.discarded[entry.prev]
+                )
+        live = [e for e in evidence if e.hash not in self.discarded]
+        fork_seq = min((c for c in map(self._conflict, live) if c is not None), default=None)
+        start = self.next_pos
+        if fork_seq is not None:
+            rows = self.forked_feed(root, fork_seq)
+            below = self.store.hash_at(root, fork_seq - 1) or ""
+            found = settle(map(row_of, rows), fork_seq, below, self.discarded)
+            if found.resolutions:
+                self._keep_line(root, rows, found.canonical, found.discarded)
+                self.resolutions += found.resolutions
+                self.discarded = found.discarded
+                placed = self.store.pos_of(root, fork_seq - 1)
+                start = self.next_pos if placed is None else placed + 1
+            elif fork_seq != was[0]:
+                start = self.store.first_placed_pos(root, fork_seq) or self.next_pos
+            fork_seq = found.frozen_from
+        if fork_seq is None:
+            self.frozen_from.pop(root, None)
+        else:
+            self.frozen_from[root] = fork_seq
+        if start == self.next_pos and was == (fork_seq, len(self.discarded)):
+            return None
+        self._save_root_fork(root)
+        return start
+
+    def _keep_line(
+        self, root: str, rows: list[Entry], canonical: dict[int, str], discarded: dict[str, int]
+    ) -> None:
+        """Make the main chain hold the `canonical` line and none of the `discarded` entries."""
+        kept = set(canonical.values())
+        for entry in sorted(rows, key=lambda e: e.seq):
+            on_chain = self.store.hash_at(root, entry.seq) == entry.hash
+            if on_chain and entry.hash in discarded:
+                self.store.to_evidence(entry, discarded[entry.hash])
+        for entry in sorted(rows, key=lambda e: e.seq):
+            if entry.hash in kept and self.store.hash_at(root, entry.seq) != entry.hash:
+                self.store.to_main_chain(entry, _actor(entry))
+        self._hashes.clear()
+        self._unplaced = None
+
+    def _load_root_fork(self) -> None:
+        doc = json.loads(self.store.meta(ROOT_FORK_META) or "null")
+        self.discarded, self.resolutions = {}, []
+        if doc is None:
+            return
+        self.discarded = {str(h): int(s) for h, s in doc["discarded"].items()}
+        self.resolutions = [Resolution(*r) for r in doc["resolutions"]]
+        if doc["frozen"] is None:
+            self.frozen_from.pop(doc["author"], None)
+        else:
+            self.frozen_from[doc["author"]] = int(doc["frozen"])
+
+    def _save_root_fork(self, root: str) -> None:
+        doc = {
+            "author": root,
+            "frozen": self.frozen_from.get(root),
+            "discarded": self.discarded,
+            "resolutions": [[r.fork_seq, r.keep, r.by_seq, r.by_hash] for r in self.resolutions],
+        }
+        self.store.set_meta(ROOT_FORK_META, json.dumps(doc, sort_keys=True))
 
     # --- folding --------------------------------------------------------------------
 
@@ -338,7 +464,10 @@ class FoldEngine:
         edges = []
         for author, seq, hash_hex in entry.deps:
             frozen = self.frozen_from.get(author)
-            if frozen is not None and seq >= frozen:
+            dropped = self.discarded.get(hash_hex)
+            if dropped is not None:  # a line the root's resolution dropped: its agreed prefix
+                edges.append((author, dropped - 1))
+            elif frozen is not None and seq >= frozen:
                 edges.append((author, frozen - 1))
             elif self._hash_at(author, seq) == hash_hex:
                 edges.append((author, seq))

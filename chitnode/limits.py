@@ -34,6 +34,9 @@ PASSPHRASE_BYTES_MIN = 8
 
 # --- fold ---
 HELD_ENTRIES_MAX = 100_000  # entries waiting for missing deps, per store
+# ... and per author: one device (or a stolen key) fills its own allowance, never the
+# store's (node/held.py). Ten such devices would be needed to fill HELD_ENTRIES_MAX.
+HELD_PER_AUTHOR_MAX = 10_000
 
 # --- command-line ---
 LOG_ROWS_DEFAULT = 200

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
 from chitnode import limits
@@ -27,7 +27,9 @@ from chitnode.errors import BrokenChain, ChitError
 from chitnode.log.entry import ZERO_HASH, Entry, entry_from_stored
 from chitnode.log.forks import Resolution, row_of, settle
 from chitnode.log.order import CausalMerge
-from chitnode.store.api import Store
+from chitnode.node import held
+from chitnode.node.held import Refused
+from chitnode.store.api import HELD, Store
 
 
 class TooManyHeld(ChitError):
@@ -55,6 +57,7 @@ class IngestResult:
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # by hash, this call's applies
     refold_from: int | None = None
     rebuilt: bool = False
+    refused: list[Refused] = field(default_factory=list)  # not held, not stored (held.py)
     settled: bool = False  # nothing was waiting to be placed before this ingest
 
 
@@ -75,6 +78,8 @@ class FoldEngine:
         # Whether some stored entry waits to be placed (held, frozen, displaced); None when
         # unknown. Only `append_local` keeps it; any other ingest asks the store again.
         self._unplaced: bool | None = None
+        # (admin, key) of the enrolments stored but not placed; None until first needed
+        self._held_grants: list[tuple[str, str]] | None = None
         # The branch's root key (wal-v1 §5: a branch is its id and its root): pinned in the
         # store at init. Any other key's genesis is rejected wherever it sorts, so which
         # genesis founds the branch never depends on `ts`.
@@ -91,6 +96,7 @@ class FoldEngine:
         self._load_root_fork()
         self._hashes.clear()
         self._unplaced = None
+        self._held_grants = None
         self.journal.clear()
         self.next_pos = self.store.placed_count()
         self.root = self.store.meta("root")
@@ -137,13 +143,17 @@ class FoldEngine:
         self.next_pos = pos + 1
         return outcome
 
-    def ingest(self, entries: list[Entry]) -> IngestResult:
-        """Store new checked entries (same branch, valid hash and sig) and fold them in."""
+    def ingest(self, entries: list[Entry], *, vouched: Collection[str] = ()) -> IngestResult:
+        """Store new checked entries (same branch, valid hash and sig) and fold them in.
+
+        `vouched`: keys the caller knows to be enrolled though this node may not yet (an
+        import's file proves its own enrolments): their entries may be held (held.py).
+        """
         result = IngestResult()
         start = self.next_pos
         settled = result.settled = not self._any_unplaced()  # before this call stores anything
         self._unplaced = None  # whatever this call does, ask the store next time
-        for entry in entries:
+        for entry in self._admit(entries, result, vouched):
             start = min(start, self._store_one(entry, result, settled))
         for author, freeze_seq in result.forks:
             self.frozen_from[author] = min(self.frozen_from.get(author, freeze_seq), freeze_seq)
@@ -164,6 +174,66 @@ class FoldEngine:
             # raising rolls the whole batch back.
             raise TooManyHeld(f"more than {limits.HELD_ENTRIES_MAX} entries wait for deps")
         return result
+
+    # --- held entries: who may wait for a missing dep, and how many (held.py) ---------
+
+    def _admit(
+        self, entries: list[Entry], result: IngestResult, vouched: Collection[str]
+    ) -> list[Entry]:
+        view = held.StoreView(
+            placed=self._placed,
+            stored_hash=self._hash_at,
+            placed_head=lambda author: self.heads.get(author, (0, ""))[0],
+            known=lambda author: author in vouched or self._known(author),
+            held_count=self.store.held_count,
+            root=self._root(),
+        )
+        admitted, result.refused = held.admit(entries, view)
+        for entry in admitted:
+            key = held.enrolled_key(entry)
+            if key is not None and self._held_grants is not None:
+                self._held_grants.append((entry.author, key))  # placed or held: known either way
+        return admitted
+
+    def _placed(self, author: str, seq: int, hash_hex: str) -> bool:
+        head = self.heads.get(author)
+        if head is None or seq > head[0]:
+            return False  # a feed's placed entries are its first ones: all up to its head
+        return head == (seq, hash_hex) or self._hash_at(author, seq) == hash_hex
+
+    def _root(self) -> str | None:
+        branch = self.state.get("branch", "branch")
+        return str(branch["root"]) if branch is not None else self.store.meta("root")
+
+    def _known(self, author: str) -> bool:
+        """The root, a device enrolled here (revoked too), or one an enrolment we hold names."""
+        root = self._root()
+        if author == root or self.state.get("devices", author) is not None:
+            return True
+        if self._held_grants is None:
+            self._held_grants = self._read_held_grants()
+        grants, known = self._held_grants, {root}
+        while True:  # an admin enrolled by a held entry may enrol another
+            more = {k for a, k in grants if k not in known and (a in known or self._enrolled(a))}
+            if not more:
+                return author in known
+            known |= more
+
+    def _enrolled(self, author: str) -> bool:
+        return self.state.get("devices", author) is not None
+
+    def _read_held_grants(self) -> list[tuple[str, str]]:
+        """(admin, key) of every held `device.enrolled`; read once, then kept in step."""
+        grants: list[tuple[str, str]] = []
+        if self.store.count(kind=held.ENROLLED, status=HELD) == 0:
+            return grants  # the usual case: no scan
+        for author in self.store.authors_to_place(self.next_pos):
+            for _, raw in self.store.feed(author, self.heads.get(author, (0, ""))[0] + 1):
+                if '"kind":"device.enrolled"' in raw:
+                    key = held.enrolled_key(entry_from_stored(raw))
+                    if key is not None:
+                        grants.append((author, key))
+        return grants
 
     def _continues_head(self, entry: Entry, settled: bool) -> bool:
         """True when `entry` is the next entry of a feed whose stored entries are all placed.

@@ -9,7 +9,7 @@ acknowledged only once it and its effects have committed (G7).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,14 +259,19 @@ class Node:
 
     # --- receiving ----------------------------------------------------------------
 
-    def ingest(self, entries: list[Entry]) -> IngestResult:
-        """Fold in entries from a peer or an import; all checked before any is stored."""
+    def ingest(self, entries: list[Entry], *, vouched: Collection[str] = ()) -> IngestResult:
+        """Fold in entries from a peer or an import; all checked before any is stored.
+
+        `vouched`: keys known to be enrolled that this node may not know yet (FoldEngine.ingest).
+        """
         self._check_received(entries)
         with self._folding():
-            return self.engine.ingest(entries)
+            return self.engine.ingest(entries, vouched=vouched)
 
     @contextmanager
-    def receiving(self) -> Iterator[Callable[[list[Entry]], IngestResult]]:
+    def receiving(
+        self, *, vouched: Collection[str] = ()
+    ) -> Iterator[Callable[[list[Entry]], IngestResult]]:
         """One transaction for several batches (an import's whole feed): all commit, or none.
 
         The function yielded checks one batch as `ingest` does and folds it in; an exception
@@ -275,7 +280,7 @@ class Node:
 
         def receive(entries: list[Entry]) -> IngestResult:
             self._check_received(entries)
-            return self.engine.ingest(entries)
+            return self.engine.ingest(entries, vouched=vouched)
 
         with self._folding():
             yield receive

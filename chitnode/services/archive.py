@@ -24,7 +24,7 @@ stored twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby, islice
 from pathlib import Path
@@ -239,7 +239,7 @@ def apply_import(node: Node, plan: ImportPlan) -> ImportReport:
                 continue  # a second run of a feed already taken whole: not what was verified
             seen.add(key)
             try:
-                tally = _import_feed(node, key, span, feed_lines)
+                tally = _import_feed(node, key, span, feed_lines, plan.verify.enrolled)
             except ChitError as exc:
                 report.refused_feeds[key] = exc.code
                 report.refused_entries[key] = span[1] - span[0] + 1
@@ -295,6 +295,7 @@ def _import_feed(
     author: str,
     span: tuple[int, int],
     lines: Iterable[bytes],
+    enrolled: Collection[str],
 ) -> FeedTally:
     """One feed, whole, in one transaction; raises (and so rolls back) if it is not whole.
 
@@ -305,7 +306,7 @@ def _import_feed(
     tally = FeedTally()
     expected, prev = first, ""
     lines = iter(lines)
-    with node.receiving() as receive:
+    with node.receiving(vouched=enrolled) as receive:  # the file's enrolments: may be held
         while chunk := list(islice(lines, IMPORT_CHUNK_ENTRIES)):
             entries = [parse_entry(line) for line in chunk]
             for entry in entries:

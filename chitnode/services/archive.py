@@ -36,7 +36,7 @@ from chitnode.errors import BadFormat, ChitError, WrongBranch
 from chitnode.log.entry import Entry, entry_from_stored, parse_entry
 from chitnode.log.export import ExportHeader, is_seal_line, parse_header, read_lines, write_export
 from chitnode.log.verify import VerifyReport, line_author, verify_file
-from chitnode.node.fold import IngestResult
+from chitnode.node.fold import IngestResult, TooManyHeld
 from chitnode.node.node import Node
 
 # Codes a refused feed is reported with, in the order of wal-v1 §6: the first that applies.
@@ -314,7 +314,14 @@ def _import_feed(
                 if entry.author != author or not linked:
                     raise BadFormat(f"feed {author} changed since it was verified")
                 expected, prev = expected + 1, entry.hash
-            tally.add(node, receive(entries))
+            result = receive(entries)
+            if result.refused:  # the fold will not hold all of them (held.py): not whole
+                why = result.refused[0]
+                raise TooManyHeld(
+                    f"{len(result.refused)} entries of feed {author} from seq {why.seq} cannot"
+                    f" be held ({why.code}): import what they follow first"
+                )
+            tally.add(node, result)
         if expected != last + 1:
             raise BadFormat(f"feed {author} changed since it was verified")
     return tally

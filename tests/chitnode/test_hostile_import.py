@@ -416,6 +416,29 @@ def test_an_error_midway_through_a_feed_leaves_none_of_it(
     assert victim.status(capsys) == before
 
 
+def test_a_feed_the_fold_will_not_hold_whole_is_refused_whole(
+    victim: Victim, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """D's feed without its seq 1: every entry waits for it, more than one author may have
+    held (limits.HELD_PER_AUTHOR_MAX). The fold would hold the first ones and refuse the
+    rest; import takes none of them rather than part of the feed."""
+    header, _ = victim.export(capsys, tmp_path / "v.chitlog")
+    sk, deps = victim.device("D")
+    count = limits.HELD_PER_AUTHOR_MAX + 10
+    partial = forge_feed(sk, victim.branch, count + 1, deps)[1:]
+    path = seal_file(tmp_path / "partial.chitlog", header, partial, sk)
+
+    before = victim.status(capsys)
+    code, out, err = victim.import_(capsys, path)
+    assert code == 1 and err == "", (out, err)
+    assert out.splitlines() == [
+        "Imported 0 new entries (0 already held) from 0 feeds",
+        f"{refused_line(public(sk), 'too_many_held')} ({count} entries; nothing from this feed"
+        " was stored)",
+    ]
+    assert victim.status(capsys) == before
+
+
 def test_a_refused_file_changes_nothing(
     victim: Victim, big_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

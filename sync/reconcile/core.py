@@ -153,7 +153,8 @@ class Reconciler:
 
         Raises a ChitError with a stable code when the peer sent something it should
         not have (bad page, false evidence, entries the replica refuses, another
-        branch); the replica is unchanged by the message that raised.
+        branch): nothing of what was refused is stored, and the shell closes the
+        session. (Pages that came earlier and passed may have been ingested by then.)
         """
         if isinstance(message, Want):
             return self._serve(message)
@@ -355,11 +356,12 @@ class Reconciler:
         self._out.append(Want(author, from_seq, limit))
 
     def _cap(self, author: str) -> int:
-        """The last seq of `author` to fetch from this peer now."""
-        if self._peer is None or author in self._given_up:
+        """The last seq of `author` to fetch from this peer now (0: none, or not in its summary)."""
+        theirs = None if self._peer is None else self._peer.get(author)
+        if theirs is None or author in self._given_up:
             return 0
         fork = self._frozen.get(author, UNBOUNDED)
-        return min(self._peer[author].seq, self._exhausted.get(author, UNBOUNDED), fork - 1)
+        return min(theirs.seq, self._exhausted.get(author, UNBOUNDED), fork - 1)
 
     # --- pages ------------------------------------------------------------------------
 
@@ -394,11 +396,14 @@ class Reconciler:
         self._drain(page.author)
 
     def _checked(self, asked: _Asked, page: Page) -> list[Entry]:
-        """The page's entries, if they are what was asked: else BadPage, nothing changed."""
-        if len(page.lines) > asked.limit:
-            raise BadPage(f"{len(page.lines)} lines for a request of {asked.limit}")
+        """The page's entries, if they are what was asked: else BadPage, nothing changed.
+
+        Lines past the number asked are not looked at: an earlier, larger request at the
+        same seq may be what they answer (after a resend), and the frame bound already
+        capped them.
+        """
         entries: list[Entry] = []
-        for i, line in enumerate(page.lines):
+        for i, line in enumerate(page.lines[: asked.limit]):
             try:
                 entry = parse_entry(line)
             except BadFormat as exc:

@@ -17,6 +17,7 @@ from chitnode.errors import NotFound, UsageError
 from chitnode.log.verify import verify_file
 from chitnode.node.node import Node
 from chitnode.services.archive import export_file, import_file
+from chitnode.services.receipts import check_applied
 from chitnode.store.api import EntryFilter
 from chitnode.store.paths import data_folder
 
@@ -89,7 +90,7 @@ def _print_status(status: dict[str, Any]) -> None:
     for author, head in status["heads"].items():
         print(f"  {author}  seq {head['seq']}  {head['hash'][:16]}…")
     if status["forks"]:
-        print("FORKS (authors frozen until an admin resolves them)")
+        print("FORKS (evidence kept for good; `chitnode fork list` says which are resolved)")
         for fork in status["forks"]:
             print(f"  {fork['author']} seq {fork['seq']} frozen from {fork['frozen_from']}")
     else:
@@ -222,6 +223,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 def cmd_enrol(args: argparse.Namespace) -> int:
     with Node.open(data_dir(args)) as node:
         r = node.submit("device.enrolled", {"key": args.key, "role": args.role, "name": args.name})
+        check_applied(node, r)  # written but frozen or rejected: exit 3, saying what to do
     print(f"Enrolled {args.key} as {args.role}: entry #{r.seq} {r.status}")
     return 0
 
@@ -229,7 +231,58 @@ def cmd_enrol(args: argparse.Namespace) -> int:
 def cmd_revoke(args: argparse.Namespace) -> int:
     with Node.open(data_dir(args)) as node:
         r = node.submit("device.revoked", {"key": args.key, "reason": args.reason})
+        check_applied(node, r)
     print(f"Revoked {args.key}: entry #{r.seq} {r.status}")
+    return 0
+
+
+def cmd_fork_list(args: argparse.Namespace) -> int:
+    from chitnode.services import forks
+
+    with Node.open(data_dir(args)) as node:
+        reports = forks.fork_reports(node)
+    if args.json:
+        print_json([r.as_json() for r in reports])
+        return 0
+    if not reports:
+        print("No forks")
+    for r in reports:
+        print(f"{r.author}  {r.who}: fork at seq {r.fork_seq}, {r.state.upper()}")
+        for twin in r.twins:
+            where = "main chain" if twin.main else "evidence"
+            dropped = ", discarded by the resolution" if twin.discarded else ""
+            print(f"  seq {r.fork_seq}  {twin.hash}  ({where}{dropped})")
+        print(f"  {r.evidence} of its entries kept aside as evidence; both lines are exported")
+        print(f"  {r.note}")
+    return 0
+
+
+def cmd_fork_resolve(args: argparse.Namespace) -> int:
+    from chitnode.services import forks
+
+    with Node.open(data_dir(args)) as node:
+        out = forks.resolve(
+            node, args.author, reason=args.reason, keep=args.keep, new_key=args.new_key
+        )
+        for kind, r in out.receipts:
+            check_applied(node, r)
+            print(f"Wrote {kind}: entry #{r.seq} {r.status}")
+    for step in out.next_steps:
+        print(f"next: {step}")
+    return 0
+
+
+def cmd_fork_rekey(args: argparse.Namespace) -> int:
+    from chitnode.services import forks
+
+    with Node.open(data_dir(args)) as node:
+        old, device = node.public, node.engine.state.get("devices", node.public) or {}
+        new = forks.rekey(node)
+    role, name = device.get("role", "ROLE"), device.get("name", "NAME")
+    print(f"This device's new key: {new}")
+    print(f"Its old key {old} stays in the log as evidence.")
+    print(f"next: on an admin's device: `chitnode enrol {new} --role {role} --name {name!r}`")
+    print("next: then import that admin's export here")
     return 0
 
 
@@ -327,6 +380,9 @@ HANDLERS: dict[str, Handler] = {
     "rebuild": cmd_rebuild,
     "enrol": cmd_enrol,
     "revoke": cmd_revoke,
+    "fork list": cmd_fork_list,
+    "fork resolve": cmd_fork_resolve,
+    "fork rekey": cmd_fork_rekey,
     "kyc show": cmd_kyc_show,
     "report statement": cmd_report_statement,
     "report balance-sheet": cmd_report_balance_sheet,

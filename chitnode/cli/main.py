@@ -2,7 +2,9 @@
 
 Every command takes `--data DIR` (default: a per-user data folder). Bad arguments
 get one line on stderr and exit 2; a refused operation gets `error [code]: ...`
-and exit 1; never a traceback for an expected error.
+and exit 1; never a traceback for an expected error. A command whose entry was
+written but not applied (its key forked: frozen; or rejected by the fold) gets
+`error [code]: ...` with what to do, and exit 3 (`receipts.EXIT_NOT_APPLIED`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from chitnode import __version__
 from chitnode.cli import calc as cli_calc
 from chitnode.cli.commands import HANDLERS
 from chitnode.errors import ChitError, UsageError
+from chitnode.services.receipts import NotApplied
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 # Other packages (sync/) add subcommands here: each entry point is `add_parser(sub)`, which
@@ -103,6 +106,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("revoke", help="end a device key (admin only)")
     p.add_argument("key", type=_hex64)
     p.add_argument("--reason", required=True)
+    p = sub.add_parser("fork", help="forks (one key, two entries at one seq) and the way out")
+    fork = p.add_subparsers(dest="fork", required=True, parser_class=_Parser)
+    p = fork.add_parser("list", parents=[common], help="forked keys, both entries, their state")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=HANDLERS["fork list"])
+    p = fork.add_parser(
+        "resolve",
+        parents=[common],
+        help="retire a forked device key (admin), or keep one line of the root's fork (root)",
+    )
+    p.add_argument("author", type=_hex64, metavar="KEY")
+    p.add_argument("--reason", default="forked: two entries at one seq")
+    p.add_argument("--keep", type=_hex64, metavar="HASH", help="root only: an entry to keep")
+    p.add_argument("--new-key", type=_hex64, metavar="KEY", help="enrol the device's new key")
+    p.set_defaults(handler=HANDLERS["fork resolve"])
+    p = fork.add_parser("rekey", parents=[common], help="a new key for this forked device")
+    p.set_defaults(handler=HANDLERS["fork rekey"])
     sub.add_parser("roles", help="print the role -> entry kinds table (Markdown)")
     p = sub.add_parser("kyc", help="members' KYC records (full values for staff devices only)")
     kyc = p.add_subparsers(dest="kyc", required=True, parser_class=_Parser)
@@ -138,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except ChitError as exc:
         print(f"chitnode: error [{exc.code}]: {exc.message}", file=sys.stderr)
+        if isinstance(exc, NotApplied):  # written, but frozen or rejected: not "nothing changed"
+            return exc.exit_status
         return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAIL
     except KeyboardInterrupt:
         print("chitnode: interrupted", file=sys.stderr)

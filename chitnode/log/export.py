@@ -74,7 +74,7 @@ def write_export(
     written = 0
     last: tuple[str, int] = ("", 0)
     for entry in entries:
-        if (entry.author, entry.seq) <= last:
+        if (entry.author, entry.seq) < last:  # equal: a fork's twin (docs/forks.md)
             raise BadFormat("export entries must be grouped by author, ascending seq")
         last = (entry.author, entry.seq)
         emit(entry.raw + b"\n")

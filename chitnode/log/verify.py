@@ -234,7 +234,9 @@ class _FeedRules:
     authors_done: set[str] = field(default_factory=set)
     current: str | None = None
     last_seq: int = 0
-    last_hash: str = ""
+    # Every entry at last_seq: one, or a fork's twins (an export carries a fork's evidence
+    # right after the main-chain entry, docs/forks.md). The next seq may chain to any.
+    last_hashes: set[str] = field(default_factory=set)
 
     def see(self, rec: Record, branch: str, valid: bool) -> None:
         """`valid`: hash and signature checked out (an unsigned twin accuses nobody)."""
@@ -246,18 +248,19 @@ class _FeedRules:
         if rec.seq == self.last_seq:
             if not valid:
                 return  # its own bad_hash/bad_sig says it all; a forgery accuses nobody
-            if rec.hash == self.last_hash:
+            if rec.hash in self.last_hashes:
                 self._problem("bad_format", rec, "the same entry appears twice")
             else:
                 self._problem("fork", rec, "two signed entries by one author at one seq")
+                self.last_hashes.add(rec.hash)
         elif rec.seq < self.last_seq:
             self._problem("bad_format", rec, "entries out of order within a feed")
         elif rec.seq > self.last_seq + 1:
             self._problem("gap", rec, f"seq {self.last_seq + 1}..{rec.seq - 1} missing")
-        elif rec.prev != self.last_hash:
+        elif rec.prev not in self.last_hashes:
             self._problem("broken_chain", rec, "prev is not the previous entry's hash")
         if rec.seq > self.last_seq:
-            self.last_seq, self.last_hash = rec.seq, rec.hash
+            self.last_seq, self.last_hashes = rec.seq, {rec.hash}
             first, _ = self.report.feeds[rec.author]
             self.report.feeds[rec.author] = (first, rec.seq)
 
@@ -266,7 +269,7 @@ class _FeedRules:
             self._problem("bad_format", rec, "entries must be grouped by author, ascending")
         if self.current is not None:
             self.authors_done.add(self.current)
-        self.current, self.last_seq, self.last_hash = rec.author, rec.seq, rec.hash
+        self.current, self.last_seq, self.last_hashes = rec.author, rec.seq, {rec.hash}
         self.report.feeds[rec.author] = (rec.seq, rec.seq)
         if rec.seq == 1 and rec.prev != ZERO_HASH:
             self._problem("broken_chain", rec, "seq 1 must have the zero prev")

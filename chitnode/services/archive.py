@@ -40,7 +40,9 @@ from chitnode.node.fold import IngestResult, TooManyHeld
 from chitnode.node.node import Node
 
 # Codes a refused feed is reported with, in the order of wal-v1 §6: the first that applies.
-FEED_CODES = ("bad_hash", "bad_sig", "broken_chain", "gap", "fork", "bad_format")
+# Not `fork`: two signed entries at one seq are evidence the fold keeps and acts on (it
+# freezes the key; docs/forks.md), and refusing the feed would lose the evidence with it.
+FEED_CODES = ("bad_hash", "bad_sig", "broken_chain", "gap", "bad_format")
 AUTHORITY_CODES = ("unknown_author", "unauthorised")
 # Entries handed to the fold at once inside a feed's transaction: bounds the memory of a
 # feed of any length (the transaction itself spills to SQLite's write-ahead log).
@@ -138,15 +140,37 @@ def _status(node: Node, author: str, seq: int) -> str:
 
 
 def _export_entries(node: Node, author: str | None, from_seq: int) -> Iterator[Entry]:
-    """Each author's contiguous run from `from_seq` (a held gap ends the run), by author."""
+    """Each author's contiguous run from `from_seq` (a held gap ends the run), by author.
+
+    A fork's evidence goes with it (docs/forks.md): each twin right after the main-chain
+    entry at its seq, and a dropped line's entries past the main chain's end where they
+    chain on. Evidence that chains to nothing in the file would read as a broken chain,
+    so it stays out (the twin that proves the fork is always in).
+    """
+    evidence: dict[str, dict[int, list[Entry]]] = {}
+    for fork in node.store.forks():
+        if (author is None or fork.author == author) and fork.seq >= from_seq:
+            at = evidence.setdefault(fork.author, {}).setdefault(fork.seq, [])
+            at.append(entry_from_stored(fork.raw))
     authors = [author] if author else node.store.authors()
     for a in authors:
-        expected = from_seq
+        twins = evidence.get(a, {})
+        expected, below = from_seq, set[str]()
         for seq, raw in node.store.feed(a, from_seq):
             if seq != expected:
                 break
-            yield entry_from_stored(raw)
-            expected += 1
+            entry = entry_from_stored(raw)
+            here = [entry, *sorted(twins.get(seq, ()), key=_by_hash)]
+            yield from here
+            expected, below = expected + 1, {e.hash for e in here}
+        while below:  # a dropped line longer than the main chain
+            here = sorted((e for e in twins.get(expected, ()) if e.prev in below), key=_by_hash)
+            yield from here
+            expected, below = expected + 1, {e.hash for e in here}
+
+
+def _by_hash(entry: Entry) -> str:
+    return entry.hash
 
 
 def export_file(
@@ -304,16 +328,19 @@ def _import_feed(
     """
     first, last = span
     tally = FeedTally()
-    expected, prev = first, ""
+    seq, at_seq = first - 1, set[str]()  # the last seq seen, and every entry there (twins)
     lines = iter(lines)
     with node.receiving(vouched=enrolled) as receive:  # the file's enrolments: may be held
         while chunk := list(islice(lines, IMPORT_CHUNK_ENTRIES)):
             entries = [parse_entry(line) for line in chunk]
             for entry in entries:
-                linked = entry.seq == expected and prev in ("", entry.prev)
-                if entry.author != author or not linked:
+                linked = entry.seq == seq + 1 and (not at_seq or entry.prev in at_seq)
+                twin = entry.seq == seq and entry.hash not in at_seq  # fork evidence
+                if entry.author != author or not (linked or twin):
                     raise BadFormat(f"feed {author} changed since it was verified")
-                expected, prev = expected + 1, entry.hash
+                if linked:
+                    seq, at_seq = entry.seq, set()
+                at_seq.add(entry.hash)
             result = receive(entries)
             if result.refused:  # the fold will not hold all of them (held.py): not whole
                 why = result.refused[0]
@@ -322,6 +349,6 @@ def _import_feed(
                     f" be held ({why.code}): import what they follow first"
                 )
             tally.add(node, result)
-        if expected != last + 1:
+        if seq != last:
             raise BadFormat(f"feed {author} changed since it was verified")
     return tally

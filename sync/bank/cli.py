@@ -91,6 +91,7 @@ def add_bank_settle(sub: Subparsers) -> None:
 
 def _bank_settle(args: argparse.Namespace) -> int:
     from chitnode.node.node import Node
+    from chitnode.services.receipts import check_applied
 
     with Node.open(data_folder(args.data)) as node:
         row = node.engine.state.get(bank.REQUESTS, args.request_id)
@@ -99,6 +100,7 @@ def _bank_settle(args: argparse.Namespace) -> int:
         kind, body = manual_outcome(row, bank_ref=args.bank_ref, refuse=args.refuse)
         # A person's command gets its own id: typed twice, the fold says `already_settled`.
         receipt = node.submit(kind, body)
+        check_applied(node, receipt)  # written but frozen or rejected: exit 3, and what to do
     print(f"{kind} {args.request_id}: {receipt.status} (entry {receipt.seq})")
     return 0
 

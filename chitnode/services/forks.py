@@ -34,6 +34,12 @@ class NotForked(ChitError):
     code = "not_forked"
 
 
+class CannotResolve(ChitError):
+    """The chosen line cannot be kept; nothing was written."""
+
+    code = "cannot_resolve"
+
+
 class AmbiguousLine(ChitError):
     """The line to keep forks again; `--keep` must name an entry further along it."""
 
@@ -223,10 +229,7 @@ def _resolve_root(node: Node, keep: str | None) -> Resolved:
         [row_of(e) for e in (*rows, resolution)], fork_seq, below or "", engine.discarded
     )
     if not trial.resolutions or trial.resolutions[0].by_hash != resolution.hash:
-        raise RuleViolation(
-            "that line cannot be kept: it does not continue the entries before the fork",
-            code="cannot_resolve",
-        )
+        raise CannotResolve("that line does not continue the entries before the fork")
     node.ingest([resolution])
     status, code = node.store.outcome_of(root, resolution.seq) or ("missing", "")
     receipt = Receipt("", resolution.hash, resolution.seq, status, code)
@@ -260,9 +263,13 @@ def _tip(rows: list[Entry], start: str | None) -> Entry:
 
 
 def _ancestor(rows: list[Entry], entry: Entry, seq: int) -> Entry:
+    """`entry`'s ancestor at `seq`; CannotResolve if its line is not held back that far."""
     by_hash = {e.hash: e for e in rows}
     while entry.seq > seq:
-        entry = by_hash[entry.prev]
+        parent = by_hash.get(entry.prev)
+        if parent is None:
+            raise CannotResolve(f"the line through entry #{entry.seq} is not held back to the fork")
+        entry = parent
     return entry
 
 

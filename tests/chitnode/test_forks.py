@@ -181,3 +181,30 @@ def test_the_root_may_keep_the_line_it_lost(
     cli.carry(root, office, "kept-a")
     assert devices(cli, office) == {key(1), key(2), key(6)}
     assert cli.status(office)["state_digest"] == cli.status(root)["state_digest"]
+
+
+def test_what_the_fork_commands_refuse_changes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cli = Cli(capsys, tmp_path)
+    root, office, root_key = root_forked(cli)
+    office_key = str(cli.status(office)["device_key"])
+    out = cli.ok(root, "fork", "list")
+    (fork,) = cli.forks(root)
+    assert f"{root_key}  root: fork at seq 3, FROZEN" in out
+    assert all(t["hash"] in out for t in fork["twins"])  # both entries, by full hash
+    before = cli.status(root)
+    for argv, code in (
+        (("fork", "resolve", root_key, "--keep", "ab" * 32), "not_found"),
+        (("fork", "resolve", office_key), "not_forked"),
+        (("fork", "rekey"), "cannot_revoke_root"),
+    ):
+        status, out, err = cli.run(root, *argv)
+        assert (status, out) == (1, ""), argv
+        assert err.startswith(f"chitnode: error [{code}]: ") and len(err.splitlines()) == 1
+    status, _, err = cli.run(office, "fork", "rekey")
+    assert status == 1 and err.startswith("chitnode: error [not_forked]: ")
+    assert cli.status(root) == before  # refused: nothing written
+    cli.ok(root, "fork", "resolve", root_key)
+    status, _, err = cli.run(root, "fork", "resolve", root_key)
+    assert status == 1 and err.startswith("chitnode: error [not_forked]: ")

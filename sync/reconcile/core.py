@@ -388,6 +388,7 @@ class Reconciler:
             self._exhausted[page.author] = min(
                 self._exhausted.get(page.author, UNBOUNDED), page.from_seq - 1
             )
+            self._prune(page.author)
             return
         self._front_ms[page.author] = max(self._front(page.author), entries[-1].ts)
         self._waiting[key] = entries
@@ -423,6 +424,7 @@ class Reconciler:
             author in self._probe_asked or author in self._given_up or author in self._stalled
         ):
             seq, head_hash = self._refresh(author)
+            self._prune(author)
             ready = [s for (a, s) in self._waiting if a == author and s <= seq + 1]
             if not ready:
                 return
@@ -438,6 +440,18 @@ class Reconciler:
                 self._probe(author, seq)
                 return
             self._ingest(author, new, seq)
+
+    def _prune(self, author: str) -> None:
+        """Forget requests and pages wholly past what is still to fetch of `author`'s feed.
+
+        What is to fetch shrinks when a fork is found or the peer had less than it said;
+        a page past it would wait forever for the seqs before it.
+        """
+        cap = self._cap(author)
+        for key in [k for k in self._asked if k[0] == author and k[1] > cap]:
+            del self._asked[key]
+        for key in [k for k in self._waiting if k[0] == author and k[1] > cap]:
+            del self._waiting[key]
 
     def _ingest(self, author: str, entries: list[Entry], head_seq: int) -> None:
         report = self._replica.ingest(entries)
@@ -529,8 +543,12 @@ class Reconciler:
             return  # nothing new: we hold this fork or a lower one
         if seq < fork - 1 or (fork > 1 and self._hash_at(author, fork - 1) != first.prev):
             return  # not on a feed that reaches it yet: fetching and comparing come first
-        if self._refused(author, self._replica.ingest([first, second])):
-            return
+        # One entry per ingest: when the feed ends just before the fork, the first one
+        # continues it and the second is then the twin (a node's fold refuses two new
+        # entries at one seq in one batch as a store conflict instead of seeing a fork).
+        for entry in (first, second):
+            if self._refused(author, self._replica.ingest([entry])):
+                return
         self.stats.evidence_used += 1
         self._drain(author)
 

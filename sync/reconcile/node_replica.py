@@ -30,15 +30,18 @@ class NodeReplica:
         return self._node.branch
 
     def heads(self) -> dict[str, FeedHead]:
-        authors = set(self._node.store.authors()) | set(self.frozen())
-        return {a: self.head(a) for a in sorted(authors)}
+        frozen = self.frozen()
+        authors = set(self._node.store.authors()) | set(frozen)
+        return {a: self._head(a, frozen.get(a)) for a in sorted(authors)}
 
     def head(self, author: str) -> FeedHead:
+        return self._head(author, self.frozen().get(author))
+
+    def _head(self, author: str, fork: int | None) -> FeedHead:
         last = self._node.store.last_stored(author)
         if last is None:
             return (0, ZERO_HASH)
-        fork = self.frozen().get(author, last[0] + 1)
-        seq = min(last[0], fork - 1, self._whole(author, last[0]))
+        seq = min(last[0], (fork or last[0] + 1) - 1, self._whole(author, last[0]))
         if seq == last[0]:
             return last
         return (seq, self._node.store.hash_at(author, seq) or ZERO_HASH) if seq else (0, ZERO_HASH)

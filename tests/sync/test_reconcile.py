@@ -419,6 +419,29 @@ def test_contract_a_fork_freezes_the_feed_before_it(subject: Subject) -> None:
     assert subject.replica.ingest([other]).forks == 0  # evidence already held: idempotent
 
 
+def test_evidence_just_past_the_head_freezes_the_feed(subject: Subject) -> None:
+    """Both twins are new here: the first continues the feed, the second is the fork
+    (found by the simulation on a real node: seed 1000058)."""
+    subject.append(2)
+    last = subject.entries()[-1]
+    one = signed_after(subject, last, last.seq + 1, last.hash)
+    two = seal_entry(
+        subject.signer,
+        branch=one.branch,
+        seq=one.seq,
+        prev=one.prev,
+        ts=one.ts,
+        deps=one.deps,
+        kind=one.kind,
+        body={**last.body, "twin": True},
+    )
+    session = Reconciler(subject.replica)
+    assert session.receive(ForkEvidence(subject.author, one.seq, (one.raw, two.raw))) == []
+    assert session.stats.evidence_used == 1
+    assert subject.replica.frozen() == {subject.author: one.seq}
+    assert subject.replica.head(subject.author) == (last.seq, last.hash)
+
+
 # --------------------------------------------------------------------------- sessions
 
 

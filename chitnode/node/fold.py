@@ -153,8 +153,14 @@ class FoldEngine:
         start = self.next_pos
         settled = result.settled = not self._any_unplaced()  # before this call stores anything
         self._unplaced = None  # whatever this call does, ask the store next time
+        taken: set[tuple[str, int]] = set()
         for entry in self._admit(entries, result, vouched):
-            start = min(start, self._store_one(entry, result, settled))
+            # The heads move only when the batch is folded: a second entry at an (author, seq)
+            # this call already stored (a fork's twin, or the same entry twice) must meet the
+            # checks, not the fast path (found by the sync simulation, seed 1000058).
+            fresh = (entry.author, entry.seq) not in taken
+            start = min(start, self._store_one(entry, result, settled and fresh))
+            taken.add((entry.author, entry.seq))
         for author, freeze_seq in result.forks:
             self.frozen_from[author] = min(self.frozen_from.get(author, freeze_seq), freeze_seq)
             first = self.store.first_placed_pos(author, freeze_seq)

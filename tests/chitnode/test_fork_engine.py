@@ -125,3 +125,25 @@ def test_a_resolution_by_another_admin_does_not_count(tmp_path: Path) -> None:
         ingest(engine, [*s.prefix, s.seen_a, *s.a, *s.b, forged])
         assert engine.frozen_from[s.root.public] == 3
         assert outcome(engine, forged) == ("rejected", "not_root")
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_both_twins_in_one_batch_are_a_fork_not_a_store_conflict(tmp_path: Path, kind: str) -> None:
+    root, admin = founded(), Feed(seeded_key(2))
+    enrolment = enrol(root, admin, "admin")
+    one = member(admin, 1, [enrolment])
+    two = admin.write(
+        "device.enrolled",
+        {"key": "ee" * 32, "role": "member", "name": "x"},
+        [enrolment],
+        seq=one.seq,
+        prev=one.prev,
+    )
+    with engine_at(tmp_path / "n", kind) as engine:
+        ingest(engine, root.entries)
+        with engine.store.transaction():
+            result = engine.ingest([one, two, one])  # twins, and one of them twice
+        assert result.forks == [(admin.public, 1)] and result.duplicates == 1
+        assert engine.frozen_from == {admin.public: 1}
+        assert {f.hash for f in engine.store.forks()} == {two.hash}
+        assert device(engine, 1) is None

@@ -92,7 +92,7 @@ def _print_status(status: dict[str, Any]) -> None:
     if status["forks"]:
         print("FORKS (evidence kept for good; `chitnode fork list` says which are resolved)")
         for fork in status["forks"]:
-            print(f"  {fork['author']} seq {fork['seq']} frozen from {fork['frozen_from']}")
+            print(f"  {fork['author']} seq {fork['seq']}  {fork['hash'][:16]}… (evidence)")
     else:
         print("Forks         none")
 

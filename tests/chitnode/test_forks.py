@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from nacl.signing import SigningKey
 
 from chitnode.cli.main import main
-from chitnode.services.receipts import EXIT_NOT_APPLIED
+from chitnode.node.node import Node
+from chitnode.services.receipts import EXIT_NOT_APPLIED, check_applied, not_applied
 from chitnode.store.keys import FileKeyStore
 from chitnode.store.sqlite import SqliteStore
 
@@ -125,6 +127,7 @@ def test_the_root_forks_is_frozen_everywhere_and_says_so(
         )
         assert len(fork["twins"]) == 2  # both entries at seq 3, by hash
         assert cli.status(folder)["forks"]
+        assert "FORKS (evidence kept for good;" in cli.ok(folder, "status")
     assert devices(cli, office) == devices(cli, root) == set()  # nothing from seq 3 applies
 
     # (a) a command whose entry is frozen says so, with a code and the way out, and exits 3
@@ -208,3 +211,22 @@ def test_what_the_fork_commands_refuse_changes_nothing(
     cli.ok(root, "fork", "resolve", root_key)
     status, _, err = cli.run(root, "fork", "resolve", root_key)
     assert status == 1 and err.startswith("chitnode: error [not_forked]: ")
+
+
+def test_every_outcome_but_applied_is_reported_with_its_code(fresh_node: Node) -> None:
+    """The reporting rule on its own: what a command says for each way an entry can end."""
+    receipt = fresh_node.submit("device.enrolled", {"key": key(7), "role": "member", "name": "G"})
+    assert not_applied(fresh_node, receipt) is None
+    check_applied(fresh_node, receipt)  # applied: nothing raised
+    said = {
+        status: not_applied(fresh_node, replace(receipt, status=status, code=code))
+        for status, code in (("rejected", "insufficient_funds"), ("held", "waiting_for_deps"))
+    }
+    rejected, held = said["rejected"], said["held"]
+    assert rejected is not None and rejected.code == "insufficient_funds"
+    assert "rejected it (insufficient_funds)" in rejected.message
+    assert held is not None and held.code == "waiting_for_deps" and "import" in held.message
+    for problem in (rejected, held):
+        assert (
+            problem.exit_status == EXIT_NOT_APPLIED and f"entry #{receipt.seq}" in problem.message
+        )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,15 +14,33 @@ from typing import Any
 from chitnode import limits
 from chitnode.domain.kinds import role_allows, roles_markdown
 from chitnode.domain.money import format_inr
-from chitnode.errors import NotFound, UsageError
+from chitnode.errors import NotFound, StoreCorrupt, StoreLocked, UsageError
+from chitnode.log.records import Problem
 from chitnode.log.verify import verify_file
 from chitnode.node.node import Node
 from chitnode.services.archive import export_file, import_file
 from chitnode.services.receipts import check_applied
-from chitnode.store.api import EntryFilter
+from chitnode.store.api import EntryFilter, Store
+from chitnode.store.cleanup import discard_unfounded, snapshot
+from chitnode.store.failures import StoreDamaged, StoreTampered
+from chitnode.store.integrity import CheckReport, check_fork_lines, check_lines
 from chitnode.store.paths import data_folder
+from chitnode.store.sqlite import SqliteStore
 
 Handler = Callable[[argparse.Namespace], int]
+# Rows `chitnode log` holds in memory at once (it prints the newest --limit, oldest first).
+LOG_ROWS_MAX = 100_000
+# Characters a terminal acts on rather than shows: C0 and C1 controls and DEL (ESC starts a
+# control sequence that can rewrite the screen or the window title) and the bidi overrides
+# (they reorder what follows). Entry bodies come from other devices: they are shown escaped.
+_CONTROLS = [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F]
+_BIDI = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_ESCAPED = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in (*_CONTROLS, *_BIDI)}
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on a terminal: control and bidi characters shown escaped."""
+    return text.translate(_ESCAPED)
 
 
 def data_dir(args: argparse.Namespace) -> Path:
@@ -59,17 +78,33 @@ def cmd_init(args: argparse.Namespace) -> int:
     name = args.branch_name.strip()
     if not 0 < len(name) <= 200:
         raise UsageError("--branch-name must be 1..200 characters")
-    with Node.init(data_dir(args), name) as node:
+    with _undo_if_refused(data_dir(args)):
+        node = Node.init(data_dir(args), name)
+    with node:
         print(f"Founded branch {name!r} ({node.branch}) in {data_dir(args)}")
         print(f"Root admin key: {node.public}")
     return 0
+
+
+@contextmanager
+def _undo_if_refused(folder: Path) -> Iterator[None]:
+    """Founding a branch in `folder`: if refused, remove exactly what it created."""
+    before = snapshot(folder)
+    try:
+        yield
+    except StoreLocked:  # another process is founding or using it: none of this is ours
+        raise
+    except BaseException:
+        discard_unfounded(before)
+        raise
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from chitnode.services.demo import run_demo
 
     folder = data_dir(args)
-    summary = run_demo(folder, seed=args.seed)
+    with _undo_if_refused(folder):
+        summary = run_demo(folder, seed=args.seed)
     print(f"Demo branch ready in {folder}")
     for line in summary:
         print(f"  {line}")
@@ -79,7 +114,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _print_status(status: dict[str, Any]) -> None:
-    print(f"Branch        {status['branch_name']} ({status['branch']})")
+    print(f"Branch        {printable(status['branch_name'])} ({status['branch']})")
     print(f"This device   {status['device_key']} ({status['role'] or 'not enrolled'})")
     print(
         f"Entries       {status['entries']} (applied {status['applied']}, rejected "
@@ -111,7 +146,20 @@ def _log_rows(node: Node, args: argparse.Namespace) -> list[dict[str, Any]]:
     match = EntryFilter(args.actor or None, args.kind or None, args.since, args.until)
     rows = node.store.latest_placed(args.limit or limits.LOG_ROWS_DEFAULT, match)
     fields = ("author", "seq", "ts", "kind", "actor", "status", "code", "hash")
-    return [{k: getattr(r, k) for k in fields} | {"body": json.loads(r.raw)["body"]} for r in rows]
+    return [
+        {k: getattr(r, k) for k in fields} | {"body": _stored_body(r.raw, r.author, r.seq)}
+        for r in rows
+    ]
+
+
+def _stored_body(raw: str, author: str, seq: int) -> Any:
+    try:
+        return json.loads(raw)["body"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StoreTampered(
+            f"entry {author[:12]}…#{seq} is stored as text that is no entry (edited outside "
+            "chitnode): see `chitnode check`"
+        ) from exc
 
 
 def _summary(body: dict[str, Any]) -> str:
@@ -137,15 +185,17 @@ def cmd_log(args: argparse.Namespace) -> int:
     for row in rows:
         mark = "" if row["status"] == "applied" else f" [{row['status']}: {row['code']}]"
         actor = "" if row["actor"] == row["author"] else f" for {row['actor']}"
-        print(
+        line = (
             f"{_when(row['ts'])} {row['author'][:8]}#{row['seq']:<5} {row['kind']:<24}"
             f"{mark}{actor} {_summary(row['body'])}"
         )
+        print(printable(line))
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     with Node.open(data_dir(args)) as node:
+        _refuse_tampered(node.store, "exported", args.author, args.from_seq)
         bar = Progress(node.store.count(), "export")
         count = export_file(
             node, args.file, author=args.author, from_seq=args.from_seq, progress=bar.tick
@@ -209,6 +259,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     with Node.open(data_dir(args)) as node:
+        _refuse_tampered(node.store, "rebuilt")
         before = node.engine.digest()
         with node.store.transaction():
             node.engine.rebuild()
@@ -218,6 +269,71 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     else:
         print(f"before {before}\nafter  {after}\n{'same' if before == after else 'DIFFERENT'}")
     return 0 if before == after else 1
+
+
+def _refuse_tampered(store: Store, what: str, author: str | None = None, from_seq: int = 1) -> None:
+    """Re-check the hash and chain of every entry about to be read; name each that fails."""
+    report = CheckReport()
+    check_lines(store.stored_lines(author, from_seq), report)
+    if report.ok:
+        return
+    for problem in report.problems:
+        print(_problem_line(problem))
+    raise StoreTampered(
+        f"{report.problems_total} stored entries fail their hash or chain check (edited "
+        f"outside chitnode): nothing was {what}. See `chitnode check`"
+    )
+
+
+def _problem_line(problem: Problem) -> str:
+    return printable(f"{problem.line()} {problem.detail}".rstrip())
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """The store re-checked for an operator: database, head record, hashes, chains (sigs)."""
+    report = CheckReport()
+    try:
+        store = SqliteStore.open(data_dir(args))
+    except (StoreCorrupt, StoreDamaged) as exc:  # the problem is the store itself
+        report.add(Problem(exc.code, None, None, exc.message))
+    else:
+        try:
+            if store.lost_writes is not None:
+                ack = store.acknowledged
+                seq, author = (ack.seq, ack.author) if ack else (None, None)
+                report.add(Problem(store.lost_writes.code, seq, author, store.lost_writes.message))
+            branch = store.meta("branch")
+            lines = store.stored_lines()
+            check_lines(lines, report, branch=branch, full=True, signatures=args.signatures)
+            check_fork_lines(store.fork_lines(), report, args.signatures)
+        finally:
+            store.close()
+    if args.json:
+        print_json(
+            {
+                "ok": report.ok,
+                "entries": report.entries,
+                "forks": report.forks,
+                "signatures": args.signatures,
+                "problems": [
+                    {"code": p.code, "seq": p.seq, "author": p.author, "detail": p.detail}
+                    for p in report.problems
+                ],
+                "problems_total": report.problems_total,
+            }
+        )
+        return 0 if report.ok else 1
+    for problem in report.problems:
+        print(_problem_line(problem))
+    checked = "hashes, chains, signatures" if args.signatures else "hashes, chains"
+    if report.ok:
+        print(f"OK: {report.entries} entries, {report.forks} forks ({checked})")
+        return 0
+    print(
+        f"FAILED: {report.entries} entries, {report.problems_total} problems, "
+        f"{report.forks} forks ({checked})"
+    )
+    return 1
 
 
 def cmd_enrol(args: argparse.Namespace) -> int:
@@ -378,6 +494,7 @@ HANDLERS: dict[str, Handler] = {
     "import": cmd_import,
     "verify": cmd_verify,
     "rebuild": cmd_rebuild,
+    "check": cmd_check,
     "enrol": cmd_enrol,
     "revoke": cmd_revoke,
     "fork list": cmd_fork_list,

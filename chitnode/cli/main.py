@@ -10,6 +10,10 @@ written but not applied (its key forked: frozen; or rejected by the fold) gets
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
+import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -17,11 +21,12 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, NoReturn
 
-from chitnode import __version__
+from chitnode import __version__, limits
 from chitnode.cli import calc as cli_calc
-from chitnode.cli.commands import HANDLERS
+from chitnode.cli.commands import HANDLERS, LOG_ROWS_MAX
 from chitnode.errors import ChitError, UsageError
 from chitnode.services.receipts import NotApplied
+from chitnode.store.failures import store_error
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 # Other packages (sync/) add subcommands here: each entry point is `add_parser(sub)`, which
@@ -31,7 +36,7 @@ PLUGIN_GROUP = "chitnode.commands"
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, exit 2 (never usage spam)
-        self.exit(EXIT_USAGE, f"chitnode: usage error: {message} (see `chitnode --help`)\n")
+        self.exit(EXIT_USAGE, f"chitnode: error [usage]: {message} (see `chitnode --help`)\n")
 
 
 def _time_ms(text: str) -> int:
@@ -53,18 +58,31 @@ def _hex64(text: str) -> str:
     return text
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1: {text!r}")
-    return int(text)
+def _bounded(high: int) -> Any:
+    """An argparse type: a whole number in 1..`high` (a bigger one would overflow SQLite)."""
+
+    def parse(text: str) -> int:
+        if not text.isdigit() or not 1 <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number in 1..{high}: {text!r}")
+        return int(text)
+
+    return parse
+
+
+def _folder(text: str) -> Path:
+    if not text.strip():  # an empty --data would quietly mean the current folder
+        raise argparse.ArgumentTypeError("the data folder must not be empty")
+    return Path(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="chitnode", description="Verifiable chit fund ledger (offline-first).")
     parser.add_argument("--version", action="version", version=f"chitnode {__version__}")
-    parser.add_argument("--data", type=Path, default=None, help="data folder (default: per user)")
+    parser.add_argument(
+        "--data", type=_folder, default=None, help="data folder (default: per user)"
+    )
     common = _Parser(add_help=False)  # `--data` is accepted after the subcommand too
-    common.add_argument("--data", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--data", type=_folder, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     add = sub.add_parser
 
@@ -84,18 +102,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind")
     p.add_argument("--since", type=_time_ms)
     p.add_argument("--until", type=_time_ms)
-    p.add_argument("--limit", type=_positive, default=None)
+    p.add_argument("--limit", type=_bounded(LOG_ROWS_MAX), default=None)
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("export", help="write a sealed .chitlog export")
     p.add_argument("file", type=Path)
     p.add_argument("--author", type=_hex64)
-    p.add_argument("--from-seq", type=_positive, default=1)
+    p.add_argument("--from-seq", type=_bounded(limits.JSON_INT_MAX), default=1)
     p = sub.add_parser("import", help="verify an export, then fold in its good feeds")
     p.add_argument("file", type=Path)
     p = sub.add_parser("verify", help="verify an export offline; exit 1 on any problem")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("rebuild", help="re-fold the state from the log and compare digests")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("check", help="re-check the store: database, hashes, chains; exit 1 if not")
+    p.add_argument("--signatures", action="store_true", help="verify every signature too")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("enrol", help="admit a device key with a role (admin only)")
     p.add_argument("key", type=_hex64)
@@ -151,18 +172,70 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _WarningLines(logging.Handler):
+    """The kernel's warnings (e.g. `lost_writes` on open) as `chitnode: warning [code]: ...`."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"chitnode: warning {record.getMessage()}", file=sys.stderr)
+
+
+def _show_warnings() -> None:
+    kernel = logging.getLogger("chitnode")
+    if not any(isinstance(h, _WarningLines) for h in kernel.handlers):
+        kernel.addHandler(_WarningLines(logging.WARNING))
+
+
+def _refused(exc: ChitError) -> int:
+    print(f"chitnode: error [{exc.code}]: {exc.message}", file=sys.stderr)
+    if isinstance(exc, NotApplied):  # written, but frozen or rejected: not "nothing changed"
+        return exc.exit_status
+    return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAIL
+
+
+def _os_error(exc: OSError) -> ChitError:
+    """A file or folder the command could not read or write, or stdout on a full disk."""
+    where = f": {exc.filename}" if exc.filename is not None else ""
+    what = f"{exc.strerror or exc}{where}"
+    if exc.errno == errno.ENOSPC:
+        return ChitError(f"no space left on the device ({what})", code="disk_full")
+    return ChitError(f"cannot read or write a file ({what})", code="io_error")
+
+
+def _quiet_stdout() -> None:
+    """If stdout itself failed (full disk, closed pipe), point it at the null device, so the
+    interpreter's own flush at exit does not print a traceback of its own."""
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = getattr(args, "handler", None) or HANDLERS[args.command]
+    _show_warnings()
     try:
-        return handler(args)
+        code = handler(args)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a full disk shows here, as an error line, not at exit
+        return code
     except ChitError as exc:
-        print(f"chitnode: error [{exc.code}]: {exc.message}", file=sys.stderr)
-        if isinstance(exc, NotApplied):  # written, but frozen or rejected: not "nothing changed"
-            return exc.exit_status
-        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAIL
+        return _refused(exc)
     except KeyboardInterrupt:
         print("chitnode: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # `chitnode log | head`: the reader has what it wanted
+        _quiet_stdout()
         return EXIT_OK
+    except OSError as exc:
+        _quiet_stdout()
+        return _refused(_os_error(exc))
+    except sqlite3.Error as exc:  # the store's database, read outside a transaction
+        mapped = store_error(exc)
+        if mapped is None:  # not busy, full, read-only or damaged: a bug, so loud
+            raise
+        return _refused(mapped)

@@ -24,6 +24,7 @@ from chitnode.domain.kernel_kinds import GENESIS, electorate
 from chitnode.domain.kinds import load_all
 from chitnode.domain.state import Writes
 from chitnode.errors import ChitError, NotInitialised, RuleViolation, UsageError, WrongBranch
+from chitnode.log.canonical import encode_checked
 from chitnode.log.entry import ZERO_HASH, Dep, Entry, check_hash, check_sig, seal_entry
 from chitnode.node.fold import FoldEngine, IngestResult
 from chitnode.store.api import CommandRecord, Store
@@ -149,7 +150,7 @@ class Node:
                     # an id made here is new: only a caller's own id can be a retry
                     done = self.store.command(cmd_id) if command.cmd_id else None
                     if done is not None:
-                        receipts.append(self._already_done(cmd_id, done))
+                        receipts.append(self._already_done(command, cmd_id, done))
                         continue
                     entry, writes = self._write(command)
                     outcome = self._fold_own(entry, writes)
@@ -250,7 +251,14 @@ class Node:
         )
         self._lease_since_ms[scope] = asked_ms
 
-    def _already_done(self, cmd_id: str, done: CommandRecord) -> Receipt:
+    def _already_done(self, command: Command, cmd_id: str, done: CommandRecord) -> Receipt:
+        """The first receipt of a retried command; another command under its id is refused."""
+        first = self.store.entry_at(done.author, done.seq)
+        if first is None or not _same_command(first, command):
+            raise RuleViolation(
+                f"command id {cmd_id} was used for another command: a retry repeats it exactly",
+                code="cmd_id_reused",
+            )
         status, code = self._outcome(done.author, done.seq)
         return Receipt(cmd_id, done.hash, done.seq, status, code, already_done=True)
 
@@ -340,6 +348,17 @@ class Node:
             ],
             "state_digest": self.engine.digest(),
         }
+
+
+def _same_command(entry: Entry, command: Command) -> bool:
+    """Whether `entry` is what `command` wrote: its kind and body (the lease term aside)."""
+    body = dict(entry.body)
+    if "term" not in command.body:  # a coordinated command's term is added when sealed
+        body.pop("term", None)
+    try:
+        return entry.kind == command.kind and encode_checked(body) == encode_checked(command.body)
+    except ChitError:  # a body that cannot even be encoded is not the one stored
+        return False
 
 
 __all__ = ["Command", "Node", "Outcome", "Receipt"]

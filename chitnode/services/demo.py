@@ -13,7 +13,8 @@ The root admin node writes every entry (it holds the admin role and the groups'
 leases); the enrolled devices exist so the demo shows them. `ChitDriver` is the
 small scripted foreman the demo uses, and the lifecycle tests reuse it.
 Randomness comes only from the `rng` passed in, time only from the clock passed
-in, so a seed reproduces the same branch.
+in, so a seed reproduces the same branch story; device keys are the exception,
+fresh and random, since a key derived from a public seed is no secret.
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ class ChitDriver:
     # --- people and devices ---------------------------------------------------------
 
     def enrol_device(self, role: str, name: str) -> str:
-        key = SigningKey(self.rng.randbytes(32)).verify_key.encode().hex()
+        # A fresh random key, never one from the seed: a seeded secret is public, and anyone
+        # could sign entries as this device (issue 9). Only its public half is kept.
+        key = SigningKey.generate().verify_key.encode().hex()
         self.submit("device.enrolled", {"key": key, "role": role, "name": name})
         return key
 

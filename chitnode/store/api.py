@@ -117,6 +117,8 @@ FeedLine = tuple[int, str]
 Placement = tuple[int | None, str, str, str, int]
 # (author, seq, hash, status, code) of a placed entry, for the state digest.
 OutcomeLine = tuple[str, int, str, str, str]
+# (author, seq, stored hash, raw bytes of the stored text): for re-checking (integrity.py).
+StoredLine = tuple[str, int, str, bytes]
 # (table, key, row) projection writes; a None row deletes the key.
 ProjectionWrite = tuple[str, str, dict[str, Any] | None]
 
@@ -226,6 +228,15 @@ class Store(Protocol):
 
     def feed(self, author: str, from_seq: int) -> Iterator[FeedLine]:
         """`author`'s stored entries from `from_seq`, ascending, read in bounded batches."""
+        ...
+
+    def stored_lines(self, author: str | None = None, from_seq: int = 1) -> Iterator[StoredLine]:
+        """Every stored entry (or `author`'s from `from_seq`) as its row keeps it, in
+        (author, seq) order: the text as bytes, never decoded (it may have been edited)."""
+        ...
+
+    def fork_lines(self) -> list[StoredLine]:
+        """Every kept fork twin as its row keeps it, text as bytes."""
         ...
 
     def authors_to_place(self, start: int) -> list[str]:

@@ -33,6 +33,20 @@ KEYSTORE_ENV = "CHITNODE_KEYSTORE"  # "file" forces the encrypted file even with
 # file pays that per guess, which is why the passphrase has a minimum length.
 OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
 MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+# The costs a key file may ask for are read from the file, so they are bounded: a file
+# asking for 2**32 passes would hang every command (issue 9, point 11). The ceiling is
+# libsodium's "sensitive" level (4 passes, 1 GiB: seconds, on a laptop); the floor is
+# what libsodium accepts at all.
+OPSLIMIT_MAX = nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE
+MEMLIMIT_MAX = nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE
+OPSLIMIT_MIN = nacl.pwhash.argon2id.OPSLIMIT_MIN
+MEMLIMIT_MIN = nacl.pwhash.argon2id.MEMLIMIT_MIN
+
+
+class KeyExists(KeyUnavailable):
+    """A key file is already there: a device key is never overwritten (it is a branch's root)."""
+
+    code = "key_exists"
 
 
 class KeyStore(Protocol):
@@ -83,13 +97,16 @@ def passphrase(*, confirm: bool) -> bytes:
     """From CHITNODE_PASSPHRASE, else a prompt on a terminal; never echoed or logged."""
     text = os.environ.get(PASSPHRASE_ENV)
     if text is None:
-        if not sys.stdin.isatty():
+        if sys.stdin is None or sys.stdin.closed or not sys.stdin.isatty():
             raise KeyUnavailable(
                 f"no usable OS keyring: set {PASSPHRASE_ENV} or run on a terminal to be asked"
             )
-        text = getpass.getpass("Passphrase for this device's key: ")
-        if confirm and getpass.getpass("Again: ") != text:
-            raise KeyUnavailable("passphrases differ")
+        try:
+            text = getpass.getpass("Passphrase for this device's key: ")
+            if confirm and getpass.getpass("Again: ") != text:
+                raise KeyUnavailable("passphrases differ")
+        except (EOFError, OSError) as exc:  # the terminal went away while asking
+            raise KeyUnavailable(f"could not read a passphrase: {exc or 'end of input'}") from exc
     if len(text.encode()) < limits.PASSPHRASE_BYTES_MIN:
         raise KeyUnavailable(f"passphrase must be at least {limits.PASSPHRASE_BYTES_MIN} bytes")
     return text.encode()
@@ -120,12 +137,14 @@ def open_with_passphrase(doc: dict[str, Any], what: str) -> bytes:
     """The secret in a key document; KeyUnavailable on a wrong passphrase or a damaged file."""
     try:
         salt, box = bytes.fromhex(doc["salt"]), bytes.fromhex(doc["box"])
+        opslimit = _cost(doc["opslimit"], OPSLIMIT_MIN, OPSLIMIT_MAX, "opslimit", what)
+        memlimit = _cost(doc["memlimit"], MEMLIMIT_MIN, MEMLIMIT_MAX, "memlimit", what)
         box_key = nacl.pwhash.argon2id.kdf(
             nacl.secret.SecretBox.KEY_SIZE,
             passphrase(confirm=False),
             salt,
-            opslimit=int(doc["opslimit"]),
-            memlimit=int(doc["memlimit"]),
+            opslimit=opslimit,
+            memlimit=memlimit,
         )
         return nacl.secret.SecretBox(box_key).decrypt(box)
     except (ValueError, KeyError, TypeError) as exc:
@@ -134,8 +153,25 @@ def open_with_passphrase(doc: dict[str, Any], what: str) -> bytes:
         raise KeyUnavailable(f"wrong passphrase for {what}") from exc
 
 
-def write_key_document(path: Path, doc: dict[str, Any]) -> None:
-    """Write atomically, readable by the owner only (0600), synced before the rename."""
+def _cost(value: object, low: int, high: int, name: str, what: str) -> int:
+    """An argon2 cost read from a key file, refused outside [low, high] before any work."""
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise KeyUnavailable(
+            f"{what} asks for argon2 {name} {value!r}, outside {low}..{high}: refusing to "
+            "spend that (a damaged or hostile key file)",
+            code="bad_key_params",
+        )
+    return value
+
+
+def write_key_document(path: Path, doc: dict[str, Any], *, replace: bool = True) -> None:
+    """Write atomically, readable by the owner only (0600), synced before the rename.
+
+    With `replace=False` an existing file is refused (KeyExists) rather than replaced;
+    callers hold the folder's writer lock, so no other chitnode writes it meanwhile.
+    """
+    if not replace and path.exists():
+        raise KeyExists(f"{path.name} exists: a device key is never overwritten")
     temp = path.with_suffix(".tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
@@ -162,7 +198,7 @@ class FileKeyStore:
     def save(self, key: SigningKey) -> str:
         doc = seal_with_passphrase(bytes(key))
         doc["public"] = key.verify_key.encode().hex()
-        write_key_document(self.data_dir / KEY_FILE, doc)
+        write_key_document(self.data_dir / KEY_FILE, doc, replace=False)
         return "file"
 
     def load(self, public_hex: str) -> SigningKey:

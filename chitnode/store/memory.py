@@ -39,6 +39,7 @@ from chitnode.store.api import (
     Store,
     StoreConflict,
     StoredEntry,
+    StoredLine,
     check_projection_table,
 )
 
@@ -220,6 +221,14 @@ class MemoryStore:
     def feed(self, author: str, from_seq: int) -> Iterator[FeedLine]:
         rows = self._sorted(lambda e: e.author == author and e.seq >= from_seq, by_pos=False)
         return iter([(row.seq, row.raw) for row in rows])
+
+    def stored_lines(self, author: str | None = None, from_seq: int = 1) -> Iterator[StoredLine]:
+        keys = sorted(k for k in self._t.entries if author in (None, k[0]) and k[1] >= from_seq)
+        rows = (self._t.entries[k] for k in keys)
+        return iter([(e.author, e.seq, e.hash, e.raw.encode()) for e in rows])
+
+    def fork_lines(self) -> list[StoredLine]:
+        return [(f.author, f.seq, f.hash, f.raw.encode()) for f in self.forks()]
 
     def authors_to_place(self, start: int) -> list[str]:
         return sorted({e.author for e in self._entries() if e.pos is None or e.pos >= start})

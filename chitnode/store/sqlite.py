@@ -12,20 +12,32 @@ varies; it is spliced in only after `check_projection_table` accepts it.
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
+import os
 import sqlite3
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlite_utils
 
 from chitnode import limits
-from chitnode.errors import NotInitialised, StoreCorrupt
+from chitnode.errors import ChitError, NotInitialised, StoreCorrupt
 from chitnode.log.canonical import encode_checked
 from chitnode.log.entry import Entry, parse_entry
+from chitnode.store.ack import (
+    ACK_FILE,
+    Ack,
+    AckWriter,
+    BadAck,
+    LostWrites,
+    check_ack,
+    read_ack,
+)
 from chitnode.store.api import (
     ANY_ENTRY,
     FROZEN,
@@ -43,11 +55,24 @@ from chitnode.store.api import (
     ProjectionWrite,
     StoreConflict,
     StoredEntry,
+    StoredLine,
     check_projection_table,
 )
-from chitnode.store.lock import WriterLock
+from chitnode.store.failures import (
+    RESTORE_ADVICE,
+    StoreDamaged,
+    folder_error,
+    store_error,
+)
+from chitnode.store.keys import KEY_FILE, KeyExists
+from chitnode.store.lock import LOCK_FILE, PID_FILE, PRIVATE_FILE_MODE, WriterLock
 
 DB_FILE = "chitnode.db"
+_log = logging.getLogger(__name__)
+DEVICE_KEY_META = "device_key"  # meta key of this device's public key (hex)
+PRIVATE_FOLDER_MODE = 0o700  # a data folder chitnode creates is its owner's alone
+# Files of the store tightened to 0600 on open, if an older chitnode left them wider.
+PRIVATE_FILES = (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", LOCK_FILE, PID_FILE, ACK_FILE)
 # 4: entry bodies and projection rows name their units (`*_paise`, `*_bps`, `*_ms`); a
 # schema-3 store's entries say `amount`, `chit_value`, ... and this chitnode cannot fold them.
 SCHEMA_VERSION = "4"
@@ -77,50 +102,86 @@ class SqliteStore:
         # Called inside every transaction just before COMMIT: the fold engine writes the
         # projection rows its appends changed, so they commit with the entries.
         self.before_commit: list[Callable[[], None]] = []
+        # head.ack (ack.py): this device's key, its recorded head, the own entry with the
+        # highest seq stored by the open transaction, and what open found missing.
+        self._device: str | None = None
+        self._ack: Ack | None = None
+        self._own_stored: tuple[int, str] | None = None
+        self.lost_writes: ChitError | None = None  # LostWrites, or BadAck
+        self._ack_writer = AckWriter(data_dir)
 
     @classmethod
     def open(cls, data_dir: Path | str, *, create: bool = False) -> SqliteStore:
+        """Open the store in `data_dir` and hold its writer lock; `create` founds one there."""
         data_dir = Path(data_dir)
-        if not (data_dir / DB_FILE).exists() and not create:
-            raise NotInitialised(f"no chitnode store in {data_dir} (run `chitnode init`)")
-        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            return cls._open(data_dir, create)
+        except OSError as exc:  # the folder itself: a file in the way, read-only, full
+            raise folder_error(data_dir, exc) from exc
+
+    @classmethod
+    def _open(cls, data_dir: Path, create: bool) -> SqliteStore:
+        _check_is_folder(data_dir)
+        if not create and not (data_dir / DB_FILE).exists():
+            _refuse_missing(data_dir)
+        if create:
+            data_dir.mkdir(PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
         lock = WriterLock(data_dir)
         lock.acquire()
         try:
-            conn = _connect(data_dir / DB_FILE)
+            _check_before_connect(data_dir, create)
+            conn = _connect(data_dir / DB_FILE, create)
             store = cls(data_dir, conn, lock)
-            store._ensure_schema()
+            store._ensure_schema(create)
+            store._check_acknowledged()
         except BaseException:
             lock.release()
             raise
         return store
 
     def close(self) -> None:
-        self.conn.close()
+        self._ack_writer.close()  # the last head record is written while the lock is held
+        self.conn.close()  # closing may checkpoint, a write: still under the lock
         self._lock.release()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """BEGIN IMMEDIATE ... COMMIT; nothing is acknowledged before the COMMIT returns."""
-        self.conn.execute("BEGIN IMMEDIATE")
         try:
-            yield
-            for hook in self.before_commit:
-                hook()
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            self.__dict__.pop("_known", None)  # tables created in the transaction are gone too
-            raise
-        self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                for hook in self.before_commit:
+                    hook()
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                self.__dict__.pop("_known", None)  # tables created in the transaction are gone too
+                self._own_stored = None
+                raise
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:  # busy past the timeout, disk full, read-only...
+            self._own_stored = None
+            mapped = store_error(exc, self.data_dir)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        own, self._own_stored = self._own_stored, None
+        if own is not None:
+            self._acknowledge(own)
 
     # --- schema -------------------------------------------------------------------
 
-    def _ensure_schema(self) -> None:
+    def _ensure_schema(self, create: bool) -> None:
         if "entries" in self.db.table_names():
             found = self.meta("schema_version")
             if found != SCHEMA_VERSION:
                 raise StoreCorrupt(schema_refusal(found, self.data_dir))
             return
+        if not create:  # never write a schema into a file that should have held one
+            raise StoreDamaged(
+                f"{self.data_dir / DB_FILE} holds no chitnode store: this store is empty or "
+                f"damaged. Do not run `chitnode init` over it; {RESTORE_ADVICE}"
+            )
         with self.transaction():
             self.db.table("meta").create({"key": str, "value": str}, pk="key")
             self.db.table("entries").create(
@@ -163,6 +224,50 @@ class SqliteStore:
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        if key == DEVICE_KEY_META:
+            self._device = value
+
+    # --- this device's acknowledged head (ack.py) ------------------------------------
+
+    @property
+    def acknowledged(self) -> Ack | None:
+        """This device's head as last recorded in head.ack (None: no record)."""
+        return self._ack
+
+    def _check_acknowledged(self) -> None:
+        """Note `lost_writes` if the database lacks the own head recorded in head.ack.
+
+        Reads go on (the warning is logged, for the CLI to print); own writes are refused.
+        """
+        self._device = self.meta(DEVICE_KEY_META)
+        try:
+            self._ack = read_ack(self.data_dir)
+        except BadAck as exc:  # cannot tell what was acknowledged: as careful as a loss
+            self.lost_writes = exc
+        if self._ack is not None:
+            self._recheck_ack()
+        if self.lost_writes is not None:
+            _log.warning("[%s]: %s", self.lost_writes.code, self.lost_writes.message)
+
+    def _recheck_ack(self) -> None:
+        ack = self._ack
+        assert ack is not None
+        own = self._device or ack.author
+        try:
+            check_ack(ack, self._device, self.last_stored(own), self.hash_at(ack.author, ack.seq))
+            self.lost_writes = None
+        except LostWrites as exc:
+            self.lost_writes = exc
+
+    def _acknowledge(self, head: tuple[int, str]) -> None:
+        """After a COMMIT that stored own entries: record the new head, never an older one."""
+        if self._device is None or isinstance(self.lost_writes, BadAck):
+            return  # an unreadable record stays until an operator removes it (ack.py)
+        if self._ack is None or head[0] > self._ack.seq:
+            self._ack = Ack(self._device, head[0], head[1])
+            self._ack_writer.put(self._ack)
+        if self.lost_writes is not None:  # an import may have brought the lost entries back
+            self._recheck_ack()
 
     # --- writing the log ------------------------------------------------------------
 
@@ -171,6 +276,10 @@ class SqliteStore:
     ) -> None:
         """Store `entry`; `placed` is its (pos, status, code) when already folded."""
         pos, status, code = placed or (None, PENDING, NO_CODE)
+        if entry.author == self._device and (
+            self._own_stored is None or entry.seq > self._own_stored[0]
+        ):
+            self._own_stored = (entry.seq, entry.hash)
         try:
             self.conn.execute(
                 "INSERT INTO entries(author, seq, hash, prev, ts, kind, actor, raw, pos, status,"
@@ -318,6 +427,31 @@ class SqliteStore:
                 return
             seq = int(rows[-1][0]) + 1
 
+    def stored_lines(self, author: str | None = None, from_seq: int = 1) -> Iterator[StoredLine]:
+        """(author, seq, hash, raw bytes) of every stored entry (or `author`'s from `from_seq`),
+        in (author, seq) order, in bounded batches: for re-checking (integrity.py)."""
+        after: tuple[str, int] = (author or "", from_seq - 1)
+        while True:
+            rows: list[StoredLine] = _plain(
+                self.conn.execute(
+                    "SELECT author, seq, hash, CAST(raw AS BLOB) FROM entries"
+                    " WHERE (author, seq) > (?1, ?2) AND (?3 IS NULL OR author = ?3)"
+                    " ORDER BY author, seq LIMIT ?4",
+                    (*after, author, limits.READ_BATCH_ENTRIES),
+                )
+            ).fetchall()
+            yield from rows
+            if len(rows) < limits.READ_BATCH_ENTRIES:
+                return
+            after = rows[-1][:2]
+
+    def fork_lines(self) -> list[StoredLine]:
+        """(author, seq, hash, raw bytes) of every kept fork twin."""
+        rows = self.conn.execute(
+            "SELECT author, seq, hash, CAST(raw AS BLOB) FROM forks ORDER BY author, seq, hash"
+        )
+        return [(str(a), int(s), str(h), bytes(r)) for a, s, h, r in rows]
+
     def authors_to_place(self, start: int) -> list[str]:
         """Authors with entries not yet placed, or placed at or after `start`."""
         rows = self.conn.execute(
@@ -443,6 +577,8 @@ class SqliteStore:
         return None if row is None else CommandRecord(str(row[0]), int(row[1]), str(row[2]))
 
     def put_command(self, cmd_id: str, entry: Entry) -> None:
+        if self.lost_writes is not None:  # signing on would fork this device's own feed
+            raise self.lost_writes
         try:
             self.conn.execute(
                 "INSERT INTO commands(cmd_id, author, seq, hash) VALUES (?, ?, ?, ?)",
@@ -547,8 +683,57 @@ def _key_taken(exc: sqlite3.IntegrityError) -> bool:
     return exc.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+def _check_is_folder(data_dir: Path) -> None:
+    """A file where the data folder (or one of its parents) should be is said as such."""
+    at = data_dir
+    while not at.exists() and at != at.parent:
+        at = at.parent
+    if not at.is_dir():
+        raise folder_error(data_dir, NotADirectoryError(errno.ENOTDIR, f"{at} is a file"))
+
+
+def _refuse_missing(data_dir: Path) -> NoReturn:
+    """No database: a folder that never held a store, or one that lost it."""
+    left = [name for name in (KEY_FILE, ACK_FILE) if (data_dir / name).exists()]
+    if left:
+        raise StoreDamaged(
+            f"{data_dir} held a chitnode store ({', '.join(left)} are still there) but its "
+            f"{DB_FILE} is missing or empty. Do not run `chitnode init` over it; {RESTORE_ADVICE}"
+        )
+    raise NotInitialised(f"no chitnode store in {data_dir} (run `chitnode init`)")
+
+
+def _check_before_connect(data_dir: Path, create: bool) -> None:
+    """Refuse an empty database before SQLite writes a header into it; tighten file modes."""
+    db = data_dir / DB_FILE
+    empty = not db.exists() or db.stat().st_size == 0
+    if empty and create and (data_dir / KEY_FILE).exists():
+        raise KeyExists(
+            f"{data_dir} holds {KEY_FILE}, the key of a branch this folder held, but no "
+            f"store: `chitnode init` never overwrites a device key. {RESTORE_ADVICE}"
+        )
+    if empty and create and (data_dir / ACK_FILE).exists():
+        _refuse_missing(data_dir)
+    if empty and not create:
+        raise StoreDamaged(
+            f"{db} is empty: this store is empty or damaged. Do not run `chitnode init` "
+            f"over it; {RESTORE_ADVICE}"
+        )
+    if create and not db.exists():  # private from birth: SQLite gives -wal/-shm its mode
+        os.close(os.open(db, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
+    for name in PRIVATE_FILES:
+        path = data_dir / name
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(PRIVATE_FILE_MODE)
+
+
+def _connect(path: Path, create: bool) -> sqlite3.Connection:
+    # mode=rw: opening never creates a file (a store deleted meanwhile stays missing)
+    uri = f"{path.absolute().as_uri()}?mode={'rwc' if create else 'rw'}"
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise store_error(exc, path.parent) or StoreCorrupt(f"cannot open {path}: {exc}") from exc
     conn.row_factory = sqlite3.Row
     try:
         conn.execute(f"PRAGMA busy_timeout = {limits.SQLITE_BUSY_TIMEOUT_MS}")
@@ -557,9 +742,10 @@ def _connect(path: Path) -> sqlite3.Connection:
             raise StoreCorrupt(f"store failed PRAGMA quick_check: {result}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.Error as exc:
         conn.close()
-        raise StoreCorrupt(f"store is not a readable SQLite database: {exc}") from exc
+        mapped = store_error(exc, path.parent)
+        raise mapped or StoreCorrupt(f"store is not a readable SQLite database: {exc}") from exc
     except StoreCorrupt:
         conn.close()
         raise

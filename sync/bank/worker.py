@@ -123,6 +123,13 @@ class BankWorker:
                 if exc.code in CLOSED_ELSEWHERE:  # settled by hand or by another node first
                     self.table.forget([rid])
                     return "closed_elsewhere", f"{rid}: bank said {answer.outcome}, log {exc.code}"
+                if exc.code == "cmd_id_reused":  # this outcome's id closed it the other way
+                    self.table.forget([rid])
+                    row = self.node.engine.state.get(bank.REQUESTS, rid) or {}
+                    return (
+                        "closed_elsewhere",
+                        f"{rid}: bank said {answer.outcome}, log {row.get('status')}",
+                    )
                 error = f"refused: {exc.code}"  # e.g. another device holds the treasury
             else:
                 self.table.forget([rid])

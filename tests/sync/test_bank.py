@@ -552,7 +552,13 @@ async def test_an_answer_lost_in_a_crash_is_asked_again_and_settles_once(
     assert row is not None and row["bank_ref"] == lost.bank_ref and row["via"] == "gateway"
     assert len(state.answers) == 1 and balance(node, "wallet:M3") == 50 * RUPEE
     # The worker's own command, retried after a crash that hid its receipt: already done.
-    assert settle(node, "d1", lost.bank_ref).already_done
+    retry = outbox.outcome_command(BankRequest("d1", bank.DEPOSIT, "M3", 50 * RUPEE), lost)
+    assert retry is not None
+    assert node.submit(retry.kind, retry.body, cmd_id=retry.cmd_id).already_done
+    # Another outcome under the worker's command id is refused, not "already done"
+    with pytest.raises(ChitError) as reused:
+        settle(node, "d1", lost.bank_ref)  # (by hand: via "manual", not "gateway")
+    assert reused.value.code == "cmd_id_reused"
 
 
 @pytest.mark.system  # a real socket on loopback (the simulator or a closed port)

@@ -543,12 +543,8 @@ class Reconciler:
             return  # nothing new: we hold this fork or a lower one
         if seq < fork - 1 or (fork > 1 and self._hash_at(author, fork - 1) != first.prev):
             return  # not on a feed that reaches it yet: fetching and comparing come first
-        # One entry per ingest: when the feed ends just before the fork, the first one
-        # continues it and the second is then the twin (a node's fold refuses two new
-        # entries at one seq in one batch as a store conflict instead of seeing a fork).
-        for entry in (first, second):
-            if self._refused(author, self._replica.ingest([entry])):
-                return
+        if self._refused(author, self._replica.ingest([first, second])):
+            return
         self.stats.evidence_used += 1
         self._drain(author)
 

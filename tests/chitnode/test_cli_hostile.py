@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from chitnode.store.sqlite import DB_FILE
-from tests.support.cli_proc import chitnode, error_code, ok
+from tests.support.cli_proc import chitnode, error_code, found_branch, ok
 
 HUGE = "99999999999999999999"  # past SQLite's 64-bit integers
 KEY_B = "b2" * 32
@@ -264,8 +264,7 @@ def flip(data: Path, seq: int, at: bytes, mask: int) -> None:
 @pytest.fixture
 def flipped(tmp_path: Path) -> Iterator[Path]:
     data = tmp_path / "data"
-    ok(chitnode("--data", data, "init", "--branch-name", "Flipped"))
-    ok(chitnode("--data", data, "enrol", KEY_B, "--role", "member", "--name", "Bob"))
+    found_branch(data, "Flipped", [(KEY_B, "Bob")])
     yield data
 
 

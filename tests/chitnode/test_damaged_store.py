@@ -23,7 +23,7 @@ from chitnode.node.node import Node
 from chitnode.store.ack import ACK_FILE, read_ack
 from chitnode.store.keys import KEY_FILE
 from chitnode.store.sqlite import DB_FILE
-from tests.support.cli_proc import Holder, chitnode, ok, refused
+from tests.support.cli_proc import Holder, chitnode, found_branch, ok, refused
 
 HEAD_RECORD_WAIT_S = 60  # the head record's thread writes within milliseconds; this is slack
 KEY_B = "b2" * 32
@@ -49,9 +49,7 @@ sys.stdin.read()
 def data(tmp_path: Path) -> Path:
     """A branch of three entries: genesis, enrol B ("Bob"), enrol C ("Carol")."""
     folder = tmp_path / "data"
-    ok(chitnode("--data", folder, "init", "--branch-name", "Damaged"))
-    for key, name in ((KEY_B, "Bob"), (KEY_C, "Carol")):
-        ok(chitnode("--data", folder, "enrol", key, "--role", "member", "--name", name))
+    found_branch(folder, "Damaged", [(KEY_B, "Bob"), (KEY_C, "Carol")])
     return folder
 
 

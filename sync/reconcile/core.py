@@ -337,9 +337,15 @@ class Reconciler:
 
         Deps point to entries written earlier, so pulling feeds in time order keeps
         the entries that wait for a dep (held) few, however far behind this node is.
+        A feed with fewer pages on the way goes first: until a page arrives, the time
+        its entries reach is unknown, so a second page of one feed waits for a first
+        page of every other.
         """
         assert self._peer is not None
-        best: tuple[int, str] | None = None
+        on_way: dict[str, int] = {}
+        for author, _ in [*self._asked, *self._waiting]:
+            on_way[author] = on_way.get(author, 0) + 1
+        best: tuple[int, int, str] | None = None
         for author in self._peer:
             if author in self._given_up or author in self._probe_asked or author in self._stalled:
                 continue
@@ -347,9 +353,9 @@ class Reconciler:
             if start > self._cap(author):
                 continue
             self._cursor[author] = start
-            key = (self._front(author), author)
+            key = (on_way.get(author, 0), self._front(author), author)
             best = key if best is None or key < best else best
-        return None if best is None else best[1]
+        return None if best is None else best[2]
 
     def _ask(self, author: str, from_seq: int, limit: int) -> None:
         self._asked[(author, from_seq)] = _Asked(author, from_seq, limit)

@@ -295,7 +295,7 @@ def rekey(node: Node) -> str:
     key = SigningKey.generate()
     public = key.verify_key.encode().hex()
     store = node.store
-    kind = keystore_for(store.data_dir, store.meta("keystore")).save(key)
+    kind = keystore_for(store.data_dir, store.meta("keystore")).save(key, replacing=old)
     with store.transaction():
         store.set_meta("keystore", kind)
         store.set_meta("device_key", public)

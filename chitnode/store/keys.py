@@ -50,7 +50,7 @@ class KeyExists(KeyUnavailable):
 
 
 class KeyStore(Protocol):
-    def save(self, key: SigningKey) -> str: ...
+    def save(self, key: SigningKey, *, replacing: str | None = None) -> str: ...
     def load(self, public_hex: str) -> SigningKey: ...
 
 
@@ -77,7 +77,8 @@ def usable_keyring() -> object | None:
 class KeyringKeyStore:
     backend: object
 
-    def save(self, key: SigningKey) -> str:
+    def save(self, key: SigningKey, *, replacing: str | None = None) -> str:
+        """Entries are keyed by public key: a new key never replaces another."""
         import keyring
 
         public = key.verify_key.encode().hex()
@@ -164,14 +165,8 @@ def _cost(value: object, low: int, high: int, name: str, what: str) -> int:
     return value
 
 
-def write_key_document(path: Path, doc: dict[str, Any], *, replace: bool = True) -> None:
-    """Write atomically, readable by the owner only (0600), synced before the rename.
-
-    With `replace=False` an existing file is refused (KeyExists) rather than replaced;
-    callers hold the folder's writer lock, so no other chitnode writes it meanwhile.
-    """
-    if not replace and path.exists():
-        raise KeyExists(f"{path.name} exists: a device key is never overwritten")
+def write_key_document(path: Path, doc: dict[str, Any]) -> None:
+    """Write atomically, readable by the owner only (0600), synced before the rename."""
     temp = path.with_suffix(".tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
@@ -191,14 +186,29 @@ def read_key_document(path: Path) -> dict[str, Any]:
     return doc
 
 
+def _public_in(path: Path) -> str | None:
+    """The public key a key document names, if it is readable at all."""
+    try:
+        public = read_key_document(path).get("public")
+    except KeyUnavailable:
+        return None
+    return public if isinstance(public, str) else None
+
+
 @dataclass(slots=True)
 class FileKeyStore:
     data_dir: Path
 
-    def save(self, key: SigningKey) -> str:
+    def save(self, key: SigningKey, *, replacing: str | None = None) -> str:
+        """Seal `key` into device.key. A file already there is replaced only when it holds
+        `replacing` (this device's own retired key, on re-keying); else KeyExists, before
+        any passphrase is asked. Callers hold the folder's writer lock."""
+        path = self.data_dir / KEY_FILE
+        if path.exists() and (replacing is None or _public_in(path) != replacing):
+            raise KeyExists(f"{KEY_FILE} exists: a device key is never overwritten")
         doc = seal_with_passphrase(bytes(key))
         doc["public"] = key.verify_key.encode().hex()
-        write_key_document(self.data_dir / KEY_FILE, doc, replace=False)
+        write_key_document(path, doc)
         return "file"
 
     def load(self, public_hex: str) -> SigningKey:

@@ -263,7 +263,8 @@ class SqliteStore:
         """After a COMMIT that stored own entries: record the new head, never an older one."""
         if self._device is None or isinstance(self.lost_writes, BadAck):
             return  # an unreadable record stays until an operator removes it (ack.py)
-        if self._ack is None or head[0] > self._ack.seq:
+        ack = self._ack  # a re-keyed device (fork rekey) starts a feed of its own
+        if ack is None or ack.author != self._device or head[0] > ack.seq:
             self._ack = Ack(self._device, head[0], head[1])
             self._ack_writer.put(self._ack)
         if self.lost_writes is not None:  # an import may have brought the lost entries back

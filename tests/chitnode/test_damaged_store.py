@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nacl.signing import SigningKey
 
 from chitnode.log.entry import seal_entry
 from chitnode.node.node import Node
 from chitnode.store.ack import ACK_FILE, read_ack
-from chitnode.store.keys import KEY_FILE
+from chitnode.store.keys import KEY_FILE, FileKeyStore, KeyExists
 from chitnode.store.sqlite import DB_FILE
 from tests.support.cli_proc import Holder, chitnode, found_branch, ok, refused
 
@@ -118,6 +119,19 @@ def test_a_missing_database_beside_a_head_record_is_damaged(data: Path) -> None:
     assert (data / ACK_FILE).exists()
     refused(chitnode("--data", data, "status"), "store_damaged")
     refused(chitnode("--data", data, "init", "--branch-name", "Again"), "store_damaged")
+
+
+def test_a_key_file_is_replaced_only_by_naming_the_key_it_holds(data: Path) -> None:
+    """Re-keying a forked device (`fork rekey`) names the retired key; nothing else replaces it."""
+    root = json.loads((data / KEY_FILE).read_text())["public"]
+    keys = FileKeyStore(data)
+    for replacing in (None, KEY_B):
+        with pytest.raises(KeyExists):
+            keys.save(SigningKey.generate(), replacing=replacing)
+    assert json.loads((data / KEY_FILE).read_text())["public"] == root
+    new = SigningKey.generate()
+    keys.save(new, replacing=root)
+    assert keys.load(new.verify_key.encode().hex()) == new
 
 
 # --------------------------------------------------------------------------- edited entries

@@ -26,8 +26,8 @@ from typing import Any
 import common
 from nacl.signing import SigningKey
 
+from chitnode.domain.limits import WALLET_AMOUNT_PAISE_MAX
 from chitnode.domain.wallet_kinds import (
-    AMOUNT_PAISE_MAX,
     DEPOSITED,
     TRANSFERRED,
     deposit_body,
@@ -38,7 +38,7 @@ from chitnode.node.node import Node
 from chitnode.services.events import EventStream, Filter, submit_and_publish
 
 MEMBERS = 20
-OPENING_PAISE = AMOUNT_PAISE_MAX  # ₹1 crore each: no transfer in the run is refused
+OPENING_PAISE = WALLET_AMOUNT_PAISE_MAX  # ₹1 crore each: no transfer in the run is refused
 
 
 def transfer_payloads(n: int, start: int) -> list[bytes]:

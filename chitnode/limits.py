@@ -1,10 +1,18 @@
 """Every bound chitnode enforces, in one place (STYLE.md: a limit on everything).
 
-Units last in names. Changing a bound that touches the wire or export format is
-a format change: write it down in docs/wal-format.md.
+The log's, the store's, the node's and the services' bounds; the pure rules' bounds
+are in `chitnode.domain.limits` and the network's in `sync.limits`. Units last in
+names: a duration ends in its unit (`_MS`, `_S`); a count of bytes, characters or
+entries ends in `_MAX`/`_MIN` after the thing counted. Changing a bound that touches
+the wire or export format is a format change: write it down in docs/wal-format.md.
+The asserts at the end say how the bounds relate, and why each relation must hold.
 """
 
 from __future__ import annotations
+
+import nacl.pwhash
+
+from chitnode.domain import limits as domain
 
 # --- entries and the export format (wal-v1 §1, §6) ---
 ENTRY_BYTES_MAX = 64 * 1024  # canonical bytes of one entry, hash and sig included
@@ -28,9 +36,37 @@ GROUP_COMMIT_ENTRIES_MAX = 10_000  # entries appended in one transaction
 READ_BATCH_ENTRIES = 2_000  # rows fetched per round trip when streaming feeds
 REFOLD_UNDO_ENTRIES_MAX = 20_000  # undo journal kept for cheap re-folds; older -> rebuild
 HASH_CACHE_ENTRIES_MAX = 200_000  # (author, seq) -> hash lookups the fold repeats
+# Tries to lock a path that keeps being swapped between open and lock before refusing:
+# one swap is a race with a cleanup, more means someone is playing games with the folder
+# (store/lock.py).
+LOCK_ATTEMPTS_MAX = 5
+# At most one head record per interval: a record costs a file create, a flush and a rename
+# (~0.2 ms), as much as a whole append on a fast disk, so a burst of appends shares one.
+# The record may lag by this much; `close` writes the last head at once (store/ack.py).
+ACK_INTERVAL_S = 0.05
+ACK_BYTES_MAX = 1024  # a head.ack record is ~150 bytes; a bigger file is not one of ours
+# Problems `chitnode check` keeps for its report; past this only the count grows (a store
+# whose every row was rewritten must not cost memory per row to describe).
+CHECK_PROBLEMS_MAX = 10_000
 
 # --- keys ---
 PASSPHRASE_BYTES_MIN = 8
+# libsodium's "interactive" argon2id cost for a key file this node writes: ~0.1 s and
+# 64 MiB here; an attacker with the file pays that per guess, which is why the
+# passphrase has a minimum length (store/keys.py).
+KEY_FILE_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+KEY_FILE_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+# The costs a key file may ask for are read from the file, so they are bounded: a file
+# asking for 2**32 passes would hang every command (issue 9, point 11). The ceiling is
+# libsodium's "sensitive" level (4 passes, 1 GiB: seconds, on a laptop); the floor is
+# what libsodium accepts at all.
+KEY_FILE_OPSLIMIT_MAX = nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE
+KEY_FILE_MEMLIMIT_MAX = nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE
+KEY_FILE_OPSLIMIT_MIN = nacl.pwhash.argon2id.OPSLIMIT_MIN
+KEY_FILE_MEMLIMIT_MIN = nacl.pwhash.argon2id.MEMLIMIT_MIN
+# A sealed staff-key transfer is ~200 bytes; anything far larger is refused unread
+# (services/staff_key.py).
+STAFF_KEY_TRANSFER_BYTES_MAX = 1024
 
 # --- fold ---
 HELD_ENTRIES_MAX = 100_000  # entries waiting for missing deps, per store
@@ -38,5 +74,112 @@ HELD_ENTRIES_MAX = 100_000  # entries waiting for missing deps, per store
 # store's (node/held.py). Ten such devices would be needed to fill HELD_ENTRIES_MAX.
 HELD_PER_AUTHOR_MAX = 10_000
 
+# --- import (services/archive.py) ---
+# Entries handed to the fold at once inside a feed's transaction: bounds the memory of a
+# feed of any length (the transaction itself spills to SQLite's write-ahead log).
+IMPORT_CHUNK_ENTRIES = GROUP_COMMIT_ENTRIES_MAX
+
+# --- event stream (services/events.py) ---
+SUBSCRIPTION_EVENTS_MAX = 256  # events queued per subscription; older ones are dropped
+SUBSCRIPTIONS_MAX = 1_024  # open subscriptions per stream (views, sync peers)
+# Events buffered between a commit's first fold and its flush: one group commit's worth,
+# plus the lease entries a coordinated command writes first. A fold past this (a rebuild
+# with a stream attached) drops the oldest and counts them in `pending_dropped`.
+PENDING_EVENTS_MAX = 2 * GROUP_COMMIT_ENTRIES_MAX
+PUBLISHED_MEMORY_MAX = 8_192  # entries whose published outcome is remembered (re-folds)
+
+# --- notifications (services/notify.py) ---
+NOTIFY_FEED_ITEMS_MAX = 200  # newest notifications kept per member or role in a live Feed
+NOTIFY_FEED_AUDIENCES_MAX = 100_000  # members + roles a live Feed tracks
+
+# --- the e-mail outbox (store/mail_outbox.py; sent by sync/mail) ---
+MAIL_OUTBOX_PENDING_MAX = 10_000  # unsent mails; beyond, enqueue is refused (outbox_full)
+MAIL_ATTEMPTS_MAX = 8  # tries before a mail is `failed`
+MAIL_BACKOFF_BASE_MS = 30_000  # wait after the first failure; doubles per attempt
+MAIL_BACKOFF_CAP_MS = 3_600_000  # ... up to an hour
+MAIL_DELIVER_BATCH_MAX = 50  # mails sent per deliver_due call
+MAIL_SUBJECT_CHARS_MAX = 200
+MAIL_BODY_CHARS_MAX = 8_000
+MAIL_ADDRESS_CHARS_MAX = 254  # RFC 5321 path limit
+MAIL_KEY_CHARS_MAX = 200  # the idempotency key, also the Message-ID's local part
+MAIL_LAST_ERROR_CHARS_MAX = 500
+MAIL_SENT_KEEP_MS = 30 * 86_400_000  # sent and failed rows are pruned after this
+
+# --- the bank outbox (services/bank_outbox.py; sent by sync/bank) ---
+# Backoff after a miss: base * 2^(attempts-1), capped, minus a per-request jitter of up
+# to 1/BANK_BACKOFF_JITTER_DIVISOR so that requests missed together do not retry together.
+BANK_BACKOFF_BASE_MS = 1_000
+BANK_BACKOFF_CAP_MS = 5 * 60_000
+BANK_BACKOFF_JITTER_DIVISOR = 4
+BANK_BACKOFF_DOUBLINGS_MAX = 30  # 2^30 * base is far past any cap: stop doubling there
+BANK_ATTEMPTS_PER_PASS_MAX = 32  # requests sent to the bank in one pass of the worker
+BANK_PENDING_SCAN_MAX = 10_000  # pending requests one pass reads from the fold state
+BANK_STUCK_AFTER_ATTEMPTS = 20  # shown to the foreman as needing a person (docs/bank.md)
+BANK_ERROR_CHARS_MAX = 200  # the last error kept per request in bank_outbox.db
+BANK_REASON_CHARS_MAX = 200  # a bank's refusal reason, as written into the log
+
+# --- the loan inbox (services/loan_inbox.py) ---
+LOAN_INBOX_WORKERS_MAX = 4  # threads assessing applications at once
+LOAN_INBOX_QUEUE_MAX = 64  # assessments queued or running at once
+LOAN_INBOX_RESULT_TTL_MS = 60_000  # an assessment older than this is redone on the next refresh
+
+# --- the KYC vault (services/kyc_vault.py) ---
+KYC_INPUT_CHARS_MAX = 40  # one typed PAN, account or phone number, separators included
+
 # --- command-line ---
 LOG_ROWS_DEFAULT = 200
+
+# --- how they relate (checked at import, like a test) ---
+# The log's own shape.
+assert ENTRY_BYTES_MAX < EXPORT_LINE_BYTES_MAX, "an entry fits an export line"
+# A kind is a string of the entry, and a string is part of one.
+assert KIND_BYTES_MAX <= STRING_BYTES_MAX < ENTRY_BYTES_MAX, "a kind or a string fits an entry"
+assert HELD_PER_AUTHOR_MAX <= HELD_ENTRIES_MAX, "one author's allowance fits the store's"
+# A read batch holds no more rows in memory than one group commit already does.
+assert READ_BATCH_ENTRIES <= GROUP_COMMIT_ENTRIES_MAX, "a read batch is no larger than a commit"
+assert IMPORT_CHUNK_ENTRIES <= GROUP_COMMIT_ENTRIES_MAX, "an import chunk is one commit's worth"
+assert PENDING_EVENTS_MAX >= GROUP_COMMIT_ENTRIES_MAX, "one commit's events wait for its flush"
+# The node writes key files with costs it can read back.
+assert KEY_FILE_OPSLIMIT_MIN <= KEY_FILE_OPSLIMIT <= KEY_FILE_OPSLIMIT_MAX, "own key file: ops"
+assert KEY_FILE_MEMLIMIT_MIN <= KEY_FILE_MEMLIMIT <= KEY_FILE_MEMLIMIT_MAX, "own key file: mem"
+# Backoffs start below their cap, and the doubling reaches the cap before it stops.
+assert 0 < BANK_BACKOFF_BASE_MS < BANK_BACKOFF_CAP_MS, "a bank backoff grows"
+assert BANK_BACKOFF_BASE_MS << BANK_BACKOFF_DOUBLINGS_MAX >= BANK_BACKOFF_CAP_MS, (
+    "the bank backoff reaches its cap"
+)
+assert 0 < MAIL_BACKOFF_BASE_MS < MAIL_BACKOFF_CAP_MS, "a mail backoff grows"
+assert BANK_ATTEMPTS_PER_PASS_MAX <= BANK_PENDING_SCAN_MAX, "a pass sends only requests it read"
+# The inbox refuses max_workers > queue_max: its defaults must pass its own check.
+assert 1 <= LOAN_INBOX_WORKERS_MAX <= LOAN_INBOX_QUEUE_MAX, "the loan inbox's defaults are valid"
+# RFC 5322 §2.1.1: a header line is at most 998 characters. A plain (ASCII) subject and
+# the Message-ID <key@chitnode> each fit one line, unfolded.
+_HEADER_LINE_CHARS_MAX = 998
+assert len("Subject: ") + MAIL_SUBJECT_CHARS_MAX <= _HEADER_LINE_CHARS_MAX, "a subject fits a line"
+assert len("Message-ID: <@chitnode>") + MAIL_KEY_CHARS_MAX <= _HEADER_LINE_CHARS_MAX, "an id too"
+
+# The pure rules' bounds against the log's: what the rules accept, the log can carry.
+# Text is bounded in characters by the rules and in UTF-8 bytes (at most 4 a character)
+# by the log, so a text the rules accept is never refused by the log for its size.
+_TEXT_CHARS_MAX = max(
+    domain.ID_CHARS_MAX,
+    domain.NAME_CHARS_MAX,
+    domain.NOTE_CHARS_MAX,
+    domain.REF_CHARS_MAX,
+    domain.LOAN_PURPOSE_CHARS_MAX,
+)
+assert 4 * _TEXT_CHARS_MAX <= STRING_BYTES_MAX, "a text the rules accept fits an entry string"
+assert 2 * domain.KYC_SEALED_BYTES_MAX <= STRING_BYTES_MAX, "a sealed KYC record (hex) fits one"
+# Group totals (tickets * chit value) and the largest amount one entry may carry stay at
+# or below the 2**53 JSON integer limit, so they survive any JSON library (wal-v1 §2).
+assert domain.TICKETS_MAX * domain.CHIT_VALUE_PAISE_MAX <= JSON_INT_MAX, "a group total fits JSON"
+_AMOUNT_PAISE_MAX = max(
+    domain.LOAN_PRINCIPAL_PAISE_MAX,
+    domain.WALLET_AMOUNT_PAISE_MAX,
+    domain.BANK_REQUEST_AMOUNT_PAISE_MAX,
+)
+assert _AMOUNT_PAISE_MAX <= JSON_INT_MAX, "an entry's amount fits a JSON integer"
+# The worker writes a bank's refusal reason into an outcome entry, cut to this length;
+# the outcome's reducer takes a note of NOTE_CHARS_MAX: the cut reason always passes.
+assert BANK_REASON_CHARS_MAX <= domain.NOTE_CHARS_MAX, "a bank's reason fits an outcome entry"
+# A notification mail's key is `<entry hash, 64 hex>.<member id>` (services/notify.py).
+assert 64 + 1 + domain.ID_CHARS_MAX <= MAIL_KEY_CHARS_MAX, "a notification's mail key fits"

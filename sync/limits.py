@@ -1,14 +1,20 @@
-"""Every bound of peer sync, in one place (STYLE.md: a limit on everything).
+"""Every bound of the network adapters, in one place (STYLE.md: a limit on everything).
 
-The kernel's bounds (entry size, deps, held entries) live in `chitnode.limits`; these
-are the network's. A bound that reaches the wire is part of the protocol
-(docs/sync.md, "Reconciliation"): a peer enforcing a smaller one would refuse frames
-this node sends, so change them together with `PROTOCOL_VERSION`.
+The kernel's bounds (entry size, deps, held entries, the outboxes) live in
+`chitnode.limits`, the pure rules' in `chitnode.domain.limits`; these are the
+network's: peer sync, the bank gateway and the mail sender. A reconciliation bound
+reaches the wire and is part of the protocol (docs/sync.md, "Reconciliation"): a
+peer enforcing a smaller one would refuse frames this node sends, so change them
+together with `PROTOCOL_VERSION`. The bank's and the mail's bounds are this node's
+own: a bank or an SMTP server sees only their effect. Units last in names.
 """
 
 from __future__ import annotations
 
+import json
+
 from chitnode import limits as kernel
+from chitnode.domain import limits as domain
 
 # --- reconciliation pages (one page = one ingest transaction on the receiver) ---
 PAGE_ENTRIES_MAX = 256  # entries per page: one page is one transaction, one fold step
@@ -35,6 +41,36 @@ _HELLO_FIXED_BYTES_MAX = (
     256  # {"branch":...,"heads":[],"part":..,"parts":..,"round":..,"t":..,"v":..}
 )
 
+# --- in-memory loopback (sync/reconcile/loopback.py, for tests and benches) ---
+LOOPBACK_FRAMES_MAX = 1_000_000  # a session that says more than this is looping: a bug, not a load
+
+# --- the bank gateway client (sync/bank/client.py) ---
+BANK_CONNECT_TIMEOUT_MS = 2_000
+BANK_REQUEST_TIMEOUT_MS = 10_000  # whole call; a slower bank is retried (it keeps its answer)
+BANK_REQUEST_TIMEOUT_MAX_MS = 120_000  # the most `--timeout-ms` may ask for
+BANK_ANSWER_BYTES_MAX = 4_096  # an answer's body; a longer one is a RETRY, unread
+BANK_ANSWER_REASON_CHARS_MAX = 200  # a refusal's reason: printable ASCII, at most this long
+BANK_CONCURRENT_CALLS_MAX = 8
+
+# --- the bank worker (sync/bank/worker.py, sync/bank/options.py) ---
+BANK_IDLE_WAIT_MAX_MS = 5_000  # longest sleep between passes while waiting for a backoff
+BANK_PAUSE_MAX_MS = 60_000  # the most `--pause-ms` may ask for between passes
+BANK_WORKER_PASSES_DEFAULT = 1_000  # `--passes`: at most this many passes in one run
+BANK_WORKER_PASSES_MAX = 100_000
+BANK_WORKER_RUN_DEFAULT_S = 600.0  # `--seconds`: a run stops after this long
+BANK_WORKER_RUN_MAX_S = 86_400.0
+
+# --- the bank simulator (sync/bank/sim.py) ---
+BANK_SIM_KEYS_MAX = 100_000  # answers remembered; past this the bank answers 503
+BANK_SIM_DELAY_MAX_MS = 60_000  # the slowest answer `slow` mode may be told to give
+BANK_SIM_REJECT_MEMBERS_MAX = 1_000
+BANK_SIM_BODY_BYTES_MAX = 4_096  # a request or control body; a longer one is refused unread
+
+# --- the mail sender (sync/mail/smtp.py) ---
+MAIL_SMTP_TIMEOUT_S = 10.0  # one SMTP session: connect, greet, send
+MAIL_WORKER_INTERVAL_S = 5.0  # the outbox worker looks for due mails this often
+MAIL_WORKER_REPORTS_KEPT = 100  # delivery reports the worker keeps, newest last
+
 # The bounds agree with each other and with the kernel's (checked at import, like a test).
 assert kernel.ENTRY_BYTES_MAX <= PAGE_BYTES_MAX, "a page always has room for one entry"
 assert 2 * kernel.ENTRY_BYTES_MAX <= PAGE_BYTES_MAX, "fork evidence (two entries) fits a frame"
@@ -50,3 +86,41 @@ assert PAGE_ENTRIES_MAX <= kernel.GROUP_COMMIT_ENTRIES_MAX, "a page is one trans
 assert PAGES_IN_FLIGHT_MAX * PAGE_ENTRIES_MAX < kernel.HELD_ENTRIES_MAX, (
     "the pages of one session cannot fill the held-entries bound by themselves"
 )
+
+# The bank adapters.
+assert BANK_CONNECT_TIMEOUT_MS < BANK_REQUEST_TIMEOUT_MS, "connecting is part of the whole call"
+assert BANK_REQUEST_TIMEOUT_MS <= BANK_REQUEST_TIMEOUT_MAX_MS, "the default timeout is a valid one"
+assert BANK_WORKER_PASSES_DEFAULT <= BANK_WORKER_PASSES_MAX, "the default run is a valid one"
+assert BANK_WORKER_RUN_DEFAULT_S <= BANK_WORKER_RUN_MAX_S, "the default run is a valid one"
+# The worker cuts a refusal's reason to the kernel's bound before it writes it into the
+# log: a reason the client accepts must go in whole.
+assert BANK_ANSWER_REASON_CHARS_MAX <= kernel.BANK_REASON_CHARS_MAX, "a reason is never cut"
+# The longest refusal the client accepts (every reason character escaped, the longest
+# bank_ref) is read whole: refused for its size, it would be retried for ever.
+_ANSWER_BYTES_LONGEST = len(
+    json.dumps(
+        {
+            "status": "rejected",
+            "reason": '"' * BANK_ANSWER_REASON_CHARS_MAX,
+            "bank_ref": "f" * domain.REF_CHARS_MAX,
+        }
+    )
+)
+assert _ANSWER_BYTES_LONGEST <= BANK_ANSWER_BYTES_MAX, "every answer the client accepts is read"
+# The longest request the client sends (ids of ID_CHARS_MAX, the largest amount) is one
+# the simulator reads.
+_REQUEST_BYTES_LONGEST = len(
+    json.dumps(
+        {
+            "request_id": "f" * domain.ID_CHARS_MAX,
+            "member_id": "f" * domain.ID_CHARS_MAX,
+            "amount_paise": domain.BANK_REQUEST_AMOUNT_PAISE_MAX,
+        }
+    )
+)
+assert _REQUEST_BYTES_LONGEST <= BANK_SIM_BODY_BYTES_MAX, "the simulator reads every request"
+# `slow` mode exists to answer after the client gave up (its retry gets the same answer).
+assert BANK_SIM_DELAY_MAX_MS > BANK_REQUEST_TIMEOUT_MS, "the simulator can outwait the client"
+# The mail worker looks at the outbox more often than the shortest backoff, so a retry
+# goes out at most one interval late, never a whole backoff late.
+assert MAIL_WORKER_INTERVAL_S * 1000 < kernel.MAIL_BACKOFF_BASE_MS, "retries are not late"

@@ -310,3 +310,114 @@ def test_a_cycle_is_found_and_printed_but_not_a_type_only_one(tmp_path: Path) ->
         ("pkg.b", "pkg.c", 2),
         ("pkg.c", "pkg.a", 1),
     ]
+
+
+# --- bounds live in the limits modules (STYLE.md: every bound named in `limits`) -------------
+
+LIMITS_MODULES = ("chitnode.limits", "chitnode.domain.limits", "sync.limits")
+BOUND_SUFFIXES = ("_MAX", "_MIN", "_CAP", "_TIMEOUT_MS", "_TIMEOUT_S")
+BOUND_PARTS = ("BYTES_MAX", "ENTRIES_MAX")
+_LATER = "in a file other work is still editing: it moves to a limits module when that lands"
+# Module-level names that look like bounds and stay where they are, each with its reason.
+BOUNDS_ALLOWED = {
+    ("chitnode.domain.risk", "SCORE_MAX"): "the top of the risk scale the weights sum to",
+    ("chitnode.log.forks", "FORK_SEQ_MIN"): "a rule of the log: a fork at seq 1 keeps no prefix",
+    ("chitnode.log.verify", "_INT_MAX"): "an alias of limits.JSON_INT_MAX for verify's hot loop",
+    ("chitnode.log.verify", "PROBE_AUTHORS_MAX"): _LATER,
+    ("chitnode.node.fold", "FORK_SCAN_ENTRIES_MAX"): _LATER,
+    ("chitnode.domain.apply", "CMD_ID_BYTES_MAX"): _LATER,
+    ("chitnode.cli.commands", "LOG_ROWS_MAX"): _LATER,
+}
+
+
+def looks_like_bound(name: str) -> bool:
+    bare = name.lstrip("_")
+    return bare.endswith(BOUND_SUFFIXES) or any(part in bare for part in BOUND_PARTS)
+
+
+def module_constants(path: Path) -> list[tuple[str, int]]:
+    """(name, line) of every UPPER_CASE name a module binds at its top level.
+
+    Top level includes the branches of a module-level `if`/`try`/`with`; a function's or
+    a class's own names are not the module's.
+    """
+    found: list[tuple[str, int]] = []
+
+    def bind(target: ast.expr) -> None:
+        if isinstance(target, ast.Name) and target.id.lstrip("_").isupper():
+            found.append((target.id, target.lineno))
+        elif isinstance(target, ast.Tuple | ast.List):
+            for element in target.elts:
+                bind(element)
+
+    def visit(statements: list[ast.stmt]) -> None:
+        for statement in statements:
+            if isinstance(statement, ast.Assign):
+                for target in statement.targets:
+                    bind(target)
+            elif isinstance(statement, ast.AnnAssign):
+                bind(statement.target)
+            elif isinstance(statement, ast.If | ast.Try | ast.With):
+                for block in ("body", "orelse", "finalbody"):
+                    visit(getattr(statement, block, []))
+                for handler in getattr(statement, "handlers", []):
+                    visit(handler.body)
+
+    visit(ast.parse(path.read_text(), filename=str(path)).body)
+    return found
+
+
+def test_bounds_are_defined_only_in_the_limits_modules() -> None:
+    """A module-level `*_MAX`, `*_MIN`, `*_CAP`, `*_TIMEOUT_MS`/`_S`, `*BYTES_MAX*` or
+    `*ENTRIES_MAX*` outside chitnode/limits.py, chitnode/domain/limits.py and
+    sync/limits.py is a bound living in the wrong place (or needs a reason above)."""
+    modules = modules_under(REPO, *GRAPHED)
+    for name in LIMITS_MODULES:
+        assert any(looks_like_bound(n) for n, _ in module_constants(modules[name])), name
+    found = {
+        (module, name): f"{path.relative_to(REPO)}:{line}: {name}"
+        for module, path in modules.items()
+        if module not in LIMITS_MODULES
+        for name, line in module_constants(path)
+        if looks_like_bound(name)
+    }
+    offences = [where for key, where in sorted(found.items()) if key not in BOUNDS_ALLOWED]
+    assert offences == [], "bounds outside the limits modules:\n" + "\n".join(offences)
+    stale = [f"{module}.{name}" for module, name in BOUNDS_ALLOWED if (module, name) not in found]
+    assert stale == [], "BOUNDS_ALLOWED names what no longer exists: " + ", ".join(stale)
+
+
+def test_the_bound_finder_sees_module_level_names_only(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "mod.py": (
+                "from typing import TYPE_CHECKING\n"
+                "X_MAX = 1\n"
+                "Y_TIMEOUT_MS: int = 5\n"
+                "A, B_MIN = 1, 2\n"
+                "PAGE_BYTES_MAX_HALF = 3\n"
+                "if TYPE_CHECKING:\n"
+                "    Z_CAP = 1\n"
+                "else:\n"
+                "    _W_TIMEOUT_S = 1.0\n"
+                "NOT_A_BOUND = LIMIT_MAXIMUM = 2\n"
+                "lower_max = 3\n"
+                "def f() -> None:\n"
+                "    LOCAL_MAX = 1\n"
+                "class C:\n"
+                "    ATTR_MAX = 1\n"
+            ),
+        },
+    )
+    constants = module_constants(tmp_path / "mod.py")
+    assert [c for c in constants if looks_like_bound(c[0])] == [
+        ("X_MAX", 2),
+        ("Y_TIMEOUT_MS", 3),
+        ("B_MIN", 4),
+        ("PAGE_BYTES_MAX_HALF", 5),
+        ("Z_CAP", 7),
+        ("_W_TIMEOUT_S", 9),
+    ]
+    assert ("A", 4) in constants and ("NOT_A_BOUND", 10) in constants
+    assert ("LIMIT_MAXIMUM", 10) in constants and "lower_max" not in dict(constants)

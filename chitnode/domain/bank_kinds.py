@@ -52,6 +52,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import limits
 from chitnode.domain import wallet_kinds as wallet
 from chitnode.domain.chit_kinds_base import need
 from chitnode.domain.kinds import MANAGERS, STAFF, kind
@@ -82,10 +83,8 @@ VIA_GATEWAY = "gateway"
 VIA_MANUAL = "manual"
 VIAS = (VIA_GATEWAY, VIA_MANUAL)
 
-# One request moves at most ₹1 crore; a larger sum is a typo or an attack, not a deposit.
-REQUEST_AMOUNT_PAISE_MAX = 10_000_000 * 100
 REQUEST_ID_RE = base.ID_RE  # 1-40 letters, digits, '.', '_' or '-': a short idempotency key
-BANK_REF_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}$")
+BANK_REF_RE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9/._:-]{{0,{limits.REF_CHARS_MAX - 1}}}$")
 REQUEST_CMD_PREFIX = "bank-request:"  # + request id: at most 53 chars, under CMD_ID_BYTES_MAX
 OUTCOME_CMD_PREFIX = "bank-outcome:"
 
@@ -152,7 +151,11 @@ def _request_id(body: Mapping[str, Any]) -> str:
 
 def _amount(body: Mapping[str, Any]) -> int:
     amount = require_paise(body.get("amount_paise"), field="amount_paise")
-    need(amount <= REQUEST_AMOUNT_PAISE_MAX, "amount_above_limit", "above the per-request limit")
+    need(
+        amount <= limits.BANK_REQUEST_AMOUNT_PAISE_MAX,
+        "amount_above_limit",
+        "above the per-request limit",
+    )
     return amount
 
 
@@ -198,7 +201,7 @@ def _new_request(state: State, entry: Entry, direction: str) -> dict[str, Any]:
         "requested_ms": entry.ts,
         "requested_by": entry.author,
         "actor": actor if isinstance(actor, str) else "",
-        "note": base.text(body, "note", max_chars=base.NOTE_CHARS_MAX),
+        "note": base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX),
         "hold_account": hold_account(request_id) if direction == WITHDRAWAL else "",
         "closed_ms": None,
         "closed_by": "",
@@ -236,7 +239,7 @@ def _closed(
 
 
 def _closed_row(row: dict[str, Any], entry: Entry, body: Mapping[str, Any], status: str) -> Put:
-    reason = "" if status == SETTLED else base.text(body, "reason", max_chars=base.NOTE_CHARS_MAX)
+    reason = "" if status == SETTLED else base.text(body, "reason", max_chars=limits.NOTE_CHARS_MAX)
     need(status == SETTLED or bool(reason.strip()), "note_required", "give the bank's reason")
     closed = {
         **row,
@@ -247,7 +250,7 @@ def _closed_row(row: dict[str, Any], entry: Entry, body: Mapping[str, Any], stat
         "bank_ref": _bank_ref(body, required=status == SETTLED),
         "reason": reason,
     }
-    closed["outcome_note"] = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
+    closed["outcome_note"] = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX)
     return Put(REQUESTS, str(row["request_id"]), closed)
 
 

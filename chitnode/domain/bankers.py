@@ -13,15 +13,9 @@ import heapq
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from chitnode.domain import limits
 from chitnode.domain.money import format_inr, require_paise
 from chitnode.errors import RuleViolation
-
-# Bounds on one state (TIGER_STYLE: a limit on everything). The matrices are dense,
-# so processes x resources is what costs memory; a branch has far fewer of both.
-PROCESSES_MAX = 10_000
-RESOURCES_MAX = 256
-# A granted reason names at most this many processes of the safe order.
-REASON_NAMES_MAX = 8
 
 TREASURY_POOL = "treasury"
 GROUP_POOL_PREFIX = "group:"
@@ -67,12 +61,12 @@ class BankerState:
 
     def __post_init__(self) -> None:
         width = len(self.available) if isinstance(self.available, tuple) else 0
-        if not 1 <= width <= RESOURCES_MAX:
-            raise _bad(f"available must be a tuple of 1..{RESOURCES_MAX} amounts")
+        if not 1 <= width <= limits.BANKERS_RESOURCES_MAX:
+            raise _bad(f"available must be a tuple of 1..{limits.BANKERS_RESOURCES_MAX} amounts")
         _check_vector(self.available, width, "available")
         for matrix, what in ((self.maximum, "maximum"), (self.allocation, "allocation")):
-            if not isinstance(matrix, tuple) or len(matrix) > PROCESSES_MAX:
-                raise _bad(f"{what} must be a tuple of at most {PROCESSES_MAX} rows")
+            if not isinstance(matrix, tuple) or len(matrix) > limits.BANKERS_PROCESSES_MAX:
+                raise _bad(f"{what} must be a tuple of at most {limits.BANKERS_PROCESSES_MAX} rows")
             for index, row in enumerate(matrix):
                 _check_vector(row, width, f"{what} row {index}")
         if len(self.maximum) != len(self.allocation):
@@ -237,8 +231,8 @@ def request(
             f"{name} must wait until {wording.wait_for}"
         )
         return RequestOutcome(False, None, reason, "unsafe_state")
-    names = [process_name(candidate, p) for p in order[:REASON_NAMES_MAX]]
-    more = ", ..." if len(order) > REASON_NAMES_MAX else ""
+    names = [process_name(candidate, p) for p in order[: limits.BANKERS_REASON_NAMES_MAX]]
+    more = ", ..." if len(order) > limits.BANKERS_REASON_NAMES_MAX else ""
     reason = (
         f"granted {asked} to {name}; every open commitment can still be paid in full "
         f"(for example in the order {', '.join(names)}{more})"

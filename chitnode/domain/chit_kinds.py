@@ -18,7 +18,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chitnode.domain import chit_kinds_auction  # noqa: F401  (registers the auction kinds)
+from chitnode.domain import (
+    chit_kinds_auction,  # noqa: F401  (registers the auction kinds)
+    limits,
+)
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import recovery as fsm
 from chitnode.domain.chit_kinds_base import need
@@ -32,6 +35,7 @@ from chitnode.domain.chit_rules import (
     validate_terms,
 )
 from chitnode.domain.kinds import MANAGERS, STAFF, kind
+from chitnode.domain.limits import GRACE_DAYS_DEFAULT, KYC_SEALED_BYTES_MAX, KYC_SEALED_BYTES_MIN
 from chitnode.domain.money import require_paise
 from chitnode.domain.state import Change, Put, State
 from chitnode.log.entry import Entry
@@ -42,10 +46,6 @@ PAN_MASKED_RE = re.compile(r"^X{5}[0-9]{4}[A-Z]$")
 ACCOUNT_MASKED_RE = re.compile(r"^X{4,14}[0-9]{4}$")
 PHONE_MASKED_RE = re.compile(r"^(\+91)?X{6}[0-9]{4}$")
 SEALED_HEX_RE = re.compile(r"^(?:[0-9a-f]{2})+$")
-# kyc.submitted `sealed`: hex of nonce (24) + MAC (16) + canonical JSON of the full values.
-# The JSON is ~80 bytes today; the bound leaves room and keeps rows small.
-KYC_SEALED_BYTES_MIN = 24 + 16 + 2
-KYC_SEALED_BYTES_MAX = 512
 
 GROUP_REQUIRED = (
     "chit_value_paise",
@@ -69,7 +69,6 @@ GROUP_OPTIONAL = (
     "bid_arrears_max_paise",
 )
 GROUP_DEFAULTS = GroupTerms(chit_value_paise=1, tickets=1)
-GRACE_DAYS_DEFAULT = 15
 
 
 # --- groups -------------------------------------------------------------------------
@@ -114,7 +113,7 @@ def group_created(state: State, entry: Entry) -> list[Change]:
     body = base.body_of(entry, GROUP_REQUIRED, GROUP_OPTIONAL)
     gid = base.group_id_of(body)
     need(state.get(base.GROUPS, gid) is None, "group_exists", f"group {gid} already exists")
-    name = base.text(body, "name", max_chars=base.NAME_CHARS_MAX, empty_ok=False)
+    name = base.text(body, "name", max_chars=limits.NAME_CHARS_MAX, empty_ok=False)
     row = _group_terms(body)
     need(body["months"] == row["tickets"], "months_not_tickets", "months must equal tickets")
     foreman_ticket = body.get("foreman_ticket")
@@ -132,7 +131,12 @@ def group_created(state: State, entry: Entry) -> list[Change]:
         foreman_ticket=foreman_ticket,
         meeting_day=base.integer(body, "meeting_day", 1, 28, "bad_body", default=1),
         grace_days=base.integer(
-            body, "grace_days", 0, base.GRACE_DAYS_MAX, "bad_body", default=GRACE_DAYS_DEFAULT
+            body,
+            "grace_days",
+            0,
+            limits.GRACE_DAYS_MAX,
+            "bad_body",
+            default=GRACE_DAYS_DEFAULT,
         ),
         bid_arrears_max_paise=bid_arrears_max,
         status=base.FORMING,
@@ -158,7 +162,7 @@ def member_registered(state: State, entry: Entry) -> list[Change]:
     body = base.body_of(entry, ("member_id", "name"))
     mid = base.member_id_of(body)
     need(state.get(base.MEMBERS, mid) is None, "member_exists", f"member {mid} exists")
-    name = base.text(body, "name", max_chars=base.NAME_CHARS_MAX, empty_ok=False)
+    name = base.text(body, "name", max_chars=limits.NAME_CHARS_MAX, empty_ok=False)
     row = {"member_id": mid, "name": name, "kyc": base.KYC_NONE, "registered_ms": entry.ts}
     return [Put(base.MEMBERS, mid, row)]
 
@@ -198,7 +202,7 @@ def kyc_submitted(state: State, entry: Entry) -> list[Change]:
     row = {
         **member,
         "kyc": base.KYC_SUBMITTED,
-        "kyc_name": base.text(body, "name", max_chars=base.NAME_CHARS_MAX, empty_ok=False),
+        "kyc_name": base.text(body, "name", max_chars=limits.NAME_CHARS_MAX, empty_ok=False),
         "pan_masked": _masked(body, "pan", PAN_MASKED_RE),
         "bank_account_masked": _masked(body, "bank_account", ACCOUNT_MASKED_RE),
         "phone_masked": _masked(body, "phone", PHONE_MASKED_RE),
@@ -221,8 +225,8 @@ def kyc_approved(state: State, entry: Entry) -> list[Change]:
         mids = [base.member_id_of(body)]
     else:
         raw = body["member_ids"]
-        ok = isinstance(raw, list) and 0 < len(raw) <= base.BULK_APPROVE_MAX
-        need(ok, "bad_body", f"member_ids: 1..{base.BULK_APPROVE_MAX} ids")
+        ok = isinstance(raw, list) and 0 < len(raw) <= limits.BULK_APPROVE_MAX
+        need(ok, "bad_body", f"member_ids: 1..{limits.BULK_APPROVE_MAX} ids")
         mids = [base.member_id_of({"member_id": m}) for m in raw]
         need(len(set(mids)) == len(mids), "bad_body", "member_ids repeat an id")
     changes: list[Change] = []
@@ -240,7 +244,7 @@ def kyc_rejected(state: State, entry: Entry) -> list[Change]:
     mid = base.member_id_of(body)
     member = base.member_row(state, mid)
     need(member["kyc"] == base.KYC_SUBMITTED, "kyc_not_submitted", f"{mid}: nothing to reject")
-    reason = base.text(body, "reason", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    reason = base.text(body, "reason", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
     row = {**member, "kyc": base.KYC_REJECTED, "kyc_reason": reason, "kyc_decided_ms": entry.ts}
     return [Put(base.MEMBERS, mid, {**row, "kyc_by": entry.author})]
 
@@ -286,9 +290,9 @@ def ticket_substituted(state: State, entry: Entry) -> list[Change]:
     mid = base.member_id_of(body)
     base.member_row(state, mid)
     need(mid != ticket["member_id"], "same_member", "the substitute already holds the ticket")
-    full = len(ticket["holders"]) >= base.HOLDERS_MAX
-    need(not full, "too_many_substitutions", f"at most {base.HOLDERS_MAX} holders per ticket")
-    reason = base.text(body, "reason", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    full = len(ticket["holders"]) >= limits.HOLDERS_MAX
+    need(not full, "too_many_substitutions", f"at most {limits.HOLDERS_MAX} holders per ticket")
+    reason = base.text(body, "reason", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
     holder = {"member_id": mid, "since_ms": entry.ts, "reason": reason}
     row = {**ticket, "member_id": mid, "holders": [*ticket["holders"], holder]}
     return [Put(base.TICKETS, base.ticket_key(gid, int(ticket["ticket"])), row)]
@@ -362,8 +366,8 @@ def contribution_recorded(state: State, entry: Entry) -> list[Change]:
     ticket = base.ticket_row(state, gid, ticket_no)
     month = base.month_of(body, group)
     amount = require_paise(body["amount_paise"], field="amount_paise")
-    bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
-    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
+    bank_ref = base.text(body, "bank_ref", max_chars=limits.REF_CHARS_MAX)
+    note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX)
     ceiling = int(group["months"]) * base.full_instalment_paise(base.terms_of(group))
     paid = int(ticket["paid_paise"]) + amount
     need(paid <= ceiling, "amount_above_dues", "more than the ticket can ever owe")
@@ -406,7 +410,7 @@ def recovery_opened(state: State, entry: Entry) -> list[Change]:
     group = base.running_group(state, gid)
     ticket_no = base.ticket_of(state, group, body)
     ticket = base.ticket_row(state, gid, ticket_no)
-    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
     arrears = base.arrears_paise(group, ticket)
     need(arrears > 0, "no_arrears", f"ticket {ticket_no} owes nothing")
     missed = base.overdue_month(group, ticket, entry.ts)
@@ -439,7 +443,7 @@ def recovery_moved(state: State, entry: Entry) -> list[Change]:
     gid = base.group_id_of(body)
     group = base.group_row(state, gid)
     ticket_no = base.ticket_of(state, group, body)
-    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
     found = _open_case(state, gid, ticket_no)
     need(found is not None, "no_open_case", f"ticket {ticket_no} has no open recovery case")
     assert found is not None

@@ -19,6 +19,7 @@ import dataclasses
 from typing import Any
 
 from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import limits
 from chitnode.domain.apply import role_of
 from chitnode.domain.chit_kinds_base import need
 from chitnode.domain.chit_rules import (
@@ -61,8 +62,8 @@ def _non_prized(state: State, group: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _present(state: State, group: dict[str, Any], body: dict[str, Any]) -> list[str]:
     raw = body["present"]
-    ok = isinstance(raw, list) and len(raw) <= base.PRESENT_MAX
-    need(ok, "bad_body", f"present: a list of at most {base.PRESENT_MAX} member ids")
+    ok = isinstance(raw, list) and len(raw) <= limits.PRESENT_MAX
+    need(ok, "bad_body", f"present: a list of at most {limits.PRESENT_MAX} member ids")
     present = [base.member_id_of({"member_id": m}) for m in raw]
     need(len(set(present)) == len(present), "bad_body", "present repeats a member")
     subscribers = base.holders(state, group)
@@ -96,10 +97,10 @@ def auction_opened(state: State, entry: Entry) -> list[Change]:
     duration = base.integer(
         body,
         "duration_ms",
-        base.AUCTION_MS_MIN,
-        base.AUCTION_MS_MAX,
+        limits.AUCTION_MIN_MS,
+        limits.AUCTION_MAX_MS,
         "bad_body",
-        default=base.AUCTION_MS_DEFAULT,
+        default=limits.AUCTION_DEFAULT_MS,
     )
     candidates = [int(t["ticket"]) for t in _non_prized(state, group)]
     bidding = len(candidates) > 1 and not _first_month_fixed(group, month)
@@ -143,7 +144,7 @@ def auction_bid(state: State, entry: Entry) -> list[Change]:
     auction = _open_auction(state, gid, month, entry)
     need(auction["bidding"], "no_bidding_this_month", "this month's prize is not auctioned")
     need(entry.ts <= auction["ends_ms"], "auction_ended", "the countdown has ended")
-    need(len(auction["bids"]) < base.BIDS_PER_AUCTION_MAX, "too_many_bids", "bid limit reached")
+    need(len(auction["bids"]) < limits.BIDS_PER_AUCTION_MAX, "too_many_bids", "bid limit reached")
     ticket_no = base.ticket_of(state, group, body)
     ticket = base.ticket_row(state, gid, ticket_no)
     base.check_actor(body, str(ticket["member_id"]))
@@ -295,7 +296,7 @@ def security_furnished(state: State, entry: Entry) -> list[Change]:
     need(not settled["prize_paid"], "already_prized", "the prize was already paid")
     form = body["form"]
     need(form in SECURITY_FORMS, "bad_security_form", f"form must be one of {SECURITY_FORMS}")
-    detail = base.text(body, "detail", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    detail = base.text(body, "detail", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
     if form == "deduction":
         need("value_paise" not in body, "bad_body", "a deduction has no security value")
         value = 0
@@ -303,7 +304,7 @@ def security_furnished(state: State, entry: Entry) -> list[Change]:
         value = require_paise(body.get("value_paise"), field="value_paise")
     key = base.ticket_key(gid, ticket_no)
     old = state.get(base.SECURITIES, key) or {"items": [], "value_paise": 0, "deduction": False}
-    need(len(old["items"]) < base.SECURITY_ITEMS_MAX, "too_many_items", "too many securities")
+    need(len(old["items"]) < limits.SECURITY_ITEMS_MAX, "too_many_items", "too many securities")
     item = {"form": form, "value_paise": value, "detail": detail, "ts_ms": entry.ts}
     row = {
         "group_id": gid,
@@ -346,8 +347,8 @@ def prize_paid(state: State, entry: Entry) -> list[Change]:
         "minutes need the foreman, the winner and two other subscribers",
     )
     _check_security(state, group, settled)
-    bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
-    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
+    bank_ref = base.text(body, "bank_ref", max_chars=limits.REF_CHARS_MAX)
+    note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX)
     withheld = base.withheld_paise(state, group, settled)
     cash = int(settled["prize_paise"]) - withheld
     verdict = base.payout_safe(state, gid, cash, claim=base.prize_claim_name(gid, month))

@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeGuard
 
-from chitnode.domain import bankers
+from chitnode.domain import bankers, limits
 from chitnode.domain.chit_rules import (
     LEFTOVER_TO,
     CloseoutReport,
@@ -76,21 +76,8 @@ KYC_REJECTED = "rejected"
 FOREMAN_ATTESTER = "foreman"
 DAY_MS = 86_400_000
 
-# Bounds (STYLE.md: a limit on everything); candidates for chitnode.limits.
-NAME_CHARS_MAX = 200
-NOTE_CHARS_MAX = 500
-REF_CHARS_MAX = 64
-BIDS_PER_AUCTION_MAX = 1_000
-PRESENT_MAX = 1_000
-BULK_APPROVE_MAX = 500
-SECURITY_ITEMS_MAX = 20
-HOLDERS_MAX = 50  # a ticket's holders over its life (substitutions are rare)
-GRACE_DAYS_MAX = 90
-AUCTION_MS_MIN = 60_000
-AUCTION_MS_MAX = 6 * 3_600_000
-AUCTION_MS_DEFAULT = 15 * 60_000
-
-ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+# The bounds on bodies (text lengths, list sizes, durations) live in chitnode.domain.limits.
+ID_RE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{limits.ID_CHARS_MAX - 1}}}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 ALWAYS_ALLOWED = frozenset({"cmd_id", "actor"})
 COORDINATED = frozenset({"scope", "term"})

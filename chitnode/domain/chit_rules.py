@@ -38,6 +38,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from chitnode.domain import limits
 from chitnode.domain.money import require_paise
 from chitnode.errors import RuleViolation
 
@@ -47,10 +48,6 @@ COMMISSION_CAP_2019_BPS = 700  # up to 7% where the group follows the 2019 amend
 MAX_DISCOUNT_DEFAULT_BPS = 4_000  # 40%, the Act's default ceiling on the discount
 SECURITY_NUMERATOR = 4  # security for future dues must be >= 4/3 of them
 SECURITY_DENOMINATOR = 3
-# Bounds (candidates for chitnode.limits): tickets * chit value stays far below
-# the 2**53 JSON integer limit, so group totals survive any JSON library.
-TICKETS_MAX = 1_000
-CHIT_VALUE_PAISE_MAX = 10**12  # ₹1,000 crore
 LOT_DOMAIN = b"chitnode.lot.v1:"
 LEFTOVER_TO = "winner"  # who receives pool % sharing_tickets; see module docstring
 
@@ -112,13 +109,13 @@ def _require_variants(terms: GroupTerms) -> None:
 
 def _validate_size(terms: GroupTerms) -> None:
     value = require_paise(terms.chit_value_paise, field="chit_value_paise")
-    if value > CHIT_VALUE_PAISE_MAX:
+    if value > limits.CHIT_VALUE_PAISE_MAX:
         raise RuleViolation("chit value above the supported maximum", code="amount_above_max")
     tickets = _require_count(terms.tickets, "tickets")
     if tickets < 2:
         raise RuleViolation("a chit group needs at least two tickets", code="too_few_tickets")
-    if tickets > TICKETS_MAX:
-        raise RuleViolation(f"at most {TICKETS_MAX} tickets", code="too_many_tickets")
+    if tickets > limits.TICKETS_MAX:
+        raise RuleViolation(f"at most {limits.TICKETS_MAX} tickets", code="too_many_tickets")
     # subscription = value / tickets must be whole paise: no rounding in instalments
     if value % tickets:
         raise RuleViolation("chit value must divide evenly by tickets", code="value_not_divisible")

@@ -10,15 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
+from chitnode.domain.limits import (
+    LOAN_PRINCIPAL_PAISE_MAX,
+    LOAN_RATE_BPS_MAX,
+    LOAN_TENURE_MONTHS_MAX,
+)
 from chitnode.domain.money import format_inr, require_paise
 from chitnode.errors import RuleViolation
 
 BASIS_POINTS = 10_000
 MONTHS_PER_YEAR = 12
-TENURE_MONTHS_MAX = 360
-RATE_BPS_MAX = 5_000
-# ₹1,000 crore: far above any branch loan, low enough that a typo is caught.
-PRINCIPAL_PAISE_MAX = 10**12
 
 
 def round_half_up(value: Fraction) -> int:
@@ -34,18 +35,19 @@ def monthly_rate(annual_rate_bps: int) -> Fraction:
 
 def _check_terms(principal_paise: int, annual_rate_bps: int, months: int) -> None:
     require_paise(principal_paise, field="principal_paise")
-    if principal_paise > PRINCIPAL_PAISE_MAX:
+    if principal_paise > LOAN_PRINCIPAL_PAISE_MAX:
         raise RuleViolation(
-            f"principal above the {format_inr(PRINCIPAL_PAISE_MAX)} limit", code="bad_principal"
+            f"principal above the {format_inr(LOAN_PRINCIPAL_PAISE_MAX)} limit",
+            code="bad_principal",
         )
     if isinstance(months, bool) or not isinstance(months, int):
         raise RuleViolation("tenure must be a whole number of months", code="bad_tenure")
-    if not 1 <= months <= TENURE_MONTHS_MAX:
-        raise RuleViolation(f"tenure must be 1..{TENURE_MONTHS_MAX} months", code="bad_tenure")
+    if not 1 <= months <= LOAN_TENURE_MONTHS_MAX:
+        raise RuleViolation(f"tenure must be 1..{LOAN_TENURE_MONTHS_MAX} months", code="bad_tenure")
     if isinstance(annual_rate_bps, bool) or not isinstance(annual_rate_bps, int):
         raise RuleViolation("rate must be whole basis points", code="bad_rate")
-    if not 0 <= annual_rate_bps <= RATE_BPS_MAX:
-        raise RuleViolation(f"rate must be 0..{RATE_BPS_MAX} basis points", code="bad_rate")
+    if not 0 <= annual_rate_bps <= LOAN_RATE_BPS_MAX:
+        raise RuleViolation(f"rate must be 0..{LOAN_RATE_BPS_MAX} basis points", code="bad_rate")
 
 
 def emi_paise(principal_paise: int, annual_rate_bps: int, months: int) -> int:

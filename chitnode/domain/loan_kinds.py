@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from chitnode.domain import bankers, emi, wallet_kinds
+from chitnode.domain import bankers, emi, limits, wallet_kinds
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import loan_views as lv
 from chitnode.domain import recovery as fsm
@@ -70,8 +70,8 @@ def _decision(entry: Entry, reason: str) -> dict[str, Any]:
 def treasury_funded(state: State, entry: Entry) -> list[Change]:
     body = base.body_of(entry, ("amount_paise",), ("bank_ref", "note"))
     amount = _amount(body)
-    bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
-    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
+    bank_ref = base.text(body, "bank_ref", max_chars=limits.REF_CHARS_MAX)
+    note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX)
     need(bool(bank_ref.strip() or note.strip()), "note_required", "give a bank_ref or a note")
     row = {"amount_paise": amount, "ts_ms": entry.ts, "bank_ref": bank_ref, "note": note}
     return [
@@ -83,7 +83,7 @@ def treasury_funded(state: State, entry: Entry) -> list[Change]:
 @kind("loan.rate_set", MANAGERS, summary="Sets the branch's default annual loan rate.")
 def loan_rate_set(state: State, entry: Entry) -> list[Change]:
     body = base.body_of(entry, ("annual_rate_bps",))
-    rate = base.integer(body, "annual_rate_bps", 0, emi.RATE_BPS_MAX, "bad_rate")
+    rate = base.integer(body, "annual_rate_bps", 0, limits.LOAN_RATE_BPS_MAX, "bad_rate")
     return [Put(lv.LOAN_POLICY, "branch", {"annual_rate_bps": rate, "ts_ms": entry.ts})]
 
 
@@ -107,11 +107,16 @@ def loan_applied(state: State, entry: Entry) -> list[Change]:
     base.member_row(state, member_id)
     _check_applicant(state, entry, member_id)
     amount = _amount(body)
-    months = base.integer(body, "tenure_months", 1, emi.TENURE_MONTHS_MAX, "bad_tenure")
+    months = base.integer(body, "tenure_months", 1, limits.LOAN_TENURE_MONTHS_MAX, "bad_tenure")
     rate = base.integer(
-        body, "annual_rate_bps", 0, emi.RATE_BPS_MAX, "bad_rate", default=lv.default_rate_bps(state)
+        body,
+        "annual_rate_bps",
+        0,
+        limits.LOAN_RATE_BPS_MAX,
+        "bad_rate",
+        default=lv.default_rate_bps(state),
     )
-    purpose = base.text(body, "purpose", max_chars=lv.PURPOSE_CHARS_MAX, empty_ok=False)
+    purpose = base.text(body, "purpose", max_chars=limits.LOAN_PURPOSE_CHARS_MAX, empty_ok=False)
     preview = emi.schedule(amount, rate, months)  # bad_principal, principal_too_small
     row = {
         "loan_id": loan_id,
@@ -155,7 +160,7 @@ def loan_approved(state: State, entry: Entry) -> list[Change]:
     body = base.body_of(entry, ("loan_id", "reason"))
     loan = lv.loan_row(state, _loan_id(body))
     lv.require_status(loan, (lv.APPLIED,), "loan_not_pending")
-    reason = base.text(body, "reason", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    reason = base.text(body, "reason", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
     member_id = str(loan["member_id"])
     facts = lv.eligibility_facts(state, member_id, exclude_loan=str(loan["loan_id"]))
     verdict = lv.eligibility_of(facts, int(loan["amount_paise"]))
@@ -171,7 +176,7 @@ def loan_rejected(state: State, entry: Entry) -> list[Change]:
     loan = lv.loan_row(state, _loan_id(body))
     lv.require_status(loan, (lv.APPLIED, lv.APPROVED, lv.SANCTIONED), "loan_not_pending")
     need(int(loan["disbursed_paise"]) == 0, "already_disbursed", "money has been disbursed")
-    reason = base.text(body, "reason", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    reason = base.text(body, "reason", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
     return [_put(loan, status=lv.REJECTED, decision=_decision(entry, reason))]
 
 
@@ -261,10 +266,10 @@ def loan_disbursed(state: State, entry: Entry) -> list[Change]:
     amount = _amount(body) if "amount_paise" in body else remaining
     tranches = list(loan["tranches"])
     last = amount == remaining
-    need(last or len(tranches) < lv.TRANCHES_MAX - 1, "too_many_tranches", "tranche limit")
+    need(last or len(tranches) < limits.LOAN_TRANCHES_MAX - 1, "too_many_tranches", "tranche limit")
     verdict = lv.disbursement_check(state, str(loan["loan_id"]), pool, amount)
     need(verdict.granted, verdict.code, verdict.reason)
-    bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
+    bank_ref = base.text(body, "bank_ref", max_chars=limits.REF_CHARS_MAX)
     tranche = {"hash": entry.hash, "amount_paise": amount, "ts_ms": entry.ts, "bank_ref": bank_ref}
     tranche["to"] = str(body.get("to", TO_CASH))
     changes: dict[str, Any] = {
@@ -299,7 +304,7 @@ def loan_emi_due(state: State, entry: Entry) -> list[Change]:
     loan = _active(state, body)
     account = lv.account_of(loan)
     month = account.instalments_due + 1
-    ceiling = account.months + lv.OVERDUE_MONTHS_MAX
+    ceiling = account.months + limits.LOAN_OVERDUE_MONTHS_MAX
     need(month <= ceiling, "too_many_instalments", "interest stops falling due here")
     need(body["month"] == month, "wrong_month", f"EMI {month} is the next to fall due")
     need(entry.ts >= lv.due_ms(loan, month), "not_yet_due", f"EMI {month} is not due yet")
@@ -330,8 +335,8 @@ def loan_repaid(state: State, entry: Entry) -> list[Change]:
     amount = _amount(body)
     after, split = emi.repay(lv.account_of(loan), amount)
     principal = split.principal_paise + split.early_principal_paise
-    bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
-    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
+    bank_ref = base.text(body, "bank_ref", max_chars=limits.REF_CHARS_MAX)
+    note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX)
     paid = int(loan["paid_to_dues_paise"]) + split.interest_paise + split.principal_paise
     covered, late = lv.judge(loan, loan["dues_paise"], paid, entry.ts)
     changes: dict[str, Any] = {
@@ -376,7 +381,7 @@ def loan_overdue(state: State, entry: Entry) -> list[Change]:
     body = base.body_of(entry, ("loan_id", "note"))
     loan = _active(state, body)
     loan_id = str(loan["loan_id"])
-    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
     account = lv.account_of(loan)
     need(account.arrears_paise > 0, "no_arrears", f"loan {loan_id} has nothing fallen due unpaid")
     missed = lv.overdue_month(loan, entry.ts)
@@ -412,7 +417,7 @@ def loan_recovery_moved(state: State, entry: Entry) -> list[Change]:
     body = base.body_of(entry, ("loan_id", "to", "note"))
     loan = lv.loan_row(state, _loan_id(body))
     loan_id = str(loan["loan_id"])
-    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX, empty_ok=False)
+    note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
     found = lv.open_loan_case(state, loan_id)
     need(found is not None, "no_open_case", f"loan {loan_id} has no open recovery case")
     assert found is not None

@@ -55,11 +55,6 @@ OPEN_STATUSES = frozenset({APPROVED, SANCTIONED, ACTIVE})  # count against the m
 # LOAN_GRACE_DAYS after it fell due is overdue and may open a recovery case.
 LOAN_MONTH_MS = 30 * base.DAY_MS
 LOAN_GRACE_DAYS = 15
-# Bounds (STYLE.md: a limit on everything); candidates for chitnode.limits.
-TRANCHES_MAX = 12
-PURPOSE_CHARS_MAX = 200
-# Interest keeps falling due on unpaid arrears after the tenure, at most this long.
-OVERDUE_MONTHS_MAX = 120
 DEFAULT_ANNUAL_RATE_BPS = 1_200  # 12% p.a. until a manager sets the branch rate
 # The inbox recommends approval up to this score (0-100); above it, a person reviews.
 RISK_REVIEW_ABOVE = 60

@@ -28,7 +28,7 @@ answer (G3). `*_body` below build bodies; the caller passes the id in.
 Codes: `non_positive_amount`, `not_integer_paise` (a float never gets this far:
 the canonical JSON layer refuses it as `bad_format`), `self_transfer`,
 `unknown_member`, `insufficient_funds`, `actor_mismatch`, `note_required`,
-`amount_above_limit` (over `AMOUNT_PAISE_MAX`, ₹1 crore per entry),
+`amount_above_limit` (over `limits.WALLET_AMOUNT_PAISE_MAX`, ₹1 crore per entry),
 `bad_scope`, `bad_body`, `bad_member_id`; `author_frozen`, `device_revoked`,
 `unauthorised`, `not_lease_holder`, `stale_term` and `duplicate_command` come
 from `apply.decide` before the reducer runs.
@@ -46,6 +46,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import limits
 from chitnode.domain.chit_kinds_base import need
 from chitnode.domain.kinds import MANAGERS, STAFF, kind
 from chitnode.domain.money import format_inr, require_paise
@@ -63,9 +64,6 @@ WALLET_MOVES = "wallet_moves"
 WALLET_PREFIX = "wallet:"
 TREASURY = "treasury"
 MOVE_NO_DIGITS = 10  # keys sort as numbers up to 10^10 moves per wallet
-# One wallet entry moves at most ₹1 crore (as one bank request may): more is a typo or an
-# attack, not a counter deposit or a transfer between members.
-AMOUNT_PAISE_MAX = 10_000_000 * 100
 
 
 def wallet_account(member_id: str) -> str:
@@ -128,15 +126,17 @@ def _with_reference(body: dict[str, Any], bank_ref: str, note: str) -> dict[str,
 def _amount(body: Mapping[str, Any]) -> int:
     amount = require_paise(body["amount_paise"], field="amount_paise")
     need(
-        amount <= AMOUNT_PAISE_MAX, "amount_above_limit", f"at most {format_inr(AMOUNT_PAISE_MAX)}"
+        amount <= limits.WALLET_AMOUNT_PAISE_MAX,
+        "amount_above_limit",
+        f"at most {format_inr(limits.WALLET_AMOUNT_PAISE_MAX)}",
     )
     return amount
 
 
 def _reference(body: Mapping[str, Any]) -> tuple[str, str]:
     """(bank_ref, note): cash moved at a counter must be traceable by one or the other."""
-    bank_ref = base.text(body, "bank_ref", max_chars=base.REF_CHARS_MAX)
-    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
+    bank_ref = base.text(body, "bank_ref", max_chars=limits.REF_CHARS_MAX)
+    note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX)
     need(bool(bank_ref.strip() or note.strip()), "note_required", "give a bank_ref or a note")
     return bank_ref, note
 
@@ -249,7 +249,7 @@ def wallet_transferred(state: State, entry: Entry) -> list[Change]:
     _member(state, body, "from_member_id")
     _member(state, body, "to_member_id")
     need(body["actor"] == source, "actor_mismatch", "a transfer is the sender's act")
-    note = base.text(body, "note", max_chars=base.NOTE_CHARS_MAX)
+    note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX)
     require_funds(state, source, amount, "transfer")
     return [
         *move_funds(state, source, entry, -amount, counterparty=target, note=note),

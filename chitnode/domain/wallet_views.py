@@ -2,7 +2,7 @@
 
 Pure functions of a `State` (projections are a cache of the log); the tables are
 written by `wallet_kinds`. History is newest first, in pages of at most
-`HISTORY_PAGE_MAX` moves, and costs O(page) whatever the wallet's age: moves are
+`limits.WALLET_HISTORY_PAGE_MAX` moves, and costs O(page) whatever the wallet's age: moves are
 numbered per wallet, so a page is a run of keys.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import limits
 from chitnode.domain.state import BALANCES, State
 from chitnode.domain.wallet_kinds import (
     WALLET_MOVES,
@@ -20,9 +21,6 @@ from chitnode.domain.wallet_kinds import (
     wallet_account,
 )
 from chitnode.errors import UsageError
-
-HISTORY_PAGE_DEFAULT = 50
-HISTORY_PAGE_MAX = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +74,15 @@ def summary(state: State, member_id: str) -> WalletSummary:
 
 
 def history(
-    state: State, member_id: str, *, limit: int = HISTORY_PAGE_DEFAULT, before: int | None = None
+    state: State,
+    member_id: str,
+    *,
+    limit: int = limits.WALLET_HISTORY_PAGE_DEFAULT,
+    before: int | None = None,
 ) -> HistoryPage:
     """Moves of the wallet newest first: at most `limit`, all numbered below `before`."""
-    if not 1 <= limit <= HISTORY_PAGE_MAX:
-        raise UsageError(f"history page size must be 1..{HISTORY_PAGE_MAX}")
+    if not 1 <= limit <= limits.WALLET_HISTORY_PAGE_MAX:
+        raise UsageError(f"history page size must be 1..{limits.WALLET_HISTORY_PAGE_MAX}")
     base.member_row(state, member_id)
     count = int((state.get(WALLETS, member_id) or {"moves": 0})["moves"])
     top = count if before is None else min(count, before - 1)

@@ -11,7 +11,7 @@ sends (sync feeds this same path) meet the same rules. It runs in two steps.
    the file can vouch for (`AUTHORITY_CODES`): not the root, not a device this node
    knows, not admitted by an authorised enrolment in the file.
 2. Apply (`apply_import`): each accepted feed goes in whole, in one store transaction
-   per feed (streamed to the fold in chunks of `IMPORT_CHUNK_ENTRIES`). A feed that
+   per feed (streamed to the fold in chunks of `limits.IMPORT_CHUNK_ENTRIES`). A feed that
    fails on the way, or whose lines no longer match what was verified, is rolled back
    whole and reported refused; a crash leaves every feed either all in or not at all.
    One transaction per feed rather than per file: a file of many feeds then never
@@ -44,9 +44,6 @@ from chitnode.node.node import Node
 # freezes the key; docs/forks.md), and refusing the feed would lose the evidence with it.
 FEED_CODES = ("bad_hash", "bad_sig", "broken_chain", "gap", "bad_format")
 AUTHORITY_CODES = ("unknown_author", "unauthorised")
-# Entries handed to the fold at once inside a feed's transaction: bounds the memory of a
-# feed of any length (the transaction itself spills to SQLite's write-ahead log).
-IMPORT_CHUNK_ENTRIES = limits.GROUP_COMMIT_ENTRIES_MAX
 
 
 class ImportRefused(ChitError):
@@ -331,7 +328,7 @@ def _import_feed(
     seq, at_seq = first - 1, set[str]()  # the last seq seen, and every entry there (twins)
     lines = iter(lines)
     with node.receiving(vouched=enrolled) as receive:  # the file's enrolments: may be held
-        while chunk := list(islice(lines, IMPORT_CHUNK_ENTRIES)):
+        while chunk := list(islice(lines, limits.IMPORT_CHUNK_ENTRIES)):
             entries = [parse_entry(line) for line in chunk]
             for entry in entries:
                 linked = entry.seq == seq + 1 and (not at_seq or entry.prev in at_seq)

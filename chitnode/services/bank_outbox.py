@@ -20,22 +20,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chitnode import limits
 from chitnode.domain import bank_kinds as bank
 from chitnode.node.node import Command
 from chitnode.store.bank_outbox import Attempt
-
-# Backoff after a miss: base * 2^(attempts-1), capped, minus a per-request jitter of up
-# to 1/BACKOFF_JITTER_DIVISOR so that requests missed together do not retry together.
-BACKOFF_BASE_MS = 1_000
-BACKOFF_CAP_MS = 5 * 60_000
-BACKOFF_JITTER_DIVISOR = 4
-BACKOFF_DOUBLINGS_MAX = 30  # 2^30 * base is far past any cap: stop doubling there
-
-ATTEMPTS_PER_PASS_MAX = 32  # requests sent to the bank in one pass of the worker
-PENDING_SCAN_MAX = 10_000  # pending requests one pass reads from the fold state
-STUCK_AFTER_ATTEMPTS = 20  # shown to the foreman as needing a person (docs/bank.md)
-ERROR_CHARS_MAX = 200
-REASON_CHARS_MAX = 200  # a bank's refusal reason, as written into the log
 
 SETTLE = "settle"  # the bank did it: write the *_settled entry
 REFUSE = "refuse"  # the bank refused it: write deposit_failed / withdrawal_rejected
@@ -45,8 +33,8 @@ OUTCOMES = (SETTLE, REFUSE, RETRY)
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    base_ms: int = BACKOFF_BASE_MS
-    cap_ms: int = BACKOFF_CAP_MS
+    base_ms: int = limits.BANK_BACKOFF_BASE_MS
+    cap_ms: int = limits.BANK_BACKOFF_CAP_MS
 
     def __post_init__(self) -> None:
         assert 0 < self.base_ms <= self.cap_ms, (self.base_ms, self.cap_ms)
@@ -54,11 +42,11 @@ class Backoff:
     def delay_ms(self, attempts: int, request_id: str) -> int:
         """Wait after the `attempts`-th miss: doubling from base, capped, jittered by id."""
         assert attempts >= 1, attempts
-        doublings = min(attempts - 1, BACKOFF_DOUBLINGS_MAX)
+        doublings = min(attempts - 1, limits.BANK_BACKOFF_DOUBLINGS_MAX)
         raw_ms = min(self.base_ms << doublings, self.cap_ms)
         seed = hashlib.sha256(f"{request_id}|{attempts}".encode()).digest()
         fraction = int.from_bytes(seed[:4], "big") / 2**32  # deterministic: tests can pin it
-        delay_ms = raw_ms - int(raw_ms * fraction / BACKOFF_JITTER_DIVISOR)
+        delay_ms = raw_ms - int(raw_ms * fraction / limits.BANK_BACKOFF_JITTER_DIVISOR)
         assert 0 < delay_ms <= self.cap_ms, delay_ms
         return delay_ms
 
@@ -127,11 +115,11 @@ def due_requests(
     attempts: Mapping[str, Attempt],
     now_ms: int,
     *,
-    limit: int = ATTEMPTS_PER_PASS_MAX,
+    limit: int = limits.BANK_ATTEMPTS_PER_PASS_MAX,
     backoff: Backoff = DEFAULT_BACKOFF,
 ) -> list[BankRequest]:
     """The pending requests to send now: due ones, oldest first, at most `limit`."""
-    assert 0 < limit <= ATTEMPTS_PER_PASS_MAX, limit
+    assert 0 < limit <= limits.BANK_ATTEMPTS_PER_PASS_MAX, limit
     due: list[BankRequest] = []
     for row in pending:
         if len(due) == limit:
@@ -155,7 +143,7 @@ def after_miss(
         attempts=attempts,
         next_attempt_ms=now_ms + backoff.delay_ms(attempts, request_id),
         last_attempt_ms=now_ms,
-        last_error=error[:ERROR_CHARS_MAX],
+        last_error=error[: limits.BANK_ERROR_CHARS_MAX],
     )
 
 
@@ -181,7 +169,7 @@ def outcome_command(request: BankRequest, answer: BankAnswer) -> Command | None:
         body = bank.settled_body(rid, answer.bank_ref, withdrawal=withdrawal, via=bank.VIA_GATEWAY)
     else:
         kind = bank.WITHDRAWAL_REJECTED if withdrawal else bank.DEPOSIT_FAILED
-        reason = answer.reason.strip()[:REASON_CHARS_MAX] or "refused by the bank"
+        reason = answer.reason.strip()[: limits.BANK_REASON_CHARS_MAX] or "refused by the bank"
         body = bank.refused_body(rid, reason, withdrawal=withdrawal, via=bank.VIA_GATEWAY)
         if answer.bank_ref:
             body["bank_ref"] = answer.bank_ref
@@ -206,7 +194,7 @@ def outbox_rows(
                 attempts=tried,
                 next_attempt_ms=attempt.next_attempt_ms if attempt else 0,
                 last_error=attempt.last_error if attempt else "",
-                stuck=tried >= STUCK_AFTER_ATTEMPTS,
+                stuck=tried >= limits.BANK_STUCK_AFTER_ATTEMPTS,
             )
         )
     return rows

@@ -16,7 +16,7 @@ write raised**. `submit_and_publish` and `CommittingNode` do exactly that for
 
 Events are small frozen dataclasses built by `describe` from the entry, its
 outcome and the state right after it folded. Each `Subscription` has a bounded
-queue (`SUBSCRIPTION_EVENTS_MAX`); when a reader falls behind the oldest events
+queue (`limits.SUBSCRIPTION_EVENTS_MAX`); when a reader falls behind the oldest events
 are dropped and counted in `dropped`, so a slow view can never grow the node's
 memory. A transfer's event names both members, and `flush()` puts it into every
 open subscription of either member under one lock: all their views see it at
@@ -24,7 +24,7 @@ once, and in the same order as every other event.
 
 A re-fold re-applies entries already folded (a late entry sorted earlier). The
 stream remembers the outcome it last published for each of the latest
-`PUBLISHED_MEMORY_MAX` entries: a replay with that outcome is skipped; one whose
+`limits.PUBLISHED_MEMORY_MAX` entries: a replay with that outcome is skipped; one whose
 outcome changed (applied -> rejected, or back) is published again, so views can
 correct themselves.
 
@@ -49,14 +49,6 @@ from chitnode.domain.state import State
 from chitnode.log.entry import Entry, entry_from_stored
 from chitnode.node.fold import IngestResult
 from chitnode.node.node import Command, Node, Receipt
-
-SUBSCRIPTION_EVENTS_MAX = 256  # events queued per subscription; older ones are dropped
-SUBSCRIPTIONS_MAX = 1_024  # open subscriptions per stream (views, sync peers)
-# Events buffered between a commit's first fold and its flush: one group commit's worth,
-# plus the lease entries a coordinated command writes first. A fold past this (a rebuild
-# with a stream attached) drops the oldest and counts them in `pending_dropped`.
-PENDING_EVENTS_MAX = 2 * limits.GROUP_COMMIT_ENTRIES_MAX
-PUBLISHED_MEMORY_MAX = 8_192  # entries whose published outcome is remembered (re-folds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +169,8 @@ class EventStream:
     def __init__(
         self,
         *,
-        subscription_events_max: int = SUBSCRIPTION_EVENTS_MAX,
-        pending_events_max: int = PENDING_EVENTS_MAX,
+        subscription_events_max: int = limits.SUBSCRIPTION_EVENTS_MAX,
+        pending_events_max: int = limits.PENDING_EVENTS_MAX,
     ) -> None:
         self.subscription_events_max = subscription_events_max
         self.pending_events_max = pending_events_max
@@ -204,8 +196,8 @@ class EventStream:
         """
         sub = Subscription(self, event_filter or Filter(), self.subscription_events_max, wake)
         with self._lock:
-            if len(self._subs) >= SUBSCRIPTIONS_MAX:
-                raise OverflowError(f"more than {SUBSCRIPTIONS_MAX} open subscriptions")
+            if len(self._subs) >= limits.SUBSCRIPTIONS_MAX:
+                raise OverflowError(f"more than {limits.SUBSCRIPTIONS_MAX} open subscriptions")
             self._subs.append(sub)
         return sub
 
@@ -277,7 +269,7 @@ class EventStream:
             return False
         self._last_status[event.hash] = event.status
         self._last_status.move_to_end(event.hash)
-        while len(self._last_status) > PUBLISHED_MEMORY_MAX:
+        while len(self._last_status) > limits.PUBLISHED_MEMORY_MAX:
             self._last_status.popitem(last=False)
         return True
 

@@ -21,8 +21,10 @@ from typing import Any
 import nacl.secret
 from nacl.exceptions import CryptoError
 
+from chitnode import limits
 from chitnode.domain import chit_kinds
 from chitnode.domain.kinds import STAFF
+from chitnode.domain.limits import KYC_SEALED_BYTES_MAX, KYC_SEALED_BYTES_MIN
 from chitnode.errors import ChitError, KeyUnavailable, RuleViolation
 from chitnode.log.canonical import canonical, parse_canonical
 
@@ -31,7 +33,6 @@ PAN_RE = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")  # AAAAA9999A: the Income Tax De
 BANK_ACCOUNT_RE = re.compile(r"^[0-9]{9,18}$")  # Indian bank account numbers run 9..18 digits
 PHONE_RE = re.compile(r"^(\+91)?[6-9][0-9]{9}$")  # an Indian mobile: 10 digits from 6..9
 SEPARATORS_RE = re.compile(r"[\s-]")  # spaces and hyphens people type inside numbers
-INPUT_CHARS_MAX = 40
 ACCOUNT_MASK = "X" * 8  # fixed width: the mask does not tell the account's length
 KEEP_DIGITS = 4
 
@@ -42,8 +43,10 @@ def can_see_full(role: str | None) -> bool:
 
 
 def _clean(value: object, field: str, code: str) -> str:
-    if not isinstance(value, str) or len(value) > INPUT_CHARS_MAX:
-        raise RuleViolation(f"{field}: text of at most {INPUT_CHARS_MAX} characters", code=code)
+    if not isinstance(value, str) or len(value) > limits.KYC_INPUT_CHARS_MAX:
+        raise RuleViolation(
+            f"{field}: text of at most {limits.KYC_INPUT_CHARS_MAX} characters", code=code
+        )
     return SEPARATORS_RE.sub("", value)
 
 
@@ -90,7 +93,7 @@ def seal_kyc(
     """(masked fields for the body, `sealed` hex) for one member's full values."""
     full = normalise(pan, bank_account, phone)
     sealed = bytes(_box(staff_key).encrypt(canonical(dict(full)))).hex()
-    assert len(sealed) <= 2 * chit_kinds.KYC_SEALED_BYTES_MAX
+    assert len(sealed) <= 2 * KYC_SEALED_BYTES_MAX
     return mask(full), sealed
 
 
@@ -106,7 +109,7 @@ def open_kyc(staff_key: bytes | None, sealed: str) -> dict[str, str]:
         data = bytes.fromhex(sealed)
     except (ValueError, TypeError) as exc:
         raise RuleViolation("sealed KYC is not hex", code="bad_sealed") from exc
-    if not chit_kinds.KYC_SEALED_BYTES_MIN <= len(data) <= chit_kinds.KYC_SEALED_BYTES_MAX:
+    if not KYC_SEALED_BYTES_MIN <= len(data) <= KYC_SEALED_BYTES_MAX:
         raise RuleViolation("sealed KYC has an impossible length", code="bad_sealed")
     try:
         plain = box.decrypt(data)

@@ -31,6 +31,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from chitnode import limits
 from chitnode.clock import Clock
 from chitnode.domain import emi, risk
 from chitnode.domain import loan_views as lv
@@ -39,12 +40,9 @@ from chitnode.domain.state import State
 from chitnode.errors import UsageError
 from chitnode.node.node import Node, Receipt
 
-# Bounds (STYLE.md: a limit on everything); candidates for chitnode.limits.
-INBOX_WORKERS_MAX = 4  # threads assessing applications at once
-INBOX_QUEUE_MAX = 64  # assessments queued or running at once
+# The scheduling policy (its bounds are in chitnode.limits, LOAN_INBOX_*).
 SMALL_LOAN_PAISE = 25_000 * 100  # ₹25,000 and below count as small
 SMALL_LOAN_BOOST_MS = 86_400_000  # a small loan is treated as one day older
-RESULT_TTL_MS = 60_000  # an assessment older than this is redone on the next refresh
 
 APPROVE = "approve"
 REVIEW = "review"
@@ -154,8 +152,8 @@ class LoanInbox:
         writer: SingleWriter,
         clock: Clock,
         *,
-        max_workers: int = INBOX_WORKERS_MAX,
-        queue_max: int = INBOX_QUEUE_MAX,
+        max_workers: int = limits.LOAN_INBOX_WORKERS_MAX,
+        queue_max: int = limits.LOAN_INBOX_QUEUE_MAX,
         assessor: Assessor = assess,
     ) -> None:
         if not 1 <= max_workers <= queue_max:
@@ -204,7 +202,7 @@ class LoanInbox:
         done = self._results.get(loan_id)
         failed = self._errors.get(loan_id)
         when = done.assessed_ms if done else failed[1] if failed else None
-        return when is None or now_ms - when >= RESULT_TTL_MS
+        return when is None or now_ms - when >= limits.LOAN_INBOX_RESULT_TTL_MS
 
     def recommendations(self) -> list[Recommendation]:
         """Assessments ready so far, in inbox order."""

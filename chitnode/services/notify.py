@@ -9,7 +9,7 @@ bank withdrawals reserved, paid out or refused (`bank_kinds`), dues (a
 contribution recorded), an auction won, a prize paid, a recovery case opened or
 moved, and any wallet entry refused in the fold. EMI reminders join when the
 loan kinds do (issue 4, part 4). `ROLE_FEEDS` says which role's feed gets which
-kind. `Feed` keeps the newest `FEED_ITEMS_MAX` per audience, fed from an
+kind. `Feed` keeps the newest `limits.NOTIFY_FEED_ITEMS_MAX` per audience, fed from an
 `EventStream` subscription.
 
 E-mail: `mails_for` turns member notifications into `Mail`s for the outbox
@@ -24,16 +24,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from chitnode import limits
 from chitnode.domain import bank_kinds as bank
 from chitnode.domain import wallet_kinds as wallet
 from chitnode.domain.money import format_inr
 from chitnode.services.events import Event, Subscription
-from chitnode.store.mail_outbox import SUBJECT_CHARS_MAX, Mail
-
-# --- bounds ------------------------------------------------------------------------------
-FEED_ITEMS_MAX = 200  # newest notifications kept per member or role in a live Feed
-FEED_AUDIENCES_MAX = 100_000  # members + roles a live Feed tracks
-
+from chitnode.store.mail_outbox import Mail
 
 # Which role feeds see which kinds (members see what touches them, whatever the kind).
 ROLE_FEEDS: dict[str, tuple[str, ...]] = {
@@ -90,20 +86,20 @@ def notifications(events: Iterable[Event]) -> list[Notification]:
 
 
 def member_feed(
-    events: Iterable[Event], member_id: str, limit: int = FEED_ITEMS_MAX
+    events: Iterable[Event], member_id: str, limit: int = limits.NOTIFY_FEED_ITEMS_MAX
 ) -> list[Notification]:
     """A member's feed, newest first, at most `limit` (pure: derived from the events)."""
     return _newest(events, lambda n: n.member_id == member_id, limit)
 
 
 def role_feed(
-    events: Iterable[Event], role: str, limit: int = FEED_ITEMS_MAX
+    events: Iterable[Event], role: str, limit: int = limits.NOTIFY_FEED_ITEMS_MAX
 ) -> list[Notification]:
     return _newest(events, lambda n: n.role == role, limit)
 
 
 def _newest(events: Iterable[Event], keep: _Keep, limit: int) -> list[Notification]:
-    kept: deque[Notification] = deque(maxlen=max(0, min(limit, FEED_ITEMS_MAX)))
+    kept: deque[Notification] = deque(maxlen=max(0, min(limit, limits.NOTIFY_FEED_ITEMS_MAX)))
     for event in events:
         kept.extend(n for n in notifications_for(event) if keep(n))
     return list(reversed(kept))
@@ -205,7 +201,7 @@ def _refused(event: Event) -> list[Notification]:
 
 
 class Feed:
-    """Live in-app feeds: the newest `FEED_ITEMS_MAX` notifications per audience.
+    """Live in-app feeds: the newest `limits.NOTIFY_FEED_ITEMS_MAX` notifications per audience.
 
     Fed by `pull(subscription)` (an `EventStream` subscription with no filter).
     Thread-safe. A restarted node rebuilds it from the log:
@@ -223,10 +219,10 @@ class Feed:
             with self._lock:
                 items = self._items.get(note.audience)
                 if items is None:
-                    if len(self._items) >= FEED_AUDIENCES_MAX:
+                    if len(self._items) >= limits.NOTIFY_FEED_AUDIENCES_MAX:
                         self.dropped_audiences += 1
                         continue
-                    items = self._items[note.audience] = deque(maxlen=FEED_ITEMS_MAX)
+                    items = self._items[note.audience] = deque(maxlen=limits.NOTIFY_FEED_ITEMS_MAX)
                 items.append(note)
             added += 1
         return added
@@ -235,10 +231,12 @@ class Feed:
         """Move what the subscription holds into the feeds; returns notifications added."""
         return self.add_events(subscription.drain())
 
-    def for_member(self, member_id: str, limit: int = FEED_ITEMS_MAX) -> list[Notification]:
+    def for_member(
+        self, member_id: str, limit: int = limits.NOTIFY_FEED_ITEMS_MAX
+    ) -> list[Notification]:
         return self._newest(f"member:{member_id}", limit)
 
-    def for_role(self, role: str, limit: int = FEED_ITEMS_MAX) -> list[Notification]:
+    def for_role(self, role: str, limit: int = limits.NOTIFY_FEED_ITEMS_MAX) -> list[Notification]:
         return self._newest(f"role:{role}", limit)
 
     def _newest(self, audience: str, limit: int) -> list[Notification]:
@@ -256,7 +254,7 @@ def mails_for(
         to = addresses.get(note.member_id) if note.member_id else None
         if not to:
             continue
-        subject = f"{subject_prefix}: {note.text}"[:SUBJECT_CHARS_MAX]
+        subject = f"{subject_prefix}: {note.text}"[: limits.MAIL_SUBJECT_CHARS_MAX]
         body = f"{note.text}\n\nReference: {note.ref}\n"
         out.append(Mail(f"{note.ref}.{note.member_id}", to, subject, body))
     return out

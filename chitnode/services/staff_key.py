@@ -33,6 +33,7 @@ from nacl.exceptions import CryptoError
 from nacl.public import SealedBox
 from nacl.signing import VerifyKey
 
+from chitnode import limits
 from chitnode.domain.apply import role_of
 from chitnode.domain.kinds import STAFF
 from chitnode.errors import ChitError, KeyUnavailable, RuleViolation, UsageError
@@ -45,7 +46,6 @@ STAFF_KEY_BYTES = nacl.secret.SecretBox.KEY_SIZE  # 32
 META_STORE = "staff_keystore"  # "keyring" | "file"
 META_ID = "staff_key_id"
 TRANSFER_DOC = "chitnode.staff-key.v1"
-TRANSFER_BYTES_MAX = 1024  # a sealed transfer is ~200 bytes; refuse anything far larger
 FINGERPRINT_PERSON = b"chitnode-staff"  # BLAKE2b personalisation, at most 16 bytes
 
 
@@ -195,7 +195,7 @@ def export_for(node: Node, device_public_hex: str) -> bytes:
 
 def open_transfer(node: Node, sealed: bytes) -> bytes:
     """The staff key inside `sealed`, checked to be for this device and this branch."""
-    if not 0 < len(sealed) <= TRANSFER_BYTES_MAX:
+    if not 0 < len(sealed) <= limits.STAFF_KEY_TRANSFER_BYTES_MAX:
         raise RuleViolation("not a sealed staff key transfer", code="bad_sealed")
     try:
         box = SealedBox(node.key.to_curve25519_private_key())

@@ -23,7 +23,7 @@ fsynced after the rename: a lost rename leaves the older record.
 Written in line, that is a second flush of the disk per append, and it halved
 the durable append rate (docs/threats.md §7). So `AckWriter` writes on its own
 thread: a COMMIT hands it the new head and returns; the thread writes the newest
-head it was handed, at most once per `ACK_INTERVAL_S` (a burst of appends costs
+head it was handed, at most once per `limits.ACK_INTERVAL_S` (a burst of appends costs
 one write), and `close` writes the last one. The record lags by at most that
 interval and the write in flight, never more while the process lives.
 """
@@ -38,6 +38,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from chitnode import limits
 from chitnode.errors import ChitError
 from chitnode.store.failures import StoreDamaged
 from chitnode.store.lock import PRIVATE_FILE_MODE
@@ -45,11 +46,6 @@ from chitnode.store.lock import PRIVATE_FILE_MODE
 _log = logging.getLogger(__name__)
 ACK_FILE = "head.ack"
 ACK_TEMP_FILE = "head.ack.tmp"
-# At most one head record per interval: a record costs a file create, a flush and a rename
-# (~0.2 ms), as much as a whole append on a fast disk, so a burst of appends shares one.
-# The record may lag by this much; `close` writes the last head at once.
-ACK_INTERVAL_S = 0.05
-ACK_BYTES_MAX = 1024  # a record is ~150 bytes; a bigger file is not one of ours
 RECOVER_ADVICE = (
     "`chitnode import` the last export of this branch into this folder (or, once sync "
     "exists, let a peer send this device's feed back)"
@@ -77,11 +73,11 @@ def read_ack(folder: Path) -> Ack | None:
     """The recorded head; None if there is no record; BadAck if the file is not one."""
     try:
         with open(folder / ACK_FILE, "rb") as handle:
-            data = handle.read(ACK_BYTES_MAX + 1)
+            data = handle.read(limits.ACK_BYTES_MAX + 1)
     except FileNotFoundError:
         return None
     try:
-        doc = json.loads(data) if len(data) <= ACK_BYTES_MAX else None
+        doc = json.loads(data) if len(data) <= limits.ACK_BYTES_MAX else None
         ack = Ack(str(doc["author"]), int(doc["seq"]), str(doc["hash"]))  # type: ignore[index]
     except (ValueError, TypeError, KeyError) as exc:
         raise BadAck(
@@ -136,11 +132,11 @@ class AckWriter:
             thread.join()
 
     def _run(self) -> None:
-        written_at = -ACK_INTERVAL_S
+        written_at = -limits.ACK_INTERVAL_S
         while True:
             with self._changed:
                 while not self._closed:
-                    wait_s = written_at + ACK_INTERVAL_S - time.monotonic()
+                    wait_s = written_at + limits.ACK_INTERVAL_S - time.monotonic()
                     if self._pending is not None and wait_s <= 0:
                         break
                     self._changed.wait(None if self._pending is None else wait_s)

@@ -17,14 +17,12 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from chitnode import limits
 from chitnode.errors import ChitError
 from chitnode.log.entry import ZERO_HASH, check_sig, parse_entry, unsigned_bytes
 from chitnode.log.records import Problem
 from chitnode.store.api import StoredLine
 
-# Problems kept for the report; past this only the count grows (a store whose every row
-# was rewritten must not cost memory per row to describe).
-CHECK_PROBLEMS_MAX = 10_000
 HASH_HEX_CHARS = 64
 _HASH_MEMBER = b',"hash":"'
 _PREV_MEMBER = b',"prev":"'
@@ -43,7 +41,7 @@ class CheckReport:
 
     def add(self, problem: Problem) -> None:
         self.problems_total += 1
-        if len(self.problems) < CHECK_PROBLEMS_MAX:
+        if len(self.problems) < limits.CHECK_PROBLEMS_MAX:
             self.problems.append(problem)
 
 

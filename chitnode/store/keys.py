@@ -29,18 +29,6 @@ KEY_FILE = "device.key"
 KEYRING_SERVICE = "chitnode"
 PASSPHRASE_ENV = "CHITNODE_PASSPHRASE"
 KEYSTORE_ENV = "CHITNODE_KEYSTORE"  # "file" forces the encrypted file even with a keyring
-# libsodium's "interactive" argon2id cost: ~0.1 s and 64 MiB here; an attacker with the
-# file pays that per guess, which is why the passphrase has a minimum length.
-OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
-MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
-# The costs a key file may ask for are read from the file, so they are bounded: a file
-# asking for 2**32 passes would hang every command (issue 9, point 11). The ceiling is
-# libsodium's "sensitive" level (4 passes, 1 GiB: seconds, on a laptop); the floor is
-# what libsodium accepts at all.
-OPSLIMIT_MAX = nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE
-MEMLIMIT_MAX = nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE
-OPSLIMIT_MIN = nacl.pwhash.argon2id.OPSLIMIT_MIN
-MEMLIMIT_MIN = nacl.pwhash.argon2id.MEMLIMIT_MIN
 
 
 class KeyExists(KeyUnavailable):
@@ -120,15 +108,15 @@ def seal_with_passphrase(secret: bytes) -> dict[str, Any]:
         nacl.secret.SecretBox.KEY_SIZE,
         passphrase(confirm=True),
         salt,
-        opslimit=OPSLIMIT,
-        memlimit=MEMLIMIT,
+        opslimit=limits.KEY_FILE_OPSLIMIT,
+        memlimit=limits.KEY_FILE_MEMLIMIT,
     )
     sealed = nacl.secret.SecretBox(box_key).encrypt(secret)
     return {
         "v": 1,
         "kdf": "argon2id",
-        "opslimit": OPSLIMIT,
-        "memlimit": MEMLIMIT,
+        "opslimit": limits.KEY_FILE_OPSLIMIT,
+        "memlimit": limits.KEY_FILE_MEMLIMIT,
         "salt": salt.hex(),
         "box": bytes(sealed).hex(),
     }
@@ -138,8 +126,20 @@ def open_with_passphrase(doc: dict[str, Any], what: str) -> bytes:
     """The secret in a key document; KeyUnavailable on a wrong passphrase or a damaged file."""
     try:
         salt, box = bytes.fromhex(doc["salt"]), bytes.fromhex(doc["box"])
-        opslimit = _cost(doc["opslimit"], OPSLIMIT_MIN, OPSLIMIT_MAX, "opslimit", what)
-        memlimit = _cost(doc["memlimit"], MEMLIMIT_MIN, MEMLIMIT_MAX, "memlimit", what)
+        opslimit = _cost(
+            doc["opslimit"],
+            limits.KEY_FILE_OPSLIMIT_MIN,
+            limits.KEY_FILE_OPSLIMIT_MAX,
+            "opslimit",
+            what,
+        )
+        memlimit = _cost(
+            doc["memlimit"],
+            limits.KEY_FILE_MEMLIMIT_MIN,
+            limits.KEY_FILE_MEMLIMIT_MAX,
+            "memlimit",
+            what,
+        )
         box_key = nacl.pwhash.argon2id.kdf(
             nacl.secret.SecretBox.KEY_SIZE,
             passphrase(confirm=False),

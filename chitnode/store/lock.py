@@ -23,13 +23,11 @@ from typing import IO
 
 import portalocker
 
+from chitnode import limits
 from chitnode.errors import StoreLocked
 
 LOCK_FILE = "writer.lock"
 PID_FILE = "writer.pid"
-# Tries to lock a path that keeps being swapped between open and lock before refusing:
-# one swap is a race with a cleanup, more means someone is playing games with the folder.
-LOCK_ATTEMPTS_MAX = 5
 PRIVATE_FILE_MODE = 0o600  # the store's files are readable by their owner only (privacy.md)
 
 
@@ -77,7 +75,7 @@ class WriterLock:
             return None
         import fcntl
 
-        for _ in range(LOCK_ATTEMPTS_MAX):
+        for _ in range(limits.LOCK_ATTEMPTS_MAX):
             fd = os.open(self._dir, os.O_RDONLY | os.O_DIRECTORY)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -92,7 +90,7 @@ class WriterLock:
     def _lock_file(self) -> IO[str]:
         """`writer.lock`, open and exclusively locked, still the file its name points to."""
         path = self._dir / LOCK_FILE
-        for _ in range(LOCK_ATTEMPTS_MAX):
+        for _ in range(limits.LOCK_ATTEMPTS_MAX):
             fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
             handle = os.fdopen(fd, "r+")
             try:
@@ -106,7 +104,7 @@ class WriterLock:
         raise self._swapped(path)
 
     def _swapped(self, path: Path) -> StoreLocked:
-        return StoreLocked(f"{path} was replaced {LOCK_ATTEMPTS_MAX} times while locking it")
+        return StoreLocked(f"{path} was replaced {limits.LOCK_ATTEMPTS_MAX} times while locking it")
 
 
 def _still_names(path: Path, held: os.stat_result) -> bool:

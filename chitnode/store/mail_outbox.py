@@ -2,9 +2,9 @@
 
 Never the log: addresses are personal data and a mail's fate is node-local. A
 row is `pending` until a sender accepts it (`sent`), and is retried with
-exponential backoff (`BACKOFF_BASE_MS` doubling up to `BACKOFF_MAX_MS`) while
-the server is down or answers 4xx; after `ATTEMPTS_MAX` tries, or at once on a
-`PermanentFailure`, it is `failed`. The sender is a port (`Sender`): the SMTP
+exponential backoff (`MAIL_BACKOFF_BASE_MS` doubling up to `MAIL_BACKOFF_CAP_MS`, in
+`chitnode.limits`) while the server is down or answers 4xx; after `MAIL_ATTEMPTS_MAX`
+tries, or at once on a `PermanentFailure`, it is `failed`. The sender is a port (`Sender`): the SMTP
 adapter lives in `sync/mail/`.
 
 Delivery is exactly once while the node runs (a row is marked `sent` in the
@@ -23,20 +23,10 @@ from typing import Protocol
 
 import sqlite_utils
 
+from chitnode import limits
 from chitnode.errors import ChitError
 
 OUTBOX_FILE = "outbox.db"
-OUTBOX_PENDING_MAX = 10_000  # unsent mails; beyond, enqueue is refused (outbox_full)
-ATTEMPTS_MAX = 8  # tries before a mail is `failed`
-BACKOFF_BASE_MS = 30_000  # wait after the first failure; doubles per attempt
-BACKOFF_MAX_MS = 3_600_000
-DELIVER_BATCH_MAX = 50  # mails sent per deliver_due call
-SUBJECT_CHARS_MAX = 200
-MAIL_BODY_CHARS_MAX = 8_000
-ADDRESS_CHARS_MAX = 254  # RFC 5321 path limit
-MAIL_KEY_CHARS_MAX = 200
-LAST_ERROR_CHARS_MAX = 500
-SENT_KEEP_MS = 30 * 86_400_000  # sent and failed rows are pruned after this
 
 PENDING = "pending"
 SENT = "sent"
@@ -86,7 +76,9 @@ class PermanentFailure(Exception):
 
 def backoff_ms(attempts: int) -> int:
     """Wait after the `attempts`-th failed try: 30 s, 60 s, 120 s, ... capped at an hour."""
-    return int(min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** max(0, attempts - 1)))
+    return int(
+        min(limits.MAIL_BACKOFF_CAP_MS, limits.MAIL_BACKOFF_BASE_MS * 2 ** max(0, attempts - 1))
+    )
 
 
 class Outbox:
@@ -134,7 +126,7 @@ class Outbox:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 pending = self._count(PENDING)
-                if pending >= OUTBOX_PENDING_MAX:
+                if pending >= limits.MAIL_OUTBOX_PENDING_MAX:
                     raise OutboxFull(f"{pending} mails are waiting; refusing more")
                 cur = self._conn.execute(
                     "INSERT OR IGNORE INTO outbox(key, recipient, subject, body, status, attempts,"
@@ -149,7 +141,7 @@ class Outbox:
         return cur.rowcount == 1
 
     def deliver_due(self, now_ms: int, sender: Sender) -> DeliveryReport:
-        """Try every pending mail due by `now_ms` (at most DELIVER_BATCH_MAX), oldest first."""
+        """Try every pending mail due by `now_ms` (at most MAIL_DELIVER_BATCH_MAX), oldest first."""
         sent = retrying = failed = 0
         with self._delivering:
             for mail, attempts in self._due(now_ms):
@@ -160,7 +152,7 @@ class Outbox:
                     failed += 1
                 except OSError as exc:  # smtplib.SMTPException is an OSError
                     tried = attempts + 1
-                    if tried >= ATTEMPTS_MAX:
+                    if tried >= limits.MAIL_ATTEMPTS_MAX:
                         self._mark(mail.key, FAILED, tried, now_ms, _reason(exc))
                         failed += 1
                     else:
@@ -177,7 +169,7 @@ class Outbox:
             rows = self._conn.execute(
                 "SELECT key, recipient, subject, body, attempts FROM outbox"
                 " WHERE status = ? AND next_attempt_ms <= ? ORDER BY next_attempt_ms, key LIMIT ?",
-                (PENDING, now_ms, DELIVER_BATCH_MAX),
+                (PENDING, now_ms, limits.MAIL_DELIVER_BATCH_MAX),
             ).fetchall()
         return [(Mail(r[0], r[1], r[2], r[3]), int(r[4])) for r in rows]
 
@@ -195,7 +187,14 @@ class Outbox:
             self._conn.execute(
                 "UPDATE outbox SET status = ?, attempts = ?, next_attempt_ms = ?, last_error = ?,"
                 " sent_ms = ? WHERE key = ?",
-                (status, attempts, next_ms, error[:LAST_ERROR_CHARS_MAX], sent_ms, key),
+                (
+                    status,
+                    attempts,
+                    next_ms,
+                    error[: limits.MAIL_LAST_ERROR_CHARS_MAX],
+                    sent_ms,
+                    key,
+                ),
             )
 
     def _count(self, status: str) -> int:
@@ -226,7 +225,7 @@ class Outbox:
             ).fetchone()
         return None if row[0] is None else int(row[0])
 
-    def prune(self, now_ms: int, keep_ms: int = SENT_KEEP_MS) -> int:
+    def prune(self, now_ms: int, keep_ms: int = limits.MAIL_SENT_KEEP_MS) -> int:
         """Delete sent and failed rows older than `keep_ms`; pending rows are never pruned."""
         with self._lock:
             cur = self._conn.execute(
@@ -238,13 +237,13 @@ class Outbox:
 
 def _check_mail(mail: Mail) -> None:
     ok = (
-        0 < len(mail.key) <= MAIL_KEY_CHARS_MAX
-        and 0 < len(mail.to) <= ADDRESS_CHARS_MAX
+        0 < len(mail.key) <= limits.MAIL_KEY_CHARS_MAX
+        and 0 < len(mail.to) <= limits.MAIL_ADDRESS_CHARS_MAX
         and "@" in mail.to
         and not any(c in mail.to for c in "\r\n<>,")
-        and len(mail.subject) <= SUBJECT_CHARS_MAX
+        and len(mail.subject) <= limits.MAIL_SUBJECT_CHARS_MAX
         and not any(c in mail.subject for c in "\r\n")
-        and len(mail.body) <= MAIL_BODY_CHARS_MAX
+        and len(mail.body) <= limits.MAIL_BODY_CHARS_MAX
     )
     if not ok:
         raise ChitError("not a mail this outbox sends", code="bad_mail")

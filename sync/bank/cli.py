@@ -18,6 +18,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from chitnode import limits as kernel
 from chitnode.domain import bank_kinds as bank
 from chitnode.domain.money import format_inr
 from chitnode.errors import UsageError
@@ -64,7 +65,7 @@ def _bank_outbox(args: argparse.Namespace) -> int:
 
     folder = data_folder(args.data)
     with Node.open(folder) as node, OutboxTable.open(folder) as table:
-        pending = bank.pending_requests(node.engine.state, outbox.PENDING_SCAN_MAX)
+        pending = bank.pending_requests(node.engine.state, kernel.BANK_PENDING_SCAN_MAX)
         rows = outbox.outbox_rows(pending, table.attempts())
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=2, sort_keys=True))

@@ -28,14 +28,12 @@ import aiohttp
 
 from chitnode.domain import bank_kinds as bank
 from chitnode.services.bank_outbox import REFUSE, RETRY, SETTLE, BankAnswer, BankRequest
+from sync import limits
 
-CONNECT_TIMEOUT_MS = 2_000
-REQUEST_TIMEOUT_MS = 10_000  # whole call; a slower bank is retried (it keeps its answer)
-ANSWER_BYTES_MAX = 4_096
-CONCURRENT_CALLS_MAX = 8
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 PATHS = {bank.DEPOSIT: "/deposits", bank.WITHDRAWAL: "/withdrawals"}
-REASON_RE = re.compile(r"^[\x20-\x7e]{1,200}$")  # printable ASCII, bounded
+# A refusal's reason: printable ASCII, bounded.
+REASON_RE = re.compile(rf"^[\x20-\x7e]{{1,{limits.BANK_ANSWER_REASON_CHARS_MAX}}}$")
 
 
 def payload_of(request: BankRequest) -> dict[str, object]:
@@ -48,7 +46,7 @@ def payload_of(request: BankRequest) -> dict[str, object]:
 
 def answer_of(status: int, raw: bytes) -> BankAnswer:
     """Map one HTTP answer to SETTLE, REFUSE or RETRY (pure; see the module doc)."""
-    if len(raw) > ANSWER_BYTES_MAX:
+    if len(raw) > limits.BANK_ANSWER_BYTES_MAX:
         return BankAnswer(RETRY, reason="answer_too_large")
     try:
         body = json.loads(raw) if raw else None
@@ -79,8 +77,8 @@ class BankClient:
         self,
         base_url: str,
         *,
-        request_timeout_ms: int = REQUEST_TIMEOUT_MS,
-        connect_timeout_ms: int = CONNECT_TIMEOUT_MS,
+        request_timeout_ms: int = limits.BANK_REQUEST_TIMEOUT_MS,
+        connect_timeout_ms: int = limits.BANK_CONNECT_TIMEOUT_MS,
     ) -> None:
         assert base_url.startswith(("http://", "https://")), base_url
         assert request_timeout_ms > 0 and connect_timeout_ms > 0
@@ -93,7 +91,7 @@ class BankClient:
 
     async def __aenter__(self) -> BankClient:
         # One connection per call: a bank that went down must not leave us a dead socket.
-        connector = aiohttp.TCPConnector(limit=CONCURRENT_CALLS_MAX, force_close=True)
+        connector = aiohttp.TCPConnector(limit=limits.BANK_CONCURRENT_CALLS_MAX, force_close=True)
         self._session = aiohttp.ClientSession(timeout=self.timeout, connector=connector)
         return self
 
@@ -112,7 +110,7 @@ class BankClient:
         headers = {IDEMPOTENCY_HEADER: request.request_id}
         try:
             async with session.post(url, json=payload_of(request), headers=headers) as resp:
-                raw = await resp.content.read(ANSWER_BYTES_MAX + 1)
+                raw = await resp.content.read(limits.BANK_ANSWER_BYTES_MAX + 1)
                 return answer_of(resp.status, raw)
         except TimeoutError:
             return BankAnswer(RETRY, reason="timeout")
@@ -120,8 +118,8 @@ class BankClient:
             return BankAnswer(RETRY, reason=f"unreachable: {type(exc).__name__}")
 
     async def send_all(self, requests: Sequence[BankRequest]) -> list[BankAnswer]:
-        """Ask for each request, at most CONCURRENT_CALLS_MAX at once; answers in order."""
-        gate = asyncio.Semaphore(CONCURRENT_CALLS_MAX)
+        """Ask for each request, at most BANK_CONCURRENT_CALLS_MAX at once; answers in order."""
+        gate = asyncio.Semaphore(limits.BANK_CONCURRENT_CALLS_MAX)
 
         async def one(request: BankRequest) -> BankAnswer:
             async with gate:

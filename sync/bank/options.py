@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from chitnode.services import bank_outbox as outbox
+from chitnode import limits as kernel
+from sync import limits
 
 SIM_MODES = ("up", "down", "slow", "reject", "drop")
 SIM_HOSTS = ("127.0.0.1", "::1", "localhost")  # loopback only
-PASSES_MAX_DEFAULT = 1_000
-RUN_SECONDS_MAX_DEFAULT = 600.0
-WORKER_PASSES_MAX = 100_000
-WORKER_SECONDS_MAX = 86_400.0
 
 
 def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,11 +23,15 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bank", required=True, help="the bank's base URL, e.g. http://...")
-    parser.add_argument("--passes", type=int, default=PASSES_MAX_DEFAULT, help="at most this many")
-    parser.add_argument("--seconds", type=float, default=RUN_SECONDS_MAX_DEFAULT, help="at most")
+    parser.add_argument(
+        "--passes", type=int, default=limits.BANK_WORKER_PASSES_DEFAULT, help="at most this many"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=limits.BANK_WORKER_RUN_DEFAULT_S, help="at most"
+    )
     parser.add_argument("--keep-going", action="store_true", help="do not stop when idle")
-    parser.add_argument("--per-pass", type=int, default=outbox.ATTEMPTS_PER_PASS_MAX)
+    parser.add_argument("--per-pass", type=int, default=kernel.BANK_ATTEMPTS_PER_PASS_MAX)
     parser.add_argument("--pause-ms", type=int, default=0, help="least wait between passes")
     parser.add_argument("--timeout-ms", type=int, default=None, help="per bank call")
-    parser.add_argument("--backoff-base-ms", type=int, default=outbox.BACKOFF_BASE_MS)
-    parser.add_argument("--backoff-cap-ms", type=int, default=outbox.BACKOFF_CAP_MS)
+    parser.add_argument("--backoff-base-ms", type=int, default=kernel.BANK_BACKOFF_BASE_MS)
+    parser.add_argument("--backoff-cap-ms", type=int, default=kernel.BANK_BACKOFF_CAP_MS)

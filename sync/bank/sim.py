@@ -33,15 +33,12 @@ from typing import Any
 from aiohttp import web
 
 from chitnode.domain import bank_kinds as bank
+from chitnode.domain.limits import BANK_REQUEST_AMOUNT_PAISE_MAX
 from chitnode.errors import UsageError
+from sync import limits
 from sync.bank.options import SIM_HOSTS, SIM_MODES, add_sim_arguments
 
 MODES = SIM_MODES
-KEYS_MAX = 100_000  # answers remembered; past this the bank answers 503
-DELAY_MS_MAX = 60_000
-REJECT_MEMBERS_MAX = 1_000
-BODY_BYTES_MAX = 4_096
-AMOUNT_PAISE_MAX = bank.REQUEST_AMOUNT_PAISE_MAX
 LOOPBACK_HOSTS = SIM_HOSTS
 DIRECTIONS = {"/deposits": bank.DEPOSIT, "/withdrawals": bank.WITHDRAWAL}
 
@@ -81,9 +78,9 @@ class BankSim:
         members = body.get("reject_members", sorted(self.reject_members))
         if mode not in MODES:
             return f"mode must be one of {MODES}"
-        if type(delay_ms) is not int or not 0 <= delay_ms <= DELAY_MS_MAX:
-            return f"delay_ms must be 0..{DELAY_MS_MAX}"
-        ok = isinstance(members, list) and len(members) <= REJECT_MEMBERS_MAX
+        if type(delay_ms) is not int or not 0 <= delay_ms <= limits.BANK_SIM_DELAY_MAX_MS:
+            return f"delay_ms must be 0..{limits.BANK_SIM_DELAY_MAX_MS}"
+        ok = isinstance(members, list) and len(members) <= limits.BANK_SIM_REJECT_MEMBERS_MAX
         if not ok or not all(isinstance(m, str) for m in members):
             return "reject_members must be a list of member ids"
         self.mode, self.delay_ms, self.reject_members = mode, delay_ms, frozenset(members)
@@ -103,7 +100,7 @@ class BankSim:
                 body["amount_paise"],
             )
             return (200, known.wire()) if same else (409, {"status": "key_reused"})
-        if len(self.answers) >= KEYS_MAX:
+        if len(self.answers) >= limits.BANK_SIM_KEYS_MAX:
             return 503, {"status": "unavailable", "error": "too many keys"}
         refused = self.mode == "reject" or body["member_id"] in self.reject_members
         reason = "rejected_by_bank" if self.mode == "reject" else "account_closed"
@@ -160,14 +157,14 @@ def _request_error(key: str, body: object) -> str:
     if not isinstance(body["member_id"], str) or not bank.REQUEST_ID_RE.match(body["member_id"]):
         return "member_id"
     amount = body["amount_paise"]
-    if type(amount) is not int or not 0 < amount <= AMOUNT_PAISE_MAX:
+    if type(amount) is not int or not 0 < amount <= BANK_REQUEST_AMOUNT_PAISE_MAX:
         return "amount_paise must be a positive integer"
     return ""
 
 
 async def _json_body(request: web.Request) -> object:
-    raw = await request.content.read(BODY_BYTES_MAX + 1)
-    if len(raw) > BODY_BYTES_MAX:
+    raw = await request.content.read(limits.BANK_SIM_BODY_BYTES_MAX + 1)
+    if len(raw) > limits.BANK_SIM_BODY_BYTES_MAX:
         return None
     try:
         return json.loads(raw)
@@ -206,7 +203,7 @@ async def _ledger(request: web.Request) -> web.StreamResponse:
 
 
 def build_app(sim: BankSim | None = None) -> web.Application:
-    app = web.Application(client_max_size=BODY_BYTES_MAX)
+    app = web.Application(client_max_size=limits.BANK_SIM_BODY_BYTES_MAX)
     app[SIM_STATE] = sim or BankSim()
     app.router.add_post("/deposits", _money)
     app.router.add_post("/withdrawals", _money)

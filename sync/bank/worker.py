@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from chitnode import limits as kernel
 from chitnode.domain import bank_kinds as bank
 from chitnode.errors import ChitError, RuleViolation
 from chitnode.node.node import Node
@@ -44,16 +45,10 @@ from chitnode.services.bank_outbox import (
     BankRequest,
 )
 from chitnode.store.bank_outbox import OutboxTable
-from sync.bank.client import REQUEST_TIMEOUT_MS, BankClient
-from sync.bank.options import (
-    PASSES_MAX_DEFAULT,
-    RUN_SECONDS_MAX_DEFAULT,
-    WORKER_PASSES_MAX,
-    WORKER_SECONDS_MAX,
-    add_worker_arguments,
-)
+from sync import limits
+from sync.bank.client import BankClient
+from sync.bank.options import add_worker_arguments
 
-IDLE_WAIT_MS_MAX = 5_000  # longest sleep between passes while waiting for a backoff
 CLOSED_ELSEWHERE = frozenset({"already_settled", "request_closed"})
 
 T = TypeVar("T")
@@ -82,9 +77,9 @@ class BankWorker:
         client: BankClient,
         *,
         backoff: Backoff = outbox.DEFAULT_BACKOFF,
-        per_pass: int = outbox.ATTEMPTS_PER_PASS_MAX,
+        per_pass: int = kernel.BANK_ATTEMPTS_PER_PASS_MAX,
     ) -> None:
-        assert 0 < per_pass <= outbox.ATTEMPTS_PER_PASS_MAX, per_pass
+        assert 0 < per_pass <= kernel.BANK_ATTEMPTS_PER_PASS_MAX, per_pass
         self.node = node
         self.table = table
         self.client = client
@@ -103,7 +98,7 @@ class BankWorker:
 
     def _plan(self) -> list[BankRequest]:
         """Due requests; attempt records of requests closed meanwhile are dropped."""
-        pending = bank.pending_requests(self.node.engine.state, outbox.PENDING_SCAN_MAX)
+        pending = bank.pending_requests(self.node.engine.state, kernel.BANK_PENDING_SCAN_MAX)
         attempts = self.table.attempts()
         self.table.forget(outbox.stale_ids(attempts, (str(r["request_id"]) for r in pending)))
         now_ms = self.node.clock.now_ms()
@@ -159,14 +154,14 @@ class BankWorker:
             counts[what] += 1
             if error:
                 errors.append(error)
-        pending = bank.pending_requests(self.node.engine.state, outbox.PENDING_SCAN_MAX)
+        pending = bank.pending_requests(self.node.engine.state, kernel.BANK_PENDING_SCAN_MAX)
         now_ms = self.node.clock.now_ms()
         return PassReport(
             pass_no=self.passes,
             due=len(requests),
             pending=len(pending),
             next_due_ms=outbox.next_due_ms(pending, self.table.attempts(), now_ms),
-            errors=tuple(errors[: outbox.ATTEMPTS_PER_PASS_MAX]),
+            errors=tuple(errors[: kernel.BANK_ATTEMPTS_PER_PASS_MAX]),
             **counts,
         )
 
@@ -182,8 +177,8 @@ class BankWorker:
     async def run(
         self,
         *,
-        passes_max: int = PASSES_MAX_DEFAULT,
-        seconds_max: float = RUN_SECONDS_MAX_DEFAULT,
+        passes_max: int = limits.BANK_WORKER_PASSES_DEFAULT,
+        seconds_max: float = limits.BANK_WORKER_RUN_DEFAULT_S,
         until_idle: bool = True,
         pause_ms: int = 0,
         on_pass: Callable[[PassReport], None] | None = None,
@@ -203,7 +198,7 @@ class BankWorker:
             wait_ms = pause_ms
             if report.next_due_ms is not None:
                 wait_ms = max(wait_ms, report.next_due_ms - now_ms)
-            wait_ms = min(wait_ms, IDLE_WAIT_MS_MAX)
+            wait_ms = min(wait_ms, limits.BANK_IDLE_WAIT_MAX_MS)
             if time.monotonic() + wait_ms / 1000 >= deadline:
                 break
             await asyncio.sleep(wait_ms / 1000)
@@ -214,16 +209,21 @@ class BankWorker:
 
 
 def _check(args: argparse.Namespace) -> str:
-    if not 1 <= args.passes <= WORKER_PASSES_MAX or not 0 < args.seconds <= WORKER_SECONDS_MAX:
-        return f"--passes 1..{WORKER_PASSES_MAX} and --seconds 0..{WORKER_SECONDS_MAX:.0f}"
-    if not 1 <= args.per_pass <= outbox.ATTEMPTS_PER_PASS_MAX:
-        return f"--per-pass 1..{outbox.ATTEMPTS_PER_PASS_MAX}"
-    if not 0 < args.backoff_base_ms <= args.backoff_cap_ms or not 0 <= args.pause_ms <= 60_000:
-        return "0 < --backoff-base-ms <= --backoff-cap-ms; --pause-ms 0..60000"
+    passes_max, seconds_max = limits.BANK_WORKER_PASSES_MAX, limits.BANK_WORKER_RUN_MAX_S
+    if not 1 <= args.passes <= passes_max or not 0 < args.seconds <= seconds_max:
+        return f"--passes 1..{passes_max} and --seconds 0..{seconds_max:.0f}"
+    if not 1 <= args.per_pass <= kernel.BANK_ATTEMPTS_PER_PASS_MAX:
+        return f"--per-pass 1..{kernel.BANK_ATTEMPTS_PER_PASS_MAX}"
+    pause_ok = 0 <= args.pause_ms <= limits.BANK_PAUSE_MAX_MS
+    if not 0 < args.backoff_base_ms <= args.backoff_cap_ms or not pause_ok:
+        return (
+            f"0 < --backoff-base-ms <= --backoff-cap-ms; --pause-ms 0..{limits.BANK_PAUSE_MAX_MS}"
+        )
     if args.timeout_ms is None:
-        args.timeout_ms = REQUEST_TIMEOUT_MS
-    if not 0 < args.timeout_ms <= 120_000 or not args.bank.startswith(("http://", "https://")):
-        return "--timeout-ms 1..120000 and an http(s) --bank URL"
+        args.timeout_ms = limits.BANK_REQUEST_TIMEOUT_MS
+    timeout_ok = 0 < args.timeout_ms <= limits.BANK_REQUEST_TIMEOUT_MAX_MS
+    if not timeout_ok or not args.bank.startswith(("http://", "https://")):
+        return f"--timeout-ms 1..{limits.BANK_REQUEST_TIMEOUT_MAX_MS} and an http(s) --bank URL"
     return ""
 
 

@@ -14,10 +14,7 @@ from email.message import EmailMessage
 
 from chitnode.clock import Clock
 from chitnode.store.mail_outbox import DeliveryReport, Mail, Outbox, PermanentFailure, Sender
-
-SMTP_TIMEOUT_S = 10.0
-WORKER_INTERVAL_S = 5.0
-WORKER_REPORTS_KEPT = 100
+from sync import limits
 
 
 class SmtpSender:
@@ -29,7 +26,7 @@ class SmtpSender:
         port: int,
         from_addr: str,
         *,
-        timeout_s: float = SMTP_TIMEOUT_S,
+        timeout_s: float = limits.MAIL_SMTP_TIMEOUT_S,
         starttls: bool = False,
         login: tuple[str, str] | None = None,
     ) -> None:
@@ -64,10 +61,15 @@ class OutboxWorker:
     """Runs `deliver_due` on its own thread every `interval_s`, or at once when woken."""
 
     def __init__(
-        self, outbox: Outbox, sender: Sender, clock: Clock, *, interval_s: float = WORKER_INTERVAL_S
+        self,
+        outbox: Outbox,
+        sender: Sender,
+        clock: Clock,
+        *,
+        interval_s: float = limits.MAIL_WORKER_INTERVAL_S,
     ) -> None:
         self.outbox, self.sender, self.clock, self.interval_s = outbox, sender, clock, interval_s
-        self.reports: deque[DeliveryReport] = deque(maxlen=WORKER_REPORTS_KEPT)
+        self.reports: deque[DeliveryReport] = deque(maxlen=limits.MAIL_WORKER_REPORTS_KEPT)
         self.errors = 0  # unexpected errors survived (a bug or a broken outbox file)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -80,7 +82,7 @@ class OutboxWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self, timeout_s: float = SMTP_TIMEOUT_S + 5) -> None:
+    def stop(self, timeout_s: float = limits.MAIL_SMTP_TIMEOUT_S + 5) -> None:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout_s)

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
+from sync import limits
 from sync.reconcile.core import Reconciler
 from sync.reconcile.messages import decode, encode
-
-FRAMES_MAX = 1_000_000  # a session that says more than this is looping: a bug, not a load
 
 
 def converse(
@@ -37,6 +36,8 @@ def converse(
         sender = left if receiver is right else right
         queue.extend((sender, encode(m)) for m in receiver.receive(decode(frame)))
         delivered += 1
-        if delivered > FRAMES_MAX:
-            raise AssertionError(f"sessions still talking after {FRAMES_MAX} frames")
+        if delivered > limits.LOOPBACK_FRAMES_MAX:
+            raise AssertionError(
+                f"sessions still talking after {limits.LOOPBACK_FRAMES_MAX} frames"
+            )
     return delivered

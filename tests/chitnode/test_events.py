@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from chitnode import limits
 from chitnode.domain.apply import Outcome
 from chitnode.domain.wallet_kinds import (
     DEPOSITED,
@@ -191,7 +192,7 @@ def test_chit_events_name_the_member_and_replay_from_the_log_matches_the_live_st
 
 def test_too_many_subscriptions_are_refused(node: Node) -> None:
     stream = EventStream()
-    subs = [stream.subscribe() for _ in range(ev.SUBSCRIPTIONS_MAX)]
+    subs = [stream.subscribe() for _ in range(limits.SUBSCRIPTIONS_MAX)]
     with pytest.raises(OverflowError):
         stream.subscribe()
     subs[0].close()

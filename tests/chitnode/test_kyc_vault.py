@@ -21,6 +21,7 @@ from chitnode.cli.main import main
 from chitnode.domain import chit_kinds
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain.kinds import ROLES, role_allows
+from chitnode.domain.limits import KYC_SEALED_BYTES_MAX
 from chitnode.errors import ChitError
 from chitnode.log.entry import Entry, entry_from_stored
 from chitnode.log.verify import verify_file
@@ -212,7 +213,7 @@ def test_fold_stores_sealed_and_refuses_bad_shapes(root: Node) -> None:
     assert row is not None and row["kyc_sealed"] == sealed and row["pan_masked"] == "XXXXX1234F"
     masked = kyc_vault.seal_kyc(key, PAN, ACCOUNT, PHONE)[0]
     body = {"member_id": MID, "name": "Lakshmi Nayak", **masked}
-    too_long = "ab" * (chit_kinds.KYC_SEALED_BYTES_MAX + 1)
+    too_long = "ab" * (KYC_SEALED_BYTES_MAX + 1)
     for bad in (sealed.upper(), sealed[:-1], "", "ab" * 10, too_long, 7, ["ab"]):
         with pytest.raises(ChitError) as info:
             root.submit("kyc.submitted", {**body, "sealed": bad})

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from chitnode.domain import wallet_views as views
 from chitnode.domain.apply import apply_entry
 from chitnode.domain.chit_views import balances_total_paise, negative_accounts
+from chitnode.domain.limits import WALLET_AMOUNT_PAISE_MAX, WALLET_HISTORY_PAGE_MAX
 from chitnode.domain.state import State
 from chitnode.domain.wallet_kinds import (
-    AMOUNT_PAISE_MAX,
     DEPOSITED,
     TRANSFERRED,
     WITHDRAWN,
@@ -135,7 +135,7 @@ def test_history_pages_newest_first_and_is_bounded(bank: Node) -> None:
     assert third.next_before is None
     assert [m.amount_paise for m in first.moves] == [RUPEE + 6, RUPEE + 5, RUPEE + 4]
     with pytest.raises(UsageError):
-        views.history(state, "M2", limit=views.HISTORY_PAGE_MAX + 1)
+        views.history(state, "M2", limit=WALLET_HISTORY_PAGE_MAX + 1)
     with pytest.raises(UsageError):
         views.history(state, "M2", limit=0)
     assert views.history(state, "M3").moves == ()
@@ -153,7 +153,7 @@ def test_history_pages_newest_first_and_is_bounded(bank: Node) -> None:
         ({**transfer_body("M1", "M2", 1, "x"), "amount_paise": True}, "not_integer_paise"),
         ({**transfer_body("M1", "M2", 1, "x"), "amount_paise": 1.5}, "bad_format"),
         (transfer_body("M1", "M1", 100, "x"), "self_transfer"),
-        (transfer_body("M1", "M2", AMOUNT_PAISE_MAX + 1, "x"), "amount_above_limit"),
+        (transfer_body("M1", "M2", WALLET_AMOUNT_PAISE_MAX + 1, "x"), "amount_above_limit"),
         (transfer_body("M1", "M9", 100, "x"), "unknown_member"),
         (transfer_body("M9", "M1", 100, "x"), "unknown_member"),
         (transfer_body("M2", "M1", 1, "x"), "insufficient_funds"),
@@ -328,5 +328,5 @@ def test_random_wallet_sequences_keep_g1_and_g2(ops: list[tuple[str, int, int, i
         assert views.members_total_paise(state) == deposited - withdrawn
     for member, balance in model.items():
         assert views.balance_paise(state, member) == balance
-        page = views.history(state, member, limit=views.HISTORY_PAGE_MAX)
+        page = views.history(state, member, limit=WALLET_HISTORY_PAGE_MAX)
         assert sum(m.amount_paise for m in page.moves) == balance

@@ -16,6 +16,7 @@ import pytest_asyncio
 from aiohttp.test_utils import TestServer
 from nacl.signing import SigningKey
 
+from chitnode import limits
 from chitnode.cli.main import build_parser
 from chitnode.cli.main import main as cli_main
 from chitnode.domain import bank_kinds as bank
@@ -321,11 +322,11 @@ def test_backoff_doubles_up_to_its_cap_with_bounded_jitter() -> None:
     for attempts in range(1, 40):
         raw = min(1_000 * 2 ** (attempts - 1), 30_000)
         delay = policy.delay_ms(attempts, "r1")
-        assert raw - raw // outbox.BACKOFF_JITTER_DIVISOR <= delay <= raw
+        assert raw - raw // limits.BANK_BACKOFF_JITTER_DIVISOR <= delay <= raw
         assert delay == policy.delay_ms(attempts, "r1")  # deterministic
     spread = {policy.delay_ms(1, f"r{i}") for i in range(50)}
     assert len(spread) > 10  # requests missed together do not retry in lockstep
-    assert outbox.DEFAULT_BACKOFF.cap_ms == outbox.BACKOFF_CAP_MS
+    assert outbox.DEFAULT_BACKOFF.cap_ms == limits.BANK_BACKOFF_CAP_MS
 
 
 def _pending(*ids: str) -> list[dict[str, Any]]:
@@ -352,7 +353,7 @@ def test_due_requests_are_the_due_ones_oldest_first_and_bounded() -> None:
     due = outbox.due_requests(_pending("a", "b", "c", "d", "e"), attempts, now, limit=2)
     assert [r.request_id for r in due] == ["a", "c"]
     with pytest.raises(AssertionError):
-        outbox.due_requests([], {}, now, limit=outbox.ATTEMPTS_PER_PASS_MAX + 1)
+        outbox.due_requests([], {}, now, limit=limits.BANK_ATTEMPTS_PER_PASS_MAX + 1)
     assert outbox.next_due_ms(_pending("b"), attempts, now) == now + 2_000
     assert outbox.next_due_ms([], attempts, now) is None
 
@@ -361,7 +362,7 @@ def test_a_miss_counts_and_waits_longer() -> None:
     first = outbox.after_miss(None, "r1", "timeout", 5_000, FAST)
     assert (first.attempts, first.last_attempt_ms, first.last_error) == (1, 5_000, "timeout")
     second = outbox.after_miss(first, "r1", "x" * 500, 9_000, FAST)
-    assert second.attempts == 2 and len(second.last_error) == outbox.ERROR_CHARS_MAX
+    assert second.attempts == 2 and len(second.last_error) == limits.BANK_ERROR_CHARS_MAX
     assert second.next_attempt_ms - 9_000 > first.next_attempt_ms - 5_000
 
 
@@ -399,7 +400,7 @@ def test_the_attempts_table_survives_a_reopen(tmp_path: Path) -> None:
         ("r1", 2, False),
         ("r3", 0, False),
     ]
-    stuck = Attempt("r3", outbox.STUCK_AFTER_ATTEMPTS, 0, 0, "http_404")
+    stuck = Attempt("r3", limits.BANK_STUCK_AFTER_ATTEMPTS, 0, 0, "http_404")
     assert outbox.outbox_rows(_pending("r3"), {"r3": stuck})[0].stuck
 
 

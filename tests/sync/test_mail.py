@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from chitnode import limits
 from chitnode.domain.wallet_kinds import TRANSFERRED
 from chitnode.errors import ChitError
 from chitnode.node.node import Node
@@ -140,12 +141,12 @@ def test_server_down_is_retried_later_and_server_up_sends_exactly_once(outbox: O
     assert outbox.deliver_due(T0, sender(port)) == mo.DeliveryReport(retrying=1)
     row = outbox.row("k1")
     assert row is not None and (row.status, row.attempts) == ("pending", 1)
-    assert row.next_attempt_ms == T0 + mo.BACKOFF_BASE_MS and "Refused" in row.last_error
+    assert row.next_attempt_ms == T0 + limits.MAIL_BACKOFF_BASE_MS and "Refused" in row.last_error
     sink = SmtpSink(port)
     try:
-        not_yet = outbox.deliver_due(T0 + mo.BACKOFF_BASE_MS - 1, sender(port))
+        not_yet = outbox.deliver_due(T0 + limits.MAIL_BACKOFF_BASE_MS - 1, sender(port))
         assert not_yet == mo.DeliveryReport() and sink.sessions == 0
-        due = T0 + mo.BACKOFF_BASE_MS
+        due = T0 + limits.MAIL_BACKOFF_BASE_MS
         assert outbox.deliver_due(due, sender(port)) == mo.DeliveryReport(sent=1)
         for later in (due, due + 10**9):
             assert outbox.deliver_due(later, sender(port)) == mo.DeliveryReport()
@@ -165,17 +166,20 @@ def test_a_busy_server_backs_off_exponentially_then_gives_up(outbox: Outbox) -> 
     try:
         outbox.enqueue(mail(), T0)
         now, waits = T0, []
-        for _ in range(mo.ATTEMPTS_MAX - 1):
+        for _ in range(limits.MAIL_ATTEMPTS_MAX - 1):
             assert outbox.deliver_due(now, sender(sink.port)).retrying == 1
             row = outbox.row("k1")
             assert row is not None
             waits.append(row.next_attempt_ms - now)
             now = row.next_attempt_ms
-        assert waits == [mo.backoff_ms(n) for n in range(1, mo.ATTEMPTS_MAX)]
-        assert waits[:3] == [30_000, 60_000, 120_000] and max(waits) <= mo.BACKOFF_MAX_MS
+        assert waits == [mo.backoff_ms(n) for n in range(1, limits.MAIL_ATTEMPTS_MAX)]
+        assert waits[:3] == [30_000, 60_000, 120_000] and max(waits) <= limits.MAIL_BACKOFF_CAP_MS
         assert outbox.deliver_due(now, sender(sink.port)).failed == 1
         row = outbox.row("k1")
-        assert row is not None and (row.status, row.attempts) == ("failed", mo.ATTEMPTS_MAX)
+        assert row is not None and (row.status, row.attempts) == (
+            "failed",
+            limits.MAIL_ATTEMPTS_MAX,
+        )
         assert outbox.deliver_due(now + 10**9, sender(sink.port)) == mo.DeliveryReport()
         assert sink.messages == []
     finally:
@@ -204,7 +208,7 @@ def test_pending_mail_survives_reopening_the_outbox(tmp_path: Path) -> None:
         assert box.next_due_ms() == T0
         assert box.deliver_due(T0, sender(sink.port)).sent == 1 and len(sink.messages) == 1
         assert box.count("pending") == 0 and box.count("sent") == 1
-        assert box.prune(T0 + mo.SENT_KEEP_MS + 1) == 1 and box.row("k2") is None
+        assert box.prune(T0 + limits.MAIL_SENT_KEEP_MS + 1) == 1 and box.row("k2") is None
     finally:
         sink.stop()
         box.close()
@@ -222,7 +226,7 @@ def test_bad_mail_is_refused_and_the_outbox_is_bounded(
         with pytest.raises(ChitError) as info:
             outbox.enqueue(bad, T0)
         assert info.value.code == "bad_mail"
-    monkeypatch.setattr(mo, "OUTBOX_PENDING_MAX", 2)
+    monkeypatch.setattr(limits, "MAIL_OUTBOX_PENDING_MAX", 2)
     outbox.enqueue(mail("a"), T0)
     outbox.enqueue(mail("b"), T0)
     with pytest.raises(mo.OutboxFull):

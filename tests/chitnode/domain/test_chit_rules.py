@@ -12,6 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from chitnode.domain import chit_rules as cr
+from chitnode.domain import limits
 from chitnode.domain.chit_rules import (
     Bid,
     CommissionMode,
@@ -178,7 +179,7 @@ def test_settle_rejects_months_outside_the_group(month: int) -> None:
         ({"commission_bps": -1}, "negative_amount"),
         ({"tickets": 1, "chit_value_paise": 100}, "too_few_tickets"),
         ({"tickets": 0}, "too_few_tickets"),
-        ({"tickets": cr.TICKETS_MAX + 1}, "too_many_tickets"),
+        ({"tickets": limits.TICKETS_MAX + 1}, "too_many_tickets"),
         ({"tickets": 2.0}, "not_integer"),
         ({"max_discount_bps": 10_001}, "bad_max_discount"),
         ({"max_discount_bps": 499}, "bad_max_discount"),
@@ -188,7 +189,7 @@ def test_settle_rejects_months_outside_the_group(month: int) -> None:
         ({"chit_value_paise": 0}, "non_positive_amount"),
         ({"chit_value_paise": -100}, "non_positive_amount"),
         ({"chit_value_paise": 1.5}, "not_integer_paise"),
-        ({"chit_value_paise": cr.CHIT_VALUE_PAISE_MAX + 50}, "amount_above_max"),
+        ({"chit_value_paise": limits.CHIT_VALUE_PAISE_MAX + 50}, "amount_above_max"),
         ({"bid_increment_paise": 0}, "non_positive_amount"),
         ({"dividend_to": "half"}, "bad_variant"),
         ({"commission_mode": "later"}, "bad_variant"),

@@ -73,6 +73,10 @@ HELD_ENTRIES_MAX = 100_000  # entries waiting for missing deps, per store
 # ... and per author: one device (or a stolen key) fills its own allowance, never the
 # store's (node/held.py). Ten such devices would be needed to fill HELD_ENTRIES_MAX.
 HELD_PER_AUTHOR_MAX = 10_000
+# Entries of the root's main chain the fold reads past the root's fork point to find its
+# resolution (node/fold.py, docs/forks.md): the root is frozen meanwhile, so this is what
+# it wrote before and after the fork was seen.
+FORK_SCAN_ENTRIES_MAX = 100_000
 
 # --- import (services/archive.py) ---
 # Entries handed to the fold at once inside a feed's transaction: bounds the memory of a

@@ -324,7 +324,6 @@ BOUNDS_ALLOWED = {
     ("chitnode.log.forks", "FORK_SEQ_MIN"): "a rule of the log: a fork at seq 1 keeps no prefix",
     ("chitnode.log.verify", "_INT_MAX"): "an alias of limits.JSON_INT_MAX for verify's hot loop",
     ("chitnode.log.verify", "PROBE_AUTHORS_MAX"): _LATER,
-    ("chitnode.node.fold", "FORK_SCAN_ENTRIES_MAX"): _LATER,
     ("chitnode.domain.apply", "CMD_ID_BYTES_MAX"): _LATER,
     ("chitnode.cli.commands", "LOG_ROWS_MAX"): _LATER,
 }

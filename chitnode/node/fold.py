@@ -44,9 +44,6 @@ UNREACHABLE_SEQ = 2**62  # an edge to an entry we do not hold: never satisfied
 # Where the engine keeps how the root's own fork settled (chitnode/log/forks.py): derived
 # from the stored entries like the projections, and written in the same transaction.
 ROOT_FORK_META = "root_fork"
-# Entries of the root's main chain read past its fork point to find a resolution: the
-# root is frozen meanwhile, so this is what it wrote before and after the fork was found.
-FORK_SCAN_ENTRIES_MAX = 100_000
 
 
 @dataclass(slots=True)
@@ -315,12 +312,12 @@ class FoldEngine:
     def forked_feed(self, author: str, from_seq: int) -> list[Entry]:
         """`author`'s held entries from `from_seq` on, main chain and evidence, not discarded.
 
-        Reads at most FORK_SCAN_ENTRIES_MAX of the main chain: a resolution written
+        Reads at most limits.FORK_SCAN_ENTRIES_MAX of the main chain: a resolution written
         further on is not seen, and the root stays frozen (docs/forks.md).
         """
         out: list[Entry] = []
         for _, raw in self.store.feed(author, from_seq):
-            if len(out) >= FORK_SCAN_ENTRIES_MAX:
+            if len(out) >= limits.FORK_SCAN_ENTRIES_MAX:
                 break
             out.append(entry_from_stored(raw))
         out += [

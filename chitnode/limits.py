@@ -73,6 +73,9 @@ HELD_ENTRIES_MAX = 100_000  # entries waiting for missing deps, per store
 # ... and per author: one device (or a stolen key) fills its own allowance, never the
 # store's (node/held.py). Ten such devices would be needed to fill HELD_ENTRIES_MAX.
 HELD_PER_AUTHOR_MAX = 10_000
+# Rows the authority check keeps parsed between entries (domain/authority.py): more than
+# the keys a fold asks about at once; past it the cache starts over.
+AUTHORITY_PARSED_ROWS_MAX = 4_096
 # Entries of the root's main chain the fold reads past the root's fork point to find its
 # resolution (node/fold.py, docs/forks.md): the root is frozen meanwhile, so this is what
 # it wrote before and after the fork was seen.

@@ -345,10 +345,17 @@ def cmd_enrol(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
+    """wal-v1 §5 as amended: the revocation names the key's last valid entry (`after_seq`):
+    by default its feed's head as this node has placed it, so whatever the key writes
+    beyond it is void, seen by others or not, whatever its timestamp says."""
     with Node.open(data_dir(args)) as node:
-        r = node.submit("device.revoked", {"key": args.key, "reason": args.reason})
+        after_seq = args.after_seq
+        if after_seq is None:
+            after_seq = node.engine.heads.get(args.key, (0, ""))[0]
+        body = {"key": args.key, "reason": args.reason, "after_seq": after_seq}
+        r = node.submit("device.revoked", body)
         check_applied(node, r)
-    print(f"Revoked {args.key}: entry #{r.seq} {r.status}")
+    print(f"Revoked {args.key} after its entry #{after_seq}: entry #{r.seq} {r.status}")
     return 0
 
 

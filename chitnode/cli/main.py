@@ -58,6 +58,13 @@ def _hex64(text: str) -> str:
     return text
 
 
+def _seq(text: str) -> int:
+    """A feed position, 0 included (wal-v1 §5: after_seq 0 voids every entry of the key)."""
+    if not text.isdigit() or int(text) > limits.JSON_INT_MAX:
+        raise argparse.ArgumentTypeError("a seq is a whole number >= 0")
+    return int(text)
+
+
 def _bounded(high: int) -> Any:
     """An argparse type: a whole number in 1..`high` (a bigger one would overflow SQLite)."""
 
@@ -127,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("revoke", help="end a device key (admin only)")
     p.add_argument("key", type=_hex64)
     p.add_argument("--reason", required=True)
+    p.add_argument(
+        "--after-seq",
+        type=_seq,
+        help="its last entry that stays valid (default: its newest entry this node has placed)",
+    )
     p = sub.add_parser("fork", help="forks (one key, two entries at one seq) and the way out")
     fork = p.add_subparsers(dest="fork", required=True, parser_class=_Parser)
     p = fork.add_parser("list", parents=[common], help="forked keys, both entries, their state")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chitnode.domain import authority
 from chitnode.domain.kernel_kinds import GENESIS, check_coordinated
 from chitnode.domain.kinds import load_all
 from chitnode.domain.state import Change, Put, State
@@ -17,6 +18,7 @@ from chitnode.log.entry import Entry
 APPLIED = "applied"
 REJECTED = "rejected"
 CMD_ID_BYTES_MAX = 64
+Edges = list[tuple[str, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,19 +40,22 @@ def role_of(state: State, author: str) -> str:
     return str(device["role"])
 
 
-def decide(state: State, entry: Entry) -> list[Change]:
-    """The changes `entry` makes to `state`, or raise RuleViolation with the rejection code."""
+def decide(state: State, entry: Entry, edges: Edges | None = None) -> list[Change]:
+    """The changes `entry` makes to `state`, or raise RuleViolation with the rejection code.
+
+    `edges`: what its deps stand for in the fold's order (`authority.marks`).
+    """
+    marks, reach = authority.marks(state, entry, edges)
     frozen = state.get("frozen", entry.author)
     if frozen is not None:
         raise RuleViolation(f"author frozen: {frozen['reason']}", code="author_frozen")
     if state.get("branch", "branch") is None and entry.kind != GENESIS:
         raise RuleViolation("no genesis yet", code="no_genesis")
     spec = load_all().get(entry.kind)
-    role = "admin" if entry.kind == GENESIS else role_of(state, entry.author)
+    if entry.kind != GENESIS:  # by what the entry reaches, never by fold order (wal-v1 §5)
+        authority.check(state, entry, reach, spec.roles if spec is not None else None)
     if spec is None:
         raise RuleViolation(f"unknown kind {entry.kind}", code="unknown_kind")
-    if role not in spec.roles:
-        raise RuleViolation(f"role {role} may not write {entry.kind}", code="unauthorised")
     if spec.coordinated:
         check_coordinated(state, entry)
     changes: list[Change] = []
@@ -62,13 +67,20 @@ def decide(state: State, entry: Entry) -> list[Change]:
         if state.get("commands", cmd_id) is not None:
             raise RuleViolation("command already applied", code="duplicate_command")
         changes.append(Put("commands", cmd_id, {"author": entry.author, "seq": entry.seq}))
-    return changes + spec.reducer(state, entry)
+    return marks + changes + spec.reducer(state, entry)
 
 
-def apply_entry(state: State, entry: Entry) -> tuple[Outcome, list[tuple[str, str, object]]]:
-    """Apply `entry` to `state` in place if valid; return its outcome and undo record."""
+def apply_entry(
+    state: State, entry: Entry, edges: Edges | None = None
+) -> tuple[Outcome, list[tuple[str, str, object]]]:
+    """Apply `entry` to `state` in place if valid; return its outcome and undo record.
+
+    A rejected entry changes nothing but the authority bookkeeping (what its feed
+    reaches, the grants it makes): facts about the log the next entries are judged by.
+    """
     try:
-        undo = state.apply(decide(state, entry))
+        undo = state.apply(decide(state, entry, edges))
     except RuleViolation as exc:
-        return Outcome(REJECTED, exc.code), []
+        marks, _ = authority.marks(state, entry, edges)
+        return Outcome(REJECTED, exc.code), list(state.apply(marks))
     return Outcome(APPLIED, ""), list(undo)

@@ -2,7 +2,7 @@
 
 Tables written here:
 - `branch` ["branch"]: name, root, id
-- `devices` [key]: role, name, status ("active" | "revoked"), enrolled_by, reason
+- `devices` [key]: role, name, status ("active" | "revoked"), enrolled_by, reason, after_seq
 - `electorates` [scope]: keys, lease_ms
 - `votes` [scope|term|voter]: candidate, seq, hash
 - `grants` [scope|term]: holder, seq
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chitnode.domain.authority import AFTER_SEQ, check_after_seq
 from chitnode.domain.kinds import ADMIN, MANAGERS, ROLES, kind
 from chitnode.domain.state import Change, Put, State
 from chitnode.errors import RuleViolation
@@ -57,27 +58,31 @@ def device_enrolled(state: State, entry: Entry) -> list[Change]:
     _need(role in ROLES, "bad_role", f"role must be one of {ROLES}")
     _need(isinstance(name, str) and 0 < len(name) <= 200, "bad_body", "name")
     old = state.get("devices", key)
-    _need(
-        old is None or old["status"] != "revoked", "device_revoked", "a revoked key stays revoked"
-    )
+    if old is not None and old["status"] == "revoked":
+        raise RuleViolation("a revoked key stays revoked", code="key_revoked")
     row = {"role": role, "name": name, "status": "active", "enrolled_by": entry.author}
     return [Put("devices", key, {**row, "enrolled_seq": entry.seq, "reason": ""})]
 
 
 @kind("device.revoked", ADMIN, summary="Ends a device key.")
 def device_revoked(state: State, entry: Entry) -> list[Change]:
-    _body_fields(entry, {"key", "reason"})
+    # wal-v1 §5 as amended: `after_seq`, the key's last valid seq; older revocations lack it
+    fields = set(entry.body) - {AFTER_SEQ}
+    _need(fields == {"key", "reason"}, "bad_body", "device.revoked body is key, reason, after_seq")
+    after_seq = check_after_seq(entry.body)
     key, reason = entry.body["key"], entry.body["reason"]
     old = state.get("devices", key) if isinstance(key, str) else None
     _need(old is not None, "unknown_device", "no such enrolled device")
     assert old is not None
-    _need(old["status"] == "active", "device_revoked", "device already revoked")
+    if old["status"] != "active":
+        raise RuleViolation("device already revoked", code="already_revoked")
     _need(isinstance(reason, str) and len(reason) <= 500, "bad_body", "reason")
     root = state.get("branch", "branch")
     _need(
         root is None or key != root["root"], "cannot_revoke_root", "the root key cannot be revoked"
     )
-    return [Put("devices", key, {**old, "status": "revoked", "reason": reason})]
+    row = {**old, "status": "revoked", "reason": reason, AFTER_SEQ: after_seq}
+    return [Put("devices", key, row)]
 
 
 @kind(RESOLVED, ADMIN, summary="The root keeps one line of its own fork (docs/forks.md).")

@@ -1,34 +1,48 @@
-"""Authority of an export's entries (wal-v1 §5), checked in causal order.
+"""Authority of an export's entries (wal-v1 §5 as amended), for `verify`.
 
-An entry is authorised when its author is the root, or was enrolled by an
-authorised admin entry that causally precedes it (through `prev`/`deps`) and was
-not revoked by an entry that causally precedes it. "Precedes" is decided with
-vector clocks restricted to the authors who enrol or revoke (a handful of admin
-keys), so memory stays small however many entries there are.
+The rule itself is in `authority_rules.py`, shared with the fold. Here the file's
+causal order is computed: a vector clock per entry, restricted to the authors who
+enrol or revoke (a handful of admin keys) and the root, so memory stays small however
+many entries there are. One causal pass collects the grants with their clocks,
+`settle` decides the grants, and each entry is then judged with its own clock.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from chitnode.log.authority_rules import (
+    ENROLLED,
+    GENESIS,
+    GRANT_KINDS,
+    NOT_ENROLLED,
+    REVOKED,
+    REVOKED_BEFORE,
+    ROLE_FORBIDS,
+    Grant,
+    Renewals,
+    Verdicts,
+    judge,
+    settle,
+)
 from chitnode.log.order import CausalMerge
 from chitnode.log.records import Problem, Record
-
-GENESIS = "branch.genesis"
-ENROLLED = "device.enrolled"
-REVOKED = "device.revoked"
 
 RoleAllows = Callable[[str, str], bool]
 
 
-@dataclass(slots=True)
-class _Grant:
-    admin: str
-    seq: int
-    role: str  # "" for a revocation
-    ts: int
+@dataclass(frozen=True, slots=True)
+class TupleClock:
+    """A vector clock kept as a tuple over the tracked authors, read as a mapping."""
+
+    values: tuple[int, ...]
+    tracked: dict[str, int]
+
+    def get(self, author: str, default: int = 0, /) -> int:
+        i = self.tracked.get(author)
+        return default if i is None else self.values[i]
 
 
 @dataclass(slots=True)
@@ -100,141 +114,123 @@ def check_authority(
     role_allows: RoleAllows | None = None,
     *,
     enrolled: set[str] | None = None,
-) -> list[Problem]:
-    """Report `unknown_author` and `unauthorised` entries; see the module docstring.
+) -> Iterator[Problem]:
+    """Yield `unknown_author` and `unauthorised` problems; see the module docstring.
 
-    `enrolled`, when given, receives every key an authorised `device.enrolled` admits.
+    `enrolled`, when given, receives every key an authorised `device.enrolled` admits
+    (filled once the problems have been read to the end).
     """
     feeds = _first_per_seq(records)
     present = {(r.author, r.seq): r.hash for f in feeds.values() for r in f}
     admins = sorted({r.author for r in records if r.kind in (ENROLLED, REVOKED)} | {root})
     clocks = _Clocks({a: i for i, a in enumerate(admins)})
     # Keys some enrolment names, valid or not: their unauthorised entries are not "unknown".
-    ever_enrolled = {r.enrol[0] for r in records if r.kind == ENROLLED and r.enrol}
+    named = {r.enrol[0] for r in records if r.kind == ENROLLED and r.enrol}
 
     def edges(rec: Record) -> list[tuple[str, int]]:
         return [(a, s) for a, s, h in rec.deps if present.get((a, s)) == h]
 
-    enrolments: dict[str, list[_Grant]] = {}
-    revocations: dict[str, list[_Grant]] = {}
-    problems: list[Problem] = []
     iters: dict[str, Iterator[Record]] = {a: iter(f) for a, f in feeds.items()}
     merge = CausalMerge(
         feeds=iters, edges=edges, placed={a: f[0].seq - 1 for a, f in feeds.items()}
     )
-    deferred: list[Record] = []
     twins: dict[tuple[str, int], set[str]] = {}  # every twin of a fork is a fair dep target
     for r in records:
         if present.get((r.author, r.seq), r.hash) != r.hash:
             twins.setdefault((r.author, r.seq), set()).add(r.hash)
-    for rec in merge:
+    grants: list[Grant] = []
+    renewals = Renewals()
+    for rec in merge:  # the causal pass: clocks, and the grants with theirs
         found = edges(rec)
         for a, s, h in rec.deps:
             known = present.get((a, s))
             if rec.valid and known is not None and h != known and h not in twins.get((a, s), ()):
                 detail = f"dep names {a[:12]}…#{s} by a hash that entry does not have"
-                problems.append(Problem("broken_chain", rec.seq, rec.author, detail))
+                yield Problem("broken_chain", rec.seq, rec.author, detail)
         cut = clocks.place_past(rec, found, missing=len(found) < len(rec.deps))
         clock = clocks.place(rec, found)
-        if not rec.valid:
-            continue  # it orders what follows it, but is judged by its own problems only
-        role = _role_at(rec, root, clock, clocks.tracked, enrolments, revocations)
-        code = _judge(rec, root, role, ever_enrolled, role_allows)
-        if code is not None and role is None and cut and rec.author in ever_enrolled:
-            deferred.append(rec)  # its enrolment may lie in the part of the past not exported
-            continue
-        if code is not None:
-            problems.append(Problem(code, rec.seq, rec.author, _why(code, rec, role)))
-            continue
-        if rec.kind in (ENROLLED, REVOKED) and rec.enrol is not None:
-            key, new_role = rec.enrol
-            table = enrolments if rec.kind == ENROLLED else revocations
-            table.setdefault(key, []).append(_Grant(rec.author, rec.seq, new_role, rec.ts))
-    if enrolled is not None:
-        enrolled.update(enrolments)
+        if rec.valid and rec.kind in (ENROLLED, REVOKED) and rec.enrol is not None:
+            key, role = rec.enrol
+            revokes = rec.kind == REVOKED
+            if renewals.counts(rec.author, key, revokes, role):
+                grant_clock = TupleClock(clock, clocks.tracked)
+                grants.append(
+                    Grant(rec.author, rec.seq, key, revokes, role, rec.after_seq, grant_clock, cut)
+                )
+    stuck = {(r.author, r.seq) for r in merge.stuck}
     for rec in merge.stuck:  # only reachable with deps that form no order: report, don't hang
-        problems.append(Problem("bad_format", rec.seq, rec.author, "deps cannot be ordered"))
-    problems.extend(_judge_cut_off(deferred, root, enrolments, revocations, role_allows))
-    return problems
-
-
-def _judge_cut_off(
-    deferred: list[Record],
-    root: str,
-    enrolments: dict[str, list[_Grant]],
-    revocations: dict[str, list[_Grant]],
-    role_allows: RoleAllows | None,
-) -> list[Problem]:
-    """Entries of a partial export whose causal past was cut off before any enrolment.
-
-    The file cannot prove the enrolment came first, nor that it came after, so an
-    authorised enrolment of the author anywhere in the file is taken as the author's
-    role (the verifier notes the feed as partial). A revocation anywhere in the file
-    is taken to apply: the cautious side.
-    """
-    problems: list[Problem] = []
-    for rec in deferred:
-        grants = enrolments.get(rec.author, [])
-        role = max(grants, key=lambda g: (g.ts, g.admin, g.seq)).role if grants else None
-        if revocations.get(rec.author):
-            role = None
-        code = _judge(rec, root, role, {rec.author}, role_allows)
-        if code is not None:
-            problems.append(Problem(code, rec.seq, rec.author, _why(code, rec, role)))
-    return problems
-
-
-def _precedes(grant: _Grant, clock: tuple[int, ...], tracked: dict[str, int]) -> bool:
-    return clock[tracked[grant.admin]] >= grant.seq
-
-
-def _role_at(
-    rec: Record,
-    root: str,
-    clock: tuple[int, ...],
-    tracked: dict[str, int],
-    enrolments: dict[str, list[_Grant]],
-    revocations: dict[str, list[_Grant]],
-) -> str | None:
-    """The author's role at this entry, or None when no preceding, unrevoked enrolment."""
-    if rec.author == root:
-        return "admin"
-    if any(_precedes(g, clock, tracked) for g in revocations.get(rec.author, [])):
-        return None
-    seen = [g for g in enrolments.get(rec.author, []) if _precedes(g, clock, tracked)]
-    if not seen:
-        return None
-    return max(seen, key=lambda g: (g.ts, g.admin, g.seq)).role
+        yield Problem("bad_format", rec.seq, rec.author, "deps cannot be ordered")
+    verdicts = settle(grants, root)
+    about: dict[str, list[Grant]] = {}
+    for g in grants:
+        about.setdefault(g.key, []).append(g)
+    if enrolled is not None:
+        enrolled.update(g.key for g in verdicts.enrolments(grants))
+    for author in sorted(feeds):  # the judging pass: every entry with its own clock
+        mine = about.get(author, [])
+        ok_enrolments, revocations = verdicts.enrolments(mine), verdicts.revocations(mine)
+        cap = verdicts.caps.get(author)
+        for rec in feeds[author]:
+            if not rec.valid or (author, rec.seq) in stuck:
+                continue  # judged by its own problems only (it still ordered what follows)
+            values = clocks.of(author, rec.seq)
+            assert values is not None  # placed by the causal pass
+            why = _judge(
+                rec,
+                root,
+                TupleClock(values, clocks.tracked),
+                (author, rec.seq) in clocks.cut_off,
+                (ok_enrolments, revocations, cap),
+                role_allows,
+            )
+            if why is not None:
+                unknown = why == NOT_ENROLLED and author not in named
+                code = "unknown_author" if unknown else "unauthorised"
+                yield Problem(code, rec.seq, author, _why(code, rec, why))
 
 
 def _judge(
     rec: Record,
     root: str,
-    role: str | None,
-    ever_enrolled: set[str],
+    clock: TupleClock,
+    cut: bool,
+    grants: tuple[list[Grant], list[Grant], int | None],
     role_allows: RoleAllows | None,
 ) -> str | None:
+    """Why `rec` is not authorised (an authority_rules reason, or GENESIS), or None."""
     if rec.kind == GENESIS:
-        return None if (rec.author == root and rec.seq == 1) else "unauthorised"
-    if rec.author == root and rec.seq == 1:
-        return "unauthorised"  # the root's first entry must be the genesis
-    if role is None:
-        return "unauthorised" if rec.author in ever_enrolled else "unknown_author"
-    if rec.kind in (ENROLLED, REVOKED):
-        return None if role == "admin" else "unauthorised"
-    if role_allows is not None and not role_allows(role, rec.kind):
-        return "unauthorised"
-    return None
+        return None if (rec.author == root and rec.seq == 1) else GENESIS
+    if rec.author == root:
+        if rec.seq == 1:
+            return GENESIS  # the root's first entry must be the genesis
+        allowed = role_allows is None or rec.kind in GRANT_KINDS or role_allows("admin", rec.kind)
+        return None if allowed else ROLE_FORBIDS
+    enrolments, revocations, cap = grants
+    return judge(
+        rec.author,
+        rec.seq,
+        (rec.kind,),
+        clock,
+        enrolments,
+        revocations,
+        cap,
+        role_allows,
+        lenient=cut,
+    )
 
 
-def _why(code: str, rec: Record, role: str | None) -> str:
+def _why(code: str, rec: Record, why: str) -> str:
     if rec.kind == GENESIS:
         return "a second branch.genesis: a branch has one, by its root (wal-v1 §5)"
+    if why == GENESIS:
+        return "the root's first entry must be the branch.genesis"
     if code == "unknown_author":
         return "author was never enrolled in this branch"
-    if role is None:
-        return "author not enrolled (or revoked) at this point of the log"
-    return f"role {role!r} may not write {rec.kind!r}"
+    if why == REVOKED_BEFORE:
+        return "author revoked: a revocation precedes this entry, or it is past its after_seq"
+    if why == NOT_ENROLLED:
+        return "no authorised enrolment of the author precedes this entry"
+    return f"the author's role may not write {rec.kind!r}"
 
 
 # --------------------------------------------------------------------------- clean files, fast
@@ -245,8 +241,9 @@ def _why(code: str, rec: Record, role: str | None) -> str:
 # has the same vector clock outside its own feed. `verify_file` uses this to skip the
 # per-entry pass; whenever the proof does not go through, it runs `check_authority`.
 
-ADMIN_KINDS = frozenset({ENROLLED, REVOKED})
-GrantRow = tuple[str, int, bool, str, int]  # (admin, seq, revokes, role, ts) for one key
+ADMIN_KINDS = GRANT_KINDS
+# One grant of a key, as a range worker reports it: (admin, seq, revokes, role, after_seq)
+GrantRow = tuple[str, int, bool, str, int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,18 +265,18 @@ class Run:
 def runs_authorised(
     feeds: dict[str, list[Run]],
     root: str,
-    grants_of: Callable[[str], list[GrantRow]],
+    grants: Mapping[str, list[GrantRow]],
     role_allows: RoleAllows | None = None,
 ) -> bool:
     """True only when `check_authority` would report nothing for entries made of these runs.
 
     The caller guarantees: every entry is valid (hash, signature, format), each feed
     is contiguous from seq 1, each dep names an entry of the file by its hash, a
-    genesis entry is a run of its own, and `grants_of(key)` lists every enrolment
-    and revocation of `key` in the file. Then no entry is cut off, nothing is
-    deferred, and if every entry is judged authorised with *all* grants counted,
-    the entry-by-entry pass (which counts only grants judged authorised before)
-    judges the same: by induction over its order. False means "not proven".
+    genesis entry is a run of its own, and `grants` lists, by key, every enrolment and
+    revocation in the file. Then no entry is cut off, every entry of a run has the
+    run's clock outside its own feed, and the grants are settled exactly as the
+    entry-by-entry pass settles them; a run passes when its last entry would (the
+    others have lower seqs, so the same or no `after_seq` cut). False: "not proven".
     """
     admins = sorted({a for a, runs in feeds.items() if any(r.kinds & ADMIN_KINDS for r in runs)})
     tracked = {a: i for i, a in enumerate(sorted({*admins, root}))}
@@ -303,7 +300,7 @@ def runs_authorised(
         edges=lambda run: [(a, s) for a, s, _ in run.deps],
         placed={a: 0 for a in feeds},
     )
-    cache: dict[str, list[GrantRow]] = {}
+    placed: list[tuple[Run, TupleClock]] = []
     for run in merge:
         own = clocks.get(run.author)
         clock = list(own[-1]) if own else [0] * len(tracked)
@@ -317,49 +314,57 @@ def runs_authorised(
             clock[i] = max(clock[i], run.seq)
         firsts.setdefault(run.author, []).append(run.first)
         clocks.setdefault(run.author, []).append(clock)
-        if run.author not in cache:
-            cache[run.author] = grants_of(run.author)
-        if not _run_ok(run, root, clock, tracked, cache[run.author], role_allows):
-            return False
-    return not merge.stuck
+        placed.append((run, TupleClock(tuple(clock), tracked)))
+    if merge.stuck:
+        return False
+    settled: list[Grant] = []
+    renewals = Renewals()
+    for key, rows in grants.items():
+        for admin, seq, revokes, role, after_seq in sorted(rows, key=lambda r: (r[0], r[1])):
+            if not renewals.counts(admin, key, revokes, role):
+                continue
+            at = clock_at(admin, seq)
+            if at is None or admin not in tracked:
+                return False
+            grant_clock = TupleClock(tuple(at), tracked)
+            settled.append(Grant(admin, seq, key, revokes, role, after_seq, grant_clock))
+    verdicts = settle(settled, root)
+    about: dict[str, list[Grant]] = {}
+    for g in settled:
+        about.setdefault(g.key, []).append(g)
+    return all(
+        _run_ok(run, root, clock, about.get(run.author, []), verdicts, role_allows)
+        for run, clock in placed
+    )
 
 
 def _run_ok(
     run: Run,
     root: str,
-    clock: list[int],
-    tracked: dict[str, int],
-    grants: list[GrantRow],
+    clock: TupleClock,
+    mine: list[Grant],
+    verdicts: Verdicts,
     role_allows: RoleAllows | None,
 ) -> bool:
     """`_judge` gives None for every entry of the run (see runs_authorised)."""
     if GENESIS in run.kinds:
         return run.author == root and run.first == run.seq == 1
-    if run.author == root and run.first == 1:
-        return False  # the root's first entry must be the genesis
-    role = "admin" if run.author == root else _run_role(run.author, clock, tracked, grants)
-    if role is None:
-        return False
-    if run.kinds & ADMIN_KINDS and role != "admin":
-        return False
-    if role_allows is None:
-        return True
-    return all(role_allows(role, kind) for kind in run.kinds - ADMIN_KINDS)
-
-
-def _run_role(
-    author: str, clock: list[int], tracked: dict[str, int], grants: list[GrantRow]
-) -> str | None:
-    """`_role_at` for every entry of a run; None also when not provable (self-grants)."""
-    best: tuple[tuple[int, str, int], str] | None = None
-    for admin, seq, revokes, role, ts in grants:
-        index = tracked.get(admin)
-        if admin == author or index is None:
-            return None  # a grant inside the run's own feed can change the role mid-run
-        if clock[index] < seq:
-            continue
-        if revokes:
-            return None
-        if best is None or (ts, admin, seq) > best[0]:
-            best = ((ts, admin, seq), role)
-    return best[1] if best else None
+    if run.author == root:
+        if run.first == 1:
+            return False  # the root's first entry must be the genesis
+        return role_allows is None or all(
+            role_allows("admin", kind) for kind in run.kinds - ADMIN_KINDS
+        )
+    if any(g.admin == run.author for g in mine):
+        return False  # a grant inside the run's own feed can change the role mid-run
+    why = judge(
+        run.author,
+        run.seq,
+        run.kinds,
+        clock,
+        verdicts.enrolments(mine),
+        verdicts.revocations(mine),
+        verdicts.caps.get(run.author),
+        role_allows,
+    )
+    return why is None

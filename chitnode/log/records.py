@@ -29,3 +29,4 @@ class Record:
     deps: tuple[tuple[str, int, str], ...]
     enrol: tuple[str, str] | None  # (key, role) for device.enrolled, (key, "") for revoked
     valid: bool = True  # hash and signature checked out: only valid entries grant authority
+    after_seq: int | None = None  # device.revoked: the revoked key's last valid seq (wal-v1 §5)

@@ -170,15 +170,25 @@ SPEC_BODIES = {
 }
 
 
+AFTER_SEQ = "after_seq"  # device.revoked, as amended (wal-v1 §5); older revocations lack it
+
+
 def _spec_body_ok(kind: str, body: dict[str, Any]) -> bool:
-    """wal-v1 §5 bodies: exactly the listed fields, a 64-hex key, a known role."""
+    """wal-v1 §5 bodies: exactly the listed fields, a 64-hex key, a known role; a
+    revocation may add `after_seq`, an integer >= 0."""
     fields = SPEC_BODIES.get(kind)
     if fields is None:
         return True
-    if body.keys() != fields:
+    keys = set(body)
+    if kind == "device.revoked" and AFTER_SEQ in body:
+        after = body[AFTER_SEQ]
+        if type(after) is not int or not 0 <= after <= limits.JSON_INT_MAX:
+            return False
+        keys = keys - {AFTER_SEQ}
+    if keys != fields:
         return False
-    for value in body.values():
-        if not isinstance(value, str):
+    for name in fields:
+        if not isinstance(body[name], str):
             return False
     if HEX64_RE.match(body["key"] if "key" in body else body["root"]) is None:
         return False
@@ -187,10 +197,21 @@ def _spec_body_ok(kind: str, body: dict[str, Any]) -> bool:
 
 def _record(entry: Entry) -> Record:
     enrol: tuple[str, str] | None = None
+    after_seq = None
     if entry.kind in SPEC_KINDS_ADMIN:
         enrol = (str(entry.body["key"]), str(entry.body.get("role", "")))
+        after = entry.body.get(AFTER_SEQ)
+        after_seq = after if type(after) is int else None
     return Record(
-        entry.author, entry.seq, entry.prev, entry.hash, entry.ts, entry.kind, entry.deps, enrol
+        entry.author,
+        entry.seq,
+        entry.prev,
+        entry.hash,
+        entry.ts,
+        entry.kind,
+        entry.deps,
+        enrol,
+        after_seq=after_seq,
     )
 
 
@@ -218,6 +239,7 @@ def compact(rec: Record, *, valid: bool) -> Record:
         deps,
         rec.enrol,
         valid,
+        rec.after_seq,
     )
 
 
@@ -586,7 +608,8 @@ def check_lines(
             runs.append(Run(author, seq, seq, _checked_deps(deps, author), frozenset()))
         last_seq, last_hash = seq, obj["hash"]
         if kind in ADMIN_KINDS and (authors is None or body["key"] in authors):
-            row = (author, seq, kind == "device.revoked", body.get("role", ""), ts)
+            revokes = kind == "device.revoked"
+            row = (author, seq, revokes, body.get("role", ""), body.get(AFTER_SEQ))
             grants.setdefault(body["key"], []).append(row)
     if author_now:
         segments.append((author_now, first, first_prev, last_seq, last_hash))
@@ -841,12 +864,8 @@ def _clean_feeds_and_authority(
     if any(hash_at(a, s) != h for a, s, h in deps):
         return False
 
-    def grants_of(key: str) -> list[GrantRow]:
-        rows: list[GrantRow] = []
-        for summary in summaries:
-            packed = summary.grants.get(key)
-            if packed is not None:
-                rows.extend(tuple(r) for r in orjson.loads(packed))
-        return rows
-
-    return runs_authorised(feeds, report.header.root, grants_of, role_allows)
+    grants: dict[str, list[GrantRow]] = {}
+    for summary in summaries:
+        for key, packed in summary.grants.items():
+            grants.setdefault(key, []).extend(tuple(r) for r in orjson.loads(packed))
+    return runs_authorised(feeds, report.header.root, grants, role_allows)

@@ -20,10 +20,12 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
 from chitnode import limits
+from chitnode.domain import authority
 from chitnode.domain.apply import APPLIED, REJECTED, Outcome, apply_entry
 from chitnode.domain.kernel_kinds import GENESIS
 from chitnode.domain.state import State, Writes
 from chitnode.errors import BrokenChain, ChitError
+from chitnode.log.authority_rules import REVOKED
 from chitnode.log.entry import ZERO_HASH, Entry, entry_from_stored
 from chitnode.log.forks import Resolution, row_of, settle
 from chitnode.log.order import CausalMerge
@@ -39,7 +41,7 @@ class TooManyHeld(ChitError):
 # The projections commit in the same transaction as the entries, so they never lag the
 # log; what can make them stale is a change of the rules. Bump this with any change to
 # a reducer's effects, and every node re-folds its log on next open.
-FOLD_VERSION = "1"
+FOLD_VERSION = "2"  # 2: authority by what an entry reaches, and after_seq (domain/authority)
 UNREACHABLE_SEQ = 2**62  # an edge to an entry we do not hold: never satisfied
 # Where the engine keeps how the root's own fork settled (chitnode/log/forks.py): derived
 # from the stored entries like the projections, and written in the same transaction.
@@ -56,6 +58,15 @@ class IngestResult:
     rebuilt: bool = False
     refused: list[Refused] = field(default_factory=list)  # not held, not stored (held.py)
     settled: bool = False  # nothing was waiting to be placed before this ingest
+
+    def absorb(self, later: IngestResult) -> None:
+        """Add what a second round of the same ingest did (entries refused by the first)."""
+        self.stored += later.stored
+        self.duplicates += later.duplicates
+        self.forks += later.forks
+        self.outcomes.update(later.outcomes)
+        self.refused = later.refused
+        self.rebuilt = self.rebuilt or later.rebuilt
 
 
 class FoldEngine:
@@ -75,6 +86,8 @@ class FoldEngine:
         # Whether some stored entry waits to be placed (held, frozen, displaced); None when
         # unknown. Only `append_local` keeps it; any other ingest asks the store again.
         self._unplaced: bool | None = None
+        # A revocation was placed by the fold under way: settle grants at its end.
+        self._revocations_placed = False
         # (admin, key) of the enrolments stored but not placed; None until first needed
         self._held_grants: list[tuple[str, str]] | None = None
         # The branch's root key (wal-v1 §5: a branch is its id and its root): pinned in the
@@ -127,6 +140,8 @@ class FoldEngine:
         """
         if not self._continues_head(entry, settled=not self._any_unplaced()):
             return None
+        if entry.kind == REVOKED:
+            return None  # the general path settles revocations over the whole log
         if not self._names_every_head(_predecessors(entry)):
             return None
         pos = self.next_pos
@@ -171,6 +186,10 @@ class FoldEngine:
             again = self._settle_root_fork(result)  # the batch's genesis may have named the root
             if again is not None:
                 self._refold(again, result)
+        if result.refused and result.stored:  # what they follow may be placed now: once more
+            refused = {(r.author, r.seq) for r in result.refused}
+            retry = [e for e in entries if (e.author, e.seq) in refused]
+            result.absorb(self.ingest(retry, vouched=vouched))
         placed_all = all(e.hash in result.outcomes for e in result.stored)
         if not placed_all and self.store.held_count() > limits.HELD_ENTRIES_MAX:
             # A peer feeding entries whose deps never come must not grow us without bound (G9);
@@ -415,7 +434,9 @@ class FoldEngine:
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> None:
         """Fold the whole log from nothing (inside a transaction)."""
+        verdicts = self.state.rows(authority.VERDICTS)  # settled over the whole log: kept
         self.state = State()
+        self.state.write([(authority.VERDICTS, key, row) for key, row in verdicts.items()])
         self.journal.clear()
         self.heads = {}
         self.next_pos = 0
@@ -425,8 +446,15 @@ class FoldEngine:
         self._refold(0, IngestResult(rebuilt=True), progress=progress)
 
     def _refold(
-        self, start: int, result: IngestResult, progress: Callable[[int], None] | None = None
+        self,
+        start: int,
+        result: IngestResult,
+        progress: Callable[[int], None] | None = None,
+        *,
+        force: bool = False,
     ) -> None:
+        """Fold from position `start`; `force`: apply every entry again even where the order
+        is unchanged (the verdicts on grants changed, so decisions may)."""
         result.refold_from = start if start < self.next_pos else None
         old = self._old_suffix(start)
         if old is None:  # the journal does not reach back: rebuild (it calls back here)
@@ -442,8 +470,12 @@ class FoldEngine:
         merge = CausalMerge(feeds=feeds, edges=self._edges, placed=dict(placed))
         outcomes: list[tuple[int | None, str, str, str, int]] = []
         applied_heads: dict[str, tuple[int, str]] = {}
-        pos, diverged = start, False
+        pos, diverged = start, force
+        if force:
+            self._revert_to(start)
         for entry in merge:
+            if entry.kind == REVOKED:
+                self._revocations_placed = True
             same = not diverged and pos - start < len(old) and old[pos - start] == entry.key[1:]
             if not same:
                 if not diverged:
@@ -473,12 +505,50 @@ class FoldEngine:
             self.heads.update(applied_heads)
         else:  # entries may have left the order (forks): read the heads back
             self.heads = self.store.placed_heads()
+        self._settle_authority(result, progress)
         self.persist()
+
+    def _settle_authority(
+        self, result: IngestResult, progress: Callable[[int], None] | None
+    ) -> None:
+        """After a fold that placed grants: settle them over the whole log (domain/authority).
+
+        A revocation can void entries placed before it (its `after_seq`), and a grant's
+        standing can depend on grants placed after it; where that changes what the fold
+        judged by, fold again from there.
+        """
+        placed, self._revocations_placed = self._revocations_placed, False
+        grants_moved = any(table == authority.GRANTS for table, _ in self.state.dirty)
+        if not placed and not (grants_moved and self.state.rows(authority.VERDICTS)):
+            return  # no revocation anywhere: enrolments judged in order are final
+        starts: list[int] = []
+        for change in authority.resettle(self.state):
+            for admin, seq in change.grants:  # what reaches the grant is placed after it
+                at = self.store.pos_of(admin, seq)
+                if at is not None:
+                    starts.append(at)
+            if change.caps[0] != change.caps[1]:  # entries past the lower cap, wherever
+                lowest = min(c for c in change.caps if c is not None)
+                at = self.store.first_placed_pos(change.key, lowest + 1)
+                if at is not None:
+                    starts.append(at)
+        if starts and min(starts) < self.next_pos:
+            self._refold(min(starts), result, progress, force=True)
 
     def _apply(self, entry: Entry) -> tuple[Outcome, list[tuple[str, str, object]]]:
         if entry.kind == GENESIS and self.root is not None and entry.author != self.root:
-            return Outcome(REJECTED, "unauthorised"), []  # a second genesis founds nothing
-        return apply_entry(self.state, entry)
+            marks, _ = authority.marks(self.state, entry, self._placed_edges(entry))
+            return Outcome(REJECTED, "unauthorised"), list(self.state.apply(marks))
+        return apply_entry(self.state, entry, self._placed_edges(entry))
+
+    def _placed_edges(self, entry: Entry) -> list[tuple[str, int]] | None:
+        """What `entry`'s deps stand for where the order differs from what they name; else
+        None (a dep on a fork's twin counts up to the agreed prefix: `_edges`)."""
+        if not self.frozen_from and not self.discarded:
+            return None  # placed, so every dep names a placed entry by its hash
+        edges = self._edges(entry)
+        named = [(a, s) for a, s, _ in entry.deps]
+        return None if edges == named else [e for e in edges if e[1] != UNREACHABLE_SEQ]
 
     def _old_suffix(self, start: int) -> list[tuple[str, int]] | None:
         if start >= self.next_pos:

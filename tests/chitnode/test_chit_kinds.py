@@ -136,10 +136,10 @@ def foreign(driver: ChitDriver, role: str, kind: str, body: dict[str, Any]) -> E
         seq=1,
         prev=ZERO_HASH,
         ts=driver.clock.now_ms(),
-        deps=(),
+        deps=tuple(sorted((a, s, h) for a, (s, h) in driver.node.engine.heads.items())),
         kind=kind,
         body=body,
-    )
+    )  # it has seen its enrolment: authority is by what an entry reaches (wal-v1 §5)
 
 
 def decided_code(driver: ChitDriver, entry: Entry) -> str:

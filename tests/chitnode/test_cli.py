@@ -232,15 +232,13 @@ def test_enrol_and_revoke(folder: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 0
     assert out == f"Enrolled {KEY_A} as foreman: entry #2 applied\n"
     code, out, _ = run(capsys, *data, "revoke", KEY_A, "--reason", "lost")
-    assert code == 0 and out == f"Revoked {KEY_A}: entry #3 applied\n"
+    assert code == 0 and out == f"Revoked {KEY_A} after its entry #0: entry #3 applied\n"
     rows = log(capsys, folder)
     assert [r["kind"] for r in rows] == ["branch.genesis", "device.enrolled", "device.revoked"]
 
     before = status_json(capsys, folder)
-    refused(*run(capsys, *data, "revoke", KEY_A, "--reason", "again"), "device_revoked")
-    refused(
-        *run(capsys, *data, "enrol", KEY_A, "--role", "admin", "--name", "Back"), "device_revoked"
-    )
+    refused(*run(capsys, *data, "revoke", KEY_A, "--reason", "again"), "already_revoked")
+    refused(*run(capsys, *data, "enrol", KEY_A, "--role", "admin", "--name", "Back"), "key_revoked")
     refused(*run(capsys, *data, "revoke", KEY_B, "--reason", "never"), "unknown_device")
     assert status_json(capsys, folder) == before  # refused commands append nothing
 

@@ -297,8 +297,11 @@ def _body_problems(kind: str, body: dict[str, Any], author: Any) -> list[str]:
         if not isinstance(body.get("name"), str):
             why.append("device.enrolled name must be a string")
     elif kind == REVOKED:
-        if set(body) != {"key", "reason"}:
-            why.append("device.revoked body fields must be key, reason")
+        # §5 as amended: after_seq (an integer >= 0); a revocation written before may lack it
+        if set(body) not in ({"key", "reason"}, {"key", "reason", "after_seq"}):
+            why.append("device.revoked body fields must be key, reason[, after_seq]")
+        if "after_seq" in body and not (_is_int(body["after_seq"]) and body["after_seq"] >= 0):
+            why.append("device.revoked after_seq must be an integer >= 0")
         if not _is_hex(body.get("key"), HEX64_RE):
             why.append("device.revoked key must be 64 lowercase hex")
         if not isinstance(body.get("reason"), str):
@@ -587,7 +590,13 @@ def _check_authority(
     report: Report,
 ) -> None:
     """§5: genesis by root (one per branch); device.* only by admins; others by enrolled,
-    unrevoked keys."""
+    unrevoked keys; and, as amended, no entry past the `after_seq` of a revocation of
+    its key, wherever that revocation is.
+
+    Which revocations count is settled first: a revocation can cut the entries its own
+    author's authority rests on, so "authorised" is iterated from both sides until the
+    set of revocations that may count stops shrinking, and that (cautious) set counts.
+    """
     placed = [e for e in entries if e.placed]
 
     def precedes(a: Entry, b: Entry) -> bool:
@@ -603,62 +612,108 @@ def _check_authority(
         for e in placed
         if e.kind == ENROLLED and e.body is not None and isinstance(e.body.get("key"), str)
     }
-    enrolls: dict[str, list[Entry]] = defaultdict(list)
-    revokes: dict[str, list[Entry]] = defaultdict(list)
-
     # A causal order: if a precedes b, sum(vc[a]) < sum(vc[b]).
-    for e in sorted(placed, key=lambda x: (sum(vc[x.line].values()), x.line)):
-        assert e.author is not None
-        ok = True
-        if e.kind == GENESIS and e.author != root:
-            # §5 as amended: a branch is its id and its root; exactly one genesis per
-            # branch, so any other one is not authorised, whoever wrote it.
-            report.on(e, UNAUTHORISED, "a second branch.genesis: only the root's founds it")
-            continue
-        if e.author == root:
-            pass
-        elif e.author not in ever_enrolled:
-            ok = False
-            report.on(e, UNKNOWN_AUTHOR, "author is not the root and never enrolled in this file")
-        else:
-            lenient = incomplete[e.line]
-            active = []
-            for en in enrolls[e.author]:
-                if not (precedes(en, e) or (lenient and not precedes(e, en))):
-                    continue
-                if any(precedes(rv, e) and not precedes(rv, en) for rv in revokes[e.author]):
-                    continue
-                active.append(en)
-            if not active:
-                ok = False
-                revoked = any(precedes(rv, e) for rv in revokes[e.author])
-                report.on(
-                    e,
-                    UNAUTHORISED,
-                    "author revoked before this entry"
-                    if revoked
-                    else "no authorised enrollment of the author precedes this entry",
+    order = sorted(placed, key=lambda x: (sum(vc[x.line].values()), x.line))
+    revocations = [
+        e
+        for e in order
+        if e.kind == REVOKED and e.authentic and e.body and isinstance(e.body.get("key"), str)
+    ]
+
+    def judged(counted: set[int]) -> tuple[set[int], list[tuple[Entry, str, str]], list[str]]:
+        """Authorised lines, problems and notes when exactly `counted` revocations count."""
+        cap: dict[str, int] = {}
+        revokes: dict[str, list[Entry]] = defaultdict(list)
+        for rv in revocations:
+            body = rv.body or {}
+            key, after = str(body.get("key")), body.get("after_seq")
+            if rv.line in counted:
+                revokes[key].append(rv)
+                if isinstance(after, int) and not isinstance(after, bool):
+                    cap[key] = min(cap.get(key, after), after)
+        enrolls: dict[str, list[Entry]] = defaultdict(list)
+        good: set[int] = set()
+        problems: list[tuple[Entry, str, str]] = []
+        notes: list[str] = []
+        for e in order:
+            assert e.author is not None and e.seq is not None
+            ok = True
+            if e.kind == GENESIS and e.author != root:
+                # §5 as amended: a branch is its id and its root; exactly one genesis per
+                # branch, so any other one is not authorised, whoever wrote it.
+                problems.append(
+                    (e, UNAUTHORISED, "a second branch.genesis: only the root's founds it")
                 )
+                continue
+            if e.author == root:
+                pass
+            elif e.author not in ever_enrolled:
+                ok = False
+                problems.append(
+                    (e, UNKNOWN_AUTHOR, "author is not the root and never enrolled in this file")
+                )
+            elif e.author in cap and e.seq > cap[e.author]:
+                ok = False
+                problems.append((e, UNAUTHORISED, "past the after_seq of a revocation of its key"))
             else:
-                if not all(precedes(a, e) for a in active):
-                    report.notes.append(
-                        f"author {e.author}: the causal past of some entries is not all in the"
-                        " export; an enrollment not after them is assumed to precede them"
-                    )
-                latest = [a for a in active if not any(precedes(a, b) for b in active)]
-                is_admin = all(a.body is not None and a.body.get("role") == "admin" for a in latest)
-                if e.kind in (ENROLLED, REVOKED) and not is_admin:
+                lenient = incomplete[e.line]
+                active = []
+                for en in enrolls[e.author]:
+                    if not (precedes(en, e) or (lenient and not precedes(e, en))):
+                        continue
+                    if any(precedes(rv, e) and not precedes(rv, en) for rv in revokes[e.author]):
+                        continue
+                    active.append(en)
+                if not active:
                     ok = False
-                    report.on(e, UNAUTHORISED, f"{e.kind} written by a non-admin key")
-        # Only a sound, authorised entry grants or ends authority.
-        if ok and e.authentic and e.body is not None:
-            key = e.body.get("key")
-            if e.kind == ENROLLED and isinstance(key, str):
-                enrolls[key].append(e)
-            elif e.kind == REVOKED and isinstance(key, str):
-                if key == root:
-                    report.notes.append("a device.revoked names the root key; the root stays")
-                revokes[key].append(e)
+                    revoked = any(precedes(rv, e) for rv in revokes[e.author])
+                    problems.append(
+                        (
+                            e,
+                            UNAUTHORISED,
+                            "author revoked before this entry"
+                            if revoked
+                            else "no authorised enrollment of the author precedes this entry",
+                        )
+                    )
+                else:
+                    if not all(precedes(a, e) for a in active):
+                        notes.append(
+                            f"author {e.author}: the causal past of some entries is not all in"
+                            " the export; an enrollment not after them is assumed to precede them"
+                        )
+                    latest = [a for a in active if not any(precedes(a, b) for b in active)]
+                    is_admin = all(
+                        a.body is not None and a.body.get("role") == "admin" for a in latest
+                    )
+                    if e.kind in (ENROLLED, REVOKED) and not is_admin:
+                        ok = False
+                        problems.append((e, UNAUTHORISED, f"{e.kind} written by a non-admin key"))
+            if ok:
+                good.add(e.line)
+            # Only a sound, authorised entry grants authority.
+            if ok and e.authentic and e.body is not None:
+                named = e.body.get("key")
+                if e.kind == ENROLLED and isinstance(named, str):
+                    enrolls[named].append(e)
+                elif e.kind == REVOKED and named == root:
+                    notes.append("a device.revoked names the root key; the root stays")
+        return good, problems, notes
+
+    def counting(counted: set[int]) -> set[int]:
+        good = judged(counted)[0]
+        return {rv.line for rv in revocations if rv.line in good}
+
+    upper = counting(set())
+    for _ in range(len(revocations) + 1):
+        shrunk = counting(counting(upper))
+        if shrunk == upper:
+            break
+        upper = shrunk
+    _, problems, notes = judged(upper)
+    for e, code, why in problems:
+        report.on(e, code, why)
+    report.notes.extend(notes)
 
 
 def verify_report(data: bytes) -> Report:

@@ -514,7 +514,7 @@ def test_re_enrolment_after_revocation() -> None:
     es = append(es, lambda es: contribution(es, FOREMAN_SK, deps=[(ROOT, 5)]))
     data = build(es)
     # Deliberate difference: the project's rule is "a revoked key stays revoked" (the fold
-    # rejects the re-enrolment with device_revoked, kernel_kinds.device_enrolled), so its
+    # rejects the re-enrolment with key_revoked, kernel_kinds.device_enrolled), so its
     # verifier agrees with its fold; the reference lets the re-enrolment win.
     assert t.project_codes(data) == {("unauthorised", 3, FOREMAN)}
     assert t.reference_codes(data) == set()

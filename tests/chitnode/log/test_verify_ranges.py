@@ -250,16 +250,20 @@ def test_runs_authorised_needs_every_run_judged_clean() -> None:
     genesis = Run(root, 1, 1, (), frozenset({"branch.genesis"}))
     enrol = Run(root, 2, 2, (), frozenset({"device.enrolled"}))
     notes = Run(admin, 1, 10, ((root, 2, "h"),), frozenset({"note.added"}))
-    grants = {admin: [(root, 2, False, "admin", 5)]}
+    grants = {admin: [(root, 2, False, "admin", None)]}
     feeds = {root: [genesis, enrol], admin: [notes]}
-    assert runs_authorised(feeds, root, lambda k: grants.get(k, []))
+    assert runs_authorised(feeds, root, grants)
     early = Run(admin, 1, 10, ((root, 1, "h"),), frozenset({"note.added"}))  # before enrolment
-    assert not runs_authorised(
-        {root: [genesis, enrol], admin: [early]}, root, lambda k: grants.get(k, [])
-    )
-    self_grant = {admin: [(admin, 3, False, "admin", 5), (root, 2, False, "admin", 5)]}
-    assert not runs_authorised(feeds, root, lambda k: self_grant.get(k, []))  # not provable
-    assert not runs_authorised(feeds, root, lambda k: grants.get(k, []), lambda r, k: False)
+    assert not runs_authorised({root: [genesis, enrol], admin: [early]}, root, grants)
+    self_grant = {admin: [(admin, 3, False, "admin", None), (root, 2, False, "admin", None)]}
+    assert not runs_authorised(feeds, root, self_grant)  # not provable
+    assert not runs_authorised(feeds, root, grants, lambda r, k: False)
+    # a revocation the run never saw still cuts it past its after_seq (wal-v1 §5, amended)
+    revoke = Run(root, 3, 3, (), frozenset({"device.revoked"}))
+    revoked = {admin: [(root, 2, False, "admin", None), (root, 3, True, "", 5)]}
+    assert not runs_authorised({root: [genesis, enrol, revoke], admin: [notes]}, root, revoked)
+    kept = {admin: [(root, 2, False, "admin", None), (root, 3, True, "", 10)]}
+    assert runs_authorised({root: [genesis, enrol, revoke], admin: [notes]}, root, kept)
 
 
 def test_probe_finds_every_author_of_a_grouped_file(tmp_path: Path, entries: list[Entry]) -> None:

@@ -175,7 +175,7 @@ def _retire(node: Node, author: str, reason: str, new_key: str | None) -> Resolv
     if device["status"] == "revoked":
         raise RuleViolation(
             f"{author[:12]}… is retired already: re-key the device and enrol its new key",
-            code="device_revoked",
+            code="already_revoked",
         )
     fork_seq = node.engine.frozen_from[author]
     body = {"key": author, "reason": reason, "after_seq": fork_seq - 1}

@@ -213,6 +213,76 @@ def test_what_the_fork_commands_refuse_changes_nothing(
     assert status == 1 and err.startswith("chitnode: error [not_forked]: ")
 
 
+# ------------------------------------------------------------------- a device key forked
+
+
+def test_a_forked_device_is_retired_and_re_keyed_and_the_branch_goes_on(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cli = Cli(capsys, tmp_path)
+    root = cli.found("root")
+    laptop, old = cli.device(root, "laptop", "admin")
+    cli.ok(laptop, "enrol", key(1), "--role", "member", "--name", "Asha")  # its seq 1
+    copy = tmp_path / "laptop-copy"
+    shutil.copytree(laptop, copy)  # the same key, in a second folder: two writers of one feed
+    cli.ok(laptop, "enrol", key(2), "--role", "member", "--name", "Bindu")  # seq 2
+    cli.ok(copy, "enrol", key(3), "--role", "member", "--name", "Chetan")  # seq 2 again
+    cli.carry(laptop, root, "laptop")
+    cli.carry(copy, root, "copy")  # the admin's node holds both: a fork at seq 2
+    (fork,) = cli.forks(root)
+    assert (fork["author"], fork["who"], fork["fork_seq"], fork["state"]) == (
+        old,
+        "laptop (admin)",
+        2,
+        "frozen",
+    )
+    twins = {t["hash"] for t in fork["twins"]}
+    assert len(twins) == 2
+    assert devices(cli, root) == {key(1)}  # before the fork: applied; from it: frozen
+
+    cli.carry(root, laptop, "back")  # the laptop learns of its own fork
+    code, out, err = cli.run(laptop, "enrol", key(4), "--role", "member", "--name", "Deepa")
+    assert code == EXIT_NOT_APPLIED and out == ""
+    assert err.startswith("chitnode: error [author_frozen]: entry #3 ")
+
+    out = cli.ok(root, "fork", "resolve", old, "--reason", "data folder copied")
+    assert out.splitlines()[0].startswith("Wrote device.revoked: entry #")
+    assert "chitnode fork rekey" in out
+    (fork,) = cli.forks(root)
+    assert fork["state"] == "retired" and "valid up to seq 1" in str(fork["note"])
+    code, _, err = cli.run(root, "fork", "resolve", old)  # once is enough
+    assert code == 1 and err.startswith("chitnode: error [already_revoked]: ")
+
+    out = cli.ok(laptop, "fork", "rekey")
+    new = out.splitlines()[0].rpartition(" ")[2]
+    assert len(new) == 64 and new != old
+    cli.ok(root, "enrol", new, "--role", "admin", "--name", "laptop")
+    cli.carry(root, laptop, "rekeyed")
+    cli.ok(laptop, "enrol", key(5), "--role", "member", "--name", "Esha")  # the branch goes on
+    final = cli.carry(laptop, root, "onward")
+    assert devices(cli, root) == devices(cli, laptop) == {key(1), key(5)}
+    assert cli.status(root)["state_digest"] == cli.status(laptop)["state_digest"]
+
+    # the evidence stays: in the store, and in every export, both entries at seq 2
+    assert {f["hash"] for f in cli.status(root)["forks"]} <= twins
+    exported = tmp_path / "audit.chitlog"
+    cli.ok(root, "export", str(exported))
+    lines = [json.loads(x) for x in exported.read_text().splitlines()[1:-1]]
+    assert {x["hash"] for x in lines if x["author"] == old and x["seq"] == 2} == twins
+    # verify reports the fork and the retired key's entries after seq 1; nothing else
+    code, out, _ = cli.run(None, "verify", str(exported), "--json")
+    problems = json.loads(out)["problems"]
+    assert code == 1
+    assert ("fork", old, 2) in {(p["code"], p["author"], p["seq"]) for p in problems}
+    assert {p["author"] for p in problems} == {old}
+    assert {p["code"] for p in problems} <= {"fork", "unauthorised"}
+    assert all(p["seq"] >= 2 for p in problems)
+    # a new node importing the audit file settles the same way
+    third, _ = cli.device(root, "third", "auditor")
+    assert cli.status(third)["state_digest"] == cli.status(root)["state_digest"]
+    assert final
+
+
 def test_every_outcome_but_applied_is_reported_with_its_code(fresh_node: Node) -> None:
     """The reporting rule on its own: what a command says for each way an entry can end."""
     receipt = fresh_node.submit("device.enrolled", {"key": key(7), "role": "member", "name": "G"})

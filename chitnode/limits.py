@@ -10,8 +10,6 @@ The asserts at the end say how the bounds relate, and why each relation must hol
 
 from __future__ import annotations
 
-import nacl.pwhash
-
 from chitnode.domain import limits as domain
 
 # --- entries and the export format (wal-v1 §1, §6) ---
@@ -50,23 +48,32 @@ ACK_BYTES_MAX = 1024  # a head.ack record is ~150 bytes; a bigger file is not on
 CHECK_PROBLEMS_MAX = 10_000
 
 # --- keys ---
+# The argon2id costs are libsodium's named levels written as numbers, so this module (which
+# the pure domain reads) imports no crypto; store/keys.py asserts they still equal libsodium's.
 PASSPHRASE_BYTES_MIN = 8
 # libsodium's "interactive" argon2id cost for a key file this node writes: ~0.1 s and
 # 64 MiB here; an attacker with the file pays that per guess, which is why the
 # passphrase has a minimum length (store/keys.py).
-KEY_FILE_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
-KEY_FILE_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+KEY_FILE_OPSLIMIT = 2
+KEY_FILE_MEMLIMIT = 64 << 20
 # The costs a key file may ask for are read from the file, so they are bounded: a file
 # asking for 2**32 passes would hang every command (issue 9, point 11). The ceiling is
 # libsodium's "sensitive" level (4 passes, 1 GiB: seconds, on a laptop); the floor is
 # what libsodium accepts at all.
-KEY_FILE_OPSLIMIT_MAX = nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE
-KEY_FILE_MEMLIMIT_MAX = nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE
-KEY_FILE_OPSLIMIT_MIN = nacl.pwhash.argon2id.OPSLIMIT_MIN
-KEY_FILE_MEMLIMIT_MIN = nacl.pwhash.argon2id.MEMLIMIT_MIN
+KEY_FILE_OPSLIMIT_MAX = 4
+KEY_FILE_MEMLIMIT_MAX = 1 << 30
+KEY_FILE_OPSLIMIT_MIN = 1
+KEY_FILE_MEMLIMIT_MIN = 8 << 10
 # A sealed staff-key transfer is ~200 bytes; anything far larger is refused unread
 # (services/staff_key.py).
 STAFF_KEY_TRANSFER_BYTES_MAX = 1024
+
+# --- verify (log/verify.py) ---
+VERIFY_PARALLEL_MIN_ENTRIES = 4_000  # below this a process pool costs more than it saves
+VERIFY_BATCH_LINES = 2_000  # lines handed to a worker at once on the exact path
+VERIFY_RANGE_BYTES = 2 << 20  # bytes of entry lines a worker checks per task (range path)
+VERIFY_PROBE_SCAN_BYTES = 4 * EXPORT_LINE_BYTES_MAX  # below this, read lines instead of bisecting
+VERIFY_PROBE_AUTHORS_MAX = 1024  # more authors than this: workers keep every grant
 
 # --- fold ---
 HELD_ENTRIES_MAX = 100_000  # entries waiting for missing deps, per store
@@ -135,8 +142,12 @@ KYC_INPUT_CHARS_MAX = 40  # one typed PAN, account or phone number, separators i
 
 # --- command-line ---
 LOG_ROWS_DEFAULT = 200
+LOG_ROWS_MAX = 100_000  # `chitnode log --limit`: rows printed at most
 
 # --- how they relate (checked at import, like a test) ---
+assert LOG_ROWS_DEFAULT <= LOG_ROWS_MAX, "the default page of `chitnode log` is allowed"
+# A range a worker checks holds at least one whole entry line, or the range path stalls.
+assert VERIFY_RANGE_BYTES >= EXPORT_LINE_BYTES_MAX, "a verify range holds a line"
 # The log's own shape.
 assert ENTRY_BYTES_MAX < EXPORT_LINE_BYTES_MAX, "an entry fits an export line"
 # A kind is a string of the entry, and a string is part of one.

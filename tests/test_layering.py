@@ -317,15 +317,11 @@ def test_a_cycle_is_found_and_printed_but_not_a_type_only_one(tmp_path: Path) ->
 LIMITS_MODULES = ("chitnode.limits", "chitnode.domain.limits", "sync.limits")
 BOUND_SUFFIXES = ("_MAX", "_MIN", "_CAP", "_TIMEOUT_MS", "_TIMEOUT_S")
 BOUND_PARTS = ("BYTES_MAX", "ENTRIES_MAX")
-_LATER = "in a file other work is still editing: it moves to a limits module when that lands"
 # Module-level names that look like bounds and stay where they are, each with its reason.
 BOUNDS_ALLOWED = {
     ("chitnode.domain.risk", "SCORE_MAX"): "the top of the risk scale the weights sum to",
     ("chitnode.log.forks", "FORK_SEQ_MIN"): "a rule of the log: a fork at seq 1 keeps no prefix",
     ("chitnode.log.verify", "_INT_MAX"): "an alias of limits.JSON_INT_MAX for verify's hot loop",
-    ("chitnode.log.verify", "PROBE_AUTHORS_MAX"): _LATER,
-    ("chitnode.domain.apply", "CMD_ID_BYTES_MAX"): _LATER,
-    ("chitnode.cli.commands", "LOG_ROWS_MAX"): _LATER,
 }
 
 

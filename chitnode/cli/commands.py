@@ -29,7 +29,6 @@ from chitnode.store.sqlite import SqliteStore
 
 Handler = Callable[[argparse.Namespace], int]
 # Rows `chitnode log` holds in memory at once (it prints the newest --limit, oldest first).
-LOG_ROWS_MAX = 100_000
 # Characters a terminal acts on rather than shows: C0 and C1 controls and DEL (ESC starts a
 # control sequence that can rewrite the screen or the window title) and the bidi overrides
 # (they reorder what follows). Entry bodies come from other devices: they are shown escaped.

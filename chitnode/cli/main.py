@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 
 from chitnode import __version__, limits
 from chitnode.cli import calc as cli_calc
-from chitnode.cli.commands import HANDLERS, LOG_ROWS_MAX
+from chitnode.cli.commands import HANDLERS
 from chitnode.errors import ChitError, UsageError
 from chitnode.services.receipts import NotApplied
 from chitnode.store.failures import store_error
@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind")
     p.add_argument("--since", type=_time_ms)
     p.add_argument("--until", type=_time_ms)
-    p.add_argument("--limit", type=_bounded(LOG_ROWS_MAX), default=None)
+    p.add_argument("--limit", type=_bounded(limits.LOG_ROWS_MAX), default=None)
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("export", help="write a sealed .chitlog export")
     p.add_argument("file", type=Path)

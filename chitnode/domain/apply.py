@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chitnode.domain import authority
+from chitnode.domain import authority, limits
 from chitnode.domain.kernel_kinds import GENESIS, check_coordinated
 from chitnode.domain.kinds import load_all
 from chitnode.domain.state import Change, Put, State
@@ -17,7 +17,6 @@ from chitnode.log.entry import Entry
 
 APPLIED = "applied"
 REJECTED = "rejected"
-CMD_ID_BYTES_MAX = 64
 Edges = list[tuple[str, int]]
 
 
@@ -61,7 +60,7 @@ def decide(state: State, entry: Entry, edges: Edges | None = None) -> list[Chang
     changes: list[Change] = []
     cmd_id = entry.body.get("cmd_id")
     if cmd_id is not None:
-        ok = isinstance(cmd_id, str) and 0 < len(cmd_id) <= CMD_ID_BYTES_MAX
+        ok = isinstance(cmd_id, str) and 0 < len(cmd_id) <= limits.CMD_ID_BYTES_MAX
         if not ok:
             raise RuleViolation("cmd_id must be a short string", code="bad_body")
         if state.get("commands", cmd_id) is not None:

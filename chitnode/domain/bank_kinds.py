@@ -85,7 +85,9 @@ VIAS = (VIA_GATEWAY, VIA_MANUAL)
 
 REQUEST_ID_RE = base.ID_RE  # 1-40 letters, digits, '.', '_' or '-': a short idempotency key
 BANK_REF_RE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9/._:-]{{0,{limits.REF_CHARS_MAX - 1}}}$")
-REQUEST_CMD_PREFIX = "bank-request:"  # + request id: at most 53 chars, under CMD_ID_BYTES_MAX
+REQUEST_CMD_PREFIX = "bank-request:"  # + request id
+# The outcome of a request is idempotent through this command id, so it must fit one.
+assert len(REQUEST_CMD_PREFIX) + limits.ID_CHARS_MAX <= limits.CMD_ID_BYTES_MAX, "id fits"
 OUTCOME_CMD_PREFIX = "bank-outcome:"
 
 REQUEST_OPTIONAL = ("note",)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chitnode.domain import limits
 from chitnode.domain.authority import AFTER_SEQ, check_after_seq
 from chitnode.domain.kinds import ADMIN, MANAGERS, ROLES, kind
 from chitnode.domain.state import Change, Put, State
@@ -107,10 +108,7 @@ def electorate(state: State, scope: str) -> tuple[list[str], int]:
     if row is not None:
         return list(row["keys"]), int(row["lease_ms"])
     branch = state.get("branch", "branch")
-    return ([branch["root"]] if branch else []), DEFAULT_LEASE_MS
-
-
-DEFAULT_LEASE_MS = 5 * 60_000
+    return ([branch["root"]] if branch else []), limits.LEASE_DEFAULT_MS
 
 
 def check_scope(value: Any) -> str:

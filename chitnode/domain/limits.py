@@ -67,6 +67,10 @@ BANKERS_PROCESSES_MAX = 10_000
 BANKERS_RESOURCES_MAX = 256
 BANKERS_REASON_NAMES_MAX = 8  # a granted reason names at most this many of the safe order
 
+# --- commands and leases (apply, kernel_kinds) ---
+CMD_ID_BYTES_MAX = 64  # a command id in a body (duplicate detection); the caller's or new_id()
+LEASE_DEFAULT_MS = 5 * 60_000  # a scope's lease when its electorate is the root alone
+
 # --- how they relate (checked at import, like a test) ---
 assert GRACE_DAYS_DEFAULT <= GRACE_DAYS_MAX, "a group that names no grace period is valid"
 assert AUCTION_MIN_MS <= AUCTION_DEFAULT_MS <= AUCTION_MAX_MS, (

@@ -61,8 +61,6 @@ from chitnode.log.export import (
 )
 from chitnode.log.records import Problem, Record
 
-PARALLEL_MIN_ENTRIES = 4_000  # below this a process pool costs more than it saves
-BATCH_LINES = 2_000
 SPEC_KINDS_ADMIN = frozenset({"device.enrolled", "device.revoked"})
 _AUTHOR_RE = re.compile(rb'"author":"([0-9a-f]{64})"')
 _SEQ_RE = re.compile(rb'"seq":(\d{1,16})[,}]')
@@ -306,7 +304,7 @@ def _results(
     lines: Iterator[bytes], check_sigs: bool, workers: int, expected: int
 ) -> Iterator[tuple[bytes, LineResult]]:
     """Yield (line, result) in file order, using a process pool for big files."""
-    if workers <= 1 or expected < PARALLEL_MIN_ENTRIES:
+    if workers <= 1 or expected < limits.VERIFY_PARALLEL_MIN_ENTRIES:
         for line in lines:
             yield line, check_line(line, check_sigs)
         return
@@ -315,7 +313,7 @@ def _results(
         batch: list[bytes] = []
         for line in lines:
             batch.append(line)
-            if len(batch) == BATCH_LINES:
+            if len(batch) == limits.VERIFY_BATCH_LINES:
                 pending.append((batch, pool.submit(check_batch, batch, check_sigs)))
                 batch = []
                 while len(pending) > 2 * workers:  # bound memory: a few batches in flight
@@ -490,7 +488,6 @@ def _skip_calls(fn: Callable[[], None], skip: int) -> Callable[[], None]:
 # Any line off the lean path, or anything else not clean, abandons the pass: then
 # `verify_stream` does it all again and names every problem exactly.
 
-RANGE_BYTES = 2 << 20  # bytes of entry lines a worker checks per task
 _ENTRY_KEYS = frozenset(
     {"v", "branch", "author", "seq", "prev", "ts", "deps", "kind", "body", "hash", "sig"}
 )
@@ -683,17 +680,13 @@ def line_ranges(stream: BinaryIO, start: int, end: int, size: int) -> list[tuple
     return ranges
 
 
-PROBE_SCAN_BYTES = 4 * limits.EXPORT_LINE_BYTES_MAX  # below this, read lines instead
-PROBE_AUTHORS_MAX = 1024
-
-
 def _probe_authors(stream: BinaryIO, start: int, end: int) -> frozenset[str] | None:
     """The authors of entry lines [start, end), if the file is grouped by author.
 
     Bisects byte offsets: where the lines at both ends of a span have one author, the
     span is taken to hold no other (true when grouped; when not, a worker meets an
     author not listed and the file goes to the exact path). A few reads per feed.
-    None (keep every grant) when there are more than PROBE_AUTHORS_MAX authors.
+    None (keep every grant) when there are more than limits.VERIFY_PROBE_AUTHORS_MAX authors.
     """
     found: set[str] = set()
 
@@ -706,9 +699,9 @@ def _probe_authors(stream: BinaryIO, start: int, end: int) -> frozenset[str] | N
         return offset - 1 + len(skipped), _author_of(stream.read(76))
 
     def walk(lo: int, lo_author: str, hi: int, hi_author: str) -> None:
-        if lo_author == hi_author or len(found) > PROBE_AUTHORS_MAX:
+        if lo_author == hi_author or len(found) > limits.VERIFY_PROBE_AUTHORS_MAX:
             return
-        if hi - lo <= PROBE_SCAN_BYTES:
+        if hi - lo <= limits.VERIFY_PROBE_SCAN_BYTES:
             stream.seek(lo)
             found.update(_author_of(line) for line in stream.read(hi - lo).split(b"\n")[:-1])
             return
@@ -730,7 +723,7 @@ def _probe_authors(stream: BinaryIO, start: int, end: int) -> frozenset[str] | N
     last = _author_of(block[cut:])
     found.update((first, last))
     walk(start, first, block_at + cut, last)
-    return frozenset(found) if len(found) <= PROBE_AUTHORS_MAX else None
+    return frozenset(found) if len(found) <= limits.VERIFY_PROBE_AUTHORS_MAX else None
 
 
 def _author_of(line: bytes) -> str:
@@ -754,10 +747,10 @@ def _verify_clean(
             header = parse_header(header_line)
         except (_NotClean, ChitError):
             return None, 0
-        if header.count < PARALLEL_MIN_ENTRIES:
+        if header.count < limits.VERIFY_PARALLEL_MIN_ENTRIES:
             return None, 0
         try:
-            ranges = line_ranges(stream, start, end, RANGE_BYTES)
+            ranges = line_ranges(stream, start, end, limits.VERIFY_RANGE_BYTES)
             authors = _probe_authors(stream, start, end)
         except _NotClean:
             return None, 0

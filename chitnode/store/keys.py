@@ -25,6 +25,20 @@ from nacl.signing import SigningKey
 from chitnode import limits
 from chitnode.errors import KeyUnavailable
 
+_ARGON = nacl.pwhash.argon2id
+assert (limits.KEY_FILE_OPSLIMIT, limits.KEY_FILE_MEMLIMIT) == (
+    _ARGON.OPSLIMIT_INTERACTIVE,
+    _ARGON.MEMLIMIT_INTERACTIVE,
+), "limits names libsodium's interactive level"
+assert (limits.KEY_FILE_OPSLIMIT_MAX, limits.KEY_FILE_MEMLIMIT_MAX) == (
+    _ARGON.OPSLIMIT_SENSITIVE,
+    _ARGON.MEMLIMIT_SENSITIVE,
+), "and its sensitive level as the ceiling"
+assert (limits.KEY_FILE_OPSLIMIT_MIN, limits.KEY_FILE_MEMLIMIT_MIN) == (
+    _ARGON.OPSLIMIT_MIN,
+    _ARGON.MEMLIMIT_MIN,
+), "and its minimum as the floor"
+
 KEY_FILE = "device.key"
 KEYRING_SERVICE = "chitnode"
 PASSPHRASE_ENV = "CHITNODE_PASSPHRASE"

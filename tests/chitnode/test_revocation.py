@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chitnode import limits
 from chitnode.cli.main import main
 from chitnode.domain import wallet_views
 from chitnode.domain.kinds import role_allows
@@ -327,10 +328,10 @@ def test_the_fast_path_of_verify_judges_as_the_exact_path(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "log.chitlog"
         path.write_bytes(data)
-        saved = verify.PARALLEL_MIN_ENTRIES
-        verify.PARALLEL_MIN_ENTRIES = 1  # the range path, for a file this small
+        saved = limits.VERIFY_PARALLEL_MIN_ENTRIES
+        limits.VERIFY_PARALLEL_MIN_ENTRIES = 1  # the range path, for a file this small
         try:
             fast, _ = verify._verify_clean(str(path), role_allows, True, 2, None)
         finally:
-            verify.PARALLEL_MIN_ENTRIES = saved
+            limits.VERIFY_PARALLEL_MIN_ENTRIES = saved
     assert (fast is not None) <= exact.ok  # proven clean only if it is

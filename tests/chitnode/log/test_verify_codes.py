@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from chitnode import limits
 from chitnode.cli.main import main
 from chitnode.domain.kinds import load_all, role_allows
 from chitnode.log.verify import verify_file, verify_stream
@@ -658,9 +659,8 @@ def _long_root_feed(n: int) -> list[dict[str, Any]]:
 
 
 def test_process_pool_path_reports_the_same_problems(tmp_path: Path) -> None:
-    from chitnode.log import verify
 
-    n = verify.PARALLEL_MIN_ENTRIES + 200
+    n = limits.VERIFY_PARALLEL_MIN_ENTRIES + 200
     es = _long_root_feed(n)
     es[999] = {**es[999], "sig": "00" * 64}  # bad_sig at seq 1000 (first batch)
     es[2499] = {**es[2499], "ts": 0}  # bad_hash at seq 2500 (second batch)

@@ -44,7 +44,7 @@ def _dep(entry: Entry) -> list[Any]:
     return [entry["author"], entry["seq"], entry["hash"]]
 
 
-def _entries(per_feed: int = (verify.PARALLEL_MIN_ENTRIES + 300) // 3) -> list[Entry]:
+def _entries(per_feed: int = (limits.VERIFY_PARALLEL_MIN_ENTRIES + 300) // 3) -> list[Entry]:
     """Root enrols a foreman and a deputy admin; the deputy enrols a member; three long
     feeds with deps that change every 97 entries (so several runs per feed)."""
     base = t.base()
@@ -100,7 +100,7 @@ def _parallel(path: Path, **kwargs: Any) -> tuple[VerifyReport, int]:
 
 @pytest.fixture
 def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(verify, "RANGE_BYTES", 64 * 1024)  # about 150 lines a range
+    monkeypatch.setattr(limits, "VERIFY_RANGE_BYTES", 64 * 1024)  # about 150 lines a range
 
 
 def test_a_clean_big_file_is_proven_clean_by_ranges_alone(
@@ -108,7 +108,7 @@ def test_a_clean_big_file_is_proven_clean_by_ranges_alone(
 ) -> None:
     path = _file(tmp_path, entries)
     expected = _sequential(path)
-    assert expected.ok and expected.entries == len(entries) >= verify.PARALLEL_MIN_ENTRIES
+    assert expected.ok and expected.entries == len(entries) >= limits.VERIFY_PARALLEL_MIN_ENTRIES
 
     def no_second_pass(*args: Any, **kwargs: Any) -> VerifyReport:
         raise AssertionError("the range path fell back to verify_stream")
@@ -235,7 +235,7 @@ def test_ranges_that_end_near_the_seal(
     header_end = data.index(b"\n") + 1
     seal_at = data.rindex(b"\n", 0, len(data) - 1) + 1
     # one range of everything but the last `cut_back` bytes of entry lines, then the rest
-    monkeypatch.setattr(verify, "RANGE_BYTES", max(1, seal_at - header_end - cut_back))
+    monkeypatch.setattr(limits, "VERIFY_RANGE_BYTES", max(1, seal_at - header_end - cut_back))
     expected = _sequential(path)
     _same(_parallel(path)[0], expected)
     bad_seal = data[:seal_at] + data[seal_at:].replace(b'"count":', b'"count":1', 1)

@@ -222,6 +222,7 @@ CODES: dict[str, str] = {
     "pool_short": "the pool does not hold the month's commission and dividend yet: collect first",
     "principal_too_small": "the principal is too small to schedule exactly at this rate and tenure",
     "prizes_unpaid": "a prize is still unpaid",
+    "prize_reserved": "the cash is held for a declared prize not yet paid; a loan may not take it",
     "quorum_not_met": "needs the foreman and 2 subscribers",
     "release_exceeds_allocation": "a process cannot return more than it holds",
     "repayment_exceeds_owed": "a repayment is more than what is owed",

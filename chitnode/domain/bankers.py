@@ -58,12 +58,17 @@ class BankerState:
     allocation: Matrix
     processes: tuple[str, ...] = ()
     resources: tuple[str, ...] = ()
+    # Cash on hand already promised to commitments that never give back (unpaid
+    # prizes): not in `available`, kept only to word a refusal. Empty: none.
+    reserved: Vector = ()
 
     def __post_init__(self) -> None:
         width = len(self.available) if isinstance(self.available, tuple) else 0
         if not 1 <= width <= limits.BANKERS_RESOURCES_MAX:
             raise _bad(f"available must be a tuple of 1..{limits.BANKERS_RESOURCES_MAX} amounts")
         _check_vector(self.available, width, "available")
+        if self.reserved:
+            _check_vector(self.reserved, width, "reserved")
         for matrix, what in ((self.maximum, "maximum"), (self.allocation, "allocation")):
             if not isinstance(matrix, tuple) or len(matrix) > limits.BANKERS_PROCESSES_MAX:
                 raise _bad(f"{what} must be a tuple of at most {limits.BANKERS_PROCESSES_MAX} rows")
@@ -202,6 +207,7 @@ def _with_request(state: BankerState, process: int, req: Vector) -> BankerState:
         allocation=tuple(allocation),
         processes=state.processes,
         resources=state.resources,
+        reserved=state.reserved,
     )
 
 
@@ -218,6 +224,14 @@ def request(
             f"{format_vector(state, remaining, wording)} left of its sanctioned maximum"
         )
         return RequestOutcome(False, None, reason, "request_exceeds_claim")
+    reserved = state.reserved or (0,) * len(req)
+    if any(a < r <= a + held for r, a, held in zip(req, state.available, reserved, strict=True)):
+        held_back = format_vector(state, reserved, wording)
+        reason = (
+            f"{name} must wait: it asks for {asked}, which would eat into the {held_back} "
+            f"held for declared prizes not yet paid (a prize is paid once and never comes back)"
+        )
+        return RequestOutcome(granted=False, new_state=None, reason=reason, code="prize_reserved")
     if any(r > a for r, a in zip(req, state.available, strict=True)):
         on_hand = format_vector(state, state.available, wording)
         reason = f"{name} must wait: it asks for {asked} but only {on_hand} is on hand"
@@ -266,6 +280,7 @@ def release(
         allocation=tuple(allocation),
         processes=state.processes,
         resources=state.resources,
+        reserved=state.reserved,
     )
 
 
@@ -274,13 +289,17 @@ class LoanClaim:
     """One commitment against one pool: a loan or a prize, sanctioned and disbursed so far.
 
     `name` is what the employee reads ("loan L-17", "prize G1 month 4"); several
-    claims with one name form one process drawing on several pools.
+    claims with one name form one process drawing on several pools. `releases`
+    is False for a prize: it is paid once and never given back, so it is not a
+    Banker's process that finishes and releases; what it still needs is held
+    back from the pool's cash instead (`branch_loan_state`, docs/bankers.md).
     """
 
     name: str
     pool: str
     sanctioned_paise: int
     disbursed_paise: int = 0
+    releases: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -322,6 +341,8 @@ def _claim_rows(
     maximum: list[list[int]] = []
     allocation: list[list[int]] = []
     for loan in loans:
+        if not loan.releases:
+            continue  # held back from available by branch_loan_state, not a row
         if loan.pool not in column:
             raise RuleViolation(f"{loan.name}: no cash figure for {loan.pool}", code="unknown_pool")
         if (loan.name, loan.pool) in seen:
@@ -348,16 +369,28 @@ def branch_loan_state(
     order); it only breaks ties in `safe_sequence`, never changes safety.
     Repaid principal goes back to available with `release`, which also shrinks
     the claim, so a repaying loan frees cash for the next sanction.
+    Commitments that never give back (`releases=False`: unpaid prizes) are not
+    rows: what they still need is reserved, taken out of their pool's available
+    (first promised, first paid), as `payout_safe` does for a payout, so no loan
+    can take the cash a declared prize is owed.
     """
     cash = {TREASURY_POOL: available_paise} if isinstance(available_paise, int) else available_paise
     pools = _pool_order([_check_pool(pool) for pool in cash])
     names, maximum, allocation = _claim_rows(loans, {pool: j for j, pool in enumerate(pools)})
+    promised = dict.fromkeys(pools, 0)
+    for claim in loans:
+        if not claim.releases:
+            if claim.pool not in promised:
+                raise RuleViolation(f"{claim.name}: no cash for {claim.pool}", code="unknown_pool")
+            promised[claim.pool] += claim.sanctioned_paise - claim.disbursed_paise
+    reserved = tuple(min(cash[pool], promised[pool]) for pool in pools)
     return BankerState(
-        available=tuple(cash[pool] for pool in pools),
+        available=tuple(cash[pool] - held for pool, held in zip(pools, reserved, strict=True)),
         maximum=tuple(tuple(row) for row in maximum),
         allocation=tuple(tuple(row) for row in allocation),
         processes=tuple(names),
         resources=pools,
+        reserved=reserved if any(reserved) else (),
     )
 
 

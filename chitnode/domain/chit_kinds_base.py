@@ -517,9 +517,13 @@ def payout_safe(
         if not settled["prize_paid"]:
             promised += prize_cash_paise(state, group, settled)
     available = max(0, state.balance(pool_account(gid)) - promised)
-    others = [  # loans this pool funds must still be able to finish after the payout
+    # A declared prize comes first (s.22: paid within 7 days of the draw): loans
+    # already hold back its cash (bankers.branch_loan_state), and their undisbursed
+    # tranches wait for it, never the reverse. Other payouts leave loans able to finish.
+    prize = claim.startswith(PRIZE_CLAIM_PREFIX)
+    others = [
         c
-        for source in POOL_CLAIM_SOURCES
+        for source in ([] if prize else POOL_CLAIM_SOURCES)
         for c in source(state, pool)
         if not c.name.startswith(PRIZE_CLAIM_PREFIX) and c.name != claim
     ]

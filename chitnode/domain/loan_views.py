@@ -382,7 +382,8 @@ def pool_claims(state: State, pool: str) -> list[bankers.LoanClaim]:
 
     A loan's claim is what is sanctioned less principal repaid, its allocation what
     is disbursed less principal repaid (bankers.release with reduce_claim); a prize
-    claims its cash and holds nothing, and is dropped once paid (docs/bankers.md).
+    never gives back (releases=False): its cash is held back from what loans may take,
+    and it is dropped once paid (docs/bankers.md).
     """
     claims: list[bankers.LoanClaim] = []
     gid = pool[len(bankers.GROUP_POOL_PREFIX) :] if pool != bankers.TREASURY_POOL else ""
@@ -392,7 +393,7 @@ def pool_claims(state: State, pool: str) -> list[bankers.LoanClaim]:
             if not settled["prize_paid"]:
                 cash = base.prize_cash_paise(state, group, settled)
                 name = base.prize_claim_name(gid, int(settled["month"]))
-                claims.append(bankers.LoanClaim(name, pool, cash))
+                claims.append(bankers.LoanClaim(name, pool, cash, releases=False))
     loans = [
         row
         for row in state.rows(LOANS).values()

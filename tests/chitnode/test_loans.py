@@ -311,20 +311,20 @@ def test_unpaid_prizes_are_commitments_on_their_group_pool(branch: ChitDriver) -
     assert lv.pool_claims(branch.state, bankers.TREASURY_POOL) == []
 
 
-def test_a_prize_payout_must_leave_a_group_funded_loan_able_to_finish(
-    branch: ChitDriver,
-) -> None:
+def test_a_declared_prize_comes_before_a_group_funded_loan(branch: ChitDriver) -> None:
+    # Sanctioned before the prize is declared: once it is, no loan may take its cash.
+    sanctioned(branch, "L-1", "M1", 50 * THOUSAND, scope=f"group:{GID}")
     branch.clock.advance(20 * DAY_MS)
     branch.auction(GID)
-    settled = branch.settlement(GID, 1)
-    prize = settled["prize_paise"]
+    prize = branch.settlement(GID, 1)["prize_paise"]
     name = base.prize_claim_name(GID, 1)
-    assert base.payout_safe(branch.state, GID, prize, claim=name).granted
-    borrower = next(m for m in ("M1", "M2", "M3", "M4") if m != settled["winner_member"])
-    sanctioned(branch, "L-1", borrower, 50 * THOUSAND, scope=f"group:{GID}")
     cash = branch.state.balance(base.pool_account(GID))
-    assert cash - prize < 50 * THOUSAND  # paying the prize would strand the loan
-    outcome = base.payout_safe(branch.state, GID, prize, claim=name)
+    assert cash - prize < 50 * THOUSAND  # the loan and the prize cannot both be paid now
+    assert code_of(branch, "loan.disbursed", {"loan_id": "L-1", "scope": f"group:{GID}"}) == (
+        "prize_reserved"
+    )
+    assert base.payout_safe(branch.state, GID, prize, claim=name).granted  # s.22: prize first
+    outcome = base.payout_safe(branch.state, GID, cash - prize)  # other payouts: L-1 first
     assert not outcome.granted and outcome.code == "unsafe_state"
     assert "loan L-1" in outcome.reason
 

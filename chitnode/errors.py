@@ -86,6 +86,8 @@ class UsageError(ChitError):
 # that first raises it, with a line a support engineer can read to a foreman.
 CODES: dict[str, str] = {
     "actor_mismatch": "actor is not the member",
+    "actor_missing": "a member's act (signature, attestation, bid) must name the member as actor",
+    "already_linked": "that member device is already linked to a member",
     "already_attested": "this member already attested the draw",
     "already_disbursed": "money has been disbursed",
     "already_prized": "the prize was already paid",
@@ -210,6 +212,8 @@ CODES: dict[str, str] = {
     "not_integer_paise": "chit_value: integer paise",
     "not_lease_holder": "this device does not hold …",
     "not_masked": "an identity number must be masked (only the last digits in clear)",
+    "not_member_device": "only an active member-role device is linked to a member",
+    "not_own_member": "a member's device acts only for the member it is linked to",
     "not_present": "the member was not present at the draw",
     "not_prized": "security is furnished by a prize winner",
     "not_root": "only the branch's root key may do this",

@@ -34,7 +34,7 @@ from chitnode.domain.chit_rules import (
     net_instalment_paise,
     validate_terms,
 )
-from chitnode.domain.kinds import MANAGERS, STAFF, kind
+from chitnode.domain.kinds import ADMIN, MANAGERS, STAFF, kind
 from chitnode.domain.limits import GRACE_DAYS_DEFAULT, KYC_SEALED_BYTES_MAX, KYC_SEALED_BYTES_MIN
 from chitnode.domain.money import require_paise
 from chitnode.domain.state import Change, Put, State
@@ -165,6 +165,23 @@ def member_registered(state: State, entry: Entry) -> list[Change]:
     name = base.text(body, "name", max_chars=limits.NAME_CHARS_MAX, empty_ok=False)
     row = {"member_id": mid, "name": name, "kyc": base.KYC_NONE, "registered_ms": entry.ts}
     return [Put(base.MEMBERS, mid, row)]
+
+
+@kind("member.device_linked", ADMIN, summary="Binds a member-role device to its one member.")
+def member_device_linked(state: State, entry: Entry) -> list[Change]:
+    """The link lives here, not in `device.enrolled`, whose body wal-v1 §5 fixes to
+    key, role, name. Unlinked, a member device can write no member's act; once linked,
+    only its own member's (`chit_kinds_base.check_on_behalf`)."""
+    body = base.body_of(entry, ("key", "member_id"))
+    key = body["key"]
+    device = state.get("devices", key) if isinstance(key, str) else None
+    ok = device is not None and device["status"] == "active" and device["role"] == "member"
+    need(ok, "not_member_device", "only an active member-role device is linked to a member")
+    mid = base.member_id_of(body)
+    base.member_row(state, mid)
+    need(state.get(base.DEVICE_MEMBERS, key) is None, "already_linked", "device already linked")
+    row = {"member_id": mid, "linked_ms": entry.ts, "by": entry.author}
+    return [Put(base.DEVICE_MEMBERS, key, row)]
 
 
 def _masked(body: dict[str, Any], field: str, pattern: re.Pattern[str]) -> str:
@@ -319,13 +336,18 @@ def agreement_signed(state: State, entry: Entry) -> list[Change]:
     gid = base.group_id_of(body)
     group = base.open_group(state, gid)
     mid = base.member_id_of(body)
-    base.check_actor(body, mid)
+    base.check_on_behalf(state, entry, mid)
     need(group["agreement_hash"] is not None, "no_agreement", "no agreement published yet")
     need(body["terms_hash"] == group["agreement_hash"], "terms_mismatch", "not the terms hash")
     need(mid in base.holders(state, group), "not_subscriber", f"{mid} holds no ticket here")
     key = f"{gid}|{mid}"
     need(state.get(base.SIGNATURES, key) is None, "already_signed", f"{mid} already signed")
-    row = {"terms_hash": body["terms_hash"], "signed_ms": entry.ts, "author": entry.author}
+    row = {
+        "terms_hash": body["terms_hash"],
+        "signed_ms": entry.ts,
+        "author": entry.author,
+        "actor": mid,
+    }
     return [Put(base.SIGNATURES, key, row)]
 
 

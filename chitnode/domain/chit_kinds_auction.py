@@ -147,7 +147,7 @@ def auction_bid(state: State, entry: Entry) -> list[Change]:
     need(len(auction["bids"]) < limits.BIDS_PER_AUCTION_MAX, "too_many_bids", "bid limit reached")
     ticket_no = base.ticket_of(state, group, body)
     ticket = base.ticket_row(state, gid, ticket_no)
-    base.check_actor(body, str(ticket["member_id"]))
+    base.check_on_behalf(state, entry, str(ticket["member_id"]))
     block = base.bid_block(state, group, ticket)
     need(not block, block, f"ticket {ticket_no} may not bid ({block})")
     discount = check_bid(base.terms_of(group), body["discount_paise"], auction["best_paise"])
@@ -265,7 +265,7 @@ def minutes_attested(state: State, entry: Entry) -> list[Change]:
         need(role_of(state, entry.author) in MANAGERS, "not_foreman", "only the foreman's device")
     else:
         mid = base.member_id_of(body, "attester")
-        base.check_actor(body, mid)
+        base.check_on_behalf(state, entry, mid)
         ok = mid in auction["present"] or mid == settled["winner_member"]
         need(ok, "not_present", f"{mid} was not present at the draw")
     need(body["minutes_hash"] == expected, "minutes_mismatch", "not the hash of these minutes")

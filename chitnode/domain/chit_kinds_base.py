@@ -16,6 +16,7 @@ Tables (key -> row), all keys built by the helpers below:
 - `securities` [gid|tttt]: security furnished by a prize winner
 - `recoveries` [gid|tttt|n]: recovery cases and their stage history
 - `closeouts` [gid]: the close-out reconciliation
+- `device_members` [device key]: the one member a `member`-role device acts for
 
 Accounts (Posting legs, G1): `ext:cash` (money in from and out to people, may go
 negative), `pool:<gid>` (collected, not yet paid out), `commission:<gid>` (the
@@ -32,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeGuard
 
 from chitnode.domain import bankers, limits
+from chitnode.domain.apply import role_of
 from chitnode.domain.chit_rules import (
     LEFTOVER_TO,
     CloseoutReport,
@@ -61,6 +63,7 @@ MINUTES = "minutes"
 SECURITIES = "securities"
 RECOVERIES = "recoveries"
 CLOSEOUTS = "closeouts"
+DEVICE_MEMBERS = "device_members"
 
 CASH_ACCOUNT = "ext:cash"
 
@@ -155,6 +158,20 @@ def check_actor(body: Mapping[str, Any], member_id: str) -> None:
     """A member acting through a serving node is recorded as `actor`: it must be that member."""
     actor = body.get("actor")
     need(actor is None or actor == member_id, "actor_mismatch", "actor is not the member")
+
+
+def check_on_behalf(state: State, entry: Entry, member_id: str) -> None:
+    """A member's own act (a signature, an attestation, a bid), written by whichever node
+    serves the member (Chit Funds Act s.6, s.17): the entry must name the member as `actor`,
+    and a `member`-role device may act only for the member it is linked to
+    (`member.device_linked`). Staff nodes may still write it at the meeting, named."""
+    actor = entry.body.get("actor")
+    need(actor is not None, "actor_missing", f"{entry.kind} is {member_id}'s act: name the actor")
+    need(actor == member_id, "actor_mismatch", "actor is not the member")
+    if role_of(state, entry.author) == "member":
+        link = state.get(DEVICE_MEMBERS, entry.author)
+        own = link is not None and link["member_id"] == member_id
+        need(own, "not_own_member", "a member's device acts only for its own member")
 
 
 def check_scope(body: Mapping[str, Any], gid: str) -> None:

@@ -92,4 +92,27 @@ def roles_markdown() -> str:
         marks = " | ".join("x" if role in spec.roles else "" for role in ROLES)
         coordinated = "yes" if spec.coordinated else ""
         lines.append(f"| `{name}` | {marks} | {coordinated} | {spec.summary} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *MEMBER_ACTS]) + "\n"
+
+
+# A member's own acts, which any node may write at the meeting but only in the member's
+# name (issue 14, point 1; docs/chit-law-actors.md): what the table above cannot show.
+MEMBER_ACTS = (
+    "",
+    "## A member's acts name the member (`actor`)",
+    "",
+    "A signature, an attestation or a bid is the subscriber's act even when a staff node",
+    "writes it at the meeting: the entry must carry `actor` = that member, or it is",
+    "rejected `actor_missing` (another member: `actor_mismatch`). A `member` device acts",
+    "only for the member an admin linked it to with `member.device_linked`",
+    "(`not_own_member` otherwise; the link is its own kind because wal-v1 §5 fixes",
+    "`device.enrolled` to key, role, name).",
+    "",
+    "- `agreement.signed`: `actor` = `member_id` (Chit Funds Act 1982, s.6).",
+    "- `minutes.attested` by a member: `actor` = `attester`, who was recorded present or",
+    "  won the draw; the minutes are complete with the foreman, the winner and two other",
+    "  subscribers present, each attesting once (s.17).",
+    "- `auction.bid`: `actor` = the ticket's holder (s.16, bids at the draw).",
+    "- `wallet.transferred`: `actor` = the sender; `loan.applied`: `actor` from a member",
+    "  device; wallet and bank kinds record an optional `actor`, checked when given.",
+)

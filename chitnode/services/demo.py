@@ -10,7 +10,9 @@ and runs three groups through the kernel's rules (issue 3):
 - a finished group, every prize paid, closed out to the paisa.
 
 The root admin node writes every entry (it holds the admin role and the groups'
-leases); the enrolled devices exist so the demo shows them. `ChitDriver` is the
+leases); the enrolled devices exist so the demo shows them, a member's phone linked to
+its member. Every member's act (signature, bid, attestation) names the member as
+`actor` (Chit Funds Act s.6, s.17), as the kernel requires. `ChitDriver` is the
 small scripted foreman the demo uses, and the lifecycle tests reuse it.
 Randomness comes only from the `rng` passed in, time only from the clock passed
 in, so a seed reproduces the same branch story; device keys are the exception,
@@ -93,6 +95,11 @@ class ChitDriver:
         key = SigningKey.generate().verify_key.encode().hex()
         self.submit("device.enrolled", {"key": key, "role": role, "name": name})
         return key
+
+    def link_device(self, key: str, member_id: str) -> None:
+        """Bind a member-role device to its one member: it may then sign and attest for that
+        member only (Chit Funds Act s.6, s.17; `chit_kinds_base.check_on_behalf`)."""
+        self.submit("member.device_linked", {"key": key, "member_id": member_id})
 
     def register(self, member_id: str, name: str, *, kyc: str = base.KYC_APPROVED) -> None:
         """A member, with KYC submitted (masked fields only) and approved unless told otherwise."""
@@ -412,6 +419,8 @@ def build_demo(node: Node, clock: DemoClock, rng: random.Random) -> dict[str, An
         kyc = base.KYC_SUBMITTED if index >= 36 else base.KYC_APPROVED
         driver.register(member_id, name, kyc=kyc)
     ids = [member_id for member_id, _ in people]
+    phone = driver.enrol_device("member", f"Member phone ({people[0][1]})")
+    driver.link_device(phone, ids[0])
     groups = {
         "KAR-2025-01": _finished_group(driver, ids[:10]),
         "UDP-2025-07": _running_group(driver, ids[10:29]),
@@ -419,7 +428,12 @@ def build_demo(node: Node, clock: DemoClock, rng: random.Random) -> dict[str, An
     }
     return {
         "branch": node.branch,
-        "devices": {"root": node.public, "foreman": foreman, "employee": employee},
+        "devices": {
+            "root": node.public,
+            "foreman": foreman,
+            "employee": employee,
+            "member_phone": phone,
+        },
         "members": len(people),
         "kyc_pending": sum(
             1

@@ -8,21 +8,33 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nacl.signing import SigningKey
 
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
 from chitnode.domain.apply import decide
 from chitnode.domain.chit_rules import draw_lot
 from chitnode.errors import ChitError, RuleViolation
-from chitnode.log.entry import ZERO_HASH, Entry, seal_entry
 from chitnode.node.node import Node
+from tests.support.chit import (
+    GID,
+    RUPEE,
+    SUB,
+    bid,
+    close_draw,
+    decided_code,
+    foreign,
+    month_done,
+    open_draw,
+    pay_all,
+    refused,
+    register,
+    run_months,
+    scope,
+    take_lease,
+)
 from tests.support.clock import FakeClock
 from tests.support.driver import AUCTION_MS, DAY_MS, ChitDriver
 
-RUPEE = 100
-GID = "G-2026-01"
-SUB = 10_000 * RUPEE  # 4 tickets of a ₹40,000 chit
 # shared/spec/wal-v1-vectors.chitlog, entry 3, with its money field named in units: the
 # vectors test the log format (§1-§6), and their domain bodies predate the `_paise` names.
 VECTOR_GROUP = {
@@ -44,13 +56,6 @@ def driver(fresh_node: Node, clock: FakeClock) -> ChitDriver:
     return ChitDriver(fresh_node, clock, random.Random(3))
 
 
-def register(driver: ChitDriver, count: int, kyc: str = base.KYC_APPROVED) -> list[str]:
-    ids = [f"M{i}" for i in range(1, count + 1)]
-    for mid in ids:
-        driver.register(mid, f"Member {mid}", kyc=kyc)
-    return ids
-
-
 @pytest.fixture
 def group4(driver: ChitDriver) -> ChitDriver:
     """A running 4-ticket group G-2026-01 of ₹40,000 (₹10,000 a month), tickets M1..M4."""
@@ -58,94 +63,6 @@ def group4(driver: ChitDriver) -> ChitDriver:
     driver.form_group(GID, "Four friends", 4 * SUB, ids)
     take_lease(driver)
     return driver
-
-
-def take_lease(driver: ChitDriver) -> None:
-    """Hold the group's lease before a refused coordinated command.
-
-    Works around a kernel bug (reported): when the branch's very first lease is
-    taken inside a command that is then refused, the rollback drops the new
-    p_grants table but Store._known still lists it, and Node's engine.load()
-    fails with sqlite3.OperationalError.
-    """
-    node = driver.node
-    with node.store.transaction():
-        node._ensure_lease(f"group:{GID}")
-
-
-def refused(driver: ChitDriver, kind: str, body: dict[str, Any]) -> str:
-    """Submit a command that must be refused; the state must not change (G9)."""
-    before = driver.node.engine.digest()
-    with pytest.raises(ChitError) as info:
-        driver.node.submit(kind, body)
-    assert driver.node.engine.digest() == before
-    return info.value.code
-
-
-def scope(gid: str = GID) -> dict[str, str]:
-    return {"group_id": gid, "scope": f"group:{gid}"}
-
-
-def pay_all(driver: ChitDriver, gid: str = GID) -> None:
-    group = driver.group(gid)
-    driver.pay_dues(gid, list(range(1, group["tickets"] + 1)), base.current_month(group))
-
-
-def open_draw(driver: ChitDriver, present: list[str] | None = None) -> int:
-    month = driver.group(GID)["settled"] + 1
-    driver.present[(GID, month)] = present or ["M1", "M2", "M3", "M4"]
-    body = {**scope(), "month": month, "present": driver.present[(GID, month)]}
-    driver.submit("auction.opened", {**body, "foreman_present": True, "duration_ms": AUCTION_MS})
-    return int(month)
-
-
-def bid(driver: ChitDriver, month: int, ticket: int, discount_paise: int) -> None:
-    body = {**scope(), "month": month, "ticket": ticket, "discount_paise": discount_paise}
-    driver.submit("auction.bid", body)
-
-
-def close_draw(driver: ChitDriver, month: int) -> dict[str, Any]:
-    driver.clock.advance(AUCTION_MS)
-    driver.submit("auction.closed", {**scope(), "month": month})
-    return driver.settlement(GID, month)
-
-
-def month_done(driver: ChitDriver, month: int, deduction: bool = False) -> None:
-    driver.attest(GID, month)
-    driver.secure(GID, month, deduction)
-    assert month in driver.pay_prizes(GID)
-
-
-def run_months(driver: ChitDriver, count: int) -> None:
-    for _ in range(count):
-        pay_all(driver)
-        month = open_draw(driver)
-        close_draw(driver, month)
-        month_done(driver, month)
-
-
-def foreign(driver: ChitDriver, role: str, kind: str, body: dict[str, Any]) -> Entry:
-    """An entry by another enrolled device of `role` (for the fold's role checks)."""
-    key = SigningKey(bytes([len(role)]) * 32)
-    public = key.verify_key.encode().hex()
-    if driver.state.get("devices", public) is None:
-        driver.submit("device.enrolled", {"key": public, "role": role, "name": role})
-    return seal_entry(
-        key,
-        branch=driver.node.branch,
-        seq=1,
-        prev=ZERO_HASH,
-        ts=driver.clock.now_ms(),
-        deps=tuple(sorted((a, s, h) for a, (s, h) in driver.node.engine.heads.items())),
-        kind=kind,
-        body=body,
-    )  # it has seen its enrolment: authority is by what an entry reaches (wal-v1 §5)
-
-
-def decided_code(driver: ChitDriver, entry: Entry) -> str:
-    with pytest.raises(RuleViolation) as info:
-        decide(driver.state, entry)
-    return info.value.code
 
 
 # --- groups -------------------------------------------------------------------------
@@ -288,7 +205,7 @@ def test_agreement_must_be_signed_by_every_holder_before_start(driver: ChitDrive
     driver.create_group(GID, "Four friends", 4 * SUB, 4)
     driver.assign(GID, ids[:3])
     digest = base.terms_hash(driver.group(GID))
-    sign = {"group_id": GID, "member_id": "M1", "terms_hash": digest}
+    sign = {"group_id": GID, "member_id": "M1", "terms_hash": digest, "actor": "M1"}
     assert refused(driver, "agreement.signed", sign) == "no_agreement"
     bad = {"group_id": GID, "terms_hash": "0" * 64}
     assert refused(driver, "agreement.published", bad) == "terms_mismatch"
@@ -299,7 +216,10 @@ def test_agreement_must_be_signed_by_every_holder_before_start(driver: ChitDrive
     assert refused(driver, "ticket.assigned", taken) == "ticket_taken"
     driver.sign(GID, ["M1", "M2", "M3"])
     assert refused(driver, "agreement.signed", sign) == "already_signed"
-    assert refused(driver, "agreement.signed", {**sign, "member_id": "M5"}) == "not_subscriber"
+    assert (
+        refused(driver, "agreement.signed", {**sign, "member_id": "M5", "actor": "M5"})
+        == "not_subscriber"
+    )
     assert refused(driver, "agreement.signed", {**sign, "actor": "M2"}) == "actor_mismatch"
     assert refused(driver, "group.started", {"group_id": GID}) == "signatures_missing"
     driver.sign(GID, ["M4"])
@@ -322,7 +242,9 @@ def test_a_member_device_may_sign(driver: ChitDriver) -> None:
     driver.assign("G2", ids)
     digest = driver.publish("G2")
     body = {"group_id": "G2", "member_id": "M1", "terms_hash": digest}
-    entry = foreign(driver, "member", "agreement.signed", body)
+    entry = foreign(driver, "member", "agreement.signed", {**body, "actor": "M1"})
+    assert decided_code(driver, entry) == "not_own_member"  # not linked to M1 yet
+    driver.submit("member.device_linked", {"key": entry.author, "member_id": "M1"})
     assert decide(driver.state, entry)  # changes, no violation
 
 
@@ -394,14 +316,16 @@ def test_bids_follow_cap_minimum_and_increment(group4: ChitDriver) -> None:
     pay_all(group4)
     month = open_draw(group4)
     commission, cap = 2_000 * RUPEE, 16_000 * RUPEE  # 5% and 40% of ₹40,000
-    body = {**scope(), "month": month, "ticket": 1}
+    body = {**scope(), "month": month, "ticket": 1, "actor": "M1"}
     assert refused(group4, "auction.bid", {**body, "discount_paise": cap + 1}) == "bid_above_cap"
     code = refused(group4, "auction.bid", {**body, "discount_paise": commission - 1})
     assert code == "bid_below_minimum"
     assert refused(group4, "auction.bid", {**body, "discount_paise": 1.0}) == "bad_format"
     bid(group4, month, 1, 5_000 * RUPEE)
     code = refused(
-        group4, "auction.bid", {**body, "ticket": 2, "discount_paise": 5_000 * RUPEE + 99}
+        group4,
+        "auction.bid",
+        {**body, "ticket": 2, "actor": "M2", "discount_paise": 5_000 * RUPEE + 99},
     )
     assert code == "bid_increment_too_small"
     assert (
@@ -434,15 +358,23 @@ def test_who_may_bid(driver: ChitDriver) -> None:
     driver.pay_dues(GID, [1, 2, 4], 1)
     month = open_draw(driver)
     body = {**scope(), "month": month, "discount_paise": 3_000 * RUPEE}
-    assert refused(driver, "auction.bid", {**body, "ticket": 4}) == "kyc_not_approved"
-    assert refused(driver, "auction.bid", {**body, "ticket": 3}) == "arrears_outstanding"
+    assert (
+        refused(driver, "auction.bid", {**body, "ticket": 4, "actor": "M4"}) == "kyc_not_approved"
+    )
+    assert (
+        refused(driver, "auction.bid", {**body, "ticket": 3, "actor": "M3"})
+        == "arrears_outstanding"
+    )
     bid(driver, month, 1, 3_000 * RUPEE)
     assert close_draw(driver, month)["winner_ticket"] == 1
     driver.pay_dues(GID, [3], 1)
     month_done(driver, month)
     pay_all(driver)
     month = open_draw(driver)
-    assert refused(driver, "auction.bid", {**body, "month": 2, "ticket": 1}) == "ticket_prized"
+    assert (
+        refused(driver, "auction.bid", {**body, "month": 2, "ticket": 1, "actor": "M1"})
+        == "ticket_prized"
+    )
 
 
 def test_no_bid_month_is_a_lot_an_auditor_can_recompute(group4: ChitDriver) -> None:
@@ -514,13 +446,15 @@ def test_payout_waits_for_minutes_and_security_and_is_paid_once(group4: ChitDriv
     assert refused(group4, "prize.paid", pay) == "minutes_incomplete"
     digest = views.minutes_hash(group4.state, GID, month)
     attest = {"group_id": GID, "month": month, "minutes_hash": digest}
-    wrong = {**attest, "attester": "M1", "minutes_hash": "0" * 64}
+    wrong = {**attest, "attester": "M1", "actor": "M1", "minutes_hash": "0" * 64}
     assert refused(group4, "minutes.attested", wrong) == "minutes_mismatch"
-    for who in ("foreman", "M4", "M1"):
-        group4.submit("minutes.attested", {**attest, "attester": who})
-    assert refused(group4, "minutes.attested", {**attest, "attester": "M1"}) == "already_attested"
+    group4.submit("minutes.attested", {**attest, "attester": "foreman"})
+    for who in ("M4", "M1"):
+        group4.submit("minutes.attested", {**attest, "attester": who, "actor": who})
+    again = {**attest, "attester": "M1", "actor": "M1"}
+    assert refused(group4, "minutes.attested", again) == "already_attested"
     assert refused(group4, "prize.paid", pay) == "minutes_incomplete"
-    group4.submit("minutes.attested", {**attest, "attester": "M2"})
+    group4.submit("minutes.attested", {**attest, "attester": "M2", "actor": "M2"})
     assert refused(group4, "prize.paid", pay) == "security_missing"
     needed = -(-3 * SUB * 4 // 3)  # 4/3 of three future instalments
     security = {"group_id": GID, "ticket": 4, "form": "guarantor", "detail": "gold, 30 g"}
@@ -541,7 +475,13 @@ def test_minutes_attesters_must_have_been_present(group4: ChitDriver) -> None:
     bid(group4, month, 1, 4_000 * RUPEE)
     close_draw(group4, month)
     digest = views.minutes_hash(group4.state, GID, month)
-    body = {"group_id": GID, "month": month, "minutes_hash": digest, "attester": "M3"}
+    body = {
+        "group_id": GID,
+        "month": month,
+        "minutes_hash": digest,
+        "attester": "M3",
+        "actor": "M3",
+    }
     assert refused(group4, "minutes.attested", body) == "not_present"
     entry = foreign(group4, "member", "minutes.attested", {**body, "attester": "foreman"})
     assert decided_code(group4, entry) == "not_foreman"
@@ -705,6 +645,7 @@ def test_substitution_keeps_history_and_refuses_prized_tickets(group4: ChitDrive
     pay_all(group4)
     month = open_draw(group4, present=sorted(base.holders(group4.state, group4.group(GID))))
     bid_body = {**scope(), "month": month, "ticket": other, "discount_paise": 3_000 * RUPEE}
+    bid_body["actor"] = "M5"
     assert refused(group4, "auction.bid", bid_body) == "agreement_unsigned"
     group4.sign(GID, ["M5"])
     bid(group4, month, other, 3_000 * RUPEE)

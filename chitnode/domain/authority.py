@@ -360,10 +360,16 @@ def resettle(state: State) -> list[Resettled]:
 
     The rows are written without undo: they describe the whole log, not a prefix of it,
     so a re-fold keeps them (the engine re-folds from where a change matters).
+
+    With no revocation among the grants there are no rows: enrolments judged in order
+    are final then (the engine settles only once a revocation is placed), so rows would
+    only record that one was placed once. A fork that unplaced the only revocation left
+    them behind, and the node's digest differed from that of a node that never placed it.
     """
     branch = state.get("branch", "branch")
     root = str(branch["root"]) if branch is not None else ""
     about = {key: grants_about(state, key) for key in state.rows(GRANTS)}
+    revoking = any(g.revokes for grants in about.values() for g in grants)
     verdicts = settle([g for gs in about.values() for g in gs], root)
     memo: dict[str, Standing] = {}
     keys = sorted(set(about) | set(state.rows(VERDICTS)))
@@ -387,8 +393,9 @@ def resettle(state: State) -> list[Resettled]:
             "effective": sorted([list(i) for i in effective]),
             AFTER_SEQ: cap,
         }
-        if state.get(VERDICTS, key) != (row if grants else None):
-            state.write([(VERDICTS, key, row if grants else None)])
+        wanted = row if grants and revoking else None
+        if state.get(VERDICTS, key) != wanted:
+            state.write([(VERDICTS, key, wanted)])
         differ = sorted(judged ^ final)
         if differ or used_cap != cap:
             changed.append(Resettled(key, differ, (used_cap, cap)))

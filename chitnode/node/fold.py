@@ -31,7 +31,7 @@ from chitnode.log.forks import Resolution, row_of, settle
 from chitnode.log.order import CausalMerge
 from chitnode.node import held
 from chitnode.node.held import Refused
-from chitnode.store.api import HELD, Store
+from chitnode.store.api import FROZEN, HELD, Store
 
 
 class TooManyHeld(ChitError):
@@ -41,7 +41,9 @@ class TooManyHeld(ChitError):
 # The projections commit in the same transaction as the entries, so they never lag the
 # log; what can make them stale is a change of the rules. Bump this with any change to
 # a reducer's effects, and every node re-folds its log on next open.
-FOLD_VERSION = "2"  # 2: authority by what an entry reaches, and after_seq (domain/authority)
+FOLD_VERSION = "3"  # 2: authority by what an entry reaches, and after_seq (domain/authority)
+# 3: re-folds where a fork loosens the order, and no verdicts without a revocation: stores
+# folded step by step before may differ from a rebuild (the sync simulation, seed 1000043)
 UNREACHABLE_SEQ = 2**62  # an edge to an entry we do not hold: never satisfied
 # Where the engine keeps how the root's own fork settled (chitnode/log/forks.py): derived
 # from the stored entries like the projections, and written in the same transaction.
@@ -77,6 +79,9 @@ class FoldEngine:
         self.next_pos = 0
         self.frozen_from: dict[str, int] = {}
         self.on_applied: list[Callable[[Entry, Outcome], None]] = []
+        # Told when the state is folded again from nothing: a rebuild calls no `on_applied`
+        # listener, so one that buffers outcomes must read them back from the store.
+        self.on_rebuilt: list[Callable[[], None]] = []
         # Each feed's last placed entry (seq, hash): the deps of a local append, and the
         # `placed` map of a merge that starts at the end. Kept in step with every fold.
         self.heads: dict[str, tuple[int, str]] = {}
@@ -171,13 +176,15 @@ class FoldEngine:
             # this call already stored (a fork's twin, or the same entry twice) must meet the
             # checks, not the fast path (found by the sync simulation, seed 1000058).
             fresh = (entry.author, entry.seq) not in taken
-            start = min(start, self._store_one(entry, result, settled and fresh))
+            self._store_one(entry, result, settled and fresh)
             taken.add((entry.author, entry.seq))
         for author, freeze_seq in result.forks:
-            self.frozen_from[author] = min(self.frozen_from.get(author, freeze_seq), freeze_seq)
-            first = self.store.first_placed_pos(author, freeze_seq)
-            if first is not None:
-                start = min(start, first)
+            if freeze_seq < self.frozen_from.get(author, UNREACHABLE_SEQ):
+                self.frozen_from[author] = freeze_seq
+                start = min(start, self._loosened_start(author, freeze_seq))
+        # After the freezes: a dep into a feed frozen by this very batch stands for less.
+        for entry in result.stored:
+            start = min(start, self._start_for(entry))
         resolved = self._settle_root_fork(result)
         if resolved is not None:
             start = min(start, resolved)
@@ -204,6 +211,7 @@ class FoldEngine:
     ) -> list[Entry]:
         view = held.StoreView(
             placed=self._placed,
+            frozen_from=self.frozen_from,
             stored_hash=self._hash_at,
             placed_head=lambda author: self.heads.get(author, (0, ""))[0],
             known=lambda author: author in vouched or self._known(author),
@@ -218,7 +226,11 @@ class FoldEngine:
         return admitted
 
     def _placed(self, author: str, seq: int, hash_hex: str) -> bool:
+        """Whether the order counts a dep on (author, seq, hash) as met by what is placed."""
         head = self.heads.get(author)
+        if author in self.frozen_from or hash_hex in self.discarded:
+            author, seq = self._edge(author, seq, hash_hex)  # what the dep stands for
+            return seq <= (head[0] if head is not None else 0)
         if head is None or seq > head[0]:
             return False  # a feed's placed entries are its first ones: all up to its head
         return head == (seq, hash_hex) or self._hash_at(author, seq) == hash_hex
@@ -245,16 +257,23 @@ class FoldEngine:
         return self.state.get("devices", author) is not None
 
     def _read_held_grants(self) -> list[tuple[str, str]]:
-        """(admin, key) of every held `device.enrolled`; read once, then kept in step."""
-        grants: list[tuple[str, str]] = []
-        if self.store.count(kind=held.ENROLLED, status=HELD) == 0:
+        """(admin, key) of every stored `device.enrolled` not placed; read once, then kept
+        in step by `_admit`, which adds every enrolment it lets in, placed or not.
+
+        Held, frozen, or fork evidence: an enrolment a fork froze or set aside still names
+        a key its admin enrolled. Reading only the held ones made that key unknown after
+        a reload but known before it (`_admit` counts every enrolment it lets in), so
+        whether its entries were refused depended on when the node last opened.
+        """
+        grants = [(f.author, k) for f in self.store.forks() if (k := _enrolled_in(f.raw))]
+        unplaced = sum(self.store.count(kind=held.ENROLLED, status=s) for s in (HELD, FROZEN))
+        if unplaced == 0:
             return grants  # the usual case: no scan
         for author in self.store.authors_to_place(self.next_pos):
             for _, raw in self.store.feed(author, self.heads.get(author, (0, ""))[0] + 1):
-                if '"kind":"device.enrolled"' in raw:
-                    key = held.enrolled_key(entry_from_stored(raw))
-                    if key is not None:
-                        grants.append((author, key))
+                key = _enrolled_in(raw)
+                if key is not None:
+                    grants.append((author, key))
         return grants
 
     def _continues_head(self, entry: Entry, settled: bool) -> bool:
@@ -271,37 +290,66 @@ class FoldEngine:
             return entry.seq == 1 and entry.prev == ZERO_HASH
         return head == (entry.seq - 1, entry.prev)
 
-    def _store_one(self, entry: Entry, result: IngestResult, settled: bool) -> int:
-        """Insert one entry (or its fork evidence); return where the order may change."""
+    def _store_one(self, entry: Entry, result: IngestResult, settled: bool) -> None:
+        """Insert one entry (into `result.stored`), or its fork evidence (`result.forks`)."""
         store = self.store
         if self._continues_head(entry, settled):
             store.insert_entry(entry, actor=_actor(entry))
             result.stored.append(entry)
-            return self._start_for(entry)
+            return
         if store.has(entry):
             result.duplicates += 1
-            return self.next_pos
+            return
         if entry.seq == 1 and entry.prev != ZERO_HASH:
             raise BrokenChain("seq 1 must have the zero prev")
         freeze = self._conflict(entry)
         if freeze is not None:
             store.insert_fork(entry, freeze)
             result.forks.append((entry.author, freeze))
-            return self.next_pos
+            return
         store.insert_entry(entry, actor=_actor(entry))
         result.stored.append(entry)
-        return self._start_for(entry)
 
     def _start_for(self, entry: Entry) -> int:
-        """The first position of the order that `entry` can change."""
+        """The first position of the order that `entry` can take: just after the last of
+        what it must follow *as the order counts it* (`_edges`: a dep into a frozen feed
+        stands for its unfrozen part only, a dep at seq 0 for nothing). Counting the deps
+        as named instead once let a late entry naming a forked feed's seq 1 sort after
+        entries a rebuild puts after it (the sync simulation, seed 1000043). Positions
+        are the ones before this ingest's re-fold; next_pos when it cannot be placed."""
         store = self.store
-        preds = _predecessors(entry)
+        if self.frozen_from or self.discarded:
+            edges = [(a, s) for a, s in self._edges(entry) if s > 0]
+        else:
+            edges = [(a, s) for a, s, _ in entry.deps]
+        preds = [*edges, (entry.author, entry.seq - 1)] if entry.seq > 1 else edges
         if self._names_every_head(preds):
             return self.next_pos  # a local append: everything placed is behind it
         positions = [store.pos_of(a, s) for a, s in preds]
         if any(p is None for p in positions):
             return self.next_pos
         return 1 + max((p for p in positions if p is not None), default=-1)
+
+    def _loosened_start(self, author: str, freeze_seq: int) -> int:
+        """Where the order may first change now that `author` is frozen from `freeze_seq`.
+
+        Its entries from there leave the order, and every entry naming one of them in its
+        deps now follows only `freeze_seq - 1` of that feed (`_edges`): it may sort
+        earlier than the entry it named, down to just after the rest of what it follows
+        (for a fork at seq 1, anywhere after its other deps). Such an entry sits after
+        the one it named, or is unplaced: both are read from the first frozen position.
+        """
+        first = self.store.first_placed_pos(author, freeze_seq)
+        start = self.next_pos if first is None else first
+        placed = self._placed_before(start)
+        earliest = start
+        for other in self.store.authors_to_place(start):
+            if other == author:
+                continue  # its entries before the freeze follow what they did
+            for entry in self._feed(other, placed.get(other, 0) + 1):
+                if any(a == author and s >= freeze_seq for a, s, _ in entry.deps):
+                    earliest = min(earliest, self._start_for(entry))
+        return earliest
 
     def _names_every_head(self, preds: list[tuple[str, int]]) -> bool:
         """True when `preds` are exactly the placed heads: then the latest placed entry is one."""
@@ -362,7 +410,7 @@ class FoldEngine:
         evidence = [entry_from_stored(f.raw) for f in self.store.forks() if f.author == root]
         if not evidence:
             return None
-        was = (self.frozen_from.get(root), len(self.discarded))
+        was = (self.frozen_from.get(root), set(self.discarded))
         for entry in sorted(evidence, key=lambda e: e.seq):  # late copies of dropped lines
             covering = [r for r in self.resolutions if r.fork_seq <= entry.seq <= r.by_seq]
             if entry.hash not in self.discarded and (covering or entry.prev in self.discarded):
@@ -371,7 +419,6 @@ class FoldEngine:
                 )
         live = [e for e in evidence if e.hash not in self.discarded]
         fork_seq = min((c for c in map(self._conflict, live) if c is not None), default=None)
-        start = self.next_pos
         if fork_seq is not None:
             rows = self.forked_feed(root, fork_seq)
             below = self.store.hash_at(root, fork_seq - 1) or ""
@@ -380,19 +427,32 @@ class FoldEngine:
                 self._keep_line(root, rows, found.canonical, found.discarded)
                 self.resolutions += found.resolutions
                 self.discarded = found.discarded
-                placed = self.store.pos_of(root, fork_seq - 1)
-                start = self.next_pos if placed is None else placed + 1
-            elif fork_seq != was[0]:
-                start = self.store.first_placed_pos(root, fork_seq) or self.next_pos
             fork_seq = found.frozen_from
         if fork_seq is None:
             self.frozen_from.pop(root, None)
         else:
             self.frozen_from[root] = fork_seq
-        if start == self.next_pos and was == (fork_seq, len(self.discarded)):
+        moved = [seq for h, seq in self.discarded.items() if h not in was[1]]
+        if fork_seq != was[0]:
+            moved += [seq for seq in (fork_seq, was[0]) if seq is not None]
+        if not moved:
             return None
         self._save_root_fork(root)
-        return start
+        return self._after_agreed(root, min(moved))
+
+    def _after_agreed(self, root: str, fork_seq: int) -> int:
+        """The first position after the root's agreed prefix below `fork_seq`.
+
+        Whatever a change of the root's freeze point or dropped lines moves sorts after
+        it: a dep into the root's feed from `fork_seq` on stands for the prefix before
+        and after (frozen, dropped), or for a kept entry, which sorts after the prefix.
+        A dep loosened so can let an entry sort before the root's first changed entry,
+        so the re-fold starts from the prefix's end, not from that entry.
+        """
+        if fork_seq <= 1:
+            return 0  # no prefix: a dep into the feed may come to stand for nothing
+        placed = self.store.pos_of(root, fork_seq - 1)
+        return self.next_pos if placed is None else placed + 1
 
     def _keep_line(
         self, root: str, rows: list[Entry], canonical: dict[int, str], discarded: dict[str, int]
@@ -444,6 +504,8 @@ class FoldEngine:
         self.store.drop_projections()
         self.store.forget_placements()
         self._refold(0, IngestResult(rebuilt=True), progress=progress)
+        for listener in self.on_rebuilt:
+            listener()
 
     def _refold(
         self,
@@ -604,19 +666,19 @@ class FoldEngine:
 
     def _edges(self, entry: Entry) -> list[tuple[str, int]]:
         """Order edges of `entry`'s deps; a dep into a frozen feed waits for its unfrozen part."""
-        edges = []
-        for author, seq, hash_hex in entry.deps:
-            frozen = self.frozen_from.get(author)
-            dropped = self.discarded.get(hash_hex)
-            if dropped is not None:  # a line the root's resolution dropped: its agreed prefix
-                edges.append((author, dropped - 1))
-            elif frozen is not None and seq >= frozen:
-                edges.append((author, frozen - 1))
-            elif self._hash_at(author, seq) == hash_hex:
-                edges.append((author, seq))
-            else:
-                edges.append((author, UNREACHABLE_SEQ))  # held until the dep arrives
-        return edges
+        return [self._edge(author, seq, hash_hex) for author, seq, hash_hex in entry.deps]
+
+    def _edge(self, author: str, seq: int, hash_hex: str) -> tuple[str, int]:
+        """The (author, seq) a dep stands for in the order."""
+        frozen = self.frozen_from.get(author)
+        dropped = self.discarded.get(hash_hex)
+        if dropped is not None:  # a line the root's resolution dropped: its agreed prefix
+            return author, dropped - 1
+        if frozen is not None and seq >= frozen:
+            return author, frozen - 1
+        if self._hash_at(author, seq) == hash_hex:
+            return author, seq
+        return author, UNREACHABLE_SEQ  # held until the dep arrives
 
     def _hash_at(self, author: str, seq: int) -> str | None:
         known = self._hashes.get((author, seq))
@@ -672,6 +734,13 @@ def _predecessors(entry: Entry) -> list[tuple[str, int]]:
     if entry.seq > 1:
         preds.append((entry.author, entry.seq - 1))
     return preds
+
+
+def _enrolled_in(raw: str) -> str | None:
+    """The key a stored `device.enrolled` line names, if it is one (a cheap test first)."""
+    if '"kind":"device.enrolled"' not in raw:
+        return None
+    return held.enrolled_key(entry_from_stored(raw))
 
 
 def _actor(entry: Entry) -> str:

@@ -22,7 +22,7 @@ it knows of the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from chitnode import limits
@@ -47,7 +47,10 @@ class Refused:
 class StoreView:
     """What the gate asks of the store and the fold (all cheap, most from memory)."""
 
-    placed: Callable[[str, int, str], bool]  # (author, seq, hash) is stored and placed
+    # The order counts a dep on (author, seq, hash) as met by what is placed: the entry is
+    # placed, or (a forked feed) the part of its feed the dep stands for is (fold `_edge`)
+    placed: Callable[[str, int, str], bool]
+    frozen_from: Mapping[str, int]  # forked feeds: from this seq on nothing is ever placed
     stored_hash: Callable[[str, int], str | None]  # hash stored at (author, seq), if any
     placed_head: Callable[[str], int]  # an author's last placed seq, 0 for none
     known: Callable[[str], bool]  # root, enrolled, or named by an enrolment we hold
@@ -104,7 +107,11 @@ def _is_new(entry: Entry, view: StoreView) -> bool:
 def _would_wait(fresh: list[Entry], view: StoreView) -> list[Entry]:
     """The entries of `fresh` that folding would leave held (Kahn's algorithm over the batch).
 
-    Entries are named by hash: two entries at one (author, seq) are two entries.
+    Entries are named by hash: two entries at one (author, seq) are two entries. A dep
+    into a forked feed is met as the fold counts it (`view.placed`): before, an entry
+    naming a frozen entry counted as waiting, and its author, enrolled by that frozen
+    entry, as unknown, so a node that learnt of the fork first refused for good what
+    the others had stored. A forked feed's own entries past the fork always wait.
     """
     batch = {(e.author, e.seq, e.hash) for e in fresh}
     blockers: dict[str, int] = {}  # hash -> batch entries it still waits for
@@ -112,11 +119,15 @@ def _would_wait(fresh: list[Entry], view: StoreView) -> list[Entry]:
     blocked: set[str] = set()  # follows something neither placed nor in the batch
     for entry in fresh:
         count = 0
+        if entry.seq >= view.frozen_from.get(entry.author, entry.seq + 1):
+            blocked.add(entry.hash)  # never placed: held, within its author's allowance
         for author, seq, hash_hex in _follows(entry):
+            if view.placed(author, seq, hash_hex):
+                continue
             if (author, seq, hash_hex) in batch:
                 count += 1
                 dependants.setdefault(hash_hex, []).append(entry.hash)
-            elif not view.placed(author, seq, hash_hex):
+            else:
                 blocked.add(entry.hash)
         blockers[entry.hash] = count
     ready = [h for h, n in blockers.items() if n == 0 and h not in blocked]

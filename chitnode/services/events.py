@@ -28,12 +28,21 @@ stream remembers the outcome it last published for each of the latest
 outcome changed (applied -> rejected, or back) is published again, so views can
 correct themselves.
 
+Only the fold decides an outcome; the stream never judges an entry itself. One commit
+can fold an entry more than once (a revocation in the batch voids a credit placed
+before it, and the engine re-folds), so `flush` publishes each entry's *last* outcome
+of the commit, the one the store keeps, never an earlier one the same commit undid.
+When the engine had to rebuild instead of re-folding, it tells no listener about the
+entries it re-decided; then `flush` checks what it holds against the stored outcomes.
+`replay_events` follows the stored outcomes too (see there).
+
 Thread-safe: the writer thread calls the listener, `flush` and `discard`; any
 thread may subscribe, read and close.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -44,8 +53,10 @@ from chitnode import limits
 from chitnode.domain import bank_kinds as bank
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import wallet_kinds as wallet
-from chitnode.domain.apply import Outcome, apply_entry
+from chitnode.domain.apply import APPLIED, REJECTED, Outcome
+from chitnode.domain.kinds import load_all
 from chitnode.domain.state import State
+from chitnode.errors import RuleViolation
 from chitnode.log.entry import Entry, entry_from_stored
 from chitnode.node.fold import IngestResult
 from chitnode.node.node import Command, Node, Receipt
@@ -161,6 +172,7 @@ class Subscription:
 class _Attached:
     node: Node
     listener: Callable[[Entry, Outcome], None]
+    rebuilt: Callable[[], None]
 
 
 class EventStream:
@@ -177,7 +189,9 @@ class EventStream:
         self.pending_dropped = 0  # events lost from an oversized fold before its flush
         self.describe_errors = 0  # entries `describe` could not read (published bare)
         self.published = 0
-        self._pending: deque[Event] = deque()
+        # (event, the node that folded it; None when `record` was called directly)
+        self._pending: deque[tuple[Event, Node | None]] = deque()
+        self._rebuilt: set[int] = set()  # id() of attached nodes that rebuilt since a flush
         self._subs: list[Subscription] = []
         self._last_status: OrderedDict[str, str] = OrderedDict()  # hash -> status published
         self._lock = threading.Lock()
@@ -217,34 +231,58 @@ class EventStream:
         engine = node.engine
 
         def listener(entry: Entry, outcome: Outcome) -> None:
-            self.record(entry, outcome, engine.state)
+            self._buffer(self._describe(entry, outcome, engine.state), node)
+
+        def rebuilt() -> None:
+            with self._lock:
+                self._rebuilt.add(id(node))
 
         engine.on_applied.append(listener)
-        self._attached.append(_Attached(node, listener))
+        engine.on_rebuilt.append(rebuilt)
+        self._attached.append(_Attached(node, listener, rebuilt))
 
     def detach(self, node: Node) -> None:
         for item in [a for a in self._attached if a.node is node]:
             node.engine.on_applied.remove(item.listener)
+            node.engine.on_rebuilt.remove(item.rebuilt)
             self._attached.remove(item)
 
     def record(self, entry: Entry, outcome: Outcome, state: State) -> None:
-        """Buffer one folded entry (the engine's listener). Never raises into the fold."""
+        """Buffer one folded entry with the outcome the fold gave it. Never raises."""
+        self._buffer(self._describe(entry, outcome, state), None)
+
+    def _describe(self, entry: Entry, outcome: Outcome, state: State) -> Event:
         try:
-            event = describe(entry, outcome, state)
+            return describe(entry, outcome, state)
         except Exception:  # a view's bug must never roll back money: publish it bare
-            event = _bare(entry, outcome)
             self.describe_errors += 1
+            return _bare(entry, outcome)
+
+    def _buffer(self, event: Event, node: Node | None) -> None:
         with self._lock:
             if len(self._pending) >= self.pending_events_max:
                 self._pending.popleft()
                 self.pending_dropped += 1
-            self._pending.append(event)
+            self._pending.append((event, node))
 
     def flush(self) -> int:
-        """Publish what the last commit folded; call only after COMMIT returned. Returns a count."""
+        """Publish what the last commit folded; call only after COMMIT returned. Returns a count.
+
+        Each entry once, with the last outcome the commit gave it, in the order of those
+        last folds (a re-fold's order is the fold order from where it started).
+        """
         with self._lock:
-            events = [e for e in self._pending if self._first_time(e)]
-            self._pending.clear()
+            pending, self._pending = self._pending, deque()
+            rebuilt, self._rebuilt = self._rebuilt, set()
+        last: dict[str, tuple[Event, Node | None]] = {}
+        for event, node in pending:
+            last.pop(event.hash, None)  # moves to where it was folded last
+            last[event.hash] = (event, node)
+        kept = [  # the store is read outside the lock, on the writer's thread
+            _as_stored(e, n) if n is not None and id(n) in rebuilt else e for e, n in last.values()
+        ]
+        with self._lock:
+            events = [e for e in kept if e is not None and self._first_time(e)]
             self.published += len(events)
             for sub in self._subs:
                 mine = [e for e in events if sub.filter.matches(e)]
@@ -257,6 +295,7 @@ class EventStream:
         with self._lock:
             dropped = len(self._pending)
             self._pending.clear()
+            self._rebuilt.clear()
         return dropped
 
     def pending(self) -> int:
@@ -372,6 +411,27 @@ _FACTS: dict[str, Callable[[Entry, State], dict[str, Any]]] = {
 }
 
 
+def _as_stored(event: Event, node: Node) -> Event | None:
+    """`event` as the store now has its entry: after a rebuild that told no listener.
+
+    None when the entry is not placed any more (frozen by a fork found in the commit).
+    """
+    store = node.store
+    stored = store.outcome_of(event.author, event.seq)
+    if store.hash_at(event.author, event.seq) != event.hash or stored is None:
+        return None
+    if stored[0] not in (APPLIED, REJECTED):
+        return None
+    if stored == (event.status, event.code):
+        return event
+    entry = store.entry_at(event.author, event.seq)
+    assert entry is not None  # its hash was just read
+    try:
+        return describe(entry, Outcome(*stored), node.engine.state)
+    except Exception:  # as in `record`: never fail the writer over a view
+        return _bare(entry, Outcome(*stored))
+
+
 def _bare(entry: Entry, outcome: Outcome) -> Event:
     status, code = outcome.status, outcome.code
     return Event(entry.kind, entry.hash, entry.author, entry.seq, entry.ts, status, code, (), 0)
@@ -442,19 +502,41 @@ class CommittingNode:
         self.stream.detach(self.node)
 
 
-def replay_events(entries: Iterable[Entry]) -> Iterator[Event]:
-    """Events of `entries` folded from nothing, in the order given (the log's fold order).
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A placed entry and the outcome the fold stored for it."""
+
+    entry: Entry
+    outcome: Outcome
+
+
+def replay_events(log: Iterable[Folded]) -> Iterator[Event]:
+    """Events of a placed log, in the order given (the fold order), from nothing.
 
     For feeds rebuilt from the log (notifications after a restart, an auditor's view):
-    the same `describe` the live stream uses, on a fresh state.
+    the same `describe` the live stream uses. Each entry keeps the outcome the fold
+    stored for it; nothing is judged again. The fold decides authority over the whole
+    log (a revocation's after_seq voids entries placed before it, a fork freezes a
+    feed), which a replay entry by entry on a fresh state cannot see: re-deciding once
+    showed a revoked key's rejected credit as money received. An applied entry's
+    effects are redone on the replay's state (its kind's reducer, which `describe`
+    reads rows from); a rejected one changes nothing.
     """
     state = State()
-    for entry in entries:
-        outcome, _ = apply_entry(state, entry)
+    kinds = load_all()
+    for item in log:
+        entry, outcome = item.entry, item.outcome
+        spec = kinds.get(entry.kind)
+        if outcome.status == APPLIED and spec is not None:
+            # Raises only if this state is not the fold's (a log replayed from its middle):
+            # the outcome still stands, and `describe` reads the rows as they are.
+            with contextlib.suppress(RuleViolation):
+                state.apply(spec.reducer(state, entry))
         yield describe(entry, outcome, state)
 
 
-def stored_entries(node: Node) -> Iterator[Entry]:
-    """The node's placed entries in fold order (the input `replay_events` expects)."""
+def stored_entries(node: Node) -> Iterator[Folded]:
+    """The node's placed entries in fold order with their stored outcomes (the input
+    `replay_events` expects)."""
     for row in node.store.placed_entries():
-        yield entry_from_stored(row.raw)
+        yield Folded(entry_from_stored(row.raw), Outcome(row.status, row.code))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,8 +22,10 @@ from chitnode.domain.wallet_kinds import (
     withdraw_body,
 )
 from chitnode.errors import ChitError
+from chitnode.log.entry import Entry
 from chitnode.node.node import Node
 from chitnode.services import events as ev
+from chitnode.services import notify
 from chitnode.services.events import CommittingNode, EventStream, Filter, submit_and_publish
 from tests.support.clock import FakeClock
 from tests.support.driver import ChitDriver
@@ -127,11 +131,15 @@ def test_a_re_fold_replay_is_published_once_and_a_changed_outcome_again(
     entry = node.store.entry_at(node.public, 1)
     assert entry is not None
     applied, rejected = Outcome("applied", ""), Outcome("rejected", "x")
-    for outcome in (applied, applied, rejected, rejected, applied):
+    for outcome in (applied, applied, rejected, rejected, applied):  # one commit each
         stream.record(entry, outcome, node.engine.state)
-    stream.flush()
+        stream.flush()
     told = [(e.status, e.code) for e in sub.drain()]
     assert told == [("applied", ""), ("rejected", "x"), ("applied", "")]
+    for outcome in (rejected, applied, rejected):  # one commit folding it three times
+        stream.record(entry, outcome, node.engine.state)
+    assert stream.flush() == 1
+    assert [(e.status, e.code) for e in sub.drain()] == [("rejected", "x")]  # its last
 
 
 def test_an_entry_refused_by_the_fold_is_published_as_rejected(node: Node) -> None:
@@ -197,3 +205,96 @@ def test_too_many_subscriptions_are_refused(node: Node) -> None:
         stream.subscribe()
     subs[0].close()
     stream.subscribe().close()
+
+
+# --- the fold's verdict, not a re-decision: a revoked key's credit ----------------------
+
+
+@dataclass
+class Staff:
+    """An employee (its key is stolen) and an admin, both enrolled by the root node."""
+
+    employee: Feed
+    admin: Feed
+    seen: Entry  # the root's last entry: the enrolments, which both had seen
+
+    @classmethod
+    def enrolled(cls, node: Node, submit: Callable[[str, dict[str, Any]], object]) -> Staff:
+        employee, admin = Feed(seeded_key(9)), Feed(seeded_key(8))
+        for device, role in ((employee, "employee"), (admin, "admin")):
+            submit("device.enrolled", {"key": device.public, "role": role, "name": role})
+        seen = node.store.entry_at(node.public, node.store.heads()[node.public][0])
+        assert seen is not None
+        return cls(employee, admin, seen)
+
+    def credit(self, paise: int, cmd_id: str, ts: int | None = None) -> Entry:
+        body = deposit_body("M2", paise, cmd_id, note="cash")
+        return self.employee.write(DEPOSITED, body, [self.seen], ts=ts)
+
+    def theft(self, clock: FakeClock, known: Entry) -> tuple[Entry, Entry]:
+        """The admin's revocation (after_seq 1, having seen `known`), and a ₹9,000 credit
+        the stolen key writes with an earlier `ts`, leaving the revocation out."""
+        body = {"key": self.employee.public, "reason": "stolen", "after_seq": 1}
+        revocation = self.admin.write("device.revoked", body, [self.seen, known], ts=clock.now_ms())
+        return revocation, self.credit(9_000 * RUPEE, "stolen", ts=clock.now_ms() - 60_000)
+
+
+def test_a_credit_the_fold_rejected_is_received_by_nobody_live_or_replayed(
+    node: Node, clock: FakeClock
+) -> None:
+    """A stolen employee key credits M2 ₹9,000 with an early `ts` and deps that leave its
+    revocation out; the revocation (an admin's, after_seq 1) arrives in the same batch.
+    The fold places the credit first, applies it, then settles the revocation and
+    re-folds: rejected. Before, the live feed published the credit as applied and then
+    as rejected in the same flush, and the replay from the log re-decided each entry on
+    a fresh state without the revocation's after_seq and showed it applied: M2 was told
+    of money that never moved. Now both tell only what the fold stored."""
+    stream, live = EventStream(), notify.Feed()
+    committing = CommittingNode(node, stream)
+    sub = stream.subscribe()
+    staff = Staff.enrolled(node, committing.submit)
+    honest = staff.credit(100 * RUPEE, "d-1")
+    committing.ingest([honest])
+    revocation, forged = staff.theft(clock, honest)
+    committing.ingest([revocation, forged])  # the credit sorts first: applied, then re-folded
+    assert node.store.outcome_of(staff.admin.public, revocation.seq) == ("applied", "")
+    assert node.store.outcome_of(forged.author, forged.seq) == ("rejected", "device_revoked")
+    live.pull(sub)
+    replayed = list(ev.replay_events(ev.stored_entries(node)))
+    for told in (live.for_member("M2"), notify.member_feed(replayed, "M2")):
+        texts = [n.text for n in told if n.ref == forged.hash]
+        assert texts == ["Your deposit of ₹9,000.00 was refused (device_revoked)."]
+        assert [n.ref for n in told if "deposited into your wallet" in n.text] == [honest.hash]
+    (event,) = [e for e in replayed if e.hash == forged.hash]
+    assert (event.status, event.code) == ("rejected", "device_revoked")
+    committing.close()
+
+
+def test_after_a_restart_a_rebuild_in_the_commit_publishes_what_the_store_keeps(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """A reopened node has no undo journal, so a revocation voiding an entry placed before
+    the restart makes the engine rebuild, which tells no listener. The credit the same
+    batch folded first (after everything placed, before the revocation: applied) is
+    published as the store keeps it: rejected."""
+    node = Node.init(tmp_path / "node", "Restarted Branch", clock=clock, branch_id=BRANCH)
+    node.submit("member.registered", {"member_id": "M2", "name": "Member M2"})
+    staff = Staff.enrolled(node, node.submit)
+    first = staff.credit(100 * RUPEE, "d-1")
+    lost = staff.credit(50 * RUPEE, "d-2")  # seq 2: past the revocation's after_seq
+    node.ingest([first, lost])
+    node.close()
+    node = Node.open(tmp_path / "node", clock=clock)
+    stream = EventStream()
+    committing = CommittingNode(node, stream)
+    sub = stream.subscribe(Filter(members=frozenset({"M2"})))
+    rebuilds: list[None] = []
+    node.engine.on_rebuilt.append(lambda: rebuilds.append(None))
+    revocation, forged = staff.theft(clock, lost)  # after `lost` in the order: at the end
+    committing.ingest([revocation, forged])
+    assert rebuilds  # the re-fold from `lost` reached past the journal
+    assert node.store.outcome_of(forged.author, forged.seq) == ("rejected", "device_revoked")
+    told = {e.hash: (e.status, e.code) for e in sub.drain()}
+    assert told[forged.hash] == ("rejected", "device_revoked")
+    committing.close()
+    node.close()

@@ -50,6 +50,14 @@ def add_parsers(sub: Any) -> None:
         choices=[v.value for v in chit_rules.CommissionMode],
         default="from_discount",
     )
+    p.add_argument(
+        "--min-discount",
+        type=_rupees,
+        default=None,
+        metavar="RUPEES",
+        help="lowest discount a bid may offer (default by commission mode: the commission "
+        "when it comes from the discount, else zero)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run_auction)
     p = kinds.add_parser("emi", help="reducing-balance EMI and full schedule")
@@ -69,12 +77,14 @@ def run_auction(args: argparse.Namespace) -> int:
         max_discount_bps=args.max_discount_pct,
         dividend_to=chit_rules.DividendTo(args.dividend_to),
         commission_mode=chit_rules.CommissionMode(args.commission_mode),
+        min_discount_paise=args.min_discount,
     )
     chit_rules.validate_terms(terms)
     chit_rules.check_bid(terms, args.discount, None)
     s = chit_rules.settle(terms, args.discount, args.month)
     data = {
         "subscription_paise": chit_rules.subscription_paise(terms),
+        "min_discount_paise": chit_rules.min_discount_paise(terms),
         **dataclasses.asdict(s),
     }
     if args.json:
@@ -83,6 +93,7 @@ def run_auction(args: argparse.Namespace) -> int:
     rows = [
         ("Chit value", args.chit_value),
         ("Monthly subscription", data["subscription_paise"]),
+        ("Minimum discount", data["min_discount_paise"]),
         ("Winning discount", s.discount_paise),
         ("Foreman commission", s.commission_paise),
         ("Dividend pool", s.dividend_pool_paise),

@@ -84,7 +84,7 @@ class GroupTerms:
     commission_bps: int = COMMISSION_CAP_BPS
     amended_2019: bool = False
     max_discount_bps: int = MAX_DISCOUNT_DEFAULT_BPS
-    min_discount_paise: int | None = None  # None: the commission amount
+    min_discount_paise: int | None = None  # None: the mode's default, min_discount_paise()
     bid_increment_paise: int = 100
     dividend_to: DividendTo = DividendTo.ALL
     commission_mode: CommissionMode = CommissionMode.FROM_DISCOUNT
@@ -177,10 +177,22 @@ def max_discount_paise(terms: GroupTerms) -> int:
 
 
 def min_discount_paise(terms: GroupTerms) -> int:
-    """Lowest discount a bid may offer (default: the commission, so the pool is never negative)."""
-    if terms.min_discount_paise is None:
+    """Lowest discount a bid may offer; also the discount of a lot month and the last month.
+
+    Default by commission mode (docs/chit-rules.md). The Act's "discount" (s.2)
+    is the sum a prized subscriber forgoes, set apart for the foreman's
+    commission and the dividend. When the commission comes out of the discount
+    (`from_discount`) the discount must at least cover it, else the dividend
+    would be negative: the minimum is the commission. When it is collected on
+    top or cut from the prize, the discount carries no commission, so nothing
+    forces one: the minimum is zero, and a no-bid month or the last member gets
+    the prize without giving anything up.
+    """
+    if terms.min_discount_paise is not None:
+        return terms.min_discount_paise
+    if terms.commission_mode == CommissionMode.FROM_DISCOUNT:
         return commission_paise(terms)
-    return terms.min_discount_paise
+    return 0
 
 
 def _on_top_share_paise(terms: GroupTerms) -> int:

@@ -27,6 +27,7 @@ from typing import Any, TextIO
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import loan_views as lv
 from chitnode.domain.apply import APPLIED
+from chitnode.domain.chit_rules import DividendTo
 from chitnode.domain.money import format_inr
 from chitnode.domain.state import BALANCES, EXTERNAL_PREFIX, State
 from chitnode.node.node import Node
@@ -170,12 +171,31 @@ def _prize_lines(state: State, item: LogItem, member_id: str) -> list[StatementL
     return lines
 
 
+def _final_share_lines(
+    state: State, item: LogItem, gid: str, member_id: str
+) -> list[StatementLine]:
+    """The last month's share of discount: no next instalment to credit, so paid in cash
+    at close-out (chit_rules.closeout), one line per ticket the member holds."""
+    group = base.group_row(state, gid)
+    last = base.settlement_rows(state, group)[-1]
+    others = base.terms_of(group).dividend_to == DividendTo.OTHERS
+    share = int(last["per_ticket_dividend_paise"])
+    lines = []
+    for row in base.ticket_rows(state, group):
+        winner = int(row["ticket"]) == int(last["winner_ticket"])
+        if row["member_id"] != member_id or not share or (others and winner):
+            continue
+        text = f"Close-out: final share of discount, month {last['month']}, paid in cash"
+        lines.append(_line(item, _ticket_account(gid, row["ticket"]), text, share))
+    return lines
+
+
 def _closeout_lines(state: State, item: LogItem, member_id: str) -> list[StatementLine]:
     gid = str(item.body["group_id"])
     closeout = state.get(base.CLOSEOUTS, gid)
     if closeout is None:
         return []
-    lines = []
+    lines = _final_share_lines(state, item, gid, member_id)
     for ticket, refund in sorted(closeout["refunds_paise"].items(), key=lambda kv: int(kv[0])):
         row = state.get(base.TICKETS, base.ticket_key(gid, int(ticket)))
         if row is not None and row["member_id"] == member_id and int(refund):

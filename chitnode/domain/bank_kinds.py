@@ -124,6 +124,8 @@ def request_body(
         "member_id": member_id,
         "amount_paise": amount_paise,
     }
+    if withdrawal:  # the member asks for the debit (check_on_behalf)
+        body["actor"] = member_id
     if note:
         body["note"] = note
     return _scoped(body, withdrawal)
@@ -191,7 +193,10 @@ def _new_request(state: State, entry: Entry, direction: str) -> dict[str, Any]:
     amount = _amount(body)
     member_id = base.member_id_of(body)
     base.member_row(state, member_id)  # unknown_member
-    base.check_actor(body, member_id)
+    if direction == WITHDRAWAL:  # a debit is the member's act (issue 14, point 1)
+        base.check_on_behalf(state, entry, member_id)
+    else:  # a deposit is the bank's news: an actor is recorded when given
+        base.check_actor(body, member_id)
     need(state.get(REQUESTS, request_id) is None, "request_exists", f"request {request_id} exists")
     actor = body.get("actor")
     return {

@@ -113,6 +113,6 @@ MEMBER_ACTS = (
     "  won the draw; the minutes are complete with the foreman, the winner and two other",
     "  subscribers present, each attesting once (s.17).",
     "- `auction.bid`: `actor` = the ticket's holder (s.16, bids at the draw).",
-    "- `wallet.transferred`: `actor` = the sender; `loan.applied`: `actor` from a member",
-    "  device; wallet and bank kinds record an optional `actor`, checked when given.",
+    "- `wallet.transferred`: `actor` = the sender; `loan.applied`, `wallet.withdrawn_cash`,",
+    "  `bank.withdrawal_requested`: `actor` = the member; deposits: optional, checked.",
 )

@@ -29,7 +29,6 @@ from chitnode.domain import bankers, emi, limits, wallet_kinds
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import loan_views as lv
 from chitnode.domain import recovery as fsm
-from chitnode.domain.apply import role_of
 from chitnode.domain.chit_kinds_base import need
 from chitnode.domain.kinds import ADMIN, MANAGERS, STAFF, kind
 from chitnode.domain.money import require_paise
@@ -90,12 +89,6 @@ def loan_rate_set(state: State, entry: Entry) -> list[Change]:
 # --- application and decision -------------------------------------------------------------
 
 
-def _check_applicant(state: State, entry: Entry, member_id: str) -> None:
-    base.check_actor(entry.body, member_id)
-    if role_of(state, entry.author) == "member":  # a member device applies only as the member
-        need(entry.body.get("actor") == member_id, "actor_mismatch", "actor is not the member")
-
-
 @kind("loan.applied", APPLICANTS, summary="A member applies for a loan: amount, tenure, purpose.")
 def loan_applied(state: State, entry: Entry) -> list[Change]:
     """The EMI preview is stored with the application; eligibility is judged at approval."""
@@ -105,7 +98,7 @@ def loan_applied(state: State, entry: Entry) -> list[Change]:
     need(state.get(lv.LOANS, loan_id) is None, "loan_exists", f"loan {loan_id} already exists")
     member_id = base.member_id_of(body)
     base.member_row(state, member_id)
-    _check_applicant(state, entry, member_id)
+    base.check_on_behalf(state, entry, member_id)  # the member's own act (issue 14, point 1)
     amount = _amount(body)
     months = base.integer(body, "tenure_months", 1, limits.LOAN_TENURE_MONTHS_MAX, "bad_tenure")
     rate = base.integer(

@@ -108,6 +108,7 @@ def withdraw_body(
         "amount_paise": amount_paise,
         "cmd_id": cmd_id,
         "scope": TREASURY,
+        "actor": member_id,  # handed to the member, who asked (check_on_behalf)
     }
     return _with_reference(body, bank_ref, note)
 
@@ -270,7 +271,7 @@ def wallet_withdrawn_cash(state: State, entry: Entry) -> list[Change]:
     _treasury(body)
     amount = _amount(body)
     member_id = _member(state, body, "member_id")
-    base.check_actor(body, member_id)
+    base.check_on_behalf(state, entry, member_id)  # cash out is the member's act (issue 14)
     bank_ref, note = _reference(body)
     require_funds(state, member_id, amount, "withdrawal")
     return wallet_move(

@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 
+from chitnode.domain import bank_kinds as bank
 from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import loan_views as lv
 from chitnode.domain.apply import decide
+from chitnode.domain.wallet_kinds import WITHDRAWN, deposit_body, withdraw_body
 from chitnode.node.node import Node
 from tests.support.chit import (
     GID,
@@ -148,3 +151,49 @@ def test_the_happy_path_completes_with_named_actors(four: ChitDriver) -> None:
     assert minutes(four)["complete"]
     four.secure(GID, 1, deduction=True)
     assert 1 in four.pay_prizes(GID)
+
+
+# --- money asked for on a member's behalf: loans, cash out, bank withdrawals ---------------
+
+
+def application(member_id: str, loan_id: str = "L-1", **extra: Any) -> dict[str, Any]:
+    body = {"loan_id": loan_id, "member_id": member_id, "amount_paise": 50_000 * RUPEE}
+    return {**body, "tenure_months": 12, "purpose": "shop stock", **extra}
+
+
+def test_a_member_device_applies_for_a_loan_only_for_its_own_member(four: ChitDriver) -> None:
+    for_m2 = foreign(four, "member", "loan.applied", application("M2", actor="M2"))
+    assert decided_code(four, for_m2) == "not_own_member"  # unlinked: no member's act at all
+    four.submit("member.device_linked", {"key": for_m2.author, "member_id": "M1"})
+    assert decided_code(four, for_m2) == "not_own_member"  # linked to M1, applying for M2
+    own = foreign(four, "member", "loan.applied", application("M1", actor="M1"))
+    assert decide(four.state, own)  # its own member: applies
+
+
+def test_a_staff_node_names_the_member_it_asks_for(four: ChitDriver) -> None:
+    assert refused(four, "loan.applied", application("M1")) == "actor_missing"
+    assert refused(four, "loan.applied", application("M1", actor="M2")) == "actor_mismatch"
+    four.submit("wallet.deposited_cash", deposit_body("M1", 1_000 * RUPEE, "d-1", note="cash"))
+    cash_out = withdraw_body("M1", 100 * RUPEE, "w-1", note="counter")
+    assert cash_out["actor"] == "M1"  # the builder names the member who asked
+    unnamed = {k: v for k, v in cash_out.items() if k != "actor"}
+    assert refused(four, WITHDRAWN, unnamed) == "actor_missing"
+    assert refused(four, WITHDRAWN, {**cash_out, "actor": "M2"}) == "actor_mismatch"
+    debit = bank.request_body("r-1", "M1", 100 * RUPEE, withdrawal=True)
+    unnamed = {k: v for k, v in debit.items() if k != "actor"}
+    assert refused(four, bank.WITHDRAWAL_REQUESTED, unnamed) == "actor_missing"
+    deposit = bank.request_body("r-2", "M1", 100 * RUPEE, withdrawal=False)
+    four.submit(bank.DEPOSIT_REQUESTED, deposit)  # a deposit is the bank's news: no actor needed
+
+
+def test_the_happy_path_applies_and_pays_out_named(four: ChitDriver) -> None:
+    four.submit("loan.applied", application("M1", actor="M1"))
+    row = four.state.get(lv.LOANS, "L-1")
+    assert row is not None and row["actor"] == "M1" and row["status"] == lv.APPLIED
+    four.submit("wallet.deposited_cash", deposit_body("M1", 1_000 * RUPEE, "d-1", note="cash"))
+    four.submit(WITHDRAWN, withdraw_body("M1", 100 * RUPEE, "w-1", note="counter"))
+    four.submit(
+        bank.WITHDRAWAL_REQUESTED, bank.request_body("r-1", "M1", 100 * RUPEE, withdrawal=True)
+    )
+    request = four.state.get(bank.REQUESTS, "r-1")
+    assert request is not None and request["actor"] == "M1" and request["status"] == bank.PENDING

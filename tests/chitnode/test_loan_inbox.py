@@ -256,7 +256,7 @@ def test_concurrent_writers_share_the_node_safely(branch: ChitDriver) -> None:
 
     def apply_one(n: int) -> str:
         body = {"loan_id": f"T-{n}", "member_id": f"M{n % 4 + 1}", "amount_paise": THOUSAND}
-        body |= {"tenure_months": 6, "purpose": "seeds"}
+        body |= {"tenure_months": 6, "purpose": "seeds", "actor": body["member_id"]}
         return writer.submit("loan.applied", body).status
 
     with ThreadPoolExecutor(max_workers=8) as pool:

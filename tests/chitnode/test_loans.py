@@ -70,7 +70,7 @@ def test_application_stores_the_emi_preview_and_the_branch_rate(branch: ChitDriv
     assert row["emi_paise"] == 879_159  # ₹1,00,000 at 10% for 12 months: ₹8,791.59
     branch.submit("loan.rate_set", {"annual_rate_bps": 1_500})
     body = {"loan_id": "L-2", "member_id": "M2", "amount_paise": LAKH, "tenure_months": 12}
-    branch.submit("loan.applied", {**body, "purpose": "school fees"})
+    branch.submit("loan.applied", {**body, "purpose": "school fees", "actor": "M2"})
     assert loan(branch, "L-2")["annual_rate_bps"] == 1_500
     assert loan(branch, "L-2")["emi_paise"] == emi.emi_paise(LAKH, 1_500, 12)
 
@@ -102,6 +102,7 @@ def test_application_refusals(branch: ChitDriver, change: dict[str, Any], code: 
         "amount_paise": LAKH,
         "tenure_months": 12,
         "purpose": "shop",
+        "actor": "M1",
         **change,
     }
     assert code_of(branch, "loan.applied", body) == code
@@ -110,7 +111,7 @@ def test_application_refusals(branch: ChitDriver, change: dict[str, Any], code: 
 def test_a_loan_id_is_used_once(branch: ChitDriver) -> None:
     apply(branch, "L-1", "M1", LAKH)
     body = {"loan_id": "L-1", "member_id": "M2", "amount_paise": LAKH, "tenure_months": 6}
-    assert code_of(branch, "loan.applied", {**body, "purpose": "x"}) == "loan_exists"
+    assert code_of(branch, "loan.applied", {**body, "purpose": "x", "actor": "M2"}) == "loan_exists"
 
 
 def test_a_member_device_applies_only_as_that_member(tmp_path: Path) -> None:
@@ -122,17 +123,19 @@ def test_a_member_device_applies_only_as_that_member(tmp_path: Path) -> None:
         enrolment = driver.submit(
             "device.enrolled", {"key": phone.public, "role": "member", "name": "M1's phone"}
         )
-        enrolled = node.store.entry_at(node.public, enrolment.seq)
-        assert enrolled is not None
+        assert node.store.entry_at(node.public, enrolment.seq) is not None
+        link = driver.submit("member.device_linked", {"key": phone.public, "member_id": "M1"})
+        linked = node.store.entry_at(node.public, link.seq)  # it reaches the enrolment too
+        assert linked is not None
         body = {"loan_id": "L-1", "member_id": "M1", "amount_paise": LAKH, "tenure_months": 12}
         body["purpose"] = "shop"
-        without_actor = phone.write("loan.applied", body, [enrolled], ts=clock.now_ms() + 5_000)
+        without_actor = phone.write("loan.applied", body, [linked], ts=clock.now_ms() + 5_000)
         with_actor = phone.write("loan.applied", {**body, "loan_id": "L-2", "actor": "M1"})
         node.ingest([without_actor, with_actor])
         rows = node.store.conn.execute(
             "SELECT status, code FROM entries WHERE author = ? ORDER BY seq", (phone.public,)
         ).fetchall()
-        assert [tuple(r) for r in rows] == [("rejected", "actor_mismatch"), ("applied", "")]
+        assert [tuple(r) for r in rows] == [("rejected", "actor_missing"), ("applied", "")]
         assert loan(driver, "L-2")["actor"] == "M1"
 
 

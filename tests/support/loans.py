@@ -48,6 +48,7 @@ def apply(
         "tenure_months": 12,
         "purpose": "working capital for the shop",
         "annual_rate_bps": 1000,
+        "actor": member_id,  # the member's own act (issue 14, point 1)
         **extra,
     }
     return driver.submit("loan.applied", body)

@@ -293,8 +293,13 @@ BAD_INPUT = [
     (bank.WITHDRAWAL_REQUESTED, {**_deposit(request_id="w2"), "scope": "group:G1"}, "bad_scope"),
     (
         bank.WITHDRAWAL_REQUESTED,
-        {**_deposit(request_id="w2"), "scope": "treasury"},
+        {**_deposit(request_id="w2"), "scope": "treasury", "actor": "M1"},
         "insufficient_funds",
+    ),
+    (  # a debit is the member's act: named (issue 14, point 1)
+        bank.WITHDRAWAL_REQUESTED,
+        {**_deposit(request_id="w2"), "scope": "treasury"},
+        "actor_missing",
     ),
 ]
 

@@ -133,6 +133,7 @@ class Tour:
         run("loan.rate_set", {"annual_rate_bps": 1_100})
         for loan_id in ("L-1", "L-2"):
             application = {"loan_id": loan_id, "member_id": borrower, "amount_paise": LOAN_PAISE}
+            application["actor"] = borrower  # the member's own act (issue 14, point 1)
             run("loan.applied", {**application, "tenure_months": 6, "purpose": "stock"})
         run("loan.rejected", {"loan_id": "L-2", "reason": "one loan at a time"})
         run("loan.approved", {"loan_id": "L-1", "reason": "regular payer"})

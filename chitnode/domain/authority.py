@@ -68,8 +68,8 @@ def grant_fields(entry: Entry) -> tuple[str, bool, str, int | None] | None:
     key = body.get("key")
     if not isinstance(key, str) or HEX64_RE.match(key) is None:
         return None
-    if entry.kind == ENROLLED:
-        ok = set(body) == {"key", "role", "name"} and isinstance(body["name"], str)
+    if entry.kind == ENROLLED:  # exactly {key, role, name}: key is in it, so three and these
+        ok = len(body) == 3 and "name" in body and isinstance(body["name"], str)
         role = body.get("role")
         return (key, False, role, None) if ok and role in ROLES else None
     after = body.get(AFTER_SEQ)
@@ -191,7 +191,9 @@ def marks(
         row = state.get(GRANTS, key)
         grants = row["grants"] if row is not None else []
         if not _is_renewal(grants, entry.author, revokes, role):
-            clock = _merged(reach, [[entry.author, entry.seq]])
+            itself: Pairs = [[entry.author, entry.seq]]
+            # Reaching no other grant (an admin writing alone): the clock is its own seq.
+            clock = itself if not reach and entry.seq > 0 else _merged(reach, itself)
             record = [entry.author, entry.seq, revokes, role, after_seq, clock]
             changes.append(Put(GRANTS, key, {"grants": [*grants, record]}))
             seqs = state.get(GRANT_SEQS, entry.author)

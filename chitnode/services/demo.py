@@ -2,12 +2,14 @@
 
 `build_demo` drives a freshly initialised lone root-admin node: it enrols a
 foreman's laptop and an employee's device, registers members with (masked) KYC,
-and runs three groups through the kernel's rules (issue 3):
+and runs four groups through the kernel's rules (issue 3):
 
 - a group still forming: tickets assigned, agreement published, signatures coming in;
 - a group about six months in: auctions with live bids, settlements, late and
   partial payments, one subscriber in default with an open recovery case;
-- a finished group, every prize paid, closed out to the paisa.
+- a finished group, every prize paid, closed out to the paisa;
+- a small group with commission on top and no bids (issue 14): every month drawn by lot
+  at zero discount, and a group-funded loan refused `prize_reserved` while a prize is unpaid.
 
 The root admin node writes every entry (it holds the admin role and the groups'
 leases); the enrolled devices exist so the demo shows them, a member's phone linked to
@@ -35,7 +37,7 @@ from chitnode.domain import chit_views as views
 from chitnode.domain.chit_rules import max_discount_paise, min_discount_paise
 from chitnode.domain.money import format_inr
 from chitnode.domain.state import State
-from chitnode.errors import RuleViolation
+from chitnode.errors import ChitError, RuleViolation
 from chitnode.node.node import Node, Receipt
 
 DAY_MS = 86_400_000
@@ -299,6 +301,7 @@ class ChitDriver:
         skip: frozenset[int] = frozenset(),
         deduction: float = 0.3,
         partial: float = 0.15,
+        bids_max: int = 6,
     ) -> dict[str, Any]:
         """One month: payments, the draw, minutes, security, payouts, then late payers."""
         group = self.group(gid)
@@ -307,7 +310,7 @@ class ChitDriver:
         self.clock.advance(2 * DAY_MS)
         self.pay_dues(gid, [t for t in tickets if t not in late | skip], month, partial)
         self.clock.advance(18 * DAY_MS)  # the monthly meeting
-        settled = self.auction(gid)
+        settled = self.auction(gid, bids_max)
         self.attest(gid, month)
         self.secure(gid, month, self.rng.random() < deduction)
         self.pay_prizes(gid)
@@ -409,6 +412,52 @@ def _forming_group(driver: ChitDriver, members: list[str]) -> dict[str, Any]:
     return {"stage": "forming", "tickets": 12, "signed": len(signed), "awaiting": 12 - len(signed)}
 
 
+ON_TOP_LOAN_PAISE = 5_000 * RUPEE  # small enough for one month's paid subscription to back
+
+
+def _on_top_group(driver: ChitDriver, members: list[str]) -> dict[str, Any]:
+    """Issue 14, points 5 and 6: commission collected on top, no agreed minimum discount, no
+    bids, so every month is drawn by lot and the last member takes the whole chit value; and
+    a group-funded loan whose first tranche would eat the unpaid month-1 prize is refused
+    `prize_reserved` (s.22: a declared prize is paid first), so the foreman rejects it."""
+    gid = "KUN-2025-04"
+    driver.form_group(
+        gid, "Kundapura 40 thousand", 40_000 * RUPEE, members[:4], commission_mode="on_top"
+    )
+    borrower = members[1]
+    driver.clock.advance(2 * DAY_MS)
+    driver.pay_dues(gid, [1, 2, 3, 4], 1)
+    application = {"loan_id": "L-KUN-1", "member_id": borrower, "amount_paise": ON_TOP_LOAN_PAISE}
+    driver.submit(
+        "loan.applied", {**application, "tenure_months": 6, "purpose": "seeds", "actor": borrower}
+    )
+    driver.submit("loan.approved", {"loan_id": "L-KUN-1", "reason": "paid month 1 on time"})
+    driver.submit("loan.sanctioned", {"loan_id": "L-KUN-1", "scope": f"group:{gid}"})
+    driver.clock.advance(18 * DAY_MS)
+    driver.auction(gid, bids_max=0)
+    try:
+        driver.node.submit("loan.disbursed", {"loan_id": "L-KUN-1", "scope": f"group:{gid}"})
+        refusal = "granted"
+    except ChitError as err:  # the month-1 prize is owed the pool's cash
+        refusal = err.code
+    driver.submit("loan.rejected", {"loan_id": "L-KUN-1", "reason": "pool cash is the prize's"})
+    driver.attest(gid, 1)
+    driver.secure(gid, 1, deduction=True)
+    driver.pay_prizes(gid)
+    for _ in range(2, 5):
+        driver.run_month(gid, deduction=1.0, bids_max=0)
+    driver.pay_prizes(gid)
+    driver.close(gid)
+    last = driver.settlement(gid, 4)
+    return {
+        "stage": "closed",
+        "commission": "on top",
+        "last_discount": format_inr(int(last["discount_paise"])),
+        "last_prize": format_inr(int(last["prize_paise"])),
+        "loan_against_unpaid_prize": refusal,
+    }
+
+
 def build_demo(node: Node, clock: DemoClock, rng: random.Random) -> dict[str, Any]:
     """Fill a fresh lone root-admin node with a realistic branch; return a summary."""
     driver = ChitDriver(node, clock, rng)
@@ -425,6 +474,7 @@ def build_demo(node: Node, clock: DemoClock, rng: random.Random) -> dict[str, An
         "KAR-2025-01": _finished_group(driver, ids[:10]),
         "UDP-2025-07": _running_group(driver, ids[10:29]),
         "MNG-2026-06": _forming_group(driver, ids[28:]),
+        "KUN-2025-04": _on_top_group(driver, ids[30:34]),
     }
     return {
         "branch": node.branch,

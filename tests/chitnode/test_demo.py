@@ -12,6 +12,7 @@ import pytest
 from chitnode.cli.main import main
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
+from chitnode.domain import loan_views as lv
 from chitnode.errors import ChitError, StoreCorrupt
 from chitnode.node.node import Node
 from chitnode.services.demo import build_demo, run_demo
@@ -19,6 +20,7 @@ from chitnode.store.sqlite import DB_FILE, SCHEMA_VERSION
 from tests.support.clock import FakeClock
 
 FINISHED, RUNNING, FORMING = "KAR-2025-01", "UDP-2025-07", "MNG-2026-06"
+ON_TOP = "KUN-2025-04"  # issue 14, points 5 and 6
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,7 @@ def test_demo_has_groups_at_three_stages(demo: tuple[Node, dict[str, object]]) -
         FINISHED: "closed",
         RUNNING: "running",
         FORMING: "forming",
+        ON_TOP: "closed",
     }
     assert {base.group_row(state, gid)["status"] for gid in groups} == {
         base.CLOSED,
@@ -162,3 +165,22 @@ def test_a_store_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreCorrupt) as info:
         Node.open(folder)
     assert info.value.message == "this store has schema 5; this chitnode reads only schema 4"
+
+
+def test_demo_on_top_group_draws_lots_at_no_discount_and_reserves_the_prize(
+    demo: tuple[Node, dict[str, object]],
+) -> None:
+    """Issue 14: on top, no agreed minimum, so lot months settle at zero discount (point 6);
+    a group-funded loan is refused `prize_reserved` while the month-1 prize is unpaid (5)."""
+    node, summary = demo
+    state = node.engine.state
+    groups = summary["groups"]
+    assert isinstance(groups, dict)
+    info = groups[ON_TOP]
+    assert info["loan_against_unpaid_prize"] == "prize_reserved"
+    settlements = base.settlement_rows(state, base.group_row(state, ON_TOP))
+    assert [int(s["discount_paise"]) for s in settlements] == [0, 0, 0, 0]
+    assert {int(s["prize_paise"]) for s in settlements} == {40_000_00}
+    assert all(s["prize_paid"] for s in settlements)
+    assert lv.loan_row(state, "L-KUN-1")["status"] == lv.REJECTED
+    assert node.store.count(kind="loan.disbursed") == 0

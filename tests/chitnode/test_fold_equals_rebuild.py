@@ -16,16 +16,24 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chitnode.domain.wallet_kinds import DEPOSITED, deposit_body
-from chitnode.log.entry import Entry, seal_entry
+from chitnode.log.entry import Entry
 from chitnode.node.fold import FoldEngine
-from tests.support.feeds import Feed, engine_at, enrol, founded, ingest, outcome, seeded_key
+from tests.support.feeds import (
+    Feed,
+    engine_at,
+    enrol,
+    founded,
+    ingest,
+    outcome,
+    seeded_key,
+    twin_of,
+)
 
 STORE_KINDS = ("sqlite", "memory")
 T0 = 1_767_225_600_000
@@ -35,20 +43,6 @@ COMMANDS = 4
 
 def register(feed: Feed, member: str, deps: list[Entry], ts: int) -> Entry:
     return feed.write("member.registered", {"member_id": member, "name": member}, deps, ts=ts)
-
-
-def twin_of(feed: Feed, entry: Entry, body: dict[str, Any]) -> Entry:
-    """A second entry signed at `entry`'s seq, after its prev: a forged fork."""
-    return seal_entry(
-        feed.key,
-        branch=entry.branch,
-        seq=entry.seq,
-        prev=entry.prev,
-        ts=entry.ts + 7,
-        deps=entry.deps,
-        kind=entry.kind,
-        body=body,
-    )
 
 
 def rebuilt_digest(engine: FoldEngine) -> str:
@@ -72,7 +66,7 @@ class Fork:
     def __post_init__(self) -> None:
         self.enrolments = [enrol(self.root, f, "employee") for f in (self.a, self.b)]
         self.a_first = register(self.a, "m0", self.enrolments[-1:], ts=T0 + 10_000)
-        self.twin = twin_of(self.a, self.a_first, {"member_id": "forged", "name": "F"})
+        self.twin = twin_of(self.a.key, self.a_first, {"member_id": "forged", "name": "F"})
         self.b_m9 = register(self.b, "m9", [self.a_first, self.enrolments[-1]], ts=T0 + 5_000)
         self.root_m9 = register(self.root, "m9", [], ts=T0 + 8_000)
 
@@ -161,7 +155,7 @@ def build(devices: int, steps: list[Step], ts: list[int]) -> list[Entry]:
                 log.learn(writer, entry)
         elif action == "fork" and feed.entries:
             last = feed.entries[-1]
-            twin = twin_of(feed, last, {"member_id": f"forged{n}", "name": "F"})
+            twin = twin_of(feed.key, last, {"member_id": f"forged{n}", "name": "F"})
             log.entries.append(twin)
             log.learn(other, twin)  # someone sees the twin; the writer goes on with its line
         elif action == "revoke" and writer == 0 and other > 0:

@@ -8,7 +8,7 @@ from pathlib import Path
 from chitnode.domain import bank_kinds as bank
 from chitnode.domain.wallet_kinds import DEPOSITED, TRANSFERRED, WITHDRAWN
 from chitnode.node.node import Node
-from chitnode.services.events import Event, EventStream, Filter, replay_events, stored_entries
+from chitnode.services.events import EventStream, Filter, replay_events, stored_entries
 from chitnode.services.notify import (
     Feed,
     member_feed,
@@ -17,25 +17,9 @@ from chitnode.services.notify import (
 )
 from tests.support.clock import FakeClock
 from tests.support.driver import ChitDriver
+from tests.support.events import event
 
 RUPEE = 100
-T0 = 1_767_225_600_000
-
-
-def event(kind: str, members: tuple[str, ...], amount: int, **extra: object) -> Event:
-    fields: dict[str, object] = {"status": "applied", "code": "", "hash": "h" * 64, **extra}
-    return Event(
-        kind=kind,
-        hash=str(fields.pop("hash")),
-        author="a" * 64,
-        seq=int(str(fields.pop("seq", 1))),
-        ts_ms=T0,
-        status=str(fields.pop("status")),
-        code=str(fields.pop("code")),
-        members=members,
-        amount_paise=amount,
-        **fields,  # type: ignore[arg-type]
-    )
 
 
 # --- in-app feeds -------------------------------------------------------------------------

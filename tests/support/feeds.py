@@ -99,3 +99,17 @@ def outcome(engine: FoldEngine, entry: Entry) -> tuple[str, str] | None:
     """The stored (status, code) of `entry`, once its stored hash is checked to be its own."""
     assert engine.store.hash_at(entry.author, entry.seq) == entry.hash
     return engine.store.outcome_of(entry.author, entry.seq)
+
+
+def twin_of(key: SigningKey, entry: Entry, body: dict[str, Any]) -> Entry:
+    """A second entry signed by `key` at `entry`'s seq, after its prev: a forged fork."""
+    return seal_entry(
+        key,
+        branch=entry.branch,
+        seq=entry.seq,
+        prev=entry.prev,
+        ts=entry.ts + 7,
+        deps=entry.deps,
+        kind=entry.kind,
+        body=body,
+    )

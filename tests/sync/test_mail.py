@@ -17,32 +17,15 @@ from chitnode import limits
 from chitnode.domain.wallet_kinds import TRANSFERRED
 from chitnode.errors import ChitError
 from chitnode.node.node import Node
-from chitnode.services.events import Event
 from chitnode.services.notify import mails_for, notifications_for
 from chitnode.store import mail_outbox as mo
 from chitnode.store.mail_outbox import Mail, Outbox
 from sync.mail.smtp import OutboxWorker, SmtpSender
+from tests.support.clock import T0_MS as T0
 from tests.support.clock import FakeClock
+from tests.support.events import event
 
 pytestmark = pytest.mark.system  # real sockets on loopback
-
-T0 = 1_767_225_600_000
-
-
-def event(kind: str, members: tuple[str, ...], amount: int, **extra: object) -> Event:
-    fields: dict[str, object] = {"status": "applied", "code": "", "hash": "h" * 64, **extra}
-    return Event(
-        kind=kind,
-        hash=str(fields.pop("hash")),
-        author="a" * 64,
-        seq=int(str(fields.pop("seq", 1))),
-        ts_ms=T0,
-        status=str(fields.pop("status")),
-        code=str(fields.pop("code")),
-        members=members,
-        amount_paise=amount,
-        **fields,  # type: ignore[arg-type]
-    )
 
 
 # --- a local SMTP sink (stdlib socketserver) -----------------------------------------------

@@ -33,7 +33,7 @@ from nacl.signing import SigningKey
 
 from chitnode.domain.kernel_kinds import GENESIS
 from chitnode.errors import ChitError
-from chitnode.log.entry import Entry, parse_entry, seal_entry
+from chitnode.log.entry import Entry, parse_entry
 from chitnode.node.node import Node
 from chitnode.store.sqlite import SqliteStore
 from sync import limits
@@ -42,6 +42,7 @@ from sync.reconcile.loopback import converse
 from sync.reconcile.memory import MemoryReplica
 from sync.reconcile.node_replica import NodeReplica
 from tests.support.clock import T0_MS, FakeClock
+from tests.support.feeds import twin_of
 
 SEEDS = int(os.environ.get("CHITNODE_SIM_SEEDS", "200"))
 NODE_SEEDS = int(os.environ.get("CHITNODE_SIM_NODE_SEEDS", "20"))
@@ -334,16 +335,7 @@ class World:
         k = self.rng.choice(writers)
         author, held = self.peers[k], self.peers[k].written[-1]
         body = {"member_id": f"forged{self.seed}", "name": "Forger"}
-        twin = seal_entry(
-            author.key,
-            branch=held.branch,
-            seq=held.seq,
-            prev=held.prev,
-            ts=held.ts + 7,
-            deps=held.deps,
-            kind=held.kind,
-            body=body,
-        )
+        twin = twin_of(author.key, held, body)
         reach = [
             j
             for j, p in enumerate(self.peers)

@@ -47,7 +47,7 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from chitnode import limits
 from chitnode.domain import bank_kinds as bank
@@ -60,6 +60,8 @@ from chitnode.errors import RuleViolation
 from chitnode.log.entry import Entry, entry_from_stored
 from chitnode.node.fold import IngestResult
 from chitnode.node.node import Command, Node, Receipt
+
+_T = TypeVar("_T")  # what a published write returns
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,13 +462,18 @@ def submit_and_publish(
     node: Node, stream: EventStream, kind: str, body: dict[str, Any], cmd_id: str | None = None
 ) -> Receipt:
     """`node.submit`, then publish what it committed; on any error drop the buffer instead."""
+    return published(stream, lambda: node.submit(kind, body, cmd_id))
+
+
+def published(stream: EventStream, write: Callable[[], _T]) -> _T:
+    """Run one node write, then publish what it committed; on any error drop the buffer."""
     try:
-        receipt = node.submit(kind, body, cmd_id)
+        result = write()
     except BaseException:
         stream.discard()
         raise
     stream.flush()
-    return receipt
+    return result
 
 
 class CommittingNode:
@@ -481,22 +488,10 @@ class CommittingNode:
         return submit_and_publish(self.node, self.stream, kind, body, cmd_id)
 
     def submit_many(self, commands: Iterable[Command]) -> list[Receipt]:
-        try:
-            receipts = self.node.submit_many(commands)
-        except BaseException:
-            self.stream.discard()
-            raise
-        self.stream.flush()
-        return receipts
+        return published(self.stream, lambda: self.node.submit_many(commands))
 
     def ingest(self, entries: list[Entry]) -> IngestResult:
-        try:
-            result = self.node.ingest(entries)
-        except BaseException:
-            self.stream.discard()
-            raise
-        self.stream.flush()
-        return result
+        return published(self.stream, lambda: self.node.ingest(entries))
 
     def close(self) -> None:
         self.stream.detach(self.node)

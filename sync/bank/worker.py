@@ -49,7 +49,10 @@ from sync import limits
 from sync.bank.client import BankClient
 from sync.bank.options import add_worker_arguments
 
-CLOSED_ELSEWHERE = frozenset({"already_settled", "request_closed"})
+# The log already closed the request: settled by hand or by another node first
+# (already_settled, request_closed), or this request's own outcome id was used for the
+# other outcome (cmd_id_reused: one command id per request, whoever writes it).
+CLOSED_ELSEWHERE = frozenset({"already_settled", "request_closed", "cmd_id_reused"})
 
 T = TypeVar("T")
 
@@ -115,15 +118,12 @@ class BankWorker:
             try:
                 receipt = self.node.submit(command.kind, command.body, cmd_id=command.cmd_id)
             except RuleViolation as exc:
-                if exc.code in CLOSED_ELSEWHERE:  # settled by hand or by another node first
-                    self.table.forget([rid])
-                    return "closed_elsewhere", f"{rid}: bank said {answer.outcome}, log {exc.code}"
-                if exc.code == "cmd_id_reused":  # this outcome's id closed it the other way
+                if exc.code in CLOSED_ELSEWHERE:
                     self.table.forget([rid])
                     row = self.node.engine.state.get(bank.REQUESTS, rid) or {}
                     return (
                         "closed_elsewhere",
-                        f"{rid}: bank said {answer.outcome}, log {row.get('status')}",
+                        f"{rid}: bank said {answer.outcome}, log {exc.code} ({row.get('status')})",
                     )
                 error = f"refused: {exc.code}"  # e.g. another device holds the treasury
             else:

@@ -199,6 +199,7 @@ CODES: dict[str, str] = {
     "no_bidding_this_month": "this month's prize is not auctioned",
     "no_candidates": "a lot needs at least one candidate",
     "no_genesis": "no genesis yet",
+    "node_closed": "the serving node is shutting down; try again once it runs",
     "no_open_auction": "month …'s draw is not open",
     "no_open_case": "loan … has no open recovery case",
     "no_seed": "a lot needs at least one log hash",

@@ -71,6 +71,9 @@ MAIL_SMTP_TIMEOUT_S = 10.0  # one SMTP session: connect, greet, send
 MAIL_WORKER_INTERVAL_S = 5.0  # the outbox worker looks for due mails this often
 MAIL_WORKER_REPORTS_KEPT = 100  # delivery reports the worker keeps, newest last
 
+# --- the serving node (sync/node_thread.py, sync/serve/) ---
+NODE_THREAD_JOBS_MAX = 256  # calls queued for the node thread; more wait on the loop
+
 # The bounds agree with each other and with the kernel's (checked at import, like a test).
 assert kernel.ENTRY_BYTES_MAX <= PAGE_BYTES_MAX, "a page always has room for one entry"
 assert 2 * kernel.ENTRY_BYTES_MAX <= PAGE_BYTES_MAX, "fork evidence (two entries) fits a frame"

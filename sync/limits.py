@@ -127,3 +127,52 @@ assert BANK_SIM_DELAY_MAX_MS > BANK_REQUEST_TIMEOUT_MS, "the simulator can outwa
 # The mail worker looks at the outbox more often than the shortest backoff, so a retry
 # goes out at most one interval late, never a whole backoff late.
 assert MAIL_WORKER_INTERVAL_S * 1000 < kernel.MAIL_BACKOFF_BASE_MS, "retries are not late"
+
+# --- the peer book (sync/discovery/book.py: remembered peers, <data>/peers.json) ---
+# A LAN can make up addresses (mDNS hints, failures from anyone who answers), so what the
+# book keeps is bounded: the least recently seen peer is forgotten first, and a peer's
+# oldest address first.
+PEER_BOOK_PEERS_MAX = 256  # peers remembered, with or without a known device key
+PEER_BOOK_ADDRESSES_MAX = 8  # addresses remembered per peer (Wi-Fi, Ethernet, old DHCP leases)
+PEER_HOST_CHARS_MAX = 253  # a DNS name's longest text form; IPv6 text is shorter
+PEER_PORT_MAX = 65_535  # the TCP port range: a fact of TCP, kept here with the other bounds
+PEER_FAILURE_MESSAGE_CHARS_MAX = 300  # why the last dial failed, cut to this for the book
+PEER_BOOK_BYTES_MAX = 4 * 1024 * 1024  # the file read back; a bigger one is set aside, unread
+# The longest record of one peer on disk (every field at its bound, JSON escaping included).
+_PEER_RECORD_BYTES_MAX = (
+    512 + PEER_BOOK_ADDRESSES_MAX * (PEER_HOST_CHARS_MAX + 128) + 6 * PEER_FAILURE_MESSAGE_CHARS_MAX
+)
+assert PEER_BOOK_PEERS_MAX * _PEER_RECORD_BYTES_MAX <= PEER_BOOK_BYTES_MAX, (
+    "a full book is read back whole"
+)
+
+# --- invites and joining (sync/invite/) ---
+INVITE_ADDRESSES_MAX = 8  # inviter addresses in one code (Wi-Fi, Ethernet, IPv6); more = a dense QR
+_INVITE_FIXED_BYTES = 1 + 16 + 32 + 32 + 16 + 6 + 1  # version .. number of addresses
+_INVITE_ADDRESS_BYTES_MAX = 1 + 16 + 2  # an IPv6 address and its port
+INVITE_BYTES_MAX = _INVITE_FIXED_BYTES + INVITE_ADDRESSES_MAX * _INVITE_ADDRESS_BYTES_MAX + 4
+INVITE_TEXT_CHARS_MAX = 1024  # a pasted code, spaces and dashes included; longer is not a code
+INVITE_NAME_CHARS_MAX = 200  # the joining device's name (device.enrolled's bound)
+INVITE_TTL_DEFAULT_MS = 60 * 60_000  # a code is good for an hour unless the admin says otherwise
+INVITE_TTL_MAX_MS = 7 * 86_400_000  # the longest an admin may leave a door open
+INVITES_OPEN_MAX = 100  # open (unused, unexpired) invites one node keeps at once
+INVITE_CLOSED_KEPT_MS = 30 * 86_400_000  # used or expired invites are listed this long, then forgotten
+INVITE_BOOK_BUSY_TIMEOUT_MS = 5_000  # waiting for another process's claim on invites.db
+JOIN_REQUEST_BYTES_MAX = 16 * 1024  # a /v1/join body: a key, a certificate (<= 2 KiB), a signature
+JOIN_CONCURRENT_MAX = 4  # joins served at once; more wait (each one writes an enrolment)
+JOIN_CONNECT_TIMEOUT_S = 10.0  # reaching one of the inviter's addresses
+JOIN_REQUEST_TIMEOUT_S = 30.0  # the join request, enrolment included
+JOIN_SYNC_TIMEOUT_S = 1_800.0  # receiving the whole branch after enrolment
+# --- secrets over the channel (sync/invite/secrets.py, sync/invite/pins.py) ---
+PIN_DIGITS = 6  # a member's PIN (DESIGN.md, Security)
+PIN_VERIFIER_CHARS_MAX = 256  # an argon2id string ($argon2id$v=19$m=...,t=...,p=...$salt$hash)
+PIN_MEMBER_ID_CHARS_MAX = 40  # a member id (the domain's ID_CHARS_MAX)
+PIN_PAGE_ROWS_MAX = 500  # verifiers in one answer; a receiver pages through the rest
+PIN_PAGES_MAX = 1_000  # pages one pull asks for: at most PIN_PAGE_ROWS_MAX * this members
+SECRETS_ANSWER_BYTES_MAX = 256 * 1024  # one answer of a secrets route, read whole or refused
+assert INVITE_TEXT_CHARS_MAX >= 5 + (INVITE_BYTES_MAX * 8 + 4) // 5 * 6 // 5, "a code fits its text"
+assert PIN_MEMBER_ID_CHARS_MAX == domain.ID_CHARS_MAX, "every member id has a verifier row"
+assert PIN_PAGE_ROWS_MAX * (PIN_MEMBER_ID_CHARS_MAX + PIN_VERIFIER_CHARS_MAX + 64) <= (
+    SECRETS_ANSWER_BYTES_MAX
+), "a full page of verifiers fits an answer"
+assert INVITE_TTL_DEFAULT_MS <= INVITE_TTL_MAX_MS, "the default lifetime is a valid one"

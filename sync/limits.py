@@ -156,7 +156,7 @@ INVITE_NAME_CHARS_MAX = 200  # the joining device's name (device.enrolled's boun
 INVITE_TTL_DEFAULT_MS = 60 * 60_000  # a code is good for an hour unless the admin says otherwise
 INVITE_TTL_MAX_MS = 7 * 86_400_000  # the longest an admin may leave a door open
 INVITES_OPEN_MAX = 100  # open (unused, unexpired) invites one node keeps at once
-INVITE_CLOSED_KEPT_MS = 30 * 86_400_000  # used or expired invites are listed this long, then forgotten
+INVITE_CLOSED_KEPT_MS = 30 * 86_400_000  # used or expired invites are listed this long
 INVITE_BOOK_BUSY_TIMEOUT_MS = 5_000  # waiting for another process's claim on invites.db
 JOIN_REQUEST_BYTES_MAX = 16 * 1024  # a /v1/join body: a key, a certificate (<= 2 KiB), a signature
 JOIN_CONCURRENT_MAX = 4  # joins served at once; more wait (each one writes an enrolment)
@@ -176,3 +176,15 @@ assert PIN_PAGE_ROWS_MAX * (PIN_MEMBER_ID_CHARS_MAX + PIN_VERIFIER_CHARS_MAX + 6
     SECRETS_ANSWER_BYTES_MAX
 ), "a full page of verifiers fits an answer"
 assert INVITE_TTL_DEFAULT_MS <= INVITE_TTL_MAX_MS, "the default lifetime is a valid one"
+
+# --- mDNS discovery (sync/discovery/mdns.py: zeroconf, `_chitnode._tcp.local.`) ---
+# Anyone on the LAN can advertise services, so what a browser does for them is bounded.
+DISCOVERY_INTERFACE_POLL_S = 5.0  # interfaces re-listed this often; a change re-registers
+DISCOVERY_RESOLVE_TIMEOUT_MS = 3_000  # one service's SRV/TXT/A lookup
+DISCOVERY_RESOLVES_MAX = 16  # lookups in flight; a service past it waits for its next update
+DISCOVERY_HINT_ADDRESSES_MAX = 8  # addresses taken from one service (the rest ignored)
+DISCOVERY_ADVERTISED_ADDRESSES_MAX = 16  # own addresses advertised (and interfaces listened on)
+DISCOVERY_START_TIMEOUT_S = 10.0  # opening sockets and probing the name; past it, no mDNS
+DISCOVERY_STOP_TIMEOUT_S = 5.0  # goodbye packets and closing; past it, the sockets just close
+assert DISCOVERY_RESOLVE_TIMEOUT_MS < DISCOVERY_INTERFACE_POLL_S * 1000 * 2, "a lookup ends soon"
+assert DISCOVERY_HINT_ADDRESSES_MAX <= PEER_BOOK_ADDRESSES_MAX, "a hint's addresses fit the book"

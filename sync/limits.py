@@ -147,7 +147,7 @@ assert PEER_BOOK_PEERS_MAX * _PEER_RECORD_BYTES_MAX <= PEER_BOOK_BYTES_MAX, (
 )
 
 # --- invites and joining (sync/invite/) ---
-INVITE_ADDRESSES_MAX = 8  # inviter addresses in one code (Wi-Fi, Ethernet, IPv6); more = a dense QR
+INVITE_ADDRESSES_MAX = 8  # inviter addresses in a code (Wi-Fi, Ethernet, IPv6); more: a dense QR
 _INVITE_FIXED_BYTES = 1 + 16 + 32 + 32 + 16 + 6 + 1  # version .. number of addresses
 _INVITE_ADDRESS_BYTES_MAX = 1 + 16 + 2  # an IPv6 address and its port
 INVITE_BYTES_MAX = _INVITE_FIXED_BYTES + INVITE_ADDRESSES_MAX * _INVITE_ADDRESS_BYTES_MAX + 4
@@ -156,9 +156,9 @@ INVITE_NAME_CHARS_MAX = 200  # the joining device's name (device.enrolled's boun
 INVITE_TTL_DEFAULT_MS = 60 * 60_000  # a code is good for an hour unless the admin says otherwise
 INVITE_TTL_MAX_MS = 7 * 86_400_000  # the longest an admin may leave a door open
 INVITES_OPEN_MAX = 100  # open (unused, unexpired) invites one node keeps at once
-INVITE_CLOSED_KEPT_MS = 30 * 86_400_000  # used or expired invites are listed this long
-INVITE_BOOK_BUSY_TIMEOUT_MS = 5_000  # waiting for another process's claim on invites.db
-JOIN_REQUEST_BYTES_MAX = 16 * 1024  # a /v1/join body: a key, a certificate (<= 2 KiB), a signature
+INVITE_CLOSED_KEPT_MS = 30 * 86_400_000  # used or expired invites are kept this long, then dropped
+LOCAL_DB_BUSY_TIMEOUT_MS = 5_000  # waiting for another process on invites.db or pins.db
+JOIN_REQUEST_BYTES_MAX = 16 * 1024  # a /v1/join body: a key, a certificate (<= 2 KiB), a sig
 JOIN_CONCURRENT_MAX = 4  # joins served at once; more wait (each one writes an enrolment)
 JOIN_CONNECT_TIMEOUT_S = 10.0  # reaching one of the inviter's addresses
 JOIN_REQUEST_TIMEOUT_S = 30.0  # the join request, enrolment included

@@ -25,7 +25,16 @@ from chitnode.domain.kinds import load_all
 from chitnode.domain.state import Writes
 from chitnode.errors import ChitError, NotInitialised, RuleViolation, UsageError, WrongBranch
 from chitnode.log.canonical import encode_checked
-from chitnode.log.entry import ZERO_HASH, Dep, Entry, check_hash, check_sig, seal_entry
+from chitnode.log.entry import (
+    HEX32_RE,
+    HEX64_RE,
+    ZERO_HASH,
+    Dep,
+    Entry,
+    check_hash,
+    check_sig,
+    seal_entry,
+)
 from chitnode.node.fold import FoldEngine, IngestResult
 from chitnode.store.api import CommandRecord, Store
 from chitnode.store.keys import KeyStore, keystore_for
@@ -78,22 +87,59 @@ class Node:
         keystore: KeyStore | None = None,
     ) -> Node:
         """Create a store and a root admin key, and write the branch's genesis."""
-        data_dir = Path(data_dir)
+        node = cls._fresh(Path(data_dir), branch_id or new_id(), None, clock, keystore)
+        try:
+            node.submit(GENESIS, {"branch_name": branch_name, "root": node.public})
+        except BaseException:
+            node.close()
+            raise
+        return node
+
+    @classmethod
+    def join_empty(
+        cls,
+        data_dir: Path | str,
+        branch_id: str,
+        root: str,
+        *,
+        clock: Clock | None = None,
+        keystore: KeyStore | None = None,
+    ) -> Node:
+        """Create an empty store for a device joining a branch someone else founded.
+
+        A new device key, and the branch pinned to its id and its root (wal-v1 §5: a branch
+        is both), so every entry received later is checked against them; no entries yet.
+        The device writes nothing until an admin has enrolled its key (sync/invite).
+        """
+        if HEX32_RE.match(branch_id) is None or HEX64_RE.match(root) is None:
+            raise UsageError("a branch id is 32 lowercase hex digits and its root key 64")
+        return cls._fresh(Path(data_dir), branch_id, root, clock, keystore)
+
+    @classmethod
+    def _fresh(
+        cls,
+        data_dir: Path,
+        branch_id: str,
+        root: str | None,
+        clock: Clock | None,
+        keystore: KeyStore | None,
+    ) -> Node:
+        """A new store and device key in `data_dir`; `root` None: this key founds the branch."""
         store = SqliteStore.open(data_dir, create=True)
         try:
             if store.meta("device_key") is not None:
                 raise UsageError(f"{data_dir} already holds a chitnode store")
             key = SigningKey.generate()
+            public = key.verify_key.encode().hex()
             ks = keystore or keystore_for(data_dir)
             with store.transaction():
                 store.set_meta("keystore", ks.save(key))
-                store.set_meta("device_key", key.verify_key.encode().hex())
-                store.set_meta("branch", branch_id or new_id())
-                # wal-v1 §5: the branch is its id and this root key; imports must match both
-                store.set_meta("root", key.verify_key.encode().hex())
+                store.set_meta("device_key", public)
+                store.set_meta("branch", branch_id)
+                # wal-v1 §5: the branch is its id and its root key; imports must match both
+                store.set_meta("root", root or public)
             node = cls(store, key, clock or SystemClock())
             node.engine.load()
-            node.submit(GENESIS, {"branch_name": branch_name, "root": node.public})
             return node
         except BaseException:
             store.close()

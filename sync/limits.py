@@ -74,6 +74,20 @@ MAIL_WORKER_REPORTS_KEPT = 100  # delivery reports the worker keeps, newest last
 # --- the serving node (sync/node_thread.py, sync/serve/) ---
 NODE_THREAD_JOBS_MAX = 256  # calls queued for the node thread; more wait on the loop
 
+# --- the peer channel and sessions (sync/channel, sync/peer; docs/sync.md "The channel") ---
+PEER_SESSIONS_MAX = 64  # sync websockets one server keeps open at once (a LAN branch is small)
+PEER_SESSIONS_PER_DEVICE_MAX = 4  # per device key: a link, a one-shot sync, a reconnect overlap
+PEER_CONNECT_TIMEOUT_S = 5.0  # TCP + TLS + websocket upgrade
+PEER_ANSWER_TIMEOUT_S = 10.0  # a request unanswered this long: the core's `resend`
+PEER_RESENDS_MAX = 3  # resends in a row without a frame from the peer: peer_timeout
+PEER_HEARTBEAT_S = 15.0  # websocket ping on an idle live link; a missed pong closes it
+PEER_FRAMES_BURST_MAX = 2_048  # frames a peer may send back to back (a hello is 16 parts)
+PEER_FRAMES_PER_S = 1_024  # sustained frame rate per session; faster is rate_limited
+PEER_HTTP_BODY_BYTES_MAX = 64 * 1024  # a plain (non-websocket) request's body on the peer port
+PEER_LINK_BACKOFF_BASE_S = 0.25  # a link's first redial; doubled per failure
+PEER_LINK_BACKOFF_MAX_S = 30.0  # ... up to this
+PEER_CLOSE_TIMEOUT_S = 2.0  # a closing handshake the peer does not finish is cut
+
 # The bounds agree with each other and with the kernel's (checked at import, like a test).
 assert kernel.ENTRY_BYTES_MAX <= PAGE_BYTES_MAX, "a page always has room for one entry"
 assert 2 * kernel.ENTRY_BYTES_MAX <= PAGE_BYTES_MAX, "fork evidence (two entries) fits a frame"
@@ -86,6 +100,9 @@ assert HEADS_PER_MESSAGE_MAX * _HEAD_WIRE_BYTES_MAX + _HELLO_FIXED_BYTES_MAX <= 
 assert HELLO_PARTS_MAX * HEADS_PER_MESSAGE_MAX == AUTHORS_MAX
 assert AUTHORS_MAX > kernel.DEPS_MAX, "every feed an entry can name fits a hello"
 assert PAGE_ENTRIES_MAX <= kernel.GROUP_COMMIT_ENTRIES_MAX, "a page is one transaction"
+assert PEER_FRAMES_BURST_MAX >= HELLO_PARTS_MAX + PAGES_IN_FLIGHT_MAX, "a summary never limits"
+assert PEER_SESSIONS_PER_DEVICE_MAX <= PEER_SESSIONS_MAX, "one device's sessions fit the server"
+assert PEER_LINK_BACKOFF_BASE_S < PEER_LINK_BACKOFF_MAX_S, "a link's backoff grows"
 assert PAGES_IN_FLIGHT_MAX * PAGE_ENTRIES_MAX < kernel.HELD_ENTRIES_MAX, (
     "the pages of one session cannot fill the held-entries bound by themselves"
 )

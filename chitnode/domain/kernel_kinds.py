@@ -9,10 +9,12 @@ Tables written here:
 - `leases` [scope|holder]: term, status ("held" | "transferred" | "released")
 - `frozen` [author]: reason, seq  (double votes; forks are frozen by the engine)
 - `fork_resolutions` [author|fork seq]: keep, by_seq, by_hash (the root's own forks)
+- `channel_certs` [key]: cert_b64, fingerprint, by, seq (a device's peer-channel certificate)
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from chitnode.domain import limits
@@ -20,6 +22,7 @@ from chitnode.domain.authority import AFTER_SEQ, check_after_seq
 from chitnode.domain.kinds import ADMIN, MANAGERS, ROLES, kind
 from chitnode.domain.state import Change, Put, State
 from chitnode.errors import RuleViolation
+from chitnode.log import channel
 from chitnode.log.entry import HEX64_RE, Entry
 from chitnode.log.forks import RESOLVED, resolution_body
 
@@ -84,6 +87,68 @@ def device_revoked(state: State, entry: Entry) -> list[Change]:
     )
     row = {**old, "status": "revoked", "reason": reason, AFTER_SEQ: after_seq}
     return [Put("devices", key, row)]
+
+
+CHANNEL_BOUND = "device.channel_bound"
+CHANNEL_CERTS = "channel_certs"  # [key]: cert_b64, fingerprint, by, seq
+
+
+@kind(CHANNEL_BOUND, frozenset(ROLES), summary="Binds a device's peer-channel certificate.")
+def device_channel_bound(state: State, entry: Entry) -> list[Change]:
+    """Any active device binds its own certificate (`cert_b64`); an admin may bind a
+    device's certificate for it (`key`, `cert_b64`, `sig_b64`: the device's signature
+    over the binding, `chitnode.log.channel`), so a joining device is enrolled with its
+    certificate at once. A later binding replaces the earlier one (a new certificate)."""
+    fields = set(entry.body)
+    if fields == {"cert_b64"}:
+        key = entry.author
+    else:
+        _body_fields(entry, {"key", "cert_b64", "sig_b64"})
+        key = entry.body["key"]
+        _need(_hex64(key), "bad_body", "key must be 64 lowercase hex")
+        author = state.get("devices", entry.author)
+        admin = _is_root(state, entry.author) or (author is not None and author["role"] == "admin")
+        _need(admin, "unauthorised", "only an admin binds another device's certificate")
+    cert = _b64(entry.body["cert_b64"], limits.CHANNEL_CERT_BYTES_MAX, "cert_b64")
+    _need(_active(state, key), "unknown_device", "the certificate's device is not active")
+    if key != entry.author:
+        sig = _b64(entry.body["sig_b64"], channel.SIG_BYTES, "sig_b64")
+        if not channel.binding_ok(entry.branch, key, cert, sig):
+            msg = "sig_b64 is not the device's signature of the binding"
+            raise RuleViolation(msg, code="bad_channel_binding")
+    row = {"cert_b64": entry.body["cert_b64"], "fingerprint": channel.cert_fingerprint(cert)}
+    return [Put(CHANNEL_CERTS, key, {**row, "by": entry.author, "seq": entry.seq})]
+
+
+def _b64(value: Any, bytes_max: int, name: str) -> bytes:
+    """Strict base64 (the one canonical text of its bytes), 1..bytes_max bytes."""
+    ok = isinstance(value, str) and 0 < len(value) <= 4 * (bytes_max + 2) // 3
+    raw = b""
+    if ok:
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except ValueError:
+            ok = False
+    ok = ok and 0 < len(raw) <= bytes_max and base64.b64encode(raw).decode() == value
+    _need(ok, "bad_body", f"{name} must be base64 of 1..{bytes_max} bytes")
+    return raw
+
+
+def channel_certs(state: State) -> dict[str, bytes]:
+    """key -> DER certificate of every active (not revoked) device that bound one."""
+    rows = state.rows(CHANNEL_CERTS).items()
+    return {key: base64.b64decode(row["cert_b64"]) for key, row in rows if _active(state, key)}
+
+
+def _is_root(state: State, key: str) -> bool:
+    root = state.get("branch", "branch")
+    return root is not None and key == root["root"]
+
+
+def _active(state: State, key: str) -> bool:
+    """The root, or an enrolled device not revoked."""
+    device = state.get("devices", key)
+    return _is_root(state, key) or (device is not None and device["status"] == "active")
 
 
 @kind(RESOLVED, ADMIN, summary="The root keeps one line of its own fork (docs/forks.md).")

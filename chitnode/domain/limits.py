@@ -71,6 +71,11 @@ BANKERS_REASON_NAMES_MAX = 8  # a granted reason names at most this many of the 
 CMD_ID_BYTES_MAX = 64  # a command id in a body (duplicate detection); the caller's or new_id()
 LEASE_DEFAULT_MS = 5 * 60_000  # a scope's lease when its electorate is the root alone
 
+# --- peer channel certificates (kernel_kinds: device.channel_bound) ---
+# A device's self-signed Ed25519 X.509 certificate, DER: ~300 bytes; room for a longer
+# subject, never for a payload hidden in a certificate.
+CHANNEL_CERT_BYTES_MAX = 2048
+
 # --- how they relate (checked at import, like a test) ---
 assert GRACE_DAYS_DEFAULT <= GRACE_DAYS_MAX, "a group that names no grace period is valid"
 assert AUCTION_MIN_MS <= AUCTION_DEFAULT_MS <= AUCTION_MAX_MS, (

@@ -165,6 +165,7 @@ class Tour:
         devices = state.rows("devices")
         employee = next(key for key, row in devices.items() if row["role"] == "employee")
         run("device.revoked", {"key": employee, "reason": "device lost"})
+        run("device.channel_bound", {"cert_b64": "Y2VydGlmaWNhdGU="})  # opaque to the kernel
         electorate = {"scope": "group:FT-1", "keys": [self.node.public], "lease_ms": 60_000}
         run("scope.electorate_set", electorate)
         run("lease.released", {"scope": "treasury", "term": lv.loan_row(state, "L-1")["term"]})

@@ -38,7 +38,7 @@ from sync import limits
 from sync.peer.errors import ConnectionLost, PeerTimeout, RateLimited
 from sync.reconcile.core import Reconciler
 from sync.reconcile.errors import BadMessage, MessageTooBig
-from sync.reconcile.messages import decode, encode
+from sync.reconcile.messages import ForkEvidence, Message, WantEvidence, decode, encode
 from sync.reconcile.node_replica import NodeReplica
 from sync.reconcile.replica import IngestReport
 
@@ -134,6 +134,11 @@ class Session:
         self._budget = budget
         self._answer_timeout_s = answer_timeout_s
         self._rec: Reconciler | None = None
+        # Feeds whose fork evidence we asked for and did not get yet. The core counts a
+        # session caught up without it (the feed below the fork is all it fetches), and a
+        # peer frozen through a broken link has no pair to show, so it never answers:
+        # wait one answer period for it, then take the peer's silence as that answer.
+        self._evidence_due: set[str] = set()
         self._sending = asyncio.Lock()
         self.report = SyncReport(peer)
         self.caught_up = asyncio.Event()  # set each time the session is caught up
@@ -181,15 +186,22 @@ class Session:
 
     def _start(self, _node: Node) -> list[bytes]:
         assert self._rec is not None
-        return [encode(m) for m in self._rec.start()]
+        return self._encode(self._rec.start())
 
     def _answer(self, _node: Node, data: bytes) -> list[bytes]:
         assert self._rec is not None
-        return [encode(m) for m in self._rec.receive(decode(data))]
+        message = decode(data)
+        if isinstance(message, ForkEvidence):
+            self._evidence_due.discard(message.author)
+        return self._encode(self._rec.receive(message))
 
     def _resend(self, _node: Node) -> list[bytes]:
         assert self._rec is not None
-        return [encode(m) for m in self._rec.resend()]
+        return self._encode(self._rec.resend())
+
+    def _encode(self, messages: list[Message]) -> list[bytes]:
+        self._evidence_due.update(m.author for m in messages if isinstance(m, WantEvidence))
+        return [encode(m) for m in messages]
 
     # --- on the loop ---------------------------------------------------------------------
 
@@ -197,17 +209,20 @@ class Session:
         assert self._rec is not None and self._budget is not None
         silent = 0
         while True:
-            if self._rec.finished:
+            finished = self._rec.finished and not self._evidence_due
+            if finished:
                 self.caught_up.set()
                 if not self._live:
                     await self._close(WSCloseCode.OK, "")
                     return
             else:
                 self.caught_up.clear()
-            waiting = not self._rec.finished
             try:
-                msg = await self._ws.receive(timeout=self._answer_timeout_s if waiting else None)
+                msg = await self._ws.receive(timeout=None if finished else self._answer_timeout_s)
             except TimeoutError:
+                if self._rec.finished:  # only evidence is due: the peer has none to show
+                    self._evidence_due.clear()
+                    continue
                 silent += 1
                 if silent > limits.PEER_RESENDS_MAX:
                     raise PeerTimeout(f"no answer in {silent} periods") from None

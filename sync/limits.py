@@ -86,6 +86,7 @@ PEER_FRAMES_PER_S = 1_024  # sustained frame rate per session; faster is rate_li
 PEER_HTTP_BODY_BYTES_MAX = 64 * 1024  # a plain (non-websocket) request's body on the peer port
 PEER_LINK_BACKOFF_BASE_S = 0.25  # a link's first redial; doubled per failure
 PEER_LINK_BACKOFF_MAX_S = 30.0  # ... up to this
+PEER_LINK_REPORTS_KEPT = 16  # ended sessions a link remembers, for `chitnode peers`
 PEER_CLOSE_TIMEOUT_S = 2.0  # a closing handshake the peer does not finish is cut
 
 # The bounds agree with each other and with the kernel's (checked at import, like a test).

@@ -9,6 +9,7 @@ same `Session` as the server's drives the reconciliation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from dataclasses import dataclass
 
@@ -98,3 +99,88 @@ async def _note(ctx: PeerContext, host: str, port: int, report: SyncReport) -> N
     elif report.peer is not None:
         await ctx.note("note_seen", report.peer, host, port)
         await ctx.note("note_lag", report.peer, report.lag)
+
+
+class PeerLink:
+    """A long-lived link to one peer: dial, catch up, then live push both ways; redial.
+
+    One `Session` at a time, live: it subscribes to this node's events before its first
+    summary, catches up both ways, then announces new entries as they commit. When the
+    connection ends (the peer stopped, the network went, a bad frame) the link waits
+    and dials again, the wait doubling from `PEER_LINK_BACKOFF_BASE_S` up to
+    `PEER_LINK_BACKOFF_MAX_S` while dials fail, back to the base after one succeeds.
+    Every outcome goes to the peer book when the context has one.
+    """
+
+    def __init__(
+        self,
+        ctx: PeerContext,
+        host: str,
+        port: int,
+        *,
+        server_fingerprint: str | None = None,
+    ) -> None:
+        self.ctx, self.host, self.port = ctx, host, port
+        self._fingerprint = server_fingerprint
+        self._task: asyncio.Task[None] | None = None
+        self._session: Session | None = None
+        self.peer: str | None = None
+        self.state = "idle"  # idle | dialling | connected | waiting | stopped
+        self.sessions = 0  # sessions opened so far
+        self.last_error: str | None = None
+        self.reports: list[SyncReport] = []  # ended sessions, newest last (bounded)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"peer-link {self.host}:{self.port}")
+
+    async def stop(self) -> None:
+        self.state = "stopped"
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @property
+    def caught_up(self) -> bool:
+        """Connected, and both sides hold each other's latest summary."""
+        session = self._session
+        return self.state == "connected" and session is not None and session.caught_up.is_set()
+
+    async def _run(self) -> None:
+        wait = limits.PEER_LINK_BACKOFF_BASE_S
+        while True:
+            self.state = "dialling"
+            await self.ctx.refresh_trust()  # a peer enrolled since the last dial
+            try:
+                dialled = await dial(
+                    self.ctx, self.host, self.port, server_fingerprint=self._fingerprint
+                )
+            except ChitError as exc:
+                self.last_error = exc.code
+                await self.ctx.note("note_failure", self.host, self.port, exc.code, exc.message)
+            else:
+                wait = limits.PEER_LINK_BACKOFF_BASE_S
+                await self._serve(dialled)
+            self.state = "waiting"
+            await asyncio.sleep(wait)
+            wait = min(2 * wait, limits.PEER_LINK_BACKOFF_MAX_S)
+
+    async def _serve(self, dialled: Dialled) -> None:
+        self.peer = dialled.peer
+        self.state = "connected"
+        self.sessions += 1
+        if dialled.peer is not None:
+            await self.ctx.note("note_seen", dialled.peer, self.host, self.port)
+        self._session = Session(
+            self.ctx.node_thread, self.ctx.stream, dialled.ws, dialled.peer, live=True
+        )
+        try:
+            report = await self._session.run()
+        finally:
+            self._session = None
+            await dialled.close()
+        self.last_error = report.error
+        self.reports = [*self.reports[1 - limits.PEER_LINK_REPORTS_KEPT :], report]
+        await _note(self.ctx, self.host, self.port, report)

@@ -108,3 +108,50 @@ async def submit(peer: Peer, kind: str, body: dict) -> None:  # type: ignore[typ
     assert peer.ctx is not None
     stream = peer.ctx.stream
     await peer.run(lambda node: published(stream, lambda: node.submit(kind, body)))
+
+
+def register(node: Node, first: int, count: int) -> None:
+    """`count` members registered by `node`, in one commit."""
+    from chitnode.node.node import Command
+
+    ids = range(first, first + count)
+    node.submit_many(
+        [Command("member.registered", {"member_id": f"M{i}", "name": "M"}) for i in ids]
+    )
+
+
+def branch_of(tmp_path: Path, devices: int, entries: int = 20) -> list[Peer]:
+    """The root and `devices - 1` enrolled employees with bound certificates; the root
+    wrote `entries` more. Only the root holds the log yet."""
+    root = founder(tmp_path / "n0")
+    others = [newcomer(tmp_path / f"n{i}", root) for i in range(1, devices)]
+    for other in others:
+        enrol(root.node, other)
+    register(root.node, 0, entries)
+    return [root, *others]
+
+
+async def joined(peer: Peer, root: Peer) -> None:
+    """`peer` fetches the branch from the root (pinned to its certificate), then trusts
+    the branch's devices as the log says."""
+    from sync.peer.client import sync_with
+
+    assert peer.ctx is not None
+    report = await sync_with(peer.ctx, HOST, root.port, server_fingerprint=root.cred.fingerprint)
+    assert report.error is None, report
+    await peer.ctx.refresh_trust()
+
+
+async def until(cond, rounds: int = 1_000) -> None:  # type: ignore[no-untyped-def]
+    """Wait for `cond()` (sync or async), a bounded number of short sleeps: no timing."""
+    import asyncio
+    import inspect
+
+    for _ in range(rounds):
+        value = cond()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition never held")

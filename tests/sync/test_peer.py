@@ -14,8 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from chitnode.log.entry import Entry
-from chitnode.node.node import Command, Node
+from chitnode.node.node import Node
 from chitnode.services.events import published
 from sync import limits
 from sync.peer.client import dial, sync_with
@@ -23,22 +22,9 @@ from sync.peer.errors import RateLimited
 from sync.peer.session import ERROR_CLOSE, FrameBudget, Session
 from sync.reconcile.messages import Hello, Want, encode
 from tests.support.feeds import twin_of
-from tests.support.peer import HOST, Peer, enrol, founder, newcomer, running
+from tests.support.peer import HOST, Peer, branch_of, joined, register, running
 
 pytestmark = pytest.mark.asyncio
-
-
-def register(node: Node, first: int, count: int) -> list[Entry]:
-    """`count` members registered in one commit; their entries."""
-    cmds = [
-        Command("member.registered", {"member_id": f"M{i}", "name": "M"})
-        for i in range(first, first + count)
-    ]
-    node.submit_many(cmds)
-    return [
-        node.store.entry_at(node.public, s)
-        for s in range(1, node.store.last_stored(node.public)[0] + 1)
-    ]  # type: ignore[misc]
 
 
 def digest(node: Node) -> tuple[str, int]:
@@ -47,10 +33,7 @@ def digest(node: Node) -> tuple[str, int]:
 
 
 async def pair(tmp_path: Path, entries: int = 40) -> tuple[Peer, Peer]:
-    root = founder(tmp_path / "a")
-    bob = newcomer(tmp_path / "b", root)
-    enrol(root.node, bob)
-    register(root.node, 0, entries)
+    root, bob = branch_of(tmp_path, 2, entries)
     return root, bob
 
 
@@ -73,12 +56,10 @@ async def test_two_nodes_sync_both_ways_over_tls(tmp_path: Path) -> None:
 
 
 async def test_a_fork_travels_as_evidence(tmp_path: Path) -> None:
-    root, bob = await pair(tmp_path, 10)
-    carol = newcomer(tmp_path / "c", root)
-    enrol(root.node, carol)
+    root, bob, carol = branch_of(tmp_path, 3, 10)
     async with running(root, bob, carol):
         assert root.ctx is not None and bob.ctx is not None and carol.ctx is not None
-        await sync_with(bob.ctx, HOST, root.port, server_fingerprint=root.cred.fingerprint)
+        await joined(bob, root)
         # bob is shown a second entry of root's at seq 5 (a forged fork, signed by root's key)
         fifth = root.node.store.entry_at(root.key, 5)
         assert fifth is not None
@@ -154,13 +135,10 @@ async def _refused(peer: Peer, port: int, frame: bytes | str) -> tuple[int | Non
 async def test_bad_frames_end_their_session_change_nothing_and_others_are_served(
     tmp_path: Path,
 ) -> None:
-    root, bob = await pair(tmp_path, 20)
-    carol = newcomer(tmp_path / "c", root)
-    enrol(root.node, carol)
+    root, bob, carol = branch_of(tmp_path, 3, 20)
     async with running(root, bob, carol):
         assert root.server is not None and carol.ctx is not None and bob.ctx is not None
-        await sync_with(bob.ctx, HOST, root.port, server_fingerprint=root.cred.fingerprint)
-        await bob.ctx.refresh_trust()
+        await joined(bob, root)
         before = await root.run(digest)
         other_branch = encode(Hello("f" * 32, 0, 0, 1, ()))
         oversize = b"x" * (limits.MESSAGE_BYTES_MAX + 1)

@@ -1,0 +1,364 @@
+"""The real-network tier (issue 10, "Tests"): nodes in network namespaces this test makes.
+
+Each test builds a small LAN: a Linux bridge on the host and, per node, a network
+namespace joined to it by a veth pair, with an address in a private /24 of its own.
+Names carry a random run id, so two runs never touch each other's objects, and a
+`finally` deletes exactly what was created (namespaces, then links), whatever failed.
+
+On that LAN the tests use what real Wi-Fi does to us:
+- real multicast: mDNS announcements and queries cross the bridge like on a LAN;
+- a partition: `ip link set <port> down` on the bridge side, the node sees no carrier;
+- multicast blocked: `bridge link set dev <port> mcast_flood off` on every port, which
+  is what a guest network or an access point with client isolation does to mDNS.
+`tc netem` is not available on these machines, so loss and delay are not simulated.
+
+Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN for `ip netns`) and iproute2; skipped with the
+reason otherwise. Every wait is bounded (`WAIT_S`), none is asserted on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import secrets
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync import limits
+from sync.discovery.mdns import device_fingerprint
+
+pytestmark = pytest.mark.system
+
+REPO = Path(__file__).resolve().parents[2]
+WAIT_S = 60.0  # the longest any one expectation waits (2 shared cores, many processes)
+IP_TIMEOUT_S = 20.0  # one `ip`/`bridge` command
+STOP_TIMEOUT_S = 15.0  # a child's clean stop before it is killed
+QUIET_S = 4.0  # after announcing, how long a blocked LAN stays silent before we look
+STATUS_POLL_S = 0.5  # how often a test asks a child for its status while it waits
+# The interface poll notices a link change within one interval; allow a few.
+LINK_NOTICED_S = 4 * limits.DISCOVERY_INTERFACE_POLL_S + WAIT_S
+
+
+def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, capture_output=True, text=True, timeout=IP_TIMEOUT_S, check=check, stdin=None
+    )
+
+
+def _why_no_namespaces() -> str | None:
+    """Why this machine cannot run the tier (None: it can)."""
+    if sys.platform != "linux":
+        return "network namespaces are Linux only"
+    if os.geteuid() != 0:
+        return "network namespaces need root (CAP_NET_ADMIN and CAP_SYS_ADMIN)"
+    for tool in ("ip", "bridge"):
+        if shutil.which(tool) is None:
+            return f"iproute2's `{tool}` is not installed"
+    return None
+
+
+@dataclass
+class Host:
+    """One node's place on the LAN: its namespace, its veth pair and its address."""
+
+    netns: str
+    port: str  # the veth end on the bridge (host side): what a partition takes down
+    inner: str  # the veth end inside the namespace
+    address: str
+
+    def prefix(self) -> list[str]:
+        """Run a command inside this namespace."""
+        return ["ip", "netns", "exec", self.netns]
+
+
+@dataclass
+class Lan:
+    run_id: str
+    bridge: str
+    hosts: list[Host] = field(default_factory=list)
+
+    def link(self, host: Host, up: bool) -> None:
+        """Plug or unplug `host`'s cable (its bridge port)."""
+        _run("ip", "link", "set", host.port, "up" if up else "down")
+
+    def readdress(self, host: Host, address: str) -> None:
+        """Give `host` another address in the LAN's /24 (a new DHCP lease)."""
+        inside = ["ip", "-n", host.netns, "addr"]
+        # Delete first: deleting a primary address takes its subnet's secondaries with it.
+        _run(*inside, "del", f"{host.address}/24", "dev", host.inner)
+        _run(*inside, "add", f"{address}/24", "dev", host.inner)
+        host.address = address
+
+    def mcast_flood(self, host: Host, on: bool) -> None:
+        """Let the bridge flood multicast to `host`, or not (guest Wi-Fi, AP isolation)."""
+        _run("bridge", "link", "set", "dev", host.port, "mcast_flood", "on" if on else "off")
+
+
+@contextmanager
+def lan_of(nodes: int) -> Iterator[Lan]:
+    """A bridge and `nodes` namespaces on it; all of it deleted on the way out."""
+    why = _why_no_namespaces()
+    if why is not None:
+        pytest.skip(why)
+    run_id = secrets.token_hex(3)
+    subnet = f"10.{100 + secrets.randbelow(150)}.{secrets.randbelow(256)}"
+    lan = Lan(run_id, f"cn{run_id}b")
+    made: list[list[str]] = []  # the delete command of each object made, in order
+    try:
+        try:
+            _run("ip", "link", "add", lan.bridge, "type", "bridge")
+        except subprocess.CalledProcessError as exc:
+            pytest.skip(f"cannot make a bridge here: {exc.stderr.strip()}")
+        made.append(["ip", "link", "del", lan.bridge])
+        _run("ip", "link", "set", lan.bridge, "up")
+        for i in range(nodes):
+            host = Host(
+                f"cn{run_id}n{i}", f"cn{run_id}h{i}", f"cn{run_id}p{i}", f"{subnet}.{i + 2}"
+            )
+            try:
+                _run("ip", "netns", "add", host.netns)
+            except subprocess.CalledProcessError as exc:
+                pytest.skip(f"`ip netns add` fails here: {exc.stderr.strip()}")
+            made.append(["ip", "netns", "del", host.netns])
+            _run("ip", "link", "add", host.port, "type", "veth", "peer", "name", host.inner)
+            made.append(["ip", "link", "del", host.port])  # also goes with the namespace
+            _run("ip", "link", "set", host.inner, "netns", host.netns)
+            _run("ip", "link", "set", host.port, "master", lan.bridge)
+            _run("ip", "link", "set", host.port, "up")
+            inside = ["ip", "-n", host.netns]
+            _run(*inside, "addr", "add", f"{host.address}/24", "dev", host.inner)
+            _run(*inside, "link", "set", host.inner, "up")
+            _run(*inside, "link", "set", "lo", "up")
+            lan.hosts.append(host)
+        yield lan
+    finally:
+        for argv in reversed(made):
+            # A veth end goes with its namespace; only what is still there is deleted.
+            _run(*argv, check=False)
+
+
+def test_the_lan_is_cleaned_up_exactly() -> None:
+    """What lan_of made is gone after it, and nothing else of ours is left."""
+    with lan_of(2) as lan:
+        names = [lan.bridge, *(h.port for h in lan.hosts)]
+        spaces = [h.netns for h in lan.hosts]
+        assert all(_run("ip", "link", "show", n, check=False).returncode == 0 for n in names)
+    links = _run("ip", "-o", "link", "show").stdout
+    assert not any(n in links for n in names)
+    assert not any(s in _run("ip", "netns", "list").stdout for s in spaces)
+
+
+# --- a child process on the LAN -------------------------------------------------------
+
+
+class Child:
+    """A child process in a namespace that speaks JSON lines; stopped by its pid."""
+
+    def __init__(self, host: Host, argv: list[str]) -> None:
+        self.host = host
+        env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [*host.prefix(), *argv],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.seen: list[dict[str, Any]] = []
+        self.stderr: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:  # ends when the child exits
+            with suppress(ValueError):
+                self.lines.put(json.loads(line))
+        self.lines.put(None)
+
+    def _read_err(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr.append(line)
+
+    def expect(
+        self, check: Callable[[dict[str, Any]], bool], what: str, start: int = 0
+    ) -> dict[str, Any]:
+        """The first line from the `start`-th (seen, or arriving within WAIT_S) passing `check`."""
+        for line in self.seen[start:]:
+            if check(line):
+                return line
+        while True:
+            try:
+                line = self.lines.get(timeout=WAIT_S)
+            except queue.Empty:
+                pytest.fail(f"{self.host.netns}: no {what} in {WAIT_S}s; stderr: {self.tail()}")
+            if line is None:
+                pytest.fail(f"{self.host.netns} exited before {what}; stderr: {self.tail()}")
+            self.seen.append(line)
+            if check(line):
+                return line
+
+    def tail(self) -> str:
+        return "".join(self.stderr[-20:])
+
+    def stop(self) -> None:
+        with suppress(OSError):
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, 9)
+            self.proc.wait(timeout=STOP_TIMEOUT_S)
+
+
+class MdnsNode(Child):
+    """tests/system/mdns_worker.py: one Discovery in a namespace."""
+
+    def __init__(self, host: Host, branch: str, port: int) -> None:
+        self.key = secrets.token_hex(32)
+        self.fingerprint = device_fingerprint(self.key)
+        self.port = port
+        argv = [sys.executable, "-m", "tests.system.mdns_worker", branch, self.key, str(port)]
+        super().__init__(host, argv)
+
+    def ready(self) -> None:
+        self.expect(lambda m: m.get("ready") == self.fingerprint, "ready line")
+
+    def finds(self, other: MdnsNode, after: int = 0) -> dict[str, Any]:
+        """The (after+1)-th hint of `other`; its address and port are checked."""
+        count = [0]
+
+        def is_other(m: dict[str, Any]) -> bool:
+            if m.get("found") != other.fingerprint:
+                return False
+            count[0] += 1
+            return count[0] > after
+
+        hint = self.expect(is_other, f"hint of {other.host.netns}")
+        # Its address now is among those hinted (a moved node's old address stays in the
+        # others' caches until its record's TTL runs out: its goodbye could not reach them).
+        assert other.host.address in hint["hosts"] and hint["port"] == other.port
+        return hint
+
+    def status(self) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("status\n")
+        self.proc.stdin.flush()
+        line = self.expect(lambda m: "status" in m, "status line", start=len(self.seen))
+        status: dict[str, Any] = line["status"]
+        return status
+
+    def wait_status(self, check: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """Ask for the status until `check` passes (bounded by LINK_NOTICED_S)."""
+        deadline = time.monotonic() + LINK_NOTICED_S
+        while True:
+            status = self.status()
+            if check(status):
+                return status
+            if time.monotonic() > deadline:
+                pytest.fail(f"{self.host.netns}: status never passed; last {status}")
+            time.sleep(STATUS_POLL_S)
+
+    def hints_of(self, other: MdnsNode) -> int:
+        return sum(1 for m in self.seen if m.get("found") == other.fingerprint)
+
+
+@contextmanager
+def mdns_nodes(lan: Lan, branch: str) -> Iterator[list[MdnsNode]]:
+    nodes: list[MdnsNode] = []
+    try:
+        for i, host in enumerate(lan.hosts):
+            nodes.append(MdnsNode(host, branch, 7400 + i))
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+# --- discovery across namespaces --------------------------------------------------------
+
+
+def test_nodes_find_each_other_by_real_multicast_across_a_bridge() -> None:
+    with lan_of(3) as lan, mdns_nodes(lan, secrets.token_hex(16)) as nodes:
+        for node in nodes:
+            node.ready()
+        for node in nodes:
+            for other in nodes:
+                if other is not node:
+                    hint = node.finds(other)
+                    assert hint["hosts"] == [other.host.address]  # its one address, no other
+        for node in nodes:
+            status = node.status()
+            assert status["running"] and status["advertised"] == [node.host.address]
+            assert status["hints"] >= 2
+
+
+def test_a_node_of_another_branch_on_the_lan_is_ignored() -> None:
+    with lan_of(2) as lan:
+        a = MdnsNode(lan.hosts[0], secrets.token_hex(16), 7400)
+        b = MdnsNode(lan.hosts[1], secrets.token_hex(16), 7401)
+        try:
+            a.ready()
+            b.ready()
+            a.wait_status(lambda s: s["ignored"].get("other_branch", 0) > 0)
+        finally:
+            a.stop()
+            b.stop()
+        assert a.hints_of(b) == 0 and b.hints_of(a) == 0
+
+
+def test_a_node_that_moved_while_partitioned_is_found_at_its_new_address() -> None:
+    """Cable out, a new lease, cable in: the interface poll sees each change, and the node
+    re-announces itself at its new address when its link returns."""
+    with lan_of(2) as lan, mdns_nodes(lan, secrets.token_hex(16)) as (a, c):
+        a.ready()
+        c.ready()
+        a.finds(c)
+        lan.link(c.host, up=False)  # the partition: c sees no carrier
+        c.wait_status(lambda s: not s["running"] and "no network" in (s["error"] or ""))
+        moved_to = c.host.address.rsplit(".", 1)[0] + ".200"
+        lan.readdress(c.host, moved_to)
+        lan.link(c.host, up=True)  # healed
+        c.wait_status(lambda s: s["running"] and s["advertised"] == [moved_to])
+        a.finds(c, after=a.hints_of(c))  # checks the hint carries c's new address
+
+
+def test_blocked_multicast_hides_every_peer_until_it_flows_again() -> None:
+    """AP isolation: no mDNS between clients; discovery finds nobody (the fallbacks must)."""
+    branch = secrets.token_hex(16)
+    with lan_of(2) as lan:
+        for host in lan.hosts:
+            lan.mcast_flood(host, on=False)
+        with mdns_nodes(lan, branch) as (a, b):
+            a.ready()
+            b.ready()
+            time.sleep(QUIET_S)  # both announce and query; on a blocked LAN nobody hears
+            assert a.status()["hints"] == 0 and b.status()["hints"] == 0
+            assert a.hints_of(b) == 0 and b.hints_of(a) == 0
+            assert a.status()["running"]  # mDNS itself is up: the LAN drops its packets
+            for host in lan.hosts:
+                lan.mcast_flood(host, on=True)
+            # Multicast flows again: the next announcement (b restarting) is heard.
+            b.stop()
+            b2 = MdnsNode(lan.hosts[1], branch, 7401)
+            try:
+                b2.ready()
+                a.finds(b2)
+            finally:
+                b2.stop()

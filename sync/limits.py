@@ -181,7 +181,7 @@ JOIN_CONCURRENT_MAX = 4  # joins served at once; more wait (each one writes an e
 JOIN_CONNECT_TIMEOUT_S = 10.0  # reaching one of the inviter's addresses
 JOIN_REQUEST_TIMEOUT_S = 30.0  # the join request, enrolment included
 JOIN_SYNC_TIMEOUT_S = 1_800.0  # receiving the whole branch after enrolment
-# --- secrets over the channel (sync/invite/secrets.py, sync/invite/pins.py) ---
+# --- secrets over the channel (sync/invite/transfer.py, sync/invite/pins.py) ---
 PIN_DIGITS = 6  # a member's PIN (DESIGN.md, Security)
 PIN_VERIFIER_CHARS_MAX = 256  # an argon2id string ($argon2id$v=19$m=...,t=...,p=...$salt$hash)
 PIN_MEMBER_ID_CHARS_MAX = 40  # a member id (the domain's ID_CHARS_MAX)

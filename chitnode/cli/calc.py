@@ -58,6 +58,21 @@ def add_parsers(sub: Any) -> None:
         help="lowest discount a bid may offer (default by commission mode: the commission "
         "when it comes from the discount, else zero)",
     )
+    p.add_argument(
+        "--bid-increment",
+        type=_rupees,
+        default=chit_rules.BID_INCREMENT_DEFAULT_PAISE,
+        metavar="RUPEES",
+        help="the agreement's bid increment; bids are multiples of it (default 100)",
+    )
+    p.add_argument(
+        "--discount-ceiling-pct",
+        type=_pct_bps,
+        default=None,
+        metavar="P",
+        help="the branch's ceiling on the maximum discount (state rules); refuses a "
+        "--max-discount-pct above it",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run_auction)
     p = kinds.add_parser("emi", help="reducing-balance EMI and full schedule")
@@ -78,13 +93,17 @@ def run_auction(args: argparse.Namespace) -> int:
         dividend_to=chit_rules.DividendTo(args.dividend_to),
         commission_mode=chit_rules.CommissionMode(args.commission_mode),
         min_discount_paise=args.min_discount,
+        bid_increment_paise=args.bid_increment,
     )
     chit_rules.validate_terms(terms)
+    if args.discount_ceiling_pct is not None:
+        chit_rules.check_discount_ceiling(terms.max_discount_bps, args.discount_ceiling_pct)
     chit_rules.check_bid(terms, args.discount, None)
     s = chit_rules.settle(terms, args.discount, args.month)
     data = {
         "subscription_paise": chit_rules.subscription_paise(terms),
         "min_discount_paise": chit_rules.min_discount_paise(terms),
+        "bid_increment_paise": terms.bid_increment_paise,
         **dataclasses.asdict(s),
     }
     if args.json:
@@ -94,6 +113,7 @@ def run_auction(args: argparse.Namespace) -> int:
         ("Chit value", args.chit_value),
         ("Monthly subscription", data["subscription_paise"]),
         ("Minimum discount", data["min_discount_paise"]),
+        ("Bid increment (bids in multiples)", terms.bid_increment_paise),
         ("Winning discount", s.discount_paise),
         ("Foreman commission", s.commission_paise),
         ("Dividend pool", s.dividend_pool_paise),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from chitnode import limits
+from chitnode.domain import chit_views
 from chitnode.domain.kinds import role_allows, roles_markdown
 from chitnode.domain.money import format_inr
 from chitnode.errors import NotFound, StoreCorrupt, StoreLocked, UsageError
@@ -177,6 +178,7 @@ def _summary(body: dict[str, Any]) -> str:
 def cmd_log(args: argparse.Namespace) -> int:
     with Node.open(data_dir(args)) as node:
         rows = _log_rows(node, args)
+        stalled = chit_views.stalled_draws(node.engine.state)
     if args.json:
         for row in rows:
             print(json.dumps(row, sort_keys=True, ensure_ascii=False))
@@ -189,6 +191,13 @@ def cmd_log(args: argparse.Namespace) -> int:
             f"{mark}{actor} {_summary(row['body'])}"
         )
         print(printable(line))
+    for draw in stalled:  # issue 14, point 2: a withheld reveal is seen, never silent
+        stall = (
+            f"STALLED draw {draw['group_id']} month {draw['month']}: closed "
+            f"{_when(int(draw['closed_ms']))}, {len(draw['contributors'])} contribution(s), "
+            f"awaiting the holder's reveal of commit {str(draw['commit'])[:12]}…"
+        )
+        print(printable(stall))
     return 0
 
 

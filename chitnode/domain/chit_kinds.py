@@ -19,13 +19,14 @@ import re
 from typing import Any
 
 from chitnode.domain import (
-    chit_kinds_auction,  # noqa: F401  (registers the auction kinds)
+    chit_kinds_auction,  # registers the auction kinds; its auction_terms shape new groups
     limits,
 )
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import recovery as fsm
 from chitnode.domain.chit_kinds_base import need
 from chitnode.domain.chit_rules import (
+    BID_INCREMENT_V1_PAISE,
     BPS_PER_WHOLE,
     CommissionMode,
     DividendTo,
@@ -80,8 +81,9 @@ def _variant(body: dict[str, Any], field: str, allowed: type[Any], default: str)
     return str(value)
 
 
-def _group_terms(body: dict[str, Any]) -> dict[str, Any]:
-    """The money terms of a group.created body, checked by chit_rules.validate_terms."""
+def _group_terms(body: dict[str, Any], auction: dict[str, Any]) -> dict[str, Any]:
+    """The money terms of a group.created body, checked by chit_rules.validate_terms;
+    `auction`: the terms the branch's rules add (chit_kinds_auction.auction_terms)."""
     min_discount = body.get("min_discount_paise")
     if min_discount is not None:
         require_paise(min_discount, field="min_discount_paise", positive=False)
@@ -92,12 +94,13 @@ def _group_terms(body: dict[str, Any]) -> dict[str, Any]:
         "amended_2019": base.flag(body, "amended_2019", False),
         "max_discount_bps": body["max_discount_bps"],
         "min_discount_paise": min_discount,
-        "bid_increment_paise": body.get("bid_increment_paise", GROUP_DEFAULTS.bid_increment_paise),
+        "bid_increment_paise": body.get("bid_increment_paise", BID_INCREMENT_V1_PAISE),
         "dividend_to": _variant(body, "dividend_to", DividendTo, DividendTo.ALL.value),
         "commission_mode": _variant(
             body, "commission_mode", CommissionMode, CommissionMode.FROM_DISCOUNT.value
         ),
         "first_month": _variant(body, "first_month", FirstMonth, FirstMonth.AUCTION.value),
+        **auction,
     }
     need(base.is_int(row["chit_value_paise"]), "not_integer_paise", "chit_value_paise: integer")
     for field in ("tickets", "commission_bps", "max_discount_bps"):
@@ -114,7 +117,7 @@ def group_created(state: State, entry: Entry) -> list[Change]:
     gid = base.group_id_of(body)
     need(state.get(base.GROUPS, gid) is None, "group_exists", f"group {gid} already exists")
     name = base.text(body, "name", max_chars=limits.NAME_CHARS_MAX, empty_ok=False)
-    row = _group_terms(body)
+    row = _group_terms(body, chit_kinds_auction.auction_terms(state, body))
     need(body["months"] == row["tickets"], "months_not_tickets", "months must equal tickets")
     foreman_ticket = body.get("foreman_ticket")
     if row["first_month"] == FirstMonth.FOREMAN_TICKET.value:

@@ -6,11 +6,17 @@ fold accepts them only from the scope's lease holder (checked before the
 reducer, `apply.decide`). A member bids from a phone through the lock holder's
 node; the entry records the member as `actor`.
 
-The winner: highest discount; ties and months without a bid are settled by
-`chit_rules.draw_lot` seeded with the hash of the auction's `auction.opened`
-entry followed by the hashes of its bids, so an auditor recomputes it from the
-log. Month 1 follows the group's `first_month` variant; in the last month the
-one remaining ticket takes the prize at the minimum discount, without bids.
+The winner: highest discount; ties and months without a bid are drawn by lot.
+Groups formed once the branch has recorded its rules (`branch.chit_rules_set`) draw
+by commit-reveal (lot v2, issue 14 point 2, docs/chit-rules.md "The lot"): the
+holder commits to a secret in `auction.opened` (`lot_commit`), subscribers present
+add contributions (`lot.contributed`, each the member's act), `auction.closed` fixes
+them, and the draw happens when the holder reveals the secret (`lot.revealed`);
+until then the month stalls in status `drawing`, visibly, and nothing can change
+the draw. Older groups keep lot v1, seeded with the hash of `auction.opened` then
+the bids' hashes, so their logs fold as before. Month 1 follows the group's
+`first_month` variant; in the last month the one remaining ticket takes the prize
+at the minimum discount, without bids.
 """
 
 from __future__ import annotations
@@ -23,24 +29,34 @@ from chitnode.domain import limits
 from chitnode.domain.apply import role_of
 from chitnode.domain.chit_kinds_base import need
 from chitnode.domain.chit_rules import (
+    BID_INCREMENT_DEFAULT_PAISE,
+    BPS_PER_WHOLE,
     AuctionResult,
     Bid,
     FirstMonth,
     GroupTerms,
     auction_winner,
     check_bid,
+    check_discount_ceiling,
+    lot_v2_seeds,
+    needs_lot,
     security_required_paise,
     settle,
 )
-from chitnode.domain.kinds import MANAGERS, STAFF, kind
+from chitnode.domain.kinds import ADMIN, MANAGERS, STAFF, kind
 from chitnode.domain.money import require_paise
 from chitnode.domain.state import Change, Put, State
 from chitnode.log.entry import Entry
 
 OPEN = "open"
+DRAWING = "drawing"  # closed to bids and contributions, the lot awaits the holder's reveal
 CLOSED = "closed"
 SECURITY_FORMS = ("guarantor", "document", "deduction")
 ATTESTERS = STAFF | {"member"}
+CONTRIBUTORS = STAFF | {"member"}  # a member's own device, or staff at the meeting, named
+
+BRANCH_RULES = "branch_rules"  # ["branch"]: the branch's state rules for new groups
+LOT_V2 = "commit_reveal.v2"  # the group row's `lot` when it draws by commit-reveal
 
 
 def _term(entry: Entry) -> int:
@@ -50,6 +66,78 @@ def _term(entry: Entry) -> int:
 def _no_stale(row: dict[str, Any], entry: Entry) -> None:
     """coordination-v1 rule 4 where a reducer can see it: a lower term loses to a higher one."""
     need(_term(entry) >= int(row["term"]), "stale_term", "a higher term already acted here")
+
+
+# --- the branch's rules -------------------------------------------------------------
+
+
+def branch_rules(state: State) -> dict[str, Any] | None:
+    """The branch's recorded state rules, or None for a branch that never recorded them
+    (its groups keep the old lot and increment: docs/chit-rules.md, "Older groups")."""
+    return state.get(BRANCH_RULES, "branch")
+
+
+@kind(
+    "branch.chit_rules_set",
+    ADMIN,
+    summary="Records the state's chit rules (discount ceiling) for groups formed from now.",
+)
+def branch_chit_rules_set(state: State, entry: Entry) -> list[Change]:
+    """The state whose chit rules the branch follows and its ceiling on the discount.
+
+    From this entry on, new groups draw by commit-reveal, bid in multiples of the
+    increment (default Rs 100) and agree a maximum discount within the ceiling. Groups
+    already formed keep the agreement their members signed. Recording the rules again
+    changes the ceiling for groups formed afterwards; there is no way back to lot v1.
+    """
+    body = base.body_of(entry, ("state", "discount_ceiling_bps", "source"))
+    where = base.text(body, "state", max_chars=limits.NAME_CHARS_MAX, empty_ok=False)
+    source = base.text(body, "source", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
+    ceiling = body["discount_ceiling_bps"]
+    ok = base.is_int(ceiling) and 1 <= ceiling <= BPS_PER_WHOLE
+    need(ok, "bad_ceiling", f"discount_ceiling_bps must be 1..{BPS_PER_WHOLE}")
+    row = {
+        "state": where,
+        "discount_ceiling_bps": ceiling,
+        "source": source,
+        "lot": LOT_V2,
+        "set_ms": entry.ts,
+        "by": entry.author,
+    }
+    return [Put(BRANCH_RULES, "branch", row)]
+
+
+def auction_terms(state: State, body: dict[str, Any]) -> dict[str, Any]:
+    """The auction terms a new group takes from the branch's rules (none before them).
+
+    The maximum discount must be within the branch's ceiling (`discount_above_ceiling`);
+    the increment defaults to Rs 100 and bids come in multiples of it; the lot is v2.
+    Stored only for groups formed under the rules, so older agreements hash as signed.
+    """
+    rules = branch_rules(state)
+    if rules is None:
+        return {}
+    ceiling = int(rules["discount_ceiling_bps"])
+    if base.is_int(body.get("max_discount_bps")):
+        check_discount_ceiling(int(body["max_discount_bps"]), ceiling)
+    return {
+        "bid_increment_paise": body.get("bid_increment_paise", BID_INCREMENT_DEFAULT_PAISE),
+        "bids_in_multiples": True,
+        "lot": LOT_V2,
+        "discount_ceiling_bps": ceiling,
+    }
+
+
+def commit_reveal(group: dict[str, Any]) -> bool:
+    return group.get("lot") == LOT_V2
+
+
+def needs_commit(state: State, group: dict[str, Any], month: int) -> bool:
+    """Whether month `month`'s `auction.opened` must carry the holder's `lot_commit`: a
+    lot v2 group, in a month with a choice (more than one ticket left, and not month 1
+    given to the foreman's ticket), since any such month may end in a draw."""
+    foreman_month = month == 1 and group["first_month"] == FirstMonth.FOREMAN_TICKET.value
+    return commit_reveal(group) and len(_non_prized(state, group)) > 1 and not foreman_month
 
 
 def _first_month_fixed(group: dict[str, Any], month: int) -> bool:
@@ -77,7 +165,7 @@ def auction_opened(state: State, entry: Entry) -> list[Change]:
     body = base.body_of(
         entry,
         ("group_id", "month", "present", "foreman_present", "scope", "term"),
-        ("duration_ms",),
+        ("duration_ms", "lot_commit"),
     )
     gid = base.group_id_of(body)
     base.check_scope(body, gid)
@@ -104,7 +192,13 @@ def auction_opened(state: State, entry: Entry) -> list[Change]:
     )
     candidates = [int(t["ticket"]) for t in _non_prized(state, group)]
     bidding = len(candidates) > 1 and not _first_month_fixed(group, month)
-    row = {
+    commit = body.get("lot_commit")
+    if needs_commit(state, group, month):
+        ok = isinstance(commit, str) and base.SHA256_RE.match(commit) is not None
+        need(ok, "lot_commit_missing", "the holder commits to its lot secret (64 hex) at opening")
+    else:
+        need(commit is None, "bad_body", "lot_commit only where the group draws by commit-reveal")
+    row: dict[str, Any] = {
         "group_id": gid,
         "month": month,
         "status": OPEN,
@@ -121,6 +215,8 @@ def auction_opened(state: State, entry: Entry) -> list[Change]:
         "close_hash": None,
         "closed_ms": None,
     }
+    if commit is not None:
+        row["lot"] = {"commit": commit, "contributions": [], "secret": None, "reveal_hash": None}
     return [Put(base.AUCTIONS, key, row)]
 
 
@@ -162,9 +258,21 @@ def auction_bid(state: State, entry: Entry) -> list[Change]:
     return [Put(base.AUCTIONS, base.month_key(gid, month), row)]
 
 
+def _bids_of(auction: dict[str, Any]) -> list[Bid]:
+    return [
+        Bid(str(b["ticket"]), int(b["discount_paise"]), str(b["hash"])) for b in auction["bids"]
+    ]
+
+
 def _winner(
-    state: State, group: dict[str, Any], auction: dict[str, Any], terms: GroupTerms
+    state: State,
+    group: dict[str, Any],
+    auction: dict[str, Any],
+    terms: GroupTerms,
+    lot_seeds: list[str] | None = None,
 ) -> AuctionResult:
+    """The month's winner. `lot_seeds` (lot v2) are the commit-reveal draw's values;
+    without them the lot is v1, seeded by the open entry and the bids."""
     month = int(auction["month"])
     if month == 1 and group["first_month"] == FirstMonth.FOREMAN_TICKET.value:
         return AuctionResult(str(group["foreman_ticket"]), 0, by_lot=False)
@@ -172,11 +280,57 @@ def _winner(
     eligible = {str(t["ticket"]) for t in open_tickets if not base.bid_block(state, group, t)}
     if not eligible:  # nobody is in good standing: the lot still gives the month a prize
         eligible = {str(t["ticket"]) for t in open_tickets}
-    bids = [
-        Bid(str(b["ticket"]), int(b["discount_paise"]), str(b["hash"])) for b in auction["bids"]
-    ]
+    bids = _bids_of(auction)
     eligible |= {b.ticket_id for b in bids}  # a bid accepted by the holder stays valid
+    if lot_seeds is not None:
+        return auction_winner(terms, bids, sorted(eligible), lot_seeds, commit_reveal=True)
     return auction_winner(terms, bids, sorted(eligible), [str(auction["open_hash"])])
+
+
+@kind("lot.contributed", CONTRIBUTORS, summary="A present subscriber's contribution to a draw.")
+def lot_contributed(state: State, entry: Entry) -> list[Change]:
+    """A subscriber present adds 32 random bytes to the month's draw (lot v2).
+
+    The member's act (`actor`, check_on_behalf): from its own linked device, or from a
+    staff device at the meeting, named. One per member, while the draw is open. Once a
+    contribution from a member's own device is in, staff devices may add no more: a
+    holder who knows its secret could otherwise grind a later contribution it writes
+    itself until its favourite wins (docs/chit-rules.md, "What the holder can still do").
+    """
+    body = base.body_of(entry, ("group_id", "month", "contribution"))
+    gid = base.group_id_of(body)
+    group = base.running_group(state, gid)
+    month = base.month_of(body, group)
+    key = base.month_key(gid, month)
+    auction = state.get(base.AUCTIONS, key)
+    need(auction is not None, "no_open_auction", f"month {month}'s draw is not open")
+    assert auction is not None
+    need("lot" in auction, "no_lot_this_month", "this draw takes no contributions")
+    need(auction["status"] == OPEN, "auction_closed", f"month {month}'s draw has closed")
+    value = body["contribution"]
+    ok = isinstance(value, str) and base.SHA256_RE.match(value) is not None
+    need(ok, "bad_body", "contribution: 64 lowercase hex digits (32 random bytes)")
+    actor = body.get("actor")
+    need(actor is not None, "actor_missing", "a contribution is a member's act: name the actor")
+    mid = base.member_id_of(body, "actor")
+    base.check_on_behalf(state, entry, mid)
+    need(mid in auction["present"], "not_present", f"{mid} was not recorded present")
+    lot = auction["lot"]
+    need(
+        all(c["member"] != mid for c in lot["contributions"]),
+        "already_contributed",
+        f"{mid} already contributed to this draw",
+    )
+    own_device = role_of(state, entry.author) == "member"
+    sealed = any(c["own_device"] for c in lot["contributions"])
+    need(
+        own_device or not sealed,
+        "contributions_sealed",
+        "a member's own device has contributed: staff may add no more",
+    )
+    item = {"member": mid, "value": value, "hash": entry.hash, "own_device": own_device}
+    lot = {**lot, "contributions": [*lot["contributions"], item]}
+    return [Put(base.AUCTIONS, key, {**auction, "lot": lot})]
 
 
 @kind("auction.closed", MANAGERS, coordinated=True, summary="Closes a draw: winner, settlement.")
@@ -188,8 +342,60 @@ def auction_closed(state: State, entry: Entry) -> list[Change]:
     month = base.month_of(body, group)
     auction = _open_auction(state, gid, month, entry)
     need(entry.ts >= auction["ends_ms"], "auction_running", "the countdown has not ended")
+    closed = {**auction, "close_hash": entry.hash, "closed_ms": entry.ts}
+    if "lot" in auction and needs_lot(_bids_of(auction)):
+        # Lot v2: the contributions are fixed now; the draw waits for the holder's reveal.
+        need(
+            bool(auction["lot"]["contributions"]),
+            "lot_no_contribution",
+            "the draw needs a contribution from a subscriber present before it closes",
+        )
+        return [Put(base.AUCTIONS, base.month_key(gid, month), {**closed, "status": DRAWING})]
     terms = base.terms_of(group)
     result = _winner(state, group, auction, terms)
+    return _settle_month(state, group, closed, result, entry)
+
+
+@kind("lot.revealed", MANAGERS, coordinated=True, summary="Reveals the lot secret: the draw.")
+def lot_revealed(state: State, entry: Entry) -> list[Change]:
+    """The holder reveals the secret it committed to; the draw and the settlement follow.
+
+    Only the committed secret is accepted (`lot_mismatch`), so withholding it stalls the
+    month in `drawing` (shown on the auction board and by `chitnode log`) but can never
+    change who wins.
+    """
+    body = base.body_of(entry, ("group_id", "month", "secret", "scope", "term"))
+    gid = base.group_id_of(body)
+    base.check_scope(body, gid)
+    group = base.running_group(state, gid)
+    month = base.month_of(body, group)
+    auction = state.get(base.AUCTIONS, base.month_key(gid, month))
+    need(auction is not None, "no_open_auction", f"month {month}'s draw is not open")
+    assert auction is not None
+    _no_stale(auction, entry)
+    need(auction["status"] == DRAWING, "no_draw_pending", f"month {month} awaits no reveal")
+    secret = body["secret"]
+    ok = isinstance(secret, str) and base.SHA256_RE.match(secret) is not None
+    need(ok, "bad_body", "secret: 64 lowercase hex digits")
+    lot = auction["lot"]
+    contributions = {str(c["member"]): str(c["value"]) for c in lot["contributions"]}
+    seeds = lot_v2_seeds(str(lot["commit"]), secret, contributions)
+    result = _winner(state, group, auction, base.terms_of(group), seeds)
+    revealed = {**auction, "lot": {**lot, "secret": secret, "reveal_hash": entry.hash}}
+    return _settle_month(state, group, revealed, result, entry)
+
+
+def _settle_month(
+    state: State,
+    group: dict[str, Any],
+    auction: dict[str, Any],
+    result: AuctionResult,
+    entry: Entry,
+) -> list[Change]:
+    """Declare the winner and divide the month's collection (the entry that decides:
+    `auction.closed`, or `lot.revealed` for a commit-reveal draw)."""
+    gid, month = str(group["group_id"]), int(auction["month"])
+    terms = base.terms_of(group)
     settlement = settle(terms, result.discount_paise, month)
     winner_no = int(result.ticket_id)
     ticket = base.ticket_row(state, gid, winner_no)
@@ -215,8 +421,8 @@ def auction_closed(state: State, entry: Entry) -> list[Change]:
         "winner_ticket": winner_no,
         "winner_member": ticket["member_id"],
         "by_lot": result.by_lot,
-        "close_hash": entry.hash,
-        "closed_ms": entry.ts,
+        "close_hash": auction["close_hash"],
+        "closed_ms": auction["closed_ms"],
         "term": _term(entry),
         "prize_paid": False,
         "paid_paise": 0,
@@ -234,10 +440,9 @@ def auction_closed(state: State, entry: Entry) -> list[Change]:
         ],
         "month_starts_ms": [*group["month_starts_ms"], *([entry.ts] * grown)],
     }
-    closed = {**auction, "status": CLOSED, "close_hash": entry.hash, "closed_ms": entry.ts}
     return [
         Put(base.SETTLEMENTS, base.month_key(gid, month), row),
-        Put(base.AUCTIONS, base.month_key(gid, month), closed),
+        Put(base.AUCTIONS, base.month_key(gid, month), {**auction, "status": CLOSED}),
         Put(base.GROUPS, gid, new_group),
         Put(
             base.TICKETS,

@@ -86,6 +86,8 @@ ALWAYS_ALLOWED = frozenset({"cmd_id", "actor"})
 COORDINATED = frozenset({"scope", "term"})
 
 AGREEMENT_DOC = "chitnode.chit-agreement.v1"
+# Terms a group takes from the branch's rules (chit_kinds_auction.auction_terms).
+AUCTION_RULE_TERMS = ("bids_in_multiples", "lot", "discount_ceiling_bps")
 MINUTES_DOC = "chitnode.auction-minutes.v1"
 ALIAS_DOMAIN = "chitnode.alias.v1"
 
@@ -276,7 +278,9 @@ TERMS_FIELDS = tuple(f.name for f in dataclasses.fields(GroupTerms))
 
 def terms_of(group: Mapping[str, Any]) -> GroupTerms:
     """The chit_rules terms recorded in a group row: its keys are GroupTerms' field names."""
-    fields = {name: group[name] for name in TERMS_FIELDS}
+    fields = {name: group[name] for name in TERMS_FIELDS if name in group}
+    # Rows of groups formed before the branch's rules have no such term: no multiples.
+    fields.setdefault("bids_in_multiples", False)
     variants = {  # stored as their text values
         "dividend_to": DividendTo(fields["dividend_to"]),
         "commission_mode": CommissionMode(fields["commission_mode"]),
@@ -418,6 +422,8 @@ def agreement_document(group: Mapping[str, Any]) -> dict[str, Any]:
         "bid_arrears_max_paise": group["bid_arrears_max_paise"],
         "dividend_leftover_to": LEFTOVER_TO,
         "security_rule": "security >= 4/3 of future dues, or future dues deducted from the prize",
+        # the branch's auction rules (lot v2, multiples, ceiling), only for groups under them
+        **{k: group[k] for k in AUCTION_RULE_TERMS if k in group},
     }
 
 
@@ -436,7 +442,10 @@ def minutes_document(state: State, gid: str, month: int) -> dict[str, Any] | Non
     if auction is None or settled is None:
         return None
     bids = [[b["ticket"], b["discount_paise"], b["hash"]] for b in auction["bids"]]
+    # lot v2: what an auditor recomputes the draw from; absent for lot v1 (hashes hold)
+    lot = {"lot": auction["lot"]} if "lot" in auction else {}
     return {
+        **lot,
         "doc": MINUTES_DOC,
         "group_id": gid,
         "month": month,

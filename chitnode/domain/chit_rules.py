@@ -25,9 +25,10 @@ Error codes (RuleViolation.code): not_integer_paise, not_integer,
 non_positive_amount, negative_amount, amount_above_max, too_few_tickets,
 too_many_tickets, value_not_divisible, commission_above_cap, bad_variant,
 bad_max_discount, bad_min_discount, bid_below_minimum, bid_above_cap,
-bid_increment_too_small, bad_month, foreman_month_no_discount,
+bid_increment_too_small, bid_not_multiple, discount_above_ceiling,
+bad_ceiling, bad_month, foreman_month_no_discount,
 first_month_by_lot, no_candidates, duplicate_candidate, no_seed,
-bad_seed_hash, ticket_not_eligible, bad_tickets, unknown_ticket,
+bad_seed_hash, lot_mismatch, lot_no_contribution, ticket_not_eligible, bad_tickets, unknown_ticket,
 incomplete_group, ticket_prized_twice, settlement_mismatch.
 """
 
@@ -49,6 +50,13 @@ MAX_DISCOUNT_DEFAULT_BPS = 4_000  # 40%, the Act's default ceiling on the discou
 SECURITY_NUMERATOR = 4  # security for future dues must be >= 4/3 of them
 SECURITY_DENOMINATOR = 3
 LOT_DOMAIN = b"chitnode.lot.v1:"
+# The commit-reveal draw (docs/chit-rules.md, "The lot"): its own domain, so no v1 seed
+# can ever be replayed as a v2 one.
+LOT_V2_DOMAIN = b"chitnode.lot.v2:"
+# The agreement's default bid increment: Rs 100, and bids in multiples of it, as the
+# companies' published terms have it (docs/chit-rules.md, "Bids").
+BID_INCREMENT_DEFAULT_PAISE = 100 * 100
+BID_INCREMENT_V1_PAISE = 100  # Rs 1, any paisa multiple: groups formed before the rules
 LEFTOVER_TO = "winner"  # who receives pool % sharing_tickets; see module docstring
 
 
@@ -85,10 +93,14 @@ class GroupTerms:
     amended_2019: bool = False
     max_discount_bps: int = MAX_DISCOUNT_DEFAULT_BPS
     min_discount_paise: int | None = None  # None: the mode's default, min_discount_paise()
-    bid_increment_paise: int = 100
+    bid_increment_paise: int = BID_INCREMENT_DEFAULT_PAISE
     dividend_to: DividendTo = DividendTo.ALL
     commission_mode: CommissionMode = CommissionMode.FROM_DISCOUNT
     first_month: FirstMonth = FirstMonth.AUCTION
+    # A bid is a whole number of increments (the minimum and the cap excepted, since
+    # the agreement may put them anywhere). False only for groups formed before the
+    # branch's rules were recorded (chit_kinds_auction.branch_rules).
+    bids_in_multiples: bool = True
 
 
 def _require_count(value: object, field: str) -> int:
@@ -158,7 +170,22 @@ def validate_terms(terms: GroupTerms) -> None:
     _validate_commission(terms)
     _require_variants(terms)
     require_paise(terms.bid_increment_paise, field="bid_increment_paise")
+    if not isinstance(terms.bids_in_multiples, bool):
+        raise RuleViolation("bids_in_multiples must be true or false", code="bad_variant")
     _validate_discounts(terms)
+
+
+def check_discount_ceiling(max_discount_bps: int, ceiling_bps: int) -> None:
+    """Refuse an agreement whose maximum discount exceeds the branch's ceiling.
+
+    The ceiling is the state's rule (docs/chit-rules.md, "The discount ceiling"),
+    recorded once for the branch; an agreement may agree less, never more.
+    """
+    if max_discount_bps > ceiling_bps:
+        raise RuleViolation(
+            f"max discount {max_discount_bps} bp above the branch's ceiling {ceiling_bps} bp",
+            code="discount_above_ceiling",
+        )
 
 
 def subscription_paise(terms: GroupTerms) -> int:
@@ -212,24 +239,35 @@ def _pool_paise(terms: GroupTerms, discount_paise: int, commission: int) -> int:
     return discount_paise
 
 
+def _check_discount_range(terms: GroupTerms, discount_paise: object) -> int:
+    """A discount the agreement allows at all: minimum..maximum, whole paise."""
+    discount = require_paise(discount_paise, field="discount_paise", positive=False)
+    if discount > max_discount_paise(terms):
+        raise RuleViolation("discount above the agreed maximum", code="bid_above_cap")
+    if discount < min_discount_paise(terms):
+        raise RuleViolation("discount below the minimum", code="bid_below_minimum")
+    return discount
+
+
 def check_bid(terms: GroupTerms, discount_paise: object, current_best_paise: int | None) -> int:
     """Return the bid's discount if it is acceptable against the best so far, else raise.
 
     A bid must beat the best by at least the increment, except a bid at the cap:
     it is always accepted, even as a tie (a lot decides ties), else an increment
-    could make the cap unreachable.
+    could make the cap unreachable. Under `bids_in_multiples` a bid is a whole number
+    of increments, except a bid at the minimum or at the cap, which the agreement may
+    put between two multiples.
     """
-    discount = require_paise(discount_paise, field="discount_paise", positive=False)
-    top = max_discount_paise(terms)
-    if discount > top:
-        raise RuleViolation("discount above the agreed maximum", code="bid_above_cap")
-    if discount < min_discount_paise(terms):
-        raise RuleViolation("discount below the minimum", code="bid_below_minimum")
-    if current_best_paise is None or discount == top:
-        return discount
-    if discount < current_best_paise + terms.bid_increment_paise:
+    discount = _check_discount_range(terms, discount_paise)
+    top, low = max_discount_paise(terms), min_discount_paise(terms)
+    step = terms.bid_increment_paise
+    if current_best_paise is not None and discount != top and discount < current_best_paise + step:
         raise RuleViolation(
             "bid must beat the best by the increment", code="bid_increment_too_small"
+        )
+    if terms.bids_in_multiples and discount % step and discount not in (low, top):
+        raise RuleViolation(
+            f"a bid is a multiple of the increment ({step} paise)", code="bid_not_multiple"
         )
     return discount
 
@@ -266,7 +304,7 @@ def _month_discount(terms: GroupTerms, discount_paise: int, month: int) -> int:
                 "the foreman's first chit has no discount", code="foreman_month_no_discount"
             )
         return 0
-    discount = check_bid(terms, discount_paise, None)
+    discount = _check_discount_range(terms, discount_paise)
     if month == 1 and terms.first_month == FirstMonth.LOT and discount != min_discount_paise(terms):
         raise RuleViolation(
             "month 1 is drawn by lot at the minimum discount", code="first_month_by_lot"
@@ -324,7 +362,7 @@ def net_instalment_paise(
     return previous.next_instalment_paise
 
 
-def _seed_bytes(seed_hashes: Sequence[str]) -> bytes:
+def _seed_bytes(seed_hashes: Sequence[str], domain: bytes = LOT_DOMAIN) -> bytes:
     if not seed_hashes:
         raise RuleViolation("a lot needs at least one log hash", code="no_seed")
     raw = []
@@ -332,7 +370,7 @@ def _seed_bytes(seed_hashes: Sequence[str]) -> bytes:
         if len(h) != 64 or h.strip("0123456789abcdef"):
             raise RuleViolation(f"not a lowercase hex sha-256: {h!r}", code="bad_seed_hash")
         raw.append(bytes.fromhex(h))
-    return LOT_DOMAIN + b"".join(raw)
+    return domain + b"".join(raw)
 
 
 def _index_from_seed(seed: bytes, count: int) -> int:
@@ -346,13 +384,16 @@ def _index_from_seed(seed: bytes, count: int) -> int:
     return value % count
 
 
-def draw_lot(candidates: Sequence[str], seed_hashes: Sequence[str]) -> str:
-    """Pick one candidate reproducibly from the hex SHA-256 hashes of log entries.
+def draw_lot(
+    candidates: Sequence[str], seed_hashes: Sequence[str], *, domain: bytes = LOT_DOMAIN
+) -> str:
+    """Pick one candidate reproducibly from hex SHA-256 values (log hashes, or lot v2's).
 
     Algorithm (an auditor can recompute it by hand):
     1. sort the candidates by Unicode code point (Python `sorted`);
-    2. s = SHA-256(b"chitnode.lot.v1:" + bytes.fromhex(h1) + bytes.fromhex(h2) + ...),
-       hashes in the order given, each 64 lowercase hex digits (32 raw bytes);
+    2. s = SHA-256(domain + bytes.fromhex(h1) + bytes.fromhex(h2) + ...), `domain`
+       b"chitnode.lot.v1:" or b"chitnode.lot.v2:", values in the order given, each
+       64 lowercase hex digits (32 raw bytes);
     3. x = int.from_bytes(s, "big"); n = len(candidates); limit = (2**256 // n) * n;
        while x >= limit: s = SHA-256(s) and recompute x (removes modulo bias);
     4. the winner is sorted_candidates[x % n].
@@ -362,8 +403,29 @@ def draw_lot(candidates: Sequence[str], seed_hashes: Sequence[str]) -> str:
     ordered = sorted(candidates)
     if len(set(ordered)) != len(ordered):
         raise RuleViolation("a candidate appears twice", code="duplicate_candidate")
-    seed = hashlib.sha256(_seed_bytes(seed_hashes)).digest()
+    seed = hashlib.sha256(_seed_bytes(seed_hashes, domain)).digest()
     return ordered[_index_from_seed(seed, len(ordered))]
+
+
+def lot_commitment(secret_hex: str) -> str:
+    """The holder's commitment to its lot secret: SHA-256 of the secret's 32 raw bytes.
+
+    `secret_hex` is 64 lowercase hex digits. The commitment is published when the draw
+    opens, the secret only after it closes, so nobody (the holder included, once any
+    subscriber has contributed) can know the outcome while inputs may still change.
+    """
+    return hashlib.sha256(_seed_bytes([secret_hex], b"")).hexdigest()
+
+
+def lot_v2_seeds(commit: str, secret: str, contributions: Mapping[str, str]) -> list[str]:
+    """The values a commit-reveal draw hashes, in order: the commitment, the revealed
+    secret, then each subscriber's contribution sorted by member id (so the order in
+    which they reached the log, which the holder could arrange, does not matter)."""
+    if lot_commitment(secret) != commit:
+        raise RuleViolation("the revealed secret is not the committed one", code="lot_mismatch")
+    if not contributions:
+        raise RuleViolation("a draw needs a subscriber's contribution", code="lot_no_contribution")
+    return [commit, secret, *(contributions[m] for m in sorted(contributions))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,28 +446,47 @@ class AuctionResult:
     by_lot: bool  # True on a tie or when nobody bid
 
 
+def needs_lot(bids: Sequence[Bid]) -> bool:
+    """Whether the month's winner is drawn: nobody bid, or the best discount is tied."""
+    if not bids:
+        return True
+    best = max(bid.discount_paise for bid in bids)
+    return len({bid.ticket_id for bid in bids if bid.discount_paise == best}) > 1
+
+
 def auction_winner(
-    terms: GroupTerms, bids: Sequence[Bid], eligible: Sequence[str], seed_hashes: Sequence[str]
+    terms: GroupTerms,
+    bids: Sequence[Bid],
+    eligible: Sequence[str],
+    seed_hashes: Sequence[str],
+    *,
+    commit_reveal: bool = False,
 ) -> AuctionResult:
     """Highest discount wins; ties and no-bid months go to draw_lot.
 
-    The lot is seeded by `seed_hashes` (the auction's own entries, e.g. its
-    open entry) followed by every bid's entry_hash in the order given. With no
-    bids the lot runs over all `eligible` tickets at the minimum discount.
+    Lot v1 (`commit_reveal` False, groups formed before the branch's rules): the lot is
+    seeded by `seed_hashes` (the auction's open entry) followed by every bid's
+    entry_hash in the order given. Lot v2: `seed_hashes` are `lot_v2_seeds` and
+    nothing else, the same draw for a no-bid month and for a tie. With no bids the lot
+    runs over all `eligible` tickets at the minimum discount.
     """
     allowed = set(eligible)
     for bid in bids:
         if bid.ticket_id not in allowed:
             raise RuleViolation(f"ticket {bid.ticket_id!r} may not bid", code="ticket_not_eligible")
         check_bid(terms, bid.discount_paise, None)
-    seeds = [*seed_hashes, *(bid.entry_hash for bid in bids)]
+    if commit_reveal:
+        seeds, domain = list(seed_hashes), LOT_V2_DOMAIN
+    else:
+        seeds, domain = [*seed_hashes, *(bid.entry_hash for bid in bids)], LOT_DOMAIN
     if not bids:
-        return AuctionResult(draw_lot(eligible, seeds), min_discount_paise(terms), by_lot=True)
+        winner = draw_lot(eligible, seeds, domain=domain)
+        return AuctionResult(winner, min_discount_paise(terms), by_lot=True)
     best = max(bid.discount_paise for bid in bids)
     tied = sorted({bid.ticket_id for bid in bids if bid.discount_paise == best})
     if len(tied) == 1:
         return AuctionResult(tied[0], best, by_lot=False)
-    return AuctionResult(draw_lot(tied, seeds), best, by_lot=True)
+    return AuctionResult(draw_lot(tied, seeds, domain=domain), best, by_lot=True)
 
 
 def security_required_paise(terms: GroupTerms, months_left: int) -> int:

@@ -201,7 +201,7 @@ def auction_board(state: State, group_id: str, month: int) -> dict[str, Any]:
     if auction is None:
         raise RuleViolation(f"month {month}'s draw is not open", code="no_open_auction")
     bids = [{"alias": b["alias"], "discount_paise": b["discount_paise"]} for b in auction["bids"]]
-    return {
+    board = {
         "group_id": group_id,
         "month": month,
         "status": auction["status"],
@@ -209,6 +209,45 @@ def auction_board(state: State, group_id: str, month: int) -> dict[str, Any]:
         "best_paise": auction["best_paise"],
         "bids": bids,
     }
+    if "lot" in auction:  # lot v2: the draw's state, for the foreman's screen
+        board["draw"] = draw_state(auction)
+    return board
+
+
+def draw_state(auction: dict[str, Any]) -> dict[str, Any]:
+    """A commit-reveal draw as people see it: committed, who contributed, the reveal.
+
+    `waiting` names what the draw waits for: "contributions" (open, none yet), "close",
+    "reveal" (closed: only the holder's secret is missing, and nothing else can move
+    the draw), or "" once drawn.
+    """
+    lot = auction["lot"]
+    contributors = [str(c["member"]) for c in lot["contributions"]]
+    if auction["status"] == "drawing":
+        waiting = "reveal"
+    elif lot["secret"] is not None or auction["status"] == "closed":
+        waiting = ""
+    else:
+        waiting = "close" if contributors else "contributions"
+    return {
+        "commit": lot["commit"],
+        "contributors": contributors,
+        "own_devices": sum(1 for c in lot["contributions"] if c["own_device"]),
+        "revealed": lot["secret"] is not None,
+        "waiting": waiting,
+        "closed_ms": auction["closed_ms"],
+    }
+
+
+def stalled_draws(state: State) -> list[dict[str, Any]]:
+    """Draws closed and awaiting the holder's reveal, oldest first (issue 14, point 2):
+    the month cannot settle, and nothing but the committed secret can settle it."""
+    out = []
+    for auction in state.rows(base.AUCTIONS).values():
+        if auction["status"] == "drawing":
+            out.append({"group_id": auction["group_id"], "month": auction["month"]})
+            out[-1].update(draw_state(auction))
+    return sorted(out, key=lambda d: (int(d["closed_ms"] or 0), str(d["group_id"])))
 
 
 def settlement_preview(state: State, group_id: str, month: int, discount_paise: int) -> Settlement:

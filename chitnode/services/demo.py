@@ -34,7 +34,13 @@ from nacl.signing import SigningKey
 from chitnode.clock import ManualClock
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
-from chitnode.domain.chit_rules import max_discount_paise, min_discount_paise
+from chitnode.domain.chit_kinds_auction import DRAWING, needs_commit
+from chitnode.domain.chit_rules import (
+    BID_INCREMENT_DEFAULT_PAISE,
+    lot_commitment,
+    max_discount_paise,
+    min_discount_paise,
+)
 from chitnode.domain.money import format_inr
 from chitnode.domain.state import State
 from chitnode.errors import ChitError, RuleViolation
@@ -46,6 +52,13 @@ AUCTION_MS = 15 * 60_000
 RUPEE = 100
 LAKH = 100_000 * RUPEE
 DEMO_START_MS = 1_735_689_600_000  # 2025-01-01T00:00:00Z: the finished group starts here
+# The branch's state rules (branch.chit_rules_set). 40% is the figure chit_rules already
+# holds as the Act's default ceiling; a real branch records its state's notified figure.
+DEMO_RULES = {
+    "state": "Karnataka",
+    "discount_ceiling_bps": 4_000,
+    "source": "demo: 40% of the chit amount; record the figure your state's rules notify",
+}
 
 FIRST_NAMES = (
     "Ananya", "Ramesh", "Lakshmi", "Suresh", "Kavitha", "Mohammed", "Priya", "Venkatesh",
@@ -212,22 +225,43 @@ class ChitDriver:
         present = sorted(self.rng.sample(subscribers, min(len(subscribers), 3 + month % 4)))
         self.present[(gid, month)] = present
         body = {**self._scope(gid), "month": month, "present": present}
-        self.submit("auction.opened", {**body, "foreman_present": True, "duration_ms": AUCTION_MS})
+        opened = {**body, "foreman_present": True, "duration_ms": AUCTION_MS}
+        # Lot v2 (issue 14, point 2): the holder commits to a secret before bidding opens.
+        # A real holder's node draws it from `secrets`; the demo's comes from its seed so
+        # that a seed reproduces the branch.
+        secret = self.rng.randbytes(32).hex() if needs_commit(self.state, group, month) else ""
+        if secret:
+            opened["lot_commit"] = lot_commitment(secret)
+        self.submit("auction.opened", opened)
         auction = self.state.get(base.AUCTIONS, base.month_key(gid, month)) or {}
         if auction.get("bidding"):
             self._bids(gid, month, self.rng.randint(0, bids_max))
+        if secret:  # two subscribers present add their contributions, named
+            self.contribute(gid, month, present[:2])
         self.clock.advance(AUCTION_MS)
         self.submit("auction.closed", {**self._scope(gid), "month": month})
+        drawing = self.state.get(base.AUCTIONS, base.month_key(gid, month)) or {}
+        if drawing.get("status") == DRAWING:  # a no-bid month or a tie: reveal, then the draw
+            self.submit("lot.revealed", {**self._scope(gid), "month": month, "secret": secret})
         return self.settlement(gid, month)
+
+    def contribute(self, gid: str, month: int, members: list[str]) -> None:
+        """Subscribers present add 32 random bytes each to the month's draw (their act)."""
+        for member_id in members:
+            body = {"group_id": gid, "month": month, "contribution": self.rng.randbytes(32).hex()}
+            self.submit("lot.contributed", {**body, "actor": member_id})
 
     def _bids(self, gid: str, month: int, count: int) -> None:
         terms = base.terms_of(self.group(gid))
         low, top = min_discount_paise(terms), max_discount_paise(terms)
-        step = terms.bid_increment_paise
+        # members bid whole hundreds of rupees, a multiple of any group's increment
+        step = max(terms.bid_increment_paise, BID_INCREMENT_DEFAULT_PAISE)
+        first = -(-low // step) * step  # the lowest multiple at or above the minimum
         bidders, best = self.eligible(gid), None
         for _ in range(count if bidders else 0):
             if best is None:
-                discount = low + self.rng.randrange(0, (top - low) // 2 + 1) // RUPEE * RUPEE
+                jumps = max(0, (top - first) // 2) // step
+                discount = min(top, first + self.rng.randrange(0, jumps + 1) * step)
             elif best >= top:
                 break
             else:
@@ -463,6 +497,9 @@ def build_demo(node: Node, clock: DemoClock, rng: random.Random) -> dict[str, An
     driver = ChitDriver(node, clock, rng)
     foreman = driver.enrol_device("foreman", "Foreman laptop (Raghavendra Shetty)")
     employee = driver.enrol_device("employee", "Recovery desk (Nirmala Pai)")
+    # Issue 14, points 2 and 7: the branch records its state's rules before forming groups,
+    # so every group here draws by commit-reveal and bids in multiples of Rs 100.
+    driver.submit("branch.chit_rules_set", DEMO_RULES)
     people = _people(rng, 40, "M")
     for index, (member_id, name) in enumerate(people):
         kyc = base.KYC_SUBMITTED if index >= 36 else base.KYC_APPROVED

@@ -5,7 +5,7 @@ verifier (argon2id) never goes into the log or an export, because a 6-digit PIN
 falls to offline guessing in hours: whoever holds the log would hold every PIN. It
 lives in `<data>/pins.db` (owner-only) on the nodes that serve members, so a member
 can log in on any of them; those nodes pull the verifiers from each other over the
-mutually authenticated channel (`sync/invite/secrets.py`).
+mutually authenticated channel (`sync/invite/transfer.py`).
 
 The member app (a later issue) calls `PinBook.set_pin` when a PIN is set or changed
 and `PinBook.check` at login; rate limiting and lockout are the app's. Here: the

@@ -10,8 +10,9 @@ from __future__ import annotations
 import secrets as random_bytes
 from dataclasses import dataclass
 
+from chitnode.domain.kernel_kinds import CHANNEL_BOUND, CHANNEL_CERTS
 from chitnode.errors import ChitError, RuleViolation
-from chitnode.node.node import Node
+from chitnode.node.node import Command, Node
 from chitnode.services.receipts import check_applied
 from sync import limits
 from sync.invite.book import InviteBook, Pending, check_role_and_name
@@ -77,25 +78,57 @@ def make_invite(
     return invite, pending
 
 
-def enrol(node: Node, pending: Pending, key: str, cert_fields: dict[str, str]) -> Enrolment:
-    """Enrol `key` with the invite's role and name, and its channel certificate.
+def enrol(node: Node, pending: Pending, key: str, binding: dict[str, str]) -> Enrolment:
+    """Enrol `key` with the invite's role and name, and bind its channel certificate.
 
-    `cert_fields` are the optional `device.enrolled` fields that bind the joiner's channel
-    certificate in the same entry (`channel_cert_b64`, `channel_sig_b64`; the fold checks
-    the joiner's signature). A key already enrolled active with this role is not written
-    again: the joiner retried after a lost answer.
+    Two entries in one transaction (`submit_many`: both or neither): `device.enrolled`
+    (wal-v1 §5 fixes its body) and the admin's `device.channel_bound` for the joiner,
+    `binding` = {key, cert_b64, sig_b64}, the joiner's own signature over the binding
+    (`chitnode.log.channel`; the fold refuses a bad one: `bad_channel_binding`). An empty
+    `binding` enrols only. What is already in the log is not written again: the joiner
+    retried after its answer was lost.
     """
     require_admin(node)
+    state = node.engine.state
+    commands: list[Command] = []
+    device = state.get("devices", key)
+    if device is None or device["status"] != "active" or device["role"] != pending.role:
+        body = {"key": key, "role": pending.role, "name": pending.name}
+        commands.append(Command("device.enrolled", body))
+    if binding:
+        bound = state.get(CHANNEL_CERTS, key)
+        if bound is None or bound["cert_b64"] != binding.get("cert_b64"):
+            commands.append(Command(CHANNEL_BOUND, dict(binding)))
+    if commands:
+        for receipt in node.submit_many(commands):
+            check_applied(node, receipt)
     device = node.engine.state.get("devices", key)
-    if device is not None and device["status"] == "active" and device["role"] == pending.role:
-        seq = int(device.get("enrolled_seq", 0))
-        author = str(device["enrolled_by"])
-        entry = node.store.entry_at(author, seq)
-        return Enrolment(key, pending.role, str(device["name"]), seq, entry.hash if entry else "")
-    body = {"key": key, "role": pending.role, "name": pending.name, **cert_fields}
-    receipt = node.submit("device.enrolled", body)
-    check_applied(node, receipt)
-    return Enrolment(key, pending.role, pending.name, receipt.seq, receipt.hash)
+    assert device is not None, "enrolled above, or before"
+    seq = int(device["enrolled_seq"])
+    entry = node.store.entry_at(str(device["enrolled_by"]), seq)
+    return Enrolment(key, pending.role, str(device["name"]), seq, entry.hash if entry else "")
 
 
-__all__ = ["Enrolment", "NotAdmin", "enrol", "make_invite", "require_admin"]
+def admit(
+    node: Node,
+    book: InviteBook,
+    secret: bytes,
+    key: str,
+    binding: dict[str, str],
+    now_ms: int,
+) -> Enrolment:
+    """The whole join on the inviting node: claim the secret, enrol, or change nothing.
+
+    The claim and the enrolment are two stores (invites.db, the log): a failed
+    enrolment releases the claim, so a refused joiner leaves the invite usable.
+    """
+    require_admin(node)
+    pending = book.claim(secret_hash(secret), key, now_ms)
+    try:
+        return enrol(node, pending, key, binding)
+    except BaseException:
+        book.release(pending.secret_hash, key)
+        raise
+
+
+__all__ = ["Enrolment", "NotAdmin", "admit", "enrol", "make_invite", "require_admin"]

@@ -261,7 +261,8 @@ def test_check_bid_codes(discount: object, best: int | None, code: str) -> None:
 def test_check_bid_accepts_increment_and_ties_at_the_cap() -> None:
     terms = example_terms()
     assert cr.check_bid(terms, 50_000 * RUPEE, None) == 50_000 * RUPEE
-    assert cr.check_bid(terms, 3 * LAKH + 100, 3 * LAKH) == 3 * LAKH + 100
+    step = cr.BID_INCREMENT_DEFAULT_PAISE  # Rs 100 (issue 14, point 7)
+    assert cr.check_bid(terms, 3 * LAKH + step, 3 * LAKH) == 3 * LAKH + step
     assert cr.check_bid(terms, 4 * LAKH, 4 * LAKH) == 4 * LAKH  # tie at the cap: lot decides
     assert cr.check_bid(terms, 4 * LAKH, 4 * LAKH - 1) == 4 * LAKH
 

@@ -73,6 +73,18 @@ MAIL_WORKER_REPORTS_KEPT = 100  # delivery reports the worker keeps, newest last
 
 # --- the serving node (sync/node_thread.py, sync/serve/) ---
 NODE_THREAD_JOBS_MAX = 256  # calls queued for the node thread; more wait on the loop
+# The control endpoint (sync/serve/control.py): the data folder owner's commands to a serve.
+CONTROL_CONNECTIONS_MAX = 16  # control clients at once; more wait in the listen backlog
+CONTROL_REQUEST_BYTES_MAX = 4 * kernel.ENTRY_BYTES_MAX  # one command line (`submit` BODY_JSON)
+# One command's whole output, held in memory on both sides: `log --json` at its row bound
+# (100k rows of ~1 KiB typical entries; a log of bigger bodies asks for fewer rows).
+CONTROL_REPLY_BYTES_MAX = 256 * 1024 * 1024
+CONTROL_READ_BYTES = 64 * 1024  # one read of the reply
+CONTROL_CONNECT_TIMEOUT_S = 5.0  # a serve that does not accept in this long is stuck
+CONTROL_COMMAND_TIMEOUT_S = 3_600.0  # a forwarded command (a big export) may take this long
+# The restored-backup guard (sync/serve/guard.py): how long local writes wait for peers to
+# tell this device its own feed's head, at each start, before it writes unchecked.
+GUARD_TIMEOUT_S = 10.0
 
 # --- the peer channel and sessions (sync/channel, sync/peer; docs/sync.md "The channel") ---
 PEER_SESSIONS_MAX = 64  # sync websockets one server keeps open at once (a LAN branch is small)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -132,13 +133,25 @@ def _print_status(status: dict[str, Any]) -> None:
         print("Forks         none")
 
 
+# Other packages add to `chitnode status` (sync/: peers, lag, the restored-backup guard):
+# each entry point is `part(node, folder) -> (fields for --json, lines for the text)`.
+STATUS_GROUP = "chitnode.status"
+
+
 def cmd_status(args: argparse.Namespace) -> int:
+    lines: list[str] = []
     with Node.open(data_dir(args)) as node:
         status = node.status()
+        for plugin in sorted(entry_points(group=STATUS_GROUP), key=lambda e: e.name):
+            fields, more = plugin.load()(node, data_dir(args))
+            status |= fields
+            lines += more
     if args.json:
         print_json(status)
     else:
         _print_status(status)
+        for line in lines:
+            print(printable(line))
     return 0
 
 

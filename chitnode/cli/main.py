@@ -15,7 +15,7 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -32,6 +32,10 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 # Other packages (sync/) add subcommands here: each entry point is `add_parser(sub)`, which
 # registers a subparser with set_defaults(handler=...). The kernel never imports them itself.
 PLUGIN_GROUP = "chitnode.commands"
+# While `chitnode serve` holds a data folder's writer lock, a plugin registered here hands a
+# command to it (sync/serve/control.py) instead of failing on the lock: each entry point is
+# `forward(argv, args) -> exit status | None` (None: run the command in this process).
+FORWARD_GROUP = "chitnode.forward"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -227,11 +231,36 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.run_here = run_here  # for `chitnode serve` (sync/ may not import the CLI)
+    return run(args, forward=lambda: _forwarded(argv, args))
+
+
+def run_here(argv: Sequence[str], adjust: Callable[[argparse.Namespace], None]) -> int:
+    """Parse and run `argv` in this process, never forwarded, `adjust` applied to the parsed
+    arguments first: how a serving process runs the commands its control endpoint gets."""
+    args = build_parser().parse_args(argv)
+    adjust(args)
+    return run(args)
+
+
+def _forwarded(argv: list[str], args: argparse.Namespace) -> int | None:
+    for plugin in sorted(entry_points(group=FORWARD_GROUP), key=lambda e: e.name):
+        status: int | None = plugin.load()(argv, args)
+        if status is not None:
+            return status
+    return None
+
+
+def run(args: argparse.Namespace, forward: Callable[[], int | None] | None = None) -> int:
+    """Run parsed `args` (here, or through `forward`): its exit status, errors as lines."""
     handler = getattr(args, "handler", None) or HANDLERS[args.command]
     _show_warnings()
     try:
-        code = handler(args)
+        code = forward() if forward is not None else None
+        if code is None:
+            code = handler(args)
         if sys.stdout is not None:
             sys.stdout.flush()  # a full disk shows here, as an error line, not at exit
         return code

@@ -150,6 +150,9 @@ class Node:
         cls, data_dir: Path | str, *, clock: Clock | None = None, keystore: KeyStore | None = None
     ) -> Node:
         data_dir = Path(data_dir)
+        lent = _lent_here(data_dir)
+        if lent is not None:  # this thread runs a command for a serving process: its node
+            return lent
         store = SqliteStore.open(data_dir)
         try:
             public = store.meta("device_key")
@@ -164,7 +167,20 @@ class Node:
             raise
 
     def close(self) -> None:
+        if getattr(_lending, "node", None) is self:  # lent: the lender closes it, later
+            return
         self.store.close()
+
+    @contextmanager
+    def lend(self, data_dir: Path | str) -> Iterator[None]:
+        """On this thread, `Node.open(data_dir)` returns this open node, and closing it
+        leaves it open: a serving process (sync/serve) runs a command for the folder's
+        owner with the node that holds the writer lock, the kernel CLI none the wiser."""
+        _lending.node, _lending.folder = self, Path(data_dir).resolve()
+        try:
+            yield
+        finally:
+            _lending.node = _lending.folder = None
 
     def __enter__(self) -> Node:
         return self
@@ -324,16 +340,19 @@ class Node:
 
     @contextmanager
     def receiving(
-        self, *, vouched: Collection[str] = ()
+        self, *, vouched: Collection[str] = (), checked: bool = False
     ) -> Iterator[Callable[[list[Entry]], IngestResult]]:
         """One transaction for several batches (an import's whole feed): all commit, or none.
 
         The function yielded checks one batch as `ingest` does and folds it in; an exception
         anywhere in the block rolls back every batch of it, in the store and in the fold.
+        `checked`: the caller checked branch, hashes and signatures itself (sync's page
+        check, chitnode/log/page.py, which finishes before the block ends).
         """
 
         def receive(entries: list[Entry]) -> IngestResult:
-            self._check_received(entries)
+            if not checked:
+                self._check_received(entries)
             return self.engine.ingest(entries, vouched=vouched)
 
         with self._folding():
@@ -394,6 +413,18 @@ class Node:
             ],
             "state_digest": self.engine.digest(),
         }
+
+
+# The node lent on each thread (Node.lend): a thread-local, so only the thread that owns
+# the serving node (sync/node_thread.py) ever gets it from Node.open.
+_lending = threading.local()
+
+
+def _lent_here(data_dir: Path) -> Node | None:
+    node: Node | None = getattr(_lending, "node", None)
+    if node is None or _lending.folder != data_dir.resolve():
+        return None
+    return node
 
 
 def _same_command(entry: Entry, command: Command) -> bool:

@@ -1,0 +1,217 @@
+"""`chitnode serve`, `submit`, `peers` and the sync lines of `status` (entry points).
+
+Registered in pyproject.toml (`chitnode.commands`, `chitnode.status`); the kernel CLI
+finds them there and never imports sync/ itself. aiohttp and the peer layer load only
+when `serve` runs, so the other commands stay quick.
+
+- `chitnode serve [--peer-port N] [--listen ADDR] [--peer HOST:PORT]... [--no-discovery]`
+- `chitnode submit KIND BODY_JSON [--id CMD_ID] [--json]`: one command through the node's
+  write path (Node.submit: the checks the app's commands get); run again with the same
+  `--id`, it answers "already done" with the first receipt. Bad JSON is a usage error
+  (exit 2), a refused command its rule's code (exit 1).
+- `chitnode peers [--json]`: each remembered peer, where, when last seen, its lag, and
+  why the last connection to it failed.
+While a serve runs, these (but `serve`) reach it through its control endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from chitnode.domain import limits as domain
+from chitnode.errors import UsageError
+from chitnode.node.node import Node
+from chitnode.services.receipts import check_applied
+from chitnode.store.paths import data_folder
+from sync import limits
+from sync.discovery.book import BadPeerAddress, PeerBook, PeerRow, check_address
+
+Subparsers = Any  # argparse's _SubParsersAction, private in typeshed
+
+
+# --- serve ---------------------------------------------------------------------------------
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > limits.PEER_PORT_MAX:
+        raise argparse.ArgumentTypeError(f"a port is 0..{limits.PEER_PORT_MAX} (0: any free one)")
+    return int(text)
+
+
+def _peer(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host  # [::1]:7461
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"a peer is HOST:PORT, not {text!r}")
+    try:
+        check_address(host, int(port))
+    except BadPeerAddress as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return host, int(port)
+
+
+def add_serve(sub: Subparsers) -> None:
+    from sync.serve.runtime import LISTEN_DEFAULT, PEER_PORT_DEFAULT
+
+    p = sub.add_parser("serve", help="run this node on the network until SIGINT/SIGTERM")
+    p.add_argument(
+        "--peer-port",
+        type=_port,
+        default=PEER_PORT_DEFAULT,
+        help=f"TCP port of the peer channel (default {PEER_PORT_DEFAULT}; 0: any free port)",
+    )
+    p.add_argument("--listen", default=LISTEN_DEFAULT, help="address to listen on (default: all)")
+    p.add_argument(
+        "--peer",
+        type=_peer,
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="a peer to dial (repeatable), beside remembered addresses and discovery",
+    )
+    p.add_argument("--no-discovery", action="store_true", help="no mDNS: dial known peers only")
+    p.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from sync.serve.runtime import ServeOptions, serve
+
+    run_here = getattr(args, "run_here", None)
+    if run_here is None:  # the kernel CLI gives it; another caller must too
+        raise UsageError("serve runs from the chitnode command line")
+    options = ServeOptions(
+        folder=data_folder(args.data).resolve(),
+        listen=args.listen,
+        peer_port=args.peer_port,
+        peers=tuple(args.peer),
+        discovery=not args.no_discovery,
+    )
+    return asyncio.run(serve(options, run_here))
+
+
+# --- submit --------------------------------------------------------------------------------
+
+
+def _cmd_id(text: str) -> str:
+    if not 0 < len(text.encode()) <= domain.CMD_ID_BYTES_MAX or not text.isprintable():
+        raise argparse.ArgumentTypeError(
+            f"a command id is 1..{domain.CMD_ID_BYTES_MAX} bytes of printable text"
+        )
+    return text
+
+
+def add_submit(sub: Subparsers) -> None:
+    p = sub.add_parser("submit", help="run one command (KIND, BODY_JSON) through the write path")
+    p.add_argument("kind", metavar="KIND", help="an entry kind, e.g. member.registered")
+    p.add_argument("body", metavar="BODY_JSON", help="the command's body, a JSON object")
+    p.add_argument("--id", dest="cmd_id", type=_cmd_id, help="command id: a retry repeats it")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_submit)
+
+
+def parse_body(text: str) -> dict[str, Any]:
+    """BODY_JSON as an object; UsageError (exit 2) for anything else."""
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"BODY_JSON is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise UsageError("BODY_JSON must be a JSON object ({...})")
+    return body
+
+
+def _submit(args: argparse.Namespace) -> int:
+    body = parse_body(args.body)
+    with Node.open(data_folder(args.data)) as node:
+        receipt = node.submit(args.kind, body, args.cmd_id)
+        check_applied(node, receipt)  # written but frozen or rejected: exit 3, what to do
+    if args.json:
+        print(json.dumps(asdict(receipt), indent=2, sort_keys=True))
+    elif receipt.already_done:
+        print(
+            f"Already done: {args.kind} is entry #{receipt.seq} {receipt.status} "
+            f"(id {receipt.cmd_id})"
+        )
+    else:
+        print(f"Applied {args.kind}: entry #{receipt.seq} (id {receipt.cmd_id})")
+    return 0
+
+
+# --- peers and status ----------------------------------------------------------------------
+
+
+def add_peers(sub: Subparsers) -> None:
+    p = sub.add_parser("peers", help="known peers: address, last seen, lag, last failure")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_peers)
+
+
+def _when(ms: int | None) -> str:
+    if ms is None:
+        return "never"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _row_json(row: PeerRow) -> dict[str, Any]:
+    doc = asdict(row)
+    doc["addresses"] = list(row.addresses)
+    return doc
+
+
+def _peers(args: argparse.Namespace) -> int:
+    folder = data_folder(args.data)
+    with Node.open(folder):  # a data folder of a branch (and not served: else forwarded)
+        rows = PeerBook(folder).rows()
+    if args.json:
+        print(json.dumps([_row_json(r) for r in rows], indent=2, sort_keys=True))
+        return 0
+    if not rows:
+        print(
+            "No peers known yet: `chitnode serve --peer HOST:PORT`, a `chitnode join`, or "
+            "discovery on the local network adds them"
+        )
+    for row in rows:
+        who = row.key[:16] + "…" if row.key else "(no key yet)"
+        lag = "?" if row.lag_entries is None else str(row.lag_entries)
+        print(f"{who:<18} seen {_when(row.last_seen_ms)}  lag {lag}")
+        for address in row.addresses:
+            print(f"  {address}")
+        if row.failure_code is not None:
+            print(
+                f"  last failure {_when(row.failure_at_ms)}: [{row.failure_code}] "
+                f"{row.failure_message}"
+            )
+    return 0
+
+
+def status_part(node: Node, folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """`chitnode status`'s sync part: peers, the lag, whether it serves, the guard."""
+    from sync.serve import runtime
+
+    rows = PeerBook(folder).rows()
+    lags = [r.lag_entries for r in rows if r.lag_entries is not None]
+    run = runtime.current
+    serving = run is not None and run.folder == folder.resolve()
+    sync: dict[str, Any] = {
+        "serving": serving,
+        "lag_entries": max(lags) if lags else None,
+        "peers_known": len(rows),
+    }
+    lines = []
+    if run is not None and serving:
+        live = run.status_fields()
+        sync |= live
+        lines.append(f"Serving       pid {live['pid']}, peer port {live['peer_port']}")
+        if run.guard is not None:
+            lines.append(run.guard.state.line())
+    else:
+        lines.append("Serving       no (`chitnode serve` syncs with peers)")
+    lag = "unknown" if not lags else f"{max(lags)} entries behind the furthest peer"
+    lines.append(f"Peers         {len(rows)} known, lag {lag} (`chitnode peers`)")
+    return {"peers": [_row_json(r) for r in rows], "sync": sync}, lines

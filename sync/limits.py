@@ -218,3 +218,7 @@ DISCOVERY_START_TIMEOUT_S = 10.0  # opening sockets and probing the name; past i
 DISCOVERY_STOP_TIMEOUT_S = 5.0  # goodbye packets and closing; past it, the sockets just close
 assert DISCOVERY_RESOLVE_TIMEOUT_MS < DISCOVERY_INTERFACE_POLL_S * 1000 * 2, "a lookup ends soon"
 assert DISCOVERY_HINT_ADDRESSES_MAX <= PEER_BOOK_ADDRESSES_MAX, "a hint's addresses fit the book"
+
+# --- the peer finder (sync/discovery/finder.py: which addresses serve keeps links to) ---
+PEER_LINKS_MAX = 32  # outgoing links one node keeps (a branch office has a handful of devices)
+FINDER_TIDY_S = 5.0  # links to itself or to an already linked device are stopped this often

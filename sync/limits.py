@@ -100,6 +100,9 @@ PEER_LINK_BACKOFF_BASE_S = 0.25  # a link's first redial; doubled per failure
 PEER_LINK_BACKOFF_MAX_S = 30.0  # ... up to this
 PEER_LINK_REPORTS_KEPT = 16  # ended sessions a link remembers, for `chitnode peers`
 PEER_CLOSE_TIMEOUT_S = 2.0  # a closing handshake the peer does not finish is cut
+# Threads checking received entries' own signatures beside the fold (sync/peer/session.py):
+# one, as the node thread keeps a core busy and libsodium runs without the GIL.
+PEER_SIG_THREADS = 1
 
 # The bounds agree with each other and with the kernel's (checked at import, like a test).
 assert kernel.ENTRY_BYTES_MAX <= PAGE_BYTES_MAX, "a page always has room for one entry"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,6 +33,8 @@ from aiohttp.http_websocket import WebSocketError
 
 from chitnode.errors import CODES, ChitError
 from chitnode.log.entry import Entry
+from chitnode.log.page import check_page, check_sigs
+from chitnode.node.fold import IngestResult
 from chitnode.node.node import Node
 from chitnode.services.events import EventStream, Subscription, published
 from sync import limits
@@ -81,14 +84,56 @@ class SyncReport:
 
 
 class PublishingReplica(NodeReplica):
-    """NodeReplica whose ingests publish their events (live push to the other sessions)."""
+    """NodeReplica with the fast, strict page ingest (issue 10 point 5) and publication.
 
-    def __init__(self, node: Node, stream: EventStream) -> None:
+    Per page, on the node thread: branch, hash and links of every entry and one
+    signature per linked run (`chitnode.log.page.check_page`, wal-v1 §7), then the fold.
+    Meanwhile the other entries' own signatures are checked on `verifier` (libsodium
+    runs without the GIL); the page's transaction commits only once they all passed, so
+    an entry with a bad own signature is refused with its page (`bad_sig`) and never
+    stored. What commits is published to the node's event stream (live push).
+    """
+
+    def __init__(self, node: Node, stream: EventStream, verifier: Executor) -> None:
         super().__init__(node)
         self._stream = stream
+        self._verifier = verifier
 
     def ingest(self, entries: Sequence[Entry]) -> IngestReport:
-        return published(self._stream, lambda: super(PublishingReplica, self).ingest(entries))
+        try:
+            rest = check_page(entries, self.branch)
+        except ChitError as exc:
+            return IngestReport(refused=exc.code)
+        pending = self._verifier.submit(check_sigs, rest) if rest else None
+
+        def fold() -> IngestResult:
+            with self._node.receiving(checked=True) as receive:
+                result = receive(list(entries))
+                if pending is not None:
+                    pending.result()  # a bad signature raises here: the page rolls back
+                return result
+
+        try:
+            result = published(self._stream, fold)
+        except ChitError as exc:
+            return IngestReport(refused=exc.code)
+        finally:
+            if pending is not None:
+                pending.cancel()
+        stored, forks = len(result.stored), len(result.forks)
+        return IngestReport(stored, result.duplicates, forks, deferred=len(result.refused))
+
+
+_VERIFIERS: list[ThreadPoolExecutor] = []
+
+
+def _verifier() -> ThreadPoolExecutor:
+    """The process's signature checker: its own thread(s), beside the node thread."""
+    if not _VERIFIERS:
+        _VERIFIERS.append(
+            ThreadPoolExecutor(limits.PEER_SIG_THREADS, thread_name_prefix="chitnode-sigs")
+        )
+    return _VERIFIERS[0]
 
 
 class FrameBudget:
@@ -182,7 +227,7 @@ class Session:
     # --- on the node thread ------------------------------------------------------------
 
     def _open(self, node: Node) -> Reconciler:
-        return Reconciler(PublishingReplica(node, self._stream))
+        return Reconciler(PublishingReplica(node, self._stream, _verifier()))
 
     def _start(self, _node: Node) -> list[bytes]:
         assert self._rec is not None

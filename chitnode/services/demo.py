@@ -257,15 +257,19 @@ class ChitDriver:
         # members bid whole hundreds of rupees, a multiple of any group's increment
         step = max(terms.bid_increment_paise, BID_INCREMENT_DEFAULT_PAISE)
         first = -(-low // step) * step  # the lowest multiple at or above the minimum
+        # The script's bidders stop at three quarters of the way to the cap: a month's
+        # late payers pay after the meeting, and a pool without them may not hold the
+        # dividend of a discount at the cap (pool_short).
+        highest = max(first, (low + (top - low) * 3 // 4) // step * step)
         bidders, best = self.eligible(gid), None
-        for _ in range(count if bidders else 0):
+        for _ in range(count if bidders and first <= top else 0):
             if best is None:
-                jumps = max(0, (top - first) // 2) // step
-                discount = min(top, first + self.rng.randrange(0, jumps + 1) * step)
-            elif best >= top:
+                jumps = max(0, (highest - first) // 2) // step
+                discount = first + self.rng.randrange(0, jumps + 1) * step
+            elif best >= highest:
                 break
             else:
-                discount = min(top, best + step * self.rng.randint(1, 50))
+                discount = min(highest, best + step * self.rng.randint(1, 50))
             ticket = self.rng.choice(bidders)
             body = {
                 **self._scope(gid),

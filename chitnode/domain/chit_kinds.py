@@ -23,6 +23,7 @@ from chitnode.domain import (
     limits,
 )
 from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import defaults as defaulters
 from chitnode.domain import recovery as fsm
 from chitnode.domain.chit_kinds_base import need
 from chitnode.domain.chit_rules import (
@@ -65,6 +66,8 @@ GROUP_OPTIONAL = (
     "commission_mode",
     "first_month",
     "foreman_ticket",
+    "penalty_interest_bps",  # defaulters' terms: see _default_terms
+    "defaulter_deduction_bps",
     "meeting_day",
     "grace_days",
     "bid_arrears_max_paise",
@@ -111,6 +114,17 @@ def _group_terms(body: dict[str, Any], auction: dict[str, Any]) -> dict[str, Any
     return row
 
 
+def _default_terms(body: dict[str, Any]) -> dict[str, Any]:
+    """Penalty interest on late instalments and the deduction from a removed defaulter's
+    contributions (s.30), stored only when stated, so older agreements' hashes hold
+    (docs/chit-rules.md, "Defaulters"; `defaults` reads 0 for an absent term)."""
+    bounds = {
+        "penalty_interest_bps": limits.PENALTY_RATE_BPS_MAX,
+        "defaulter_deduction_bps": limits.DEFAULTER_DEDUCTION_BPS_MAX,
+    }
+    return {k: base.integer(body, k, 0, top, "bad_body") for k, top in bounds.items() if k in body}
+
+
 @kind("group.created", MANAGERS, summary="Creates a chit group with its agreement terms.")
 def group_created(state: State, entry: Entry) -> list[Change]:
     body = base.body_of(entry, GROUP_REQUIRED, GROUP_OPTIONAL)
@@ -124,6 +138,7 @@ def group_created(state: State, entry: Entry) -> list[Change]:
         foreman_ticket = base.integer(body, "foreman_ticket", 1, row["tickets"], "unknown_ticket")
     else:
         need(foreman_ticket is None, "bad_body", "foreman_ticket only with first_month")
+    row.update(_default_terms(body))
     bid_arrears_max = require_paise(
         body.get("bid_arrears_max_paise", 0), field="bid_arrears_max_paise", positive=False
     )
@@ -296,28 +311,6 @@ def ticket_assigned(state: State, entry: Entry) -> list[Change]:
     return [Put(base.TICKETS, key, row)]
 
 
-@kind("ticket.substituted", MANAGERS, summary="Replaces a non-prized ticket's holder.")
-def ticket_substituted(state: State, entry: Entry) -> list[Change]:
-    """The substitute takes over the ticket with its history: its payments and its arrears.
-
-    Settling with the outgoing subscriber is outside the group's books here.
-    """
-    body = base.body_of(entry, ("group_id", "ticket", "member_id", "reason"))
-    gid = base.group_id_of(body)
-    group = base.running_group(state, gid)
-    ticket = base.ticket_row(state, gid, base.ticket_of(state, group, body))
-    need(not ticket["won_month"], "ticket_prized", "a prized ticket cannot be substituted")
-    mid = base.member_id_of(body)
-    base.member_row(state, mid)
-    need(mid != ticket["member_id"], "same_member", "the substitute already holds the ticket")
-    full = len(ticket["holders"]) >= limits.HOLDERS_MAX
-    need(not full, "too_many_substitutions", f"at most {limits.HOLDERS_MAX} holders per ticket")
-    reason = base.text(body, "reason", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
-    holder = {"member_id": mid, "since_ms": entry.ts, "reason": reason}
-    row = {**ticket, "member_id": mid, "holders": [*ticket["holders"], holder]}
-    return [Put(base.TICKETS, base.ticket_key(gid, int(ticket["ticket"])), row)]
-
-
 # --- the agreement ------------------------------------------------------------------
 
 
@@ -394,9 +387,11 @@ def contribution_recorded(state: State, entry: Entry) -> list[Change]:
     bank_ref = base.text(body, "bank_ref", max_chars=limits.REF_CHARS_MAX)
     note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX)
     ceiling = int(group["months"]) * base.full_instalment_paise(base.terms_of(group))
+    ticket = defaulters.accrued(group, ticket, entry.ts)  # interest runs until this payment
     paid = int(ticket["paid_paise"]) + amount
     need(paid <= ceiling, "amount_above_dues", "more than the ticket can ever owe")
     receipt_no = int(group["receipts"]) + 1
+    ticket, deposits = defaulters.route_back_payment(state, gid, ticket, amount)  # s.30(1)
     row = {
         "group_id": gid,
         "ticket": ticket_no,
@@ -415,13 +410,14 @@ def contribution_recorded(state: State, entry: Entry) -> list[Change]:
         Put(base.TICKETS, base.ticket_key(gid, ticket_no), {**ticket, "paid_paise": paid}),
         Put(base.GROUPS, gid, {**group, "receipts": receipt_no}),
         *base.transfer(base.CASH_ACCOUNT, base.pool_account(gid), amount),
+        *deposits,
     ]
 
 
 # --- defaults and recovery ----------------------------------------------------------
 
 
-def _open_case(state: State, gid: str, ticket: int) -> tuple[str, dict[str, Any]] | None:
+def open_case(state: State, gid: str, ticket: int) -> tuple[str, dict[str, Any]] | None:
     for key, row in state.rows(base.RECOVERIES).items():
         if row["group_id"] == gid and row["ticket"] == ticket and not row["closed"]:
             return key, row
@@ -440,7 +436,7 @@ def recovery_opened(state: State, entry: Entry) -> list[Change]:
     need(arrears > 0, "no_arrears", f"ticket {ticket_no} owes nothing")
     missed = base.overdue_month(group, ticket, entry.ts)
     need(missed > 0, "within_grace", "the unpaid instalment is still within the grace period")
-    need(_open_case(state, gid, ticket_no) is None, "case_open", "a case is already open")
+    need(open_case(state, gid, ticket_no) is None, "case_open", "a case is already open")
     number = int(group["recoveries"]) + 1
     step = fsm.history_step(fsm.Stage.MISSED, ts_ms=entry.ts, note=note, by=entry.author)
     row = {
@@ -469,7 +465,7 @@ def recovery_moved(state: State, entry: Entry) -> list[Change]:
     group = base.group_row(state, gid)
     ticket_no = base.ticket_of(state, group, body)
     note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
-    found = _open_case(state, gid, ticket_no)
+    found = open_case(state, gid, ticket_no)
     need(found is not None, "no_open_case", f"ticket {ticket_no} has no open recovery case")
     assert found is not None
     key, case = found

@@ -25,6 +25,7 @@ import dataclasses
 from typing import Any
 
 from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import defaults as defaulters
 from chitnode.domain import limits
 from chitnode.domain.apply import role_of
 from chitnode.domain.chit_kinds_base import need
@@ -569,11 +570,16 @@ def prize_paid(state: State, entry: Entry) -> list[Change]:
         receipt_no = int(group["receipts"]) + 1
         receipt = _deduction_receipt(ticket, month, withheld, entry)
         receipt.update(receipt=f"{gid}/R{receipt_no:05d}", note=note)
+        ticket = defaulters.accrued(group, ticket, entry.ts)  # interest runs until this payment
+        # s.30(1): a substitute's back dues deducted from its prize; what cash the pool holds
+        realised = max(0, min(withheld, state.balance(base.pool_account(gid)) - cash))
+        ticket, deposits = defaulters.route_back_payment(state, gid, ticket, realised)
         credited = {**ticket, "paid_paise": int(ticket["paid_paise"]) + withheld}
         changes += [
             Put(base.CONTRIBUTIONS, entry.hash, receipt),
             Put(base.TICKETS, base.ticket_key(gid, ticket_no), credited),
             Put(base.GROUPS, gid, {**group, "receipts": receipt_no}),
+            *deposits,
         ]
     return changes
 

@@ -356,6 +356,8 @@ def bid_block(state: State, group: Mapping[str, Any], ticket: Mapping[str, Any])
     """Why this ticket may not bid now (a rejection code), or "" when it may."""
     if int(ticket["won_month"]):
         return "ticket_prized"
+    if ticket.get("removal") is not None:  # removed for default (s.28): off the list
+        return "ticket_removed"
     member = state.get(MEMBERS, str(ticket["member_id"])) or {}
     if member.get("kyc") != KYC_APPROVED:
         return "kyc_not_approved"
@@ -419,6 +421,9 @@ def agreement_document(group: Mapping[str, Any]) -> dict[str, Any]:
         "foreman_ticket": group["foreman_ticket"],
         "meeting_day": group["meeting_day"],
         "grace_days": group["grace_days"],
+        # defaulters' terms (penalty interest, s.30 deduction), only where the agreement
+        # states them (older agreements' hashes hold)
+        **{k: group[k] for k in ("penalty_interest_bps", "defaulter_deduction_bps") if k in group},
         "bid_arrears_max_paise": group["bid_arrears_max_paise"],
         "dividend_leftover_to": LEFTOVER_TO,
         "security_rule": "security >= 4/3 of future dues, or future dues deducted from the prize",

@@ -26,6 +26,7 @@ KIND_MODULES: tuple[str, ...] = (
     "chitnode.domain.wallet_kinds",
     "chitnode.domain.bank_kinds",
     "chitnode.domain.loan_kinds",
+    "chitnode.domain.default_kinds",
 )
 
 Reducer = Callable[[State, Entry], list[Change]]

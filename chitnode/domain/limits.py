@@ -34,6 +34,14 @@ BULK_APPROVE_MAX = 500  # members approved by one kyc.approved entry
 GRACE_DAYS_MAX = 90
 GRACE_DAYS_DEFAULT = 15  # a group that names no grace period gets this one
 
+# --- defaulters (default_kinds, defaults): agreement terms of group.created ---
+# Penalty interest on late instalments, a year: past any rate a court would uphold, so a
+# typo (1800 meant as 18.00%, typed 18000) is caught.
+PENALTY_RATE_BPS_MAX = 3_600
+# The deduction agreed from a removed defaulter's contributions (s.30), in bps of the chit
+# value: companies agree 5%; past 10% it is a forfeiture, not a deduction.
+DEFAULTER_DEDUCTION_BPS_MAX = 1_000
+
 # --- auctions (chit_kinds_auction) ---
 BIDS_PER_AUCTION_MAX = 1_000
 PRESENT_MAX = 1_000  # member ids in an auction's attendance list

@@ -10,6 +10,9 @@ and runs four groups through the kernel's rules (issue 3):
 - a finished group, every prize paid, closed out to the paisa;
 - a small group with commission on top and no bids (issue 14): every month drawn by lot
   at zero discount, and a group-funded loan refused `prize_reserved` while a prize is unpaid.
+- a group with penalty interest and defaulters (issue 14): a late instalment's interest, a
+  removal, its notice and a substitution with the defaulter refunded apart (s.28-30), a
+  re-entry within 7 days of the notice, and a written demand on a prized defaulter (s.33).
 
 The root admin node writes every entry (it holds the admin role and the groups'
 leases); the enrolled devices exist so the demo shows them, a member's phone linked to
@@ -34,6 +37,7 @@ from nacl.signing import SigningKey
 from chitnode.clock import ManualClock
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
+from chitnode.domain import defaults
 from chitnode.domain.chit_kinds_auction import DRAWING, needs_commit
 from chitnode.domain.chit_rules import (
     BID_INCREMENT_DEFAULT_PAISE,
@@ -496,6 +500,88 @@ def _on_top_group(driver: ChitDriver, members: list[str]) -> dict[str, Any]:
     }
 
 
+def _defaulters_group(driver: ChitDriver, members: list[str]) -> dict[str, Any]:
+    """Issue 14, points 3 and 7 (docs/chit-rules.md, "Defaulters"): penalty interest on a
+    late instalment; a non-prized defaulter removed (s.28), noticed, replaced after the 7
+    days to pay (s.29), the substitute paying the back instalments and the defaulter's
+    contributions less the agreed deduction refunded from the separate account (s.30);
+    a second defaulter re-entered by paying with interest within 7 days of the notice;
+    a prized defaulter served a written demand for all future dues (s.32-33)."""
+    gid, holders, substitute = "BTL-2025-09", members[:6], members[6]
+    terms = {"penalty_interest_bps": 1_800, "defaulter_deduction_bps": 500}
+    driver.form_group(gid, "Bantwal 60 thousand", 60_000 * RUPEE, holders, **terms)
+    driver.run_month(gid, late=frozenset({2}), deduction=0.0)  # ticket 2 pays 10 days late
+    late_penalty = _pay_penalty(driver, gid, 2)
+
+    def open_ticket(but: set[int]) -> int:
+        rows = base.ticket_rows(driver.state, driver.group(gid))
+        return max(int(t["ticket"]) for t in rows if not t["won_month"] and t["ticket"] not in but)
+
+    def pay_others(but: set[int]) -> None:  # the rest pay the month's instalment on time
+        month = base.current_month(driver.group(gid))
+        driver.pay_dues(gid, [t for t in range(1, 7) if t not in but], month)
+
+    defaulter = open_ticket({2})
+    gone = driver.ticket(gid, defaulter)["member_id"]
+    driver.run_month(gid, skip=frozenset({defaulter}), deduction=0.0)
+    case: dict[str, Any] = {"group_id": gid, "ticket": defaulter}
+    _remove(driver, case, "month 2 unpaid; phone switched off")
+    second = open_ticket({2, defaulter})  # the next to default, in month 3
+    pay_others({defaulter, second})
+    driver.clock.advance(8 * DAY_MS)  # the 7 days to pay have passed
+    reason = "takes the place of the removed subscriber, back instalments to pay"
+    driver.submit(
+        "ticket.substituted",
+        {**case, "member_id": substitute, "reason": reason, "actor": substitute},
+    )
+    driver.sign(gid, [substitute])
+    driver.run_month(gid, skip=frozenset({second}), deduction=0.0)  # the back dues come in
+    again: dict[str, Any] = {"group_id": gid, "ticket": second}
+    _remove(driver, again, "month 3 unpaid")
+    prized = int(driver.settlement(gid, 1)["winner_ticket"])  # the next to default, in month 4
+    pay_others({second, prized})
+    driver.clock.advance(DAY_MS)
+    driver.pay_dues(gid, [second], base.current_month(driver.group(gid)))  # all that is due
+    second_penalty = _pay_penalty(driver, gid, second)
+    member = driver.ticket(gid, second)["member_id"]
+    note = "paid the arrears with interest within 7 days of the notice"
+    driver.submit("ticket.reinstated", {**again, "note": note, "actor": member})
+    [refund] = [r for r in driver.state.rows(defaults.REFUNDS).values() if r["group_id"] == gid]
+    claim = {**case, "member_id": gone, "amount_paise": refund["deposited_paise"]}
+    ref = f"NEFT{driver.clock.now_ms() // 1000:010d}"
+    driver.submit("defaulter.refunded", {**claim, "actor": gone, "bank_ref": ref})
+    driver.run_month(gid, skip=frozenset({prized}), deduction=0.0)
+    note = "written demand for all future subscriptions, by registered post"
+    driver.submit("demand.served", {"group_id": gid, "ticket": prized, "note": note})
+    return {
+        "stage": "running",
+        "late_penalty": format_inr(late_penalty + second_penalty),
+        "substituted_ticket": defaulter,
+        "refunded": format_inr(int(refund["deposited_paise"])),
+        "reinstated_ticket": second,
+        "demand_on_ticket": prized,
+    }
+
+
+def _remove(driver: ChitDriver, case: dict[str, Any], why: str) -> None:
+    """A default past its grace period: a case, the removal (s.28) and its written notice."""
+    driver.submit("recovery.opened", {**case, "note": why})
+    driver.submit("ticket.removed", {**case, "note": f"removed from the list: {why}"})
+    driver.clock.advance(2 * DAY_MS)
+    driver.submit("removal.noticed", {**case, "note": "notice of removal by registered post"})
+
+
+def _pay_penalty(driver: ChitDriver, gid: str, ticket: int) -> int:
+    """The penalty interest a ticket owes now (its instalments paid), paid at the counter."""
+    due = defaults.penalty_due_paise(
+        driver.group(gid), driver.ticket(gid, ticket), driver.clock.now_ms()
+    )
+    if due:
+        body = {"group_id": gid, "ticket": ticket, "amount_paise": due, "bank_ref": "COUNTER"}
+        driver.submit("penalty.paid", body)
+    return due
+
+
 def build_demo(node: Node, clock: DemoClock, rng: random.Random) -> dict[str, Any]:
     """Fill a fresh lone root-admin node with a realistic branch; return a summary."""
     driver = ChitDriver(node, clock, rng)
@@ -516,6 +602,7 @@ def build_demo(node: Node, clock: DemoClock, rng: random.Random) -> dict[str, An
         "UDP-2025-07": _running_group(driver, ids[10:29]),
         "MNG-2026-06": _forming_group(driver, ids[28:]),
         "KUN-2025-04": _on_top_group(driver, ids[30:34]),
+        "BTL-2025-09": _defaulters_group(driver, ids[10:17]),
     }
     return {
         "branch": node.branch,

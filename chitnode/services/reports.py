@@ -287,6 +287,8 @@ BALANCE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Withdrawals held for the bank", ("hold:",)),
     ("Group pools and dividends", ("pool:", "dividend:")),
     ("Foreman's commission", ("commission:",)),
+    ("Foreman's penalty interest and deductions", ("penalty:",)),  # s.14(1): not chit money
+    ("Defaulters' contributions held apart (s.30)", ("defaulters:",)),
     ("Treasury", ("treasury:",)),
     ("Loans receivable", (lv.LOAN_ACCOUNT_PREFIX,)),
     ("External (contra accounts)", (EXTERNAL_PREFIX,)),

@@ -623,32 +623,7 @@ def test_close_refused_while_a_ticket_is_in_arrears(group4: ChitDriver) -> None:
     assert closeout is not None and closeout["refunds_paise"] == {"1": RUPEE}
 
 
-# --- substitution and recovery ------------------------------------------------------
-
-
-def test_substitution_keeps_history_and_refuses_prized_tickets(group4: ChitDriver) -> None:
-    group4.register("M5", "Member M5")
-    run_months(group4, 1)
-    winner = group4.settlement(GID, 1)["winner_ticket"]
-    other = 1 if winner != 1 else 2
-    body = {"group_id": GID, "member_id": "M5", "reason": "defaulter replaced"}
-    code = refused(group4, "ticket.substituted", {**body, "ticket": winner})
-    assert code == "ticket_prized"
-    holder = group4.ticket(GID, other)["member_id"]
-    same = {**body, "ticket": other, "member_id": holder}
-    assert refused(group4, "ticket.substituted", same) == "same_member"
-    paid = group4.ticket(GID, other)["paid_paise"]
-    group4.submit("ticket.substituted", {**body, "ticket": other})
-    row = group4.ticket(GID, other)
-    assert row["member_id"] == "M5" and row["paid_paise"] == paid
-    assert [h["member_id"] for h in row["holders"]] == [holder, "M5"]
-    pay_all(group4)
-    month = open_draw(group4, present=sorted(base.holders(group4.state, group4.group(GID))))
-    bid_body = {**scope(), "month": month, "ticket": other, "discount_paise": 3_000 * RUPEE}
-    bid_body["actor"] = "M5"
-    assert refused(group4, "auction.bid", bid_body) == "agreement_unsigned"
-    group4.sign(GID, ["M5"])
-    bid(group4, month, other, 3_000 * RUPEE)
+# --- recovery (substitution: tests/chitnode/test_defaulters.py) ----------------------
 
 
 def test_recovery_moves_only_by_legal_steps_with_notes(group4: ChitDriver) -> None:

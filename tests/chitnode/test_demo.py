@@ -12,6 +12,8 @@ import pytest
 from chitnode.cli.main import main
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
+from chitnode.domain import default_views as board
+from chitnode.domain import defaults
 from chitnode.domain import loan_views as lv
 from chitnode.errors import ChitError, StoreCorrupt
 from chitnode.node.node import Node
@@ -21,6 +23,7 @@ from tests.support.clock import FakeClock
 
 FINISHED, RUNNING, FORMING = "KAR-2025-01", "UDP-2025-07", "MNG-2026-06"
 ON_TOP = "KUN-2025-04"  # issue 14, points 5 and 6
+DEFAULTS = "BTL-2025-09"  # issue 14, points 3 and 7
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +47,7 @@ def test_demo_has_groups_at_three_stages(demo: tuple[Node, dict[str, object]]) -
         RUNNING: "running",
         FORMING: "forming",
         ON_TOP: "closed",
+        DEFAULTS: "running",
     }
     assert {base.group_row(state, gid)["status"] for gid in groups} == {
         base.CLOSED,
@@ -184,3 +188,29 @@ def test_demo_on_top_group_draws_lots_at_no_discount_and_reserves_the_prize(
     assert all(s["prize_paid"] for s in settlements)
     assert lv.loan_row(state, "L-KUN-1")["status"] == lv.REJECTED
     assert node.store.count(kind="loan.disbursed") == 0
+
+
+def test_demo_defaulters_group_removes_substitutes_refunds_and_charges_interest(
+    demo: tuple[Node, dict[str, object]],
+) -> None:
+    """Issue 14 points 3 and 7: a late instalment paid with penalty interest; a defaulter
+    removed, noticed and replaced, refunded from the separate account; a re-entry; a demand."""
+    node, summary = demo
+    state = node.engine.state
+    groups = summary["groups"]
+    assert isinstance(groups, dict)
+    info = groups[DEFAULTS]
+    assert state.balance(defaults.penalty_account(DEFAULTS)) > 0  # interest and the deduction
+    back = base.ticket_row(state, DEFAULTS, int(info["reinstated_ticket"]))
+    assert back["removal"] is None and back["removals"][0]["reinstated_ms"]
+    assert back["penalty_paid_paise"] == back["penalty_accrued_paise"] > 0
+    ticket = base.ticket_row(state, DEFAULTS, int(info["substituted_ticket"]))
+    assert len(ticket["holders"]) == 2 and ticket["removals"][0]["substituted_ms"]
+    [refund] = [r for r in state.rows(defaults.REFUNDS).values() if r["group_id"] == DEFAULTS]
+    assert refund["refunded_paise"] == refund["refundable_paise"] > 0
+    assert refund["deduction_paise"] == 3_000_00  # 5% of the ₹60,000 chit value
+    assert state.balance(defaults.defaulters_account(DEFAULTS)) == 0
+    demanded = base.ticket_row(state, DEFAULTS, int(info["demand_on_ticket"]))
+    [case] = board.recovery_board(state, demanded["demand"]["demand_ms"], DEFAULTS).cases
+    assert case.prized and case.demand_ms is not None and case.demanded_paise > 0
+    assert case.ticket == info["demand_on_ticket"]

@@ -216,8 +216,15 @@ def auction_opened(state: State, entry: Entry) -> list[Change]:
         "close_hash": None,
         "closed_ms": None,
     }
-    if commit is not None:
-        row["lot"] = {"commit": commit, "contributions": [], "secret": None, "reveal_hash": None}
+    if commit is not None:  # the lot's candidates are fixed now, before any contribution
+        candidates = sorted(int(t) for t in _eligible(state, group))
+        row["lot"] = {
+            "commit": commit,
+            "tickets": candidates,  # the lot's candidates
+            "contributions": [],
+            "secret": None,
+            "reveal_hash": None,
+        }
     return [Put(base.AUCTIONS, key, row)]
 
 
@@ -241,6 +248,10 @@ def auction_bid(state: State, entry: Entry) -> list[Change]:
     auction = _open_auction(state, gid, month, entry)
     need(auction["bidding"], "no_bidding_this_month", "this month's prize is not auctioned")
     need(entry.ts <= auction["ends_ms"], "auction_ended", "the countdown has ended")
+    # lot v2: the first contribution ends the bidding, so no bid is entered or left out
+    # by someone who has seen the draw's inputs
+    late = bool(auction.get("lot", {}).get("contributions"))
+    need(not late, "auction_ended", "the draw's contributions have begun: bidding is over")
     need(len(auction["bids"]) < limits.BIDS_PER_AUCTION_MAX, "too_many_bids", "bid limit reached")
     ticket_no = base.ticket_of(state, group, body)
     ticket = base.ticket_row(state, gid, ticket_no)
@@ -277,15 +288,20 @@ def _winner(
     month = int(auction["month"])
     if month == 1 and group["first_month"] == FirstMonth.FOREMAN_TICKET.value:
         return AuctionResult(str(group["foreman_ticket"]), 0, by_lot=False)
+    bids = _bids_of(auction)
+    if lot_seeds is not None:  # lot v2: the candidates were fixed when the draw opened
+        eligible = {str(t) for t in auction["lot"]["tickets"]} | {b.ticket_id for b in bids}
+        return auction_winner(terms, bids, sorted(eligible), lot_seeds, commit_reveal=True)
+    eligible = _eligible(state, group) | {b.ticket_id for b in bids}  # accepted bids stay valid
+    return auction_winner(terms, bids, sorted(eligible), [str(auction["open_hash"])])
+
+
+def _eligible(state: State, group: dict[str, Any]) -> set[str]:
+    """The non-prized tickets in good standing, or all non-prized ones when none is: the
+    lot still gives the month a prize."""
     open_tickets = _non_prized(state, group)
     eligible = {str(t["ticket"]) for t in open_tickets if not base.bid_block(state, group, t)}
-    if not eligible:  # nobody is in good standing: the lot still gives the month a prize
-        eligible = {str(t["ticket"]) for t in open_tickets}
-    bids = _bids_of(auction)
-    eligible |= {b.ticket_id for b in bids}  # a bid accepted by the holder stays valid
-    if lot_seeds is not None:
-        return auction_winner(terms, bids, sorted(eligible), lot_seeds, commit_reveal=True)
-    return auction_winner(terms, bids, sorted(eligible), [str(auction["open_hash"])])
+    return eligible or {str(t["ticket"]) for t in open_tickets}
 
 
 @kind("lot.contributed", CONTRIBUTORS, summary="A present subscriber's contribution to a draw.")
@@ -293,7 +309,8 @@ def lot_contributed(state: State, entry: Entry) -> list[Change]:
     """A subscriber present adds 32 random bytes to the month's draw (lot v2).
 
     The member's act (`actor`, check_on_behalf): from its own linked device, or from a
-    staff device at the meeting, named. One per member, while the draw is open. Once a
+    staff device at the meeting, named. One per member, after the countdown (the first
+    contribution ends the bidding) and before the close. Once a
     contribution from a member's own device is in, staff devices may add no more: a
     holder who knows its secret could otherwise grind a later contribution it writes
     itself until its favourite wins (docs/chit-rules.md, "What the holder can still do").
@@ -308,6 +325,8 @@ def lot_contributed(state: State, entry: Entry) -> list[Change]:
     assert auction is not None
     need("lot" in auction, "no_lot_this_month", "this draw takes no contributions")
     need(auction["status"] == OPEN, "auction_closed", f"month {month}'s draw has closed")
+    ended = entry.ts >= auction["ends_ms"]
+    need(ended, "auction_running", "contributions come after the countdown, once bids are in")
     value = body["contribution"]
     ok = isinstance(value, str) and base.SHA256_RE.match(value) is not None
     need(ok, "bad_body", "contribution: 64 lowercase hex digits (32 random bytes)")

@@ -240,9 +240,9 @@ class ChitDriver:
         auction = self.state.get(base.AUCTIONS, base.month_key(gid, month)) or {}
         if auction.get("bidding"):
             self._bids(gid, month, self.rng.randint(0, bids_max))
-        if secret:  # two subscribers present add their contributions, named
-            self.contribute(gid, month, present[:2])
         self.clock.advance(AUCTION_MS)
+        if secret:  # after the countdown, two subscribers present contribute, named
+            self.contribute(gid, month, present[:2])
         self.submit("auction.closed", {**self._scope(gid), "month": month})
         drawing = self.state.get(base.AUCTIONS, base.month_key(gid, month)) or {}
         if drawing.get("status") == DRAWING:  # a no-bid month or a tie: reveal, then the draw

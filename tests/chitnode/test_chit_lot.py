@@ -100,6 +100,11 @@ def contribute(driver: ChitDriver, member: str, value: str, month: int = 1) -> N
     driver.submit("lot.contributed", body)
 
 
+def countdown(driver: ChitDriver) -> None:
+    """Past the countdown: bids are in, contributions may come."""
+    driver.clock.advance(AUCTION_MS)
+
+
 def phone_contribution(driver: ChitDriver, member: str, value: str) -> Entry:
     """A contribution written by `member`'s own linked phone (not the holder's node)."""
     phone = foreign(driver, "member", "lot.contributed", {}).author  # enrols the phone
@@ -147,6 +152,7 @@ def test_the_holder_steers_a_v1_lot_but_cannot_pick_a_v2_draw(
         commit = cr.lot_commitment(secret)
         v2.node.submit("auction.opened", opened_body(1, 60_000, lot_commit=commit))
         # A subscriber's own phone contributes after the commit is public.
+        countdown(v2)
         member_value = hashlib.sha256(b"M1's phone, 32 random bytes").hexdigest()
         ingest_applied(v2, phone_contribution(v2, "M1", member_value))
         # The holder's inputs no longer pick anything:
@@ -230,8 +236,14 @@ def test_a_tie_is_resolved_by_the_same_draw_not_by_the_last_bid(
     for ticket in (3, 1):
         body = {"group_id": GID, "scope": f"group:{GID}", "month": 1, "ticket": ticket}
         driver.submit("auction.bid", {**body, "discount_paise": cap, "actor": f"M{ticket}"})
+    early = {"group_id": GID, "month": 1, "contribution": secret_of(60), "actor": "M1"}
+    assert refused(driver, "lot.contributed", early) == "auction_running"
+    countdown(driver)
     contribute(driver, "M1", secret_of(60))
     contribute(driver, "M3", secret_of(61))
+    late_bid = {"group_id": GID, "scope": f"group:{GID}", "month": 1, "ticket": 2}
+    late_bid |= {"discount_paise": cap, "actor": "M2"}
+    assert refused(driver, "auction.bid", late_bid) == "auction_ended"  # nobody bids now
     assert close(driver)["status"] == DRAWING  # a tie waits for the reveal too
     settled = reveal(driver, secret)
     seeds = cr.lot_v2_seeds(commit, secret, {"M1": secret_of(60), "M3": secret_of(61)})
@@ -279,6 +291,28 @@ def bodies(entries: list[dict[str, Any]], kind: str, month: int) -> list[dict[st
     ]
 
 
+def test_the_candidates_are_fixed_when_the_draw_opens(fresh_node: Node, clock: FakeClock) -> None:
+    """Recording a payment (or not) after the contributions are seen cannot add or drop a
+    ticket from the draw: the holder's staff would otherwise choose among candidate sets."""
+    driver = ChitDriver(fresh_node, clock, random.Random(2))
+    driver.submit("branch.chit_rules_set", RULES)
+    driver.form_group(GID, "Ten", TICKETS * SUB, register(driver, TICKETS))
+    take_lease(driver)
+    driver.pay_dues(GID, list(range(1, TICKETS)), 1)  # ticket 10 has not paid
+    secret = secret_of(8)
+    driver.submit("auction.opened", opened_body(1, 60_000, lot_commit=cr.lot_commitment(secret)))
+    countdown(driver)
+    contribute(driver, "M1", secret_of(80))
+    driver.pay_dues(GID, [TICKETS], 1)  # paid now, after the draw's inputs are known
+    close(driver)
+    settled = reveal(driver, secret)
+    auction = driver.state.get(base.AUCTIONS, base.month_key(GID, 1))
+    assert auction is not None and auction["lot"]["tickets"] == list(range(1, TICKETS))
+    seeds = cr.lot_v2_seeds(cr.lot_commitment(secret), secret, {"M1": secret_of(80)})
+    drawn = cr.draw_lot([str(t) for t in range(1, TICKETS)], seeds, domain=cr.LOT_V2_DOMAIN)
+    assert str(settled["winner_ticket"]) == drawn
+
+
 # --- contributions: whose, when, how many -------------------------------------------------
 
 
@@ -289,6 +323,8 @@ def test_contributions_are_present_members_acts_once_each_while_open(
     secret = secret_of(5)
     driver.submit("auction.opened", opened_body(1, 60_000, lot_commit=cr.lot_commitment(secret)))
     value = {"group_id": GID, "month": 1, "contribution": secret_of(70)}
+    assert refused(driver, "lot.contributed", {**value, "actor": "M2"}) == "auction_running"
+    countdown(driver)
     assert refused(driver, "lot.contributed", value) == "actor_missing"
     assert refused(driver, "lot.contributed", {**value, "actor": "M9"}) == "not_present"
     assert refused(driver, "lot.contributed", {**value, "contribution": "ab"}) == "bad_body"

@@ -1,7 +1,7 @@
 """Chit fund entry kinds of the monthly draw: auction, minutes, security, prize payout.
 
 Coordinated kinds (coordination-v1): `auction.opened`, `auction.bid`,
-`auction.closed`, `prize.paid` carry `"scope": "group:<gid>"` and `"term"`; the
+`auction.closed`, `lot.revealed`, `prize.paid` carry `"scope": "group:<gid>"` and `"term"`; the
 fold accepts them only from the scope's lease holder (checked before the
 reducer, `apply.decide`). A member bids from a phone through the lock holder's
 node; the entry records the member as `actor`.

@@ -85,7 +85,9 @@ class Statement:
 
 # --- reading the log -------------------------------------------------------------------
 
-CHIT_KINDS = frozenset({"contribution.recorded", "prize.paid", "group.closed"})
+CHIT_KINDS = frozenset(
+    {"contribution.recorded", "prize.paid", "group.closed", "penalty.paid", "defaulter.refunded"}
+)
 LOAN_KINDS = frozenset(
     {
         "loan.applied",
@@ -248,8 +250,26 @@ def _loan_lines(state: State, item: LogItem, member_id: str) -> list[StatementLi
     return [_line(item, f"loan {loan['loan_id']}", text, amount)]
 
 
+def _default_lines(state: State, item: LogItem, member_id: str) -> list[StatementLine]:
+    """Penalty interest paid by the ticket's holder at the time, and a removed defaulter's
+    refund from the separate account (docs/chit-rules.md, "Defaulters")."""
+    gid, ticket_no = str(item.body["group_id"]), int(item.body["ticket"])
+    account, amount = _ticket_account(gid, ticket_no), int(item.body["amount_paise"])
+    if item.kind == "defaulter.refunded":
+        if item.body["member_id"] != member_id:
+            return []
+        return [_line(item, account, "Refund of contributions held apart (s.30)", amount)]
+    ticket = state.get(base.TICKETS, base.ticket_key(gid, ticket_no)) or {"holders": []}
+    holders = [h for h in ticket["holders"] if int(h["since_ms"]) <= item.ts_ms]
+    if not holders or holders[-1]["member_id"] != member_id:
+        return []
+    return [_line(item, account, "Penalty interest on late instalments", -amount)]
+
+
 LINERS: dict[str, Liner] = {
     "contribution.recorded": _contribution_lines,
+    "penalty.paid": _default_lines,
+    "defaulter.refunded": _default_lines,
     "prize.paid": _prize_lines,
     "group.closed": _closeout_lines,
     **{kind: _loan_lines for kind in LOAN_KINDS},

@@ -74,6 +74,8 @@ def test_substitution_of_a_holder_in_good_standing_is_refused(group: ChitDriver)
     winner = int(group.settlement(GID, 1)["winner_ticket"])
     other = 1 if winner != 1 else 2
     body = {"group_id": GID, "ticket": other, "member_id": "M5", "reason": "wants out"}
+    prized = {**body, "ticket": winner, "actor": "M5"}
+    assert refused(group, "ticket.substituted", prized) == "ticket_prized"
     assert refused(group, "ticket.substituted", body) == "not_removed"
     assert refused(group, "ticket.substituted", {**body, "actor": "M5"}) == "not_removed"
     assert group.ticket(GID, other)["member_id"] == f"M{other}"
@@ -183,6 +185,10 @@ def test_the_substitute_pays_back_instalments_and_the_defaulter_is_refunded_apar
     )
     assert sheet.balanced and reports.OTHER_GROUP not in held
     group.submit("defaulter.refunded", {**claim, "amount_paise": refundable})
+    lines = reports.member_statement(group.node, f"M{ticket}").lines
+    assert [(x.kind, x.amount_paise) for x in lines if x.kind == "defaulter.refunded"] == [
+        ("defaulter.refunded", refundable)
+    ]
     assert group.state.balance(defaults.defaulters_account(GID)) == 0
     assert views.balances_total_paise(group.state) == 0 and not views.negative_accounts(group.state)
     [due] = board.recovery_board(group.state, _next_ts(group), GID).refunds
@@ -334,6 +340,11 @@ def test_a_late_instalment_owes_penalty_interest_at_the_agreed_rate(group: ChitD
         (late, expected, 0)
     ]
     group.submit("penalty.paid", _case(late, amount_paise=expected, bank_ref="UTR1"))
+    lines = reports.member_statement(group.node, f"M{late}").lines
+    assert [(x.description, x.amount_paise) for x in lines if x.kind == "penalty.paid"] == [
+        ("Penalty interest on late instalments", -expected)
+    ]
+    assert not [x for x in reports.member_statement(group.node, "M5").lines]
     assert group.state.balance(defaults.penalty_account(GID)) == expected
     assert board.recovery_board(group.state, _next_ts(group), GID).cases == ()
 

@@ -203,6 +203,8 @@ PIN_MEMBER_ID_CHARS_MAX = 40  # a member id (the domain's ID_CHARS_MAX)
 PIN_PAGE_ROWS_MAX = 500  # verifiers in one answer; a receiver pages through the rest
 PIN_PAGES_MAX = 1_000  # pages one pull asks for: at most PIN_PAGE_ROWS_MAX * this members
 SECRETS_ANSWER_BYTES_MAX = 256 * 1024  # one answer of a secrets route, read whole or refused
+SECRETS_PULL_INTERVAL_S = 300.0  # a serving node asks peers for secrets this often (PIN changes)
+SECRETS_PULL_PEERS_MAX = 3  # peers one round tries, most recently seen first
 assert INVITE_TEXT_CHARS_MAX >= 5 + (INVITE_BYTES_MAX * 8 + 4) // 5 * 6 // 5, "a code fits its text"
 assert PIN_MEMBER_ID_CHARS_MAX == domain.ID_CHARS_MAX, "every member id has a verifier row"
 assert PIN_PAGE_ROWS_MAX * (PIN_MEMBER_ID_CHARS_MAX + PIN_VERIFIER_CHARS_MAX + 64) <= (

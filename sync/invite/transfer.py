@@ -16,7 +16,9 @@ certificate, and the routes refuse its key (`device_revoked`).
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import ssl
 from collections.abc import Callable
 from pathlib import Path
@@ -141,4 +143,45 @@ async def pull_all(
     return got
 
 
-__all__ = ["pull_all", "pull_pins", "pull_staff_key"]
+async def pull_round(ctx: PeerContext, data_dir: Path) -> list[str]:
+    """One round for a serving node: what this device's role may hold, from the first
+    remembered peers that give it (at most `SECRETS_PULL_PEERS_MAX` tried); in words.
+
+    A staff key already held is not asked for again; PIN verifiers always are (one
+    may have changed on another node). Peers are tried most recently seen first.
+    """
+
+    def where(node: Node) -> tuple[str | None, bool, str]:
+        return node.role(), staff_key.has_staff_key(node), node.public
+
+    role, has_key, own = await ctx.node_thread.run(where)
+    if role is None or ctx.book is None:
+        return []
+    need_key = role in STAFF and not has_key
+    need_pins = role in MEMBER_SERVING_ROLES
+    got: list[str] = []
+    tried = [c for c in ctx.book.candidates(exclude_key=own) if c.key is not None]
+    for peer in tried[: limits.SECRETS_PULL_PEERS_MAX]:
+        if not (need_key or need_pins):
+            break
+        if need_key:
+            with contextlib.suppress(ChitError):
+                got.append(f"staff key {(await pull_staff_key(ctx, peer.host, peer.port))[:8]}…")
+                need_key = False
+        if need_pins:
+            with contextlib.suppress(ChitError):
+                count = await pull_pins(ctx, PinBook(data_dir), peer.host, peer.port)
+                got.append(f"{count} PIN verifiers from {peer.host}:{peer.port}")
+                need_pins = False
+    return got
+
+
+async def keep_pulling(ctx: PeerContext, data_dir: Path) -> None:
+    """For `chitnode serve`: a `pull_round` every `SECRETS_PULL_INTERVAL_S`, until cancelled.
+    A PIN changed on one node so reaches the others within that time."""
+    while True:
+        await pull_round(ctx, data_dir)
+        await asyncio.sleep(limits.SECRETS_PULL_INTERVAL_S)
+
+
+__all__ = ["keep_pulling", "pull_all", "pull_pins", "pull_round", "pull_staff_key"]

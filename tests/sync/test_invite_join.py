@@ -37,12 +37,14 @@ pytestmark = pytest.mark.asyncio
 
 
 @asynccontextmanager
-async def serving(tmp_path: Path) -> AsyncIterator[Peer]:
-    """The branch's root admin, serving with the invite routes, a member and a PIN set."""
+async def serving(tmp_path: Path, *, secrets: bool = True) -> AsyncIterator[Peer]:
+    """The branch's root admin, serving with the invite routes, a member and (with
+    `secrets`) the staff key and the member's PIN."""
     admin = founder(tmp_path / "admin")
     admin.node.submit("member.registered", {"member_id": "M1", "name": "Asha"})
-    staff_key.ensure_staff_key(admin.node)
-    PinBook(tmp_path / "admin").set_pin("M1", "482913", 1_000)
+    if secrets:
+        staff_key.ensure_staff_key(admin.node)
+        PinBook(tmp_path / "admin").set_pin("M1", "482913", 1_000)
     admin.nt = NodeThread(admin.node)
     admin.ctx = await PeerContext.open(admin.nt, admin.cred)
     admin.server = PeerServer(admin.nt, admin.cred, context=admin.ctx)
@@ -219,3 +221,24 @@ async def test_secrets_follow_roles_and_revocation(tmp_path: Path) -> None:
         await admin.ctx.refresh_trust()
         codes = await ask(tmp_path / "desk")
         assert codes == ["peer_unreachable", "peer_unreachable"]  # its TLS handshake fails
+
+
+async def test_a_serving_device_pulls_secrets_that_came_later(tmp_path: Path) -> None:
+    async with serving(tmp_path, secrets=False) as admin:
+        folder = tmp_path / "desk"
+        joined = await client.join(folder, await invite_for(admin, "employee"), clock=FakeClock())
+        assert joined.secrets == ["0 PIN verifiers"]  # the admin's node holds no staff key yet
+        await admin.run(staff_key.ensure_staff_key)
+        PinBook(tmp_path / "admin").set_pin("M1", "482913", 2_000)
+        node = Node.open(folder)
+        nt = NodeThread(node)
+        try:
+            ctx = await PeerContext.open(nt, load_or_create(folder, node.public), PeerBook(folder))
+            got = await transfer.pull_round(ctx, folder)
+            assert got[0].startswith("staff key") and got[1].startswith("1 PIN verifiers")
+            assert await transfer.pull_round(ctx, folder) == [got[1].replace("1 PIN", "0 PIN")]
+        finally:
+            await nt.aclose()
+    assert PinBook(folder).check("M1", "482913")
+    with Node.open(folder) as mine, Node.open(tmp_path / "admin") as root:
+        assert staff_key.load_staff_key(mine) == staff_key.load_staff_key(root)

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chitnode.errors import ChitError
 from sync import limits
-from sync.invite import code, render
+from sync.invite import code, render, server
 from sync.invite.code import BadInvite, Invite
 
 BRANCH = "0123456789abcdef0123456789abcdef"
@@ -170,3 +171,36 @@ def test_terminal_qr_and_png(tmp_path: Path) -> None:
     png = render.write_png(text, tmp_path / "invite.png")
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert png.stat().st_mode & 0o777 == 0o600
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=80),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=12,
+)
+
+
+@given(
+    st.one_of(
+        _JSON,
+        st.fixed_dictionaries(
+            {"v": _JSON, "secret": _JSON, "key": _JSON, "cert_b64": _JSON, "sig_b64": _JSON}
+        ),
+    )
+)
+def test_any_join_request_is_parsed_or_bad_join_request(doc: object) -> None:
+    """The anonymous route's parser (sync/invite/server.py): a tuple or its one code."""
+    try:
+        secret, key, binding = server.parse_join(doc)
+    except ChitError as refused:
+        assert refused.code == "bad_join_request"
+        return
+    assert len(secret) == code.SECRET_BYTES and binding["key"] == key
+
+
+def test_a_well_formed_join_request_is_parsed() -> None:
+    doc = {"v": 1, "secret": "ab" * 16, "key": "cd" * 32, "cert_b64": "x", "sig_b64": "y"}
+    assert server.parse_join(doc)[0] == bytes.fromhex("ab" * 16)
+    for bad in ({**doc, "v": 2}, {**doc, "secret": "zz" * 16}, {**doc, "extra": 1}):
+        with pytest.raises(ChitError):
+            server.parse_join(bad)

@@ -117,3 +117,45 @@ def test_timers_reject_bad_times(bad: object) -> None:
         assert e.value.code == "bad_time"
     with pytest.raises(RuleViolation):
         rc.is_overdue(T0_MS, bad)  # type: ignore[arg-type]
+
+
+# --- the Act's other timers and penalty interest (issue 14, points 3 and 7) ---------------
+
+
+def test_prize_is_due_at_the_earlier_of_a_week_and_the_next_instalment() -> None:
+    week = T0_MS + 7 * DAY_MS
+    assert rc.prize_due_ms(T0_MS, None) == week  # the last month: no next instalment
+    assert rc.prize_due_ms(T0_MS, week + 1) == week
+    assert rc.prize_due_ms(T0_MS, T0_MS + 3 * DAY_MS) == T0_MS + 3 * DAY_MS
+    assert rc.prize_redraw_from_ms(T0_MS) == T0_MS + 60 * DAY_MS
+    assert rc.registrar_filing_due_ms(T0_MS) == T0_MS + 14 * DAY_MS
+
+
+def test_overdue_integral_follows_each_month_falling_late() -> None:
+    # month 1's ₹100 late from day 0, month 2 (₹200 in all) from day 10; ₹50 paid
+    steps = [(T0_MS, 100_00), (T0_MS + 10 * DAY_MS, 200_00)]
+    got = rc.overdue_paise_ms(steps, 50_00, T0_MS - DAY_MS, T0_MS + 20 * DAY_MS)
+    assert got == 50_00 * 10 * DAY_MS + 150_00 * 10 * DAY_MS
+    assert rc.overdue_paise_ms(steps, 300_00, T0_MS, T0_MS + 20 * DAY_MS) == 0  # paid ahead
+    assert rc.overdue_paise_ms(steps, 0, T0_MS + 5 * DAY_MS, T0_MS + 5 * DAY_MS) == 0
+
+
+@given(
+    st.integers(1, 10**9),  # overdue paise
+    st.lists(st.integers(1, 40 * DAY_MS), min_size=1, max_size=12),  # spans between payments
+    st.integers(0, 3_600),  # rate, bps a year
+)
+def test_interest_accrued_in_steps_equals_interest_accrued_once(
+    paise: int, spans: list[int], rate: int
+) -> None:
+    step = (0, 0)
+    for span in spans:
+        step = rc.accrue(*step, paise * span, rate)
+    assert step == rc.accrue(0, 0, paise * sum(spans), rate)
+    assert 0 <= step[1] < rc.INTEREST_DIVISOR
+
+
+def test_ten_days_at_18_percent() -> None:
+    paise, rem = rc.accrue(0, 0, 10_000_00 * 10 * DAY_MS, 1_800)
+    assert paise == 49_31  # ₹10,000 x 0.18 x 10/365 = ₹49.315..., the fraction carried
+    assert rem > 0

@@ -17,6 +17,7 @@ import ipaddress
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -125,8 +126,9 @@ def _invite(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=2, sort_keys=True))
         return 0
-    print(f"Invite for a {pending.role} device {pending.name!r}, good for {args.ttl_min} min,")
-    print(f"once. On the new device run:\n\n  chitnode join {text}\n")
+    until = datetime.fromtimestamp(invite.expires_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"Invite for a {pending.role} device {pending.name!r}: one use, until {until}.")
+    print(f"On the new device, with an empty data folder, run:\n\n  chitnode join {text}\n")
     print(render.terminal_qr(text), end="")
     print(f"\nThe same QR as a picture: {png}")
     print("Whoever holds this code can join until it is used or expires: share it in person.")

@@ -133,7 +133,12 @@ async def pull_all(
             fp = await pull_staff_key(ctx, host, port, fingerprint)
             got.append(f"staff key {fp[:8]}…")
         except ChitError as exc:
-            say(f"staff key not received [{exc.code}]: {exc.message}")
+            if exc.code == "key_unavailable":  # the branch has none yet: nothing is wrong
+                say(
+                    "staff key: the inviting node holds none yet; `chitnode serve` fetches it later"
+                )
+            else:
+                say(f"staff key not received [{exc.code}]: {exc.message}")
     if role in MEMBER_SERVING_ROLES:
         try:
             count = await pull_pins(ctx, PinBook(data_dir), host, port, fingerprint)

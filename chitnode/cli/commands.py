@@ -500,6 +500,8 @@ def cmd_loans_inbox(args: argparse.Namespace) -> int:
             f"{r.action.upper():<7} risk {r.risk.total:>3}  EMI {format_inr(r.emi_paise)}  "
             f"[{r.eligibility.code}] {r.reason}"
         )
+        pools = ", ".join(f"group:{g} ticket {t}" for g, t, _ in r.group_limits) or "treasury only"
+        print(f"{'':<16} may be funded from: {pools}")  # s.14: a group lends on its tickets
     for loan_id, code in sorted(errors.items()):
         print(f"{loan_id:<16} not assessed: {code}")
     if not rows and not errors:

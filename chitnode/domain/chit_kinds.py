@@ -38,6 +38,7 @@ from chitnode.domain.chit_rules import (
 )
 from chitnode.domain.kinds import ADMIN, MANAGERS, STAFF, kind
 from chitnode.domain.limits import GRACE_DAYS_DEFAULT, KYC_SEALED_BYTES_MAX, KYC_SEALED_BYTES_MIN
+from chitnode.domain.loan_views import INTEREST_TO, group_interest_account, interest_shares
 from chitnode.domain.money import require_paise
 from chitnode.domain.state import Change, Put, State
 from chitnode.log.entry import Entry
@@ -71,6 +72,8 @@ GROUP_OPTIONAL = (
     "meeting_day",
     "grace_days",
     "bid_arrears_max_paise",
+    "loan_backing_bps",  # s.14 loans of the group's money: see _loan_terms
+    "loan_interest_to",
 )
 GROUP_DEFAULTS = GroupTerms(chit_value_paise=1, tickets=1)
 
@@ -169,7 +172,22 @@ def group_created(state: State, entry: Entry) -> list[Change]:
         receipts=0,
         recoveries=0,
     )
+    row.update(_loan_terms(body))
     return [Put(base.GROUPS, gid, row)]
+
+
+def _loan_terms(body: dict[str, Any]) -> dict[str, Any]:
+    """The agreement's s.14 loan terms, stored only when stated (an agreement that states
+    none signs the same terms hash as before; loan_views.group_loan_terms has the defaults)."""
+    out: dict[str, Any] = {}
+    if "loan_backing_bps" in body:
+        top = limits.GROUP_LOAN_BACKING_BPS_MAX
+        out["loan_backing_bps"] = base.integer(body, "loan_backing_bps", 0, top, "bad_body")
+    if "loan_interest_to" in body:
+        to = body["loan_interest_to"]
+        need(to in INTEREST_TO, "bad_variant", f"loan_interest_to: one of {INTEREST_TO}")
+        out["loan_interest_to"] = to
+    return out
 
 
 # --- members and KYC ----------------------------------------------------------------
@@ -501,6 +519,7 @@ def group_closed(state: State, entry: Entry) -> list[Change]:
     need(state.balance(pool) == report.cash_left_paise, "books_unbalanced", "pool != refunds")
     need(state.balance(dividend) == report.final_dividend_cash_paise, "books_unbalanced", "div")
     refunds = {str(s.ticket_id): s.balance_paise for s in report.statements if s.balance_paise}
+    interest = interest_shares(state, group)  # s.14: interest on the group's money, shared
     row = {
         "group_id": gid,
         "closed_ms": entry.ts,
@@ -511,10 +530,12 @@ def group_closed(state: State, entry: Entry) -> list[Change]:
         "final_dividend_cash_paise": report.final_dividend_cash_paise,
         "refunds_paise": refunds,
         "cash_left_paise": report.cash_left_paise,
+        **({"loan_interest_paise": interest} if interest else {}),
     }
     return [
         Put(base.CLOSEOUTS, gid, row),
         Put(base.GROUPS, gid, {**group, "status": base.CLOSED, "closed_ms": entry.ts}),
         *base.transfer(dividend, base.CASH_ACCOUNT, report.final_dividend_cash_paise),
         *base.transfer(pool, base.CASH_ACCOUNT, report.cash_left_paise),
+        *base.transfer(group_interest_account(gid), base.CASH_ACCOUNT, sum(interest.values())),
     ]

@@ -41,6 +41,7 @@ from chitnode.domain.chit_rules import (
     check_discount_ceiling,
     lot_v2_seeds,
     needs_lot,
+    security_covers,
     security_required_paise,
     settle,
 )
@@ -52,7 +53,8 @@ from chitnode.log.entry import Entry
 OPEN = "open"
 DRAWING = "drawing"  # closed to bids and contributions, the lot awaits the holder's reveal
 CLOSED = "closed"
-SECURITY_FORMS = ("guarantor", "document", "deduction")
+PROPERTY_FORM = "immovable_property"  # counts at 2/3 of its value (chit_rules, 1.5x cover)
+SECURITY_FORMS = ("guarantor", "document", PROPERTY_FORM, "deduction")
 ATTESTERS = STAFF | {"member"}
 CONTRIBUTORS = STAFF | {"member"}  # a member's own device, or staff at the meeting, named
 
@@ -546,11 +548,22 @@ def _check_security(state: State, group: dict[str, Any], settled: dict[str, Any]
     gid, month = str(group["group_id"]), int(settled["month"])
     required = security_required_paise(base.terms_of(group), int(group["months"]) - month)
     security = state.get(base.SECURITIES, base.ticket_key(gid, int(settled["winner_ticket"])))
+    items = security["items"] if security is not None else []
+    land = sum(int(i["value_paise"]) for i in items if i["form"] == PROPERTY_FORM)
+    other = sum(int(i["value_paise"]) for i in items) - land
+    months_left = int(group["months"]) - month
     covered = required == 0 or (
         security is not None
-        and (bool(security["deduction"]) or int(security["value_paise"]) >= required)
+        and (
+            bool(security["deduction"])
+            or security_covers(base.terms_of(group), months_left, other, land)
+        )
     )
-    need(covered, "security_missing", f"needs security of {required} paise or a deduction")
+    need(
+        covered,
+        "security_missing",
+        f"needs security of {required} paise (immovable property at 1.5x the dues) or a deduction",
+    )
 
 
 @kind("prize.paid", MANAGERS, coordinated=True, summary="Pays a month's prize, exactly once.")
@@ -576,14 +589,24 @@ def prize_paid(state: State, entry: Entry) -> list[Change]:
     note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX)
     withheld = base.withheld_paise(state, group, settled)
     cash = int(settled["prize_paise"]) - withheld
-    verdict = base.payout_safe(state, gid, cash, claim=base.prize_claim_name(gid, month))
-    need(verdict.granted, verdict.code, verdict.reason)
     ticket_no = int(settled["winner_ticket"])
+    netted: list[dict[str, Any]] = []  # loans secured on the ticket, settled from it (s.14)
+    repaid: list[Change] = []
+    for lien in base.PRIZE_LIENS:
+        left = cash - sum(int(n["amount_paise"]) for n in netted)
+        loans, moves = lien(state, entry, gid, ticket_no, left)
+        netted, repaid = [*netted, *loans], [*repaid, *moves]
+    back = sum(int(n["principal_paise"]) for n in netted)  # lent from this pool, comes back
+    verdict = base.payout_safe(state, gid, cash - back, claim=base.prize_claim_name(gid, month))
+    need(verdict.granted, verdict.code, verdict.reason)
     ticket = base.ticket_row(state, gid, ticket_no)
-    paid = {"prize_paid": True, "paid_paise": cash, "withheld_paise": withheld}
+    loans_paise = sum(int(n["amount_paise"]) for n in netted)
+    paid: dict[str, Any] = {"prize_paid": True, "paid_paise": cash - loans_paise}
+    paid.update(withheld_paise=withheld, loans_netted_paise=loans_paise, loans_netted=netted)
     changes: list[Change] = [
         Put(base.SETTLEMENTS, key, {**settled, **paid, "paid_ms": entry.ts, "bank_ref": bank_ref}),
         *base.transfer(base.pool_account(gid), base.CASH_ACCOUNT, cash),
+        *repaid,
     ]
     if withheld:  # kept in the pool as the winner's payment of its dues, with a receipt
         receipt_no = int(group["receipts"]) + 1

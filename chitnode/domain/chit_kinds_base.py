@@ -47,7 +47,7 @@ from chitnode.domain.chit_rules import (
     subscription_paise,
 )
 from chitnode.domain.money import format_inr
-from chitnode.domain.state import Posting, State
+from chitnode.domain.state import Change, Posting, State
 from chitnode.errors import RuleViolation
 from chitnode.log.canonical import canonical
 from chitnode.log.entry import Entry
@@ -427,6 +427,8 @@ def agreement_document(group: Mapping[str, Any]) -> dict[str, Any]:
         "bid_arrears_max_paise": group["bid_arrears_max_paise"],
         "dividend_leftover_to": LEFTOVER_TO,
         "security_rule": "security >= 4/3 of future dues, or future dues deducted from the prize",
+        # s.14 loan terms, only where the agreement states them (older agreements' hashes hold)
+        **{k: group[k] for k in ("loan_backing_bps", "loan_interest_to") if k in group},
         # the branch's auction rules (lot v2, multiples, ceiling), only for groups under them
         **{k: group[k] for k in AUCTION_RULE_TERMS if k in group},
     }
@@ -518,6 +520,11 @@ PRIZE_CLAIM_PREFIX = "prize "
 # funded by a group register theirs on import: loan_views). A hook, not an import,
 # because those modules build on this one.
 POOL_CLAIM_SOURCES: list[Callable[[State, str], list[bankers.LoanClaim]]] = []
+# Loans secured on a ticket (s.14), netted from its prize at payout: (state, entry, gid,
+# ticket, prize cash) -> (what each loan took, the changes); registered by loan_kinds.
+PRIZE_LIENS: list[
+    Callable[[State, Entry, str, int, int], tuple[list[dict[str, Any]], list[Change]]]
+] = []
 
 
 def prize_claim_name(gid: str, month: int) -> str:

@@ -49,6 +49,10 @@ COMMISSION_CAP_2019_BPS = 700  # up to 7% where the group follows the 2019 amend
 MAX_DISCOUNT_DEFAULT_BPS = 4_000  # 40%, the Act's default ceiling on the discount
 SECURITY_NUMERATOR = 4  # security for future dues must be >= 4/3 of them
 SECURITY_DENOMINATOR = 3
+# Immovable property (land, a house) secures only if valued at >= 3/2 of what it secures:
+# s.31 asks "sufficient security"; state chit rules set 1.5x for immovable property.
+PROPERTY_SECURITY_NUMERATOR = 3
+PROPERTY_SECURITY_DENOMINATOR = 2
 LOT_DOMAIN = b"chitnode.lot.v1:"
 # The commit-reveal draw (docs/chit-rules.md, "The lot"): its own domain, so no v1 seed
 # can ever be replayed as a v2 one.
@@ -499,6 +503,22 @@ def security_required_paise(terms: GroupTerms, months_left: int) -> int:
         raise RuleViolation(f"months_left must be 0..{terms.tickets - 1}", code="bad_month")
     dues = left * (subscription_paise(terms) + _on_top_share_paise(terms))
     return -(-dues * SECURITY_NUMERATOR // SECURITY_DENOMINATOR)
+
+
+def security_covers(
+    terms: GroupTerms, months_left: int, other_paise: int, property_paise: int
+) -> bool:
+    """Do the securities cover the future dues? Each form covers its value over its cover
+    ratio: 4/3 for a guarantor or document, 3/2 for immovable property. Exact (integers):
+    other * 3/4 + property * 2/3 >= dues.
+    """
+    required = security_required_paise(terms, months_left)  # checks months_left
+    if required == 0:
+        return True
+    dues = months_left * (subscription_paise(terms) + _on_top_share_paise(terms))
+    other = other_paise * SECURITY_DENOMINATOR * PROPERTY_SECURITY_NUMERATOR
+    land = property_paise * PROPERTY_SECURITY_DENOMINATOR * SECURITY_NUMERATOR
+    return other + land >= dues * SECURITY_NUMERATOR * PROPERTY_SECURITY_NUMERATOR
 
 
 @dataclass(frozen=True, slots=True)

@@ -218,3 +218,15 @@ def repay(account: LoanAccount, amount_paise: int) -> tuple[LoanAccount, Repayme
         interest_paid_paise=account.interest_paid_paise + interest,
     )
     return updated, RepaymentSplit(interest, principal, early)
+
+
+def accrued_interest_paise(account: LoanAccount, elapsed_ms: int, month_ms: int) -> int:
+    """Interest run on the outstanding principal since the last EMI fell due, not yet due.
+
+    Simple interest for `elapsed_ms` of a `month_ms` loan month at the monthly rate,
+    rounded half up: what settles a loan between due dates (a prize netting it, s.14).
+    """
+    if elapsed_ms <= 0 or account.outstanding_paise == 0:
+        return 0
+    share = Fraction(elapsed_ms, month_ms)
+    return round_half_up(account.outstanding_paise * monthly_rate(account.annual_rate_bps) * share)

@@ -58,6 +58,10 @@ LOAN_PRINCIPAL_PAISE_MAX = 10**12
 LOAN_TRANCHES_MAX = 12  # disbursements of one sanctioned loan
 # Interest keeps falling due on unpaid arrears after the tenure, at most this long.
 LOAN_OVERDUE_MONTHS_MAX = 120
+# s.14 group-funded loans: a loan secured on a ticket's paid subscriptions lends at most
+# this share of them (agreement term `loan_backing_bps`), never more than all of them.
+GROUP_LOAN_BACKING_BPS_DEFAULT = 8_000  # 80%, as the branch's own eligibility backs loans
+GROUP_LOAN_BACKING_BPS_MAX = 10_000
 
 # --- wallets and bank requests (wallet_kinds, wallet_views, bank_kinds) ---
 # One wallet entry moves at most ₹1 crore (as one bank request may): more is a typo or an
@@ -86,6 +90,7 @@ CHANNEL_CERT_BYTES_MAX = 2048
 
 # --- how they relate (checked at import, like a test) ---
 assert GRACE_DAYS_DEFAULT <= GRACE_DAYS_MAX, "a group that names no grace period is valid"
+assert GROUP_LOAN_BACKING_BPS_DEFAULT <= GROUP_LOAN_BACKING_BPS_MAX, "the default is valid"
 assert AUCTION_MIN_MS <= AUCTION_DEFAULT_MS <= AUCTION_MAX_MS, (
     "an auction that names no duration is valid"
 )

@@ -194,10 +194,18 @@ def _pool(state: State, body: dict[str, Any]) -> str:
     summary="Sanctions an approved loan from a pool, if the Banker's state stays safe.",
 )
 def loan_sanctioned(state: State, entry: Entry) -> list[Change]:
-    body = base.body_of(entry, ("loan_id", "scope", "term"))
+    """A group's money goes only to its non-prized subscribers, secured on the ticket's
+    paid subscriptions: the loan is a lien on that ticket (s.14, `lien`)."""
+    body = base.body_of(entry, ("loan_id", "scope", "term"), ("ticket",))
     loan = lv.loan_row(state, _loan_id(body))
     lv.require_status(loan, (lv.APPROVED,), "loan_not_approved")
     pool = _pool(state, body)
+    gid = lv.pool_group_id(pool)
+    need(bool(gid) or "ticket" not in body, "bad_body", "a treasury loan is secured on no ticket")
+    lien = None
+    if gid:
+        ticket = lv.lien_ticket(state, loan, gid, body.get("ticket"), entry.ts)
+        lien = {"group_id": gid, "ticket": ticket}
     code, reason = lv.sanction_check(state, str(loan["loan_id"]), pool, int(loan["amount_paise"]))
     need(code == "granted", code, reason)
     return [
@@ -208,6 +216,7 @@ def loan_sanctioned(state: State, entry: Entry) -> list[Change]:
             sanctioned_ms=entry.ts,
             sanction_hash=entry.hash,
             term=int(body["term"]),
+            lien=lien,
         )
     ]
 
@@ -262,6 +271,10 @@ def loan_disbursed(state: State, entry: Entry) -> list[Change]:
     need(last or len(tranches) < limits.LOAN_TRANCHES_MAX - 1, "too_many_tranches", "tranche limit")
     verdict = lv.disbursement_check(state, str(loan["loan_id"]), pool, amount)
     need(verdict.granted, verdict.code, verdict.reason)
+    lien = lv.lien_of(loan)
+    if lien is not None:  # s.14: the ticket may have won since the sanction
+        won = base.ticket_row(state, *lien)["won_month"]
+        need(not won, "ticket_prized", f"ticket {lien[1]} won month {won}: s.14 lends non-prized")
     bank_ref = base.text(body, "bank_ref", max_chars=limits.REF_CHARS_MAX)
     tranche = {"hash": entry.hash, "amount_paise": amount, "ts_ms": entry.ts, "bank_ref": bank_ref}
     tranche["to"] = str(body.get("to", TO_CASH))
@@ -325,11 +338,31 @@ def loan_repaid(state: State, entry: Entry) -> list[Change]:
     """
     body = base.body_of(entry, ("loan_id", "amount_paise"), ("bank_ref", "note"))
     loan = _active(state, body)
-    amount = _amount(body)
-    after, split = emi.repay(lv.account_of(loan), amount)
-    principal = split.principal_paise + split.early_principal_paise
     bank_ref = base.text(body, "bank_ref", max_chars=limits.REF_CHARS_MAX)
     note = base.text(body, "note", max_chars=limits.NOTE_CHARS_MAX)
+    changes, _ = _repayment(state, entry, loan, _amount(body), entry.hash, bank_ref, note)
+    return changes
+
+
+def _repayment(
+    state: State,
+    entry: Entry,
+    loan: dict[str, Any],
+    amount: int,
+    key: str,
+    bank_ref: str,
+    note: str,
+    accrued_paise: int = 0,
+) -> tuple[list[Change], dict[str, Any]]:
+    """A repayment of `amount` (cash in, ext:cash): principal back to the loan's pool,
+    interest where the pool's agreement says (lv.interest_account). `accrued_paise`
+    of interest not yet fallen due is charged first (a loan settled between EMIs)."""
+    account = lv.account_of(loan)
+    account = dataclasses.replace(
+        account, interest_due_paise=account.interest_due_paise + accrued_paise
+    )
+    after, split = emi.repay(account, amount)
+    principal = split.principal_paise + split.early_principal_paise
     paid = int(loan["paid_to_dues_paise"]) + split.interest_paise + split.principal_paise
     covered, late = lv.judge(loan, loan["dues_paise"], paid, entry.ts)
     changes: dict[str, Any] = {
@@ -354,14 +387,59 @@ def loan_repaid(state: State, entry: Entry) -> list[Change]:
         "note": note,
     }
     receivable = lv.loan_account_name(str(loan["loan_id"]))
+    pool = str(loan["pool"])
     return [
         _put(loan, **changes),
-        Put(lv.LOAN_REPAYMENTS, entry.hash, receipt),
+        Put(lv.LOAN_REPAYMENTS, key, receipt),
         Posting(base.CASH_ACCOUNT, -amount),
-        Posting(lv.pool_cash_account(str(loan["pool"])), principal),
-        Posting(lv.TREASURY_CASH, split.interest_paise),
+        Posting(lv.pool_cash_account(pool), principal),
+        Posting(lv.interest_account(state, pool), split.interest_paise),
         *base.transfer(receivable, lv.BORROWERS_ACCOUNT, principal),
-    ]
+    ], receipt
+
+
+# --- the lien: a prize settles the loans secured on its ticket (s.14) ----------------------------
+
+
+def prize_lien(
+    state: State, entry: Entry, gid: str, ticket: int, cash_paise: int
+) -> tuple[list[dict[str, Any]], list[Change]]:
+    """Net the loans secured on a winning ticket from its prize (base.PRIZE_LIENS).
+
+    Each running loan on the ticket, oldest first, is repaid from the prize cash:
+    principal, interest fallen due, and interest accrued since its last EMI, as if
+    the member had repaid it early. What the cash cannot cover stays owed, without
+    the accrual (its next EMI charges the month). Returns what each loan took, for the
+    settlement row and the member's statement, and the changes.
+    """
+    netted: list[dict[str, Any]] = []
+    changes: list[Change] = []
+    left = cash_paise
+    for loan in lv.liens_on(state, gid, ticket):
+        if loan["status"] != lv.ACTIVE or left <= 0:
+            continue  # undisbursed: disbursement now refuses it (ticket_prized)
+        principal, interest = lv.payoff_paise(loan, entry.ts)
+        due = lv.account_of(loan).interest_due_paise
+        accrued = 0 if principal + interest > left else interest - due  # settles it, or not
+        amount = min(left, principal + due + accrued)
+        key = f"{entry.hash}|{loan['loan_id']}"
+        note = f"netted from the prize of {gid} ticket {ticket} (lien, s.14)"
+        moves, receipt = _repayment(state, entry, loan, amount, key, "", note, accrued)
+        changes += moves
+        netted.append(
+            {
+                "loan_id": loan["loan_id"],
+                "amount_paise": amount,
+                "principal_paise": amount - int(receipt["interest_paise"]),
+                "interest_paise": int(receipt["interest_paise"]),
+                "receipt": key,
+            }
+        )
+        left -= amount
+    return netted, changes
+
+
+base.PRIZE_LIENS.append(prize_lien)
 
 
 # --- overdue EMIs and recovery ------------------------------------------------------------------

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chitnode.domain import bankers, emi, risk
+from chitnode.domain import bankers, emi, limits, risk
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import recovery as fsm
 from chitnode.domain.money import format_inr
@@ -243,7 +243,8 @@ def eligibility_facts(state: State, member_id: str, *, exclude_loan: str = "") -
     """The member's eligibility inputs now; `exclude_loan` is the loan being decided."""
     member = base.member_row(state, member_id)
     tickets = _open_tickets(state, member_id)
-    backing = sum(int(t["paid_paise"]) for _, t in tickets if not t["won_month"])
+    # subscriptions paid on non-prized tickets: an advance secures nothing yet (s.14)
+    backing = sum(subscriptions_paid_paise(g, t) for g, t in tickets if not t["won_month"])
     outstanding = sum(
         committed_paise(loan)
         for loan in member_loans(state, member_id)
@@ -283,6 +284,8 @@ class MemberFacts:
     monthly_dues_paise: int  # chit instalments and EMIs a month (0 if none)
     prize_secured: bool
     contributed_paise: int  # paid in on every ticket of open groups
+    # (group, ticket, most its paid subscriptions secure) where a group may lend (s.14)
+    group_limits: tuple[tuple[str, int, int], ...] = ()
 
     def risk_inputs(self, fallback_monthly_paise: int) -> risk.RiskInputs:
         """risk.RiskInputs; `fallback_monthly_paise` scales arrears when the member owes nothing."""
@@ -371,7 +374,187 @@ def member_facts(
         monthly_dues_paise=monthly,
         prize_secured=_prize_secured(state, tickets),
         contributed_paise=sum(int(t["paid_paise"]) for _, t in tickets),
+        group_limits=group_limits(state, tickets, now_ms, exclude_loan=exclude_loan),
     )
+
+
+def group_limits(
+    state: State,
+    tickets: Iterable[tuple[dict[str, Any], dict[str, Any]]],
+    now_ms: int,
+    *,
+    exclude_loan: str = "",
+) -> tuple[tuple[str, int, int], ...]:
+    """Where the member may borrow a group's money now (s.14): (group, ticket, limit) for
+    each non-prized ticket of a running group, not behind past its grace, as
+    `loan.sanctioned` from that group's pool would judge it."""
+    out = []
+    for group, ticket in tickets:
+        if group["status"] != base.RUNNING or ticket["won_month"]:
+            continue
+        if base.overdue_month(group, ticket, now_ms):
+            continue
+        limit = ticket_loan_limit_paise(state, group, ticket, exclude_loan=exclude_loan)
+        out.append((str(group["group_id"]), int(ticket["ticket"]), limit))
+    return tuple(out)
+
+
+# --- s.14: group-funded loans and their lien on a ticket -------------------------------------
+
+INTEREST_TO_GROUP = "group"  # the default: the money lent is the subscribers' (docs/chit-rules.md)
+INTEREST_TO_FOREMAN = "foreman"
+INTEREST_TO = (INTEREST_TO_GROUP, INTEREST_TO_FOREMAN)
+LOAN_INTEREST_PREFIX = "loan_interest:"  # a group's share of interest on loans of its money
+KEPT_APART_PREFIX = "dues paid ahead "  # the Banker's name of money a group may not lend
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLoanTerms:
+    """The agreement's terms for loans of a group's money (group.created, optional)."""
+
+    backing_bps: int  # a loan is at most this share of the ticket's paid subscriptions
+    interest_to: str  # INTEREST_TO_GROUP or INTEREST_TO_FOREMAN
+
+
+def group_loan_terms(group: Mapping[str, Any]) -> GroupLoanTerms:
+    """The group's loan terms; a group that names none gets the defaults (older groups too)."""
+    return GroupLoanTerms(
+        backing_bps=int(group.get("loan_backing_bps", limits.GROUP_LOAN_BACKING_BPS_DEFAULT)),
+        interest_to=str(group.get("loan_interest_to", INTEREST_TO_GROUP)),
+    )
+
+
+def group_interest_account(gid: str) -> str:
+    """Where a group's share of loan interest is held for its subscribers."""
+    return f"{LOAN_INTEREST_PREFIX}{gid}"
+
+
+def pool_group_id(pool: str) -> str:
+    """The group a pool belongs to, or "" for the treasury."""
+    return "" if pool == bankers.TREASURY_POOL else pool[len(bankers.GROUP_POOL_PREFIX) :]
+
+
+def interest_account(state: State, pool: str) -> str:
+    """Where interest on a loan from `pool` is credited: the treasury's own loans to the
+    treasury; a group's money as its agreement says (the group by default, s.14)."""
+    gid = pool_group_id(pool)
+    if not gid:
+        return TREASURY_CASH
+    terms = group_loan_terms(base.group_row(state, gid))
+    return group_interest_account(gid) if terms.interest_to == INTEREST_TO_GROUP else TREASURY_CASH
+
+
+def interest_shares(state: State, group: Mapping[str, Any]) -> dict[str, int]:
+    """The group's loan interest at close-out, by ticket ("1".."N"): equal shares, the paise
+    that do not divide one each to the lowest tickets; empty when there is none."""
+    total = max(0, state.balance(group_interest_account(str(group["group_id"]))))
+    tickets = int(group["tickets"])
+    share, left = divmod(total, tickets)
+    shares = {str(t): share + (t <= left) for t in range(1, tickets + 1)}
+    return {t: amount for t, amount in shares.items() if amount}
+
+
+def lien_principal_paise(state: State, gid: str, ticket: int) -> int:
+    """Principal lent from the pool on the ticket and still out: it comes back from the prize."""
+    return sum(
+        account_of(row).outstanding_paise
+        for row in liens_on(state, gid, ticket)
+        if row["status"] == ACTIVE
+    )
+
+
+def subscriptions_paid_paise(group: Mapping[str, Any], ticket: Mapping[str, Any]) -> int:
+    """Paid towards instalments fallen due: an advance is not a subscription yet."""
+    due = base.dues_through_paise(group, ticket, base.current_month(group))
+    return min(int(ticket["paid_paise"]), due)
+
+
+def kept_apart_paise(state: State, group: Mapping[str, Any]) -> int:
+    """Money in the pool that is no month's collection yet: advance payments and the future
+    dues kept back from prizes (paid in ahead of the instalments). It may not be lent."""
+    month = base.current_month(group)
+    return sum(
+        max(0, int(t["paid_paise"]) - base.dues_through_paise(group, t, month))
+        for t in base.ticket_rows(state, group)
+    )
+
+
+def lien_of(loan: Mapping[str, Any]) -> tuple[str, int] | None:
+    """(group, ticket) a group-funded loan is secured on, or None (treasury, older loans)."""
+    lien = loan.get("lien")
+    return (str(lien["group_id"]), int(lien["ticket"])) if lien else None
+
+
+def liens_on(
+    state: State, gid: str, ticket: int, *, exclude_loan: str = ""
+) -> list[dict[str, Any]]:
+    """Open loans (sanctioned or running) secured on the ticket, by loan id."""
+    rows = state.rows(LOANS)
+    return [
+        rows[k]
+        for k in sorted(rows)
+        if rows[k]["status"] in (SANCTIONED, ACTIVE)
+        and lien_of(rows[k]) == (gid, ticket)
+        and k != exclude_loan
+    ]
+
+
+def ticket_loan_limit_paise(
+    state: State, group: Mapping[str, Any], ticket: Mapping[str, Any], *, exclude_loan: str = ""
+) -> int:
+    """What the ticket's paid subscriptions still secure: the agreed share, less open liens."""
+    gid, number = str(group["group_id"]), int(ticket["ticket"])
+    backing = subscriptions_paid_paise(group, ticket) * group_loan_terms(group).backing_bps
+    taken = sum(
+        committed_paise(row) for row in liens_on(state, gid, number, exclude_loan=exclude_loan)
+    )
+    return max(0, backing // limits.GROUP_LOAN_BACKING_BPS_MAX - taken)
+
+
+def lien_ticket(
+    state: State, loan: Mapping[str, Any], gid: str, ticket: object, now_ms: int
+) -> int:
+    """The ticket a loan of group `gid`'s money is secured on (s.14), or a refusal.
+
+    Only a non-prized subscriber of that group, not in default (s.2(k)), may borrow
+    its money, on the security of what the ticket has paid in. `ticket` is the body's
+    choice (None: the member's one non-prized ticket in the group).
+    """
+    group = base.running_group(state, gid)
+    member_id, loan_id = str(loan["member_id"]), str(loan["loan_id"])
+    mine = [t for t in base.ticket_rows(state, group) if t["member_id"] == member_id]
+    base.need(bool(mine), "not_subscriber", f"{member_id} holds no ticket of {gid} (s.14)")
+    if ticket is None:
+        free = [t for t in mine if not t["won_month"]]
+        base.need(bool(free), "ticket_prized", f"every ticket {member_id} holds in {gid} is prized")
+        base.need(len(free) == 1, "ticket_required", "name the ticket the loan is secured on")
+        row = free[0]
+    else:
+        found = [t for t in mine if base.is_int(ticket) and int(t["ticket"]) == ticket]
+        base.need(bool(found), "not_ticket_holder", f"{member_id} does not hold ticket {ticket}")
+        row = found[0]
+        base.need(not row["won_month"], "ticket_prized", "s.14 lends only on non-prized tickets")
+    late = base.overdue_month(group, row, now_ms)
+    base.need(late == 0, "defaulting_subscriber", f"ticket {row['ticket']} is behind: month {late}")
+    limit = ticket_loan_limit_paise(state, group, row, exclude_loan=loan_id)
+    amount = int(loan["amount_paise"])
+    base.need(
+        amount <= limit,
+        "exceeds_subscriptions",
+        f"{format_inr(amount)} is more than the {format_inr(limit)} ticket {row['ticket']}'s "
+        f"paid subscriptions secure ({group_loan_terms(group).backing_bps / 100:g}% of them, "
+        "less loans already secured on it)",
+    )
+    return int(row["ticket"])
+
+
+def payoff_paise(loan: Mapping[str, Any], now_ms: int) -> tuple[int, int]:
+    """(principal, interest) that settle a running loan at `now_ms`: the principal owed,
+    the interest fallen due, and interest accrued since the last EMI fell due."""
+    account = account_of(loan)
+    since = now_ms - due_ms(loan, account.instalments_due)
+    accrued = emi.accrued_interest_paise(account, since, LOAN_MONTH_MS)
+    return account.outstanding_paise, account.interest_due_paise + accrued
 
 
 # --- the Banker's gate -------------------------------------------------------------------
@@ -391,9 +574,13 @@ def pool_claims(state: State, pool: str) -> list[bankers.LoanClaim]:
     if group is not None:
         for settled in base.settlement_rows(state, group):
             if not settled["prize_paid"]:
-                cash = base.prize_cash_paise(state, group, settled)
+                # the whole prize: what a deduction keeps back stays as dues paid ahead
+                cash = int(settled["prize_paise"])
                 name = base.prize_claim_name(gid, int(settled["month"]))
                 claims.append(bankers.LoanClaim(name, pool, cash, releases=False))
+        ahead = kept_apart_paise(state, group) if group["status"] == base.RUNNING else 0
+        if ahead:  # paid in ahead of its month: held apart, never lent (s.14)
+            claims.append(bankers.LoanClaim(KEPT_APART_PREFIX + gid, pool, ahead, releases=False))
     loans = [
         row
         for row in state.rows(LOANS).values()

@@ -41,11 +41,13 @@ class TooManyHeld(ChitError):
 # The projections commit in the same transaction as the entries, so they never lag the
 # log; what can make them stale is a change of the rules. Bump this with any change to
 # a reducer's effects, and every node re-folds its log on next open.
-FOLD_VERSION = "4"  # 2: authority by what an entry reaches, and after_seq (domain/authority)
+FOLD_VERSION = "5"  # 2: authority by what an entry reaches, and after_seq (domain/authority)
 # 3: re-folds where a fork loosens the order, and no verdicts without a revocation: stores
 # folded step by step before may differ from a rebuild (the sync simulation, seed 1000043)
 # 4: ticket.substituted needs a removed defaulter and resets the ticket's payments (s.28-30,
 # issue 14 point 3): an old log's substitution of a holder in good standing is now rejected
+# 5: loans of a group's money (s.14, issue 14 point 4): interest where the agreement
+# says, the lien netted from the prize, dues paid ahead kept from loans, 1.5x property
 UNREACHABLE_SEQ = 2**62  # an edge to an entry we do not hold: never satisfied
 # Where the engine keeps how the root's own fork settled (chitnode/log/forks.py): derived
 # from the stored entries like the projections, and written in the same transaction.

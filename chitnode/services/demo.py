@@ -9,7 +9,9 @@ and runs four groups through the kernel's rules (issue 3):
   partial payments, one subscriber in default with an open recovery case;
 - a finished group, every prize paid, closed out to the paisa;
 - a small group with commission on top and no bids (issue 14): every month drawn by lot
-  at zero discount, and a group-funded loan refused `prize_reserved` while a prize is unpaid.
+  at zero discount, and a group-funded loan refused `prize_reserved` while a prize is unpaid;
+- a group whose last non-prized subscriber borrows the group's money on the security of
+  the ticket (s.14), the loan netted from that ticket's prize (issue 14, point 4).
 - a group with penalty interest and defaulters (issue 14): a late instalment's interest, a
   removal, its notice and a substitution with the defaulter refunded apart (s.28-30), a
   re-entry within 7 days of the notice, and a written demand on a prized defaulter (s.33).
@@ -582,6 +584,52 @@ def _pay_penalty(driver: ChitDriver, gid: str, ticket: int) -> int:
     return due
 
 
+LIEN_LOAN_PAISE = 20_000 * RUPEE  # within 80% of what the borrower's ticket has paid by month 4
+
+
+def _lien_group(driver: ChitDriver, members: list[str]) -> dict[str, Any]:
+    """Issue 14, points 4 and 7 (docs/chit-rules.md, "Loans against chit money"): the one
+    subscriber still non-prized in the last month borrows from the group's pool on the
+    security of what the ticket has paid in (s.14); the ticket then wins the last month,
+    so the loan, with the interest run since it was lent, is settled from the prize (the
+    lien), shown in the settlement and on the statement; the interest is the group's,
+    shared by ticket at close-out."""
+    gid, pool = "BRH-2026-02", "group:BRH-2026-02"
+    terms = {"loan_backing_bps": 8_000, "loan_interest_to": "group"}  # stated in the agreement
+    driver.form_group(gid, "Brahmavar 40 thousand", 40_000 * RUPEE, members[:4], **terms)
+    for _ in range(3):
+        driver.run_month(gid, deduction=0.0)
+    group = driver.group(gid)
+    [ticket] = [t for t in base.ticket_rows(driver.state, group) if not t["won_month"]]
+    borrower, loan_id = str(ticket["member_id"]), "L-BRH-1"
+    driver.clock.advance(2 * DAY_MS)
+    driver.pay_dues(gid, [1, 2, 3, 4], 4)
+    application = {"loan_id": loan_id, "member_id": borrower, "amount_paise": LIEN_LOAN_PAISE}
+    purpose = "stock for the shop before the festival"
+    driver.submit(
+        "loan.applied", {**application, "tenure_months": 6, "purpose": purpose, "actor": borrower}
+    )
+    driver.submit("loan.approved", {"loan_id": loan_id, "reason": "paid every month on time"})
+    driver.submit("loan.sanctioned", {"loan_id": loan_id, "scope": pool})
+    driver.submit("loan.disbursed", {"loan_id": loan_id, "scope": pool, "bank_ref": "NEFT-BRH-1"})
+    driver.clock.advance(18 * DAY_MS)
+    driver.auction(gid)  # the last month: the borrower's ticket is the one left
+    driver.attest(gid, 4)
+    ref = f"NEFT{driver.clock.now_ms() // 1000:010d}"
+    driver.submit("prize.paid", {"group_id": gid, "scope": pool, "month": 4, "bank_ref": ref})
+    settled = driver.settlement(gid, 4)
+    driver.close(gid)
+    closeout = driver.state.get(base.CLOSEOUTS, gid) or {}
+    return {
+        "stage": "closed",
+        "loan": f"{loan_id} on ticket {ticket['ticket']}",
+        "prize": format_inr(int(settled["prize_paise"])),
+        "loan_netted": format_inr(int(settled["loans_netted_paise"])),
+        "paid_in_cash": format_inr(int(settled["paid_paise"])),
+        "interest_to_group": format_inr(sum(closeout.get("loan_interest_paise", {}).values())),
+    }
+
+
 def build_demo(node: Node, clock: DemoClock, rng: random.Random) -> dict[str, Any]:
     """Fill a fresh lone root-admin node with a realistic branch; return a summary."""
     driver = ChitDriver(node, clock, rng)
@@ -602,6 +650,7 @@ def build_demo(node: Node, clock: DemoClock, rng: random.Random) -> dict[str, An
         "UDP-2025-07": _running_group(driver, ids[10:29]),
         "MNG-2026-06": _forming_group(driver, ids[28:]),
         "KUN-2025-04": _on_top_group(driver, ids[30:34]),
+        "BRH-2026-02": _lien_group(driver, [ids[4], ids[5], ids[34], ids[35]]),
         "BTL-2025-09": _defaulters_group(driver, ids[10:17]),
     }
     return {

@@ -87,6 +87,8 @@ class Recommendation:
     emi_paise: int
     total_interest_paise: int
     assessed_ms: int
+    # (group, ticket, limit): the groups whose money may fund it (s.14); else the treasury
+    group_limits: tuple[tuple[str, int, int], ...] = ()
 
 
 def assess(application: lv.Application, facts: lv.MemberFacts, now_ms: int) -> Recommendation:
@@ -118,6 +120,7 @@ def assess(application: lv.Application, facts: lv.MemberFacts, now_ms: int) -> R
         emi_paise=monthly,
         total_interest_paise=sum(r.interest_paise for r in rows),
         assessed_ms=now_ms,
+        group_limits=tuple(g for g in facts.group_limits if g[2] >= application.amount_paise),
     )
 
 

@@ -170,6 +170,13 @@ def _prize_lines(state: State, item: LogItem, member_id: str) -> list[StatementL
     if deducted is not None:
         text = f"Future dues deducted from the prize, receipt {deducted['receipt']}"
         lines.append(_line(item, account, text, -int(deducted["amount_paise"])))
+    for netted in settled.get("loans_netted", []):  # the lien on the ticket (s.14)
+        text = (
+            f"Settled from the prize of month {month}: principal "
+            f"{format_inr(int(netted['principal_paise']))}, interest "
+            f"{format_inr(int(netted['interest_paise']))}"
+        )
+        lines.append(_line(item, f"loan {netted['loan_id']}", text, -int(netted["amount_paise"])))
     return lines
 
 
@@ -203,6 +210,11 @@ def _closeout_lines(state: State, item: LogItem, member_id: str) -> list[Stateme
         if row is not None and row["member_id"] == member_id and int(refund):
             text = "Close-out: balance refunded"
             lines.append(_line(item, _ticket_account(gid, ticket), text, int(refund)))
+    for ticket, share in sorted(closeout.get("loan_interest_paise", {}).items()):
+        row = state.get(base.TICKETS, base.ticket_key(gid, int(ticket)))
+        if row is not None and row["member_id"] == member_id:  # s.14: the group's money earned it
+            text = "Close-out: share of interest on loans of the group's money"
+            lines.append(_line(item, _ticket_account(gid, ticket), text, int(share)))
     return lines
 
 
@@ -307,6 +319,7 @@ BALANCE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Withdrawals held for the bank", ("hold:",)),
     ("Group pools and dividends", ("pool:", "dividend:")),
     ("Foreman's commission", ("commission:",)),
+    ("Groups' interest on loans of their money (s.14)", (lv.LOAN_INTEREST_PREFIX,)),
     ("Foreman's penalty interest and deductions", ("penalty:",)),  # s.14(1): not chit money
     ("Defaulters' contributions held apart (s.30)", ("defaulters:",)),
     ("Treasury", ("treasury:",)),

@@ -23,6 +23,7 @@ from tests.support.clock import FakeClock
 
 FINISHED, RUNNING, FORMING = "KAR-2025-01", "UDP-2025-07", "MNG-2026-06"
 ON_TOP = "KUN-2025-04"  # issue 14, points 5 and 6
+LIEN = "BRH-2026-02"  # issue 14, point 4: a group-funded loan netted from the prize
 DEFAULTS = "BTL-2025-09"  # issue 14, points 3 and 7
 
 
@@ -47,6 +48,7 @@ def test_demo_has_groups_at_three_stages(demo: tuple[Node, dict[str, object]]) -
         RUNNING: "running",
         FORMING: "forming",
         ON_TOP: "closed",
+        LIEN: "closed",
         DEFAULTS: "running",
     }
     assert {base.group_row(state, gid)["status"] for gid in groups} == {
@@ -187,7 +189,7 @@ def test_demo_on_top_group_draws_lots_at_no_discount_and_reserves_the_prize(
     assert {int(s["prize_paise"]) for s in settlements} == {40_000_00}
     assert all(s["prize_paid"] for s in settlements)
     assert lv.loan_row(state, "L-KUN-1")["status"] == lv.REJECTED
-    assert node.store.count(kind="loan.disbursed") == 0
+    assert lv.loan_row(state, "L-KUN-1")["tranches"] == []  # never disbursed
 
 
 def test_demo_defaulters_group_removes_substitutes_refunds_and_charges_interest(
@@ -214,3 +216,29 @@ def test_demo_defaulters_group_removes_substitutes_refunds_and_charges_interest(
     [case] = board.recovery_board(state, demanded["demand"]["demand_ms"], DEFAULTS).cases
     assert case.prized and case.demand_ms is not None and case.demanded_paise > 0
     assert case.ticket == info["demand_on_ticket"]
+
+
+def test_demo_nets_a_group_funded_loan_from_its_tickets_prize(
+    demo: tuple[Node, dict[str, object]],
+) -> None:
+    """Issue 14, point 4: a loan of the group's money to its last non-prized subscriber,
+    secured on the ticket (s.14), is settled from that ticket's prize (the lien)."""
+    node, summary = demo
+    state = node.engine.state
+    groups = summary["groups"]
+    assert isinstance(groups, dict)
+    loan = lv.loan_row(state, "L-BRH-1")
+    assert loan["pool"] == f"group:{LIEN}" and loan["status"] == lv.CLOSED
+    lien = loan["lien"]
+    settled = state.get(base.SETTLEMENTS, base.month_key(LIEN, 4))
+    assert settled is not None and settled["winner_ticket"] == lien["ticket"]
+    [netted] = settled["loans_netted"]
+    assert netted["loan_id"] == "L-BRH-1" and netted["principal_paise"] == loan["amount_paise"]
+    assert netted["interest_paise"] > 0  # interest run from the loan to the prize
+    assert settled["paid_paise"] == settled["prize_paise"] - netted["amount_paise"]
+    closeout = state.get(base.CLOSEOUTS, LIEN)
+    assert closeout is not None
+    assert sum(closeout["loan_interest_paise"].values()) == netted["interest_paise"]
+    assert state.balance(lv.group_interest_account(LIEN)) == 0  # shared at close-out
+    info = groups[LIEN]
+    assert info["stage"] == "closed" and info["loan"] == f"L-BRH-1 on ticket {lien['ticket']}"

@@ -49,9 +49,12 @@ def test_loans_cannot_eat_into_an_unpaid_prize(branch: ChitDriver) -> None:
     assert owed <= pool_cash(branch)
     assert pool_cash(branch) - owed < len(BORROWERS) * LAKH  # the loans could take it all
 
+    # s.14: the winner's own loan is no longer disbursed (its ticket is prized)
+    winner = branch.settlement(GID, 1)["winner_member"]
+    lendable = [f"L-{n}" for n, member in enumerate(BORROWERS, start=1) if member != winner]
     granted, refusal = 0, None
-    for _ in range(len(BORROWERS) * LAKH // TRANCHE):
-        loan_id = f"L-{granted // (LAKH // TRANCHE) + 1}"
+    for _ in range(len(lendable) * LAKH // TRANCHE):
+        loan_id = lendable[granted // (LAKH // TRANCHE)]
         count = branch.node.store.count()
         try:
             disburse(branch, loan_id, TRANCHE)

@@ -189,3 +189,4 @@ def test_report_and_inbox_commands(tmp_path: Path, capsys: pytest.CaptureFixture
     assert cli.main(["loans", "inbox", "--data", str(data)]) == 0
     out = capsys.readouterr().out
     assert "L-2" in out and "APPROVE" in out
+    assert "may be funded from: " in out  # s.14: which groups' money, or the treasury only

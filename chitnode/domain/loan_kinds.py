@@ -362,7 +362,6 @@ def _repayment(
         account, interest_due_paise=account.interest_due_paise + accrued_paise
     )
     after, split = emi.repay(account, amount)
-    principal = split.principal_paise + split.early_principal_paise
     paid = int(loan["paid_to_dues_paise"]) + split.interest_paise + split.principal_paise
     covered, late = lv.judge(loan, loan["dues_paise"], paid, entry.ts)
     changes: dict[str, Any] = {
@@ -373,6 +372,23 @@ def _repayment(
     }
     if after.closed:
         changes.update(status=lv.CLOSED, closed_ms=entry.ts)
+    return _repaid(state, entry, loan, changes, split, after.outstanding_paise, key, bank_ref, note)
+
+
+def _repaid(
+    state: State,
+    entry: Entry,
+    loan: dict[str, Any],
+    changes: dict[str, Any],
+    split: emi.RepaymentSplit,
+    outstanding_after: int,
+    key: str,
+    bank_ref: str,
+    note: str,
+) -> tuple[list[Change], dict[str, Any]]:
+    """The row, the receipt and the legs of a repayment already split."""
+    principal = split.principal_paise + split.early_principal_paise
+    amount = split.interest_paise + principal
     receipt = {
         "loan_id": loan["loan_id"],
         "member_id": loan["member_id"],
@@ -380,7 +396,7 @@ def _repayment(
         "interest_paise": split.interest_paise,
         "principal_paise": split.principal_paise,
         "early_principal_paise": split.early_principal_paise,
-        "outstanding_after_paise": after.outstanding_paise,
+        "outstanding_after_paise": outstanding_after,
         "ts_ms": entry.ts,
         "author": entry.author,
         "bank_ref": bank_ref,
@@ -409,22 +425,33 @@ def prize_lien(
     Each running loan on the ticket, oldest first, is repaid from the prize cash:
     principal, interest fallen due, and interest accrued since its last EMI, as if
     the member had repaid it early. What the cash cannot cover stays owed, without
-    the accrual (its next EMI charges the month). Returns what each loan took, for the
-    settlement row and the member's statement, and the changes.
+    the accrual (its next EMI charges the month). A loan paid out only in part (its
+    EMIs and interest start with the last tranche) gives back what was paid out and
+    closes: the rest is never paid out to a prized ticket. Returns what each loan
+    took, for the settlement row and the member's statement, and the changes.
     """
     netted: list[dict[str, Any]] = []
     changes: list[Change] = []
     left = cash_paise
     for loan in lv.liens_on(state, gid, ticket):
-        if loan["status"] != lv.ACTIVE or left <= 0:
-            continue  # undisbursed: disbursement now refuses it (ticket_prized)
-        principal, interest = lv.payoff_paise(loan, entry.ts)
-        due = lv.account_of(loan).interest_due_paise
-        accrued = 0 if principal + interest > left else interest - due  # settles it, or not
-        amount = min(left, principal + due + accrued)
         key = f"{entry.hash}|{loan['loan_id']}"
         note = f"netted from the prize of {gid} ticket {ticket} (lien, s.14)"
-        moves, receipt = _repayment(state, entry, loan, amount, key, "", note, accrued)
+        if loan["status"] != lv.ACTIVE:
+            out = int(loan["disbursed_paise"])
+            if not 0 < out <= left:
+                continue  # nothing paid out (never will be), or more than the prize: by hand
+            closed = {"status": lv.CLOSED, "closed_ms": entry.ts}
+            split = emi.RepaymentSplit(0, 0, out)
+            moves, receipt = _repaid(state, entry, loan, closed, split, 0, key, "", note)
+            amount = out
+        elif left > 0:
+            principal, interest = lv.payoff_paise(loan, entry.ts)
+            due = lv.account_of(loan).interest_due_paise
+            accrued = 0 if principal + interest > left else interest - due  # settles it, or not
+            amount = min(left, principal + due + accrued)
+            moves, receipt = _repayment(state, entry, loan, amount, key, "", note, accrued)
+        else:
+            continue
         changes += moves
         netted.append(
             {

@@ -289,6 +289,22 @@ def test_a_prize_too_small_for_the_loan_pays_what_it_can(branch: ChitDriver) -> 
     assert lv.account_of(row).outstanding_paise == LAKH - cash
 
 
+def test_a_loan_paid_out_in_part_gives_back_what_was_paid_out(branch: ChitDriver) -> None:
+    approved(branch, "L-2", "M2", LAKH)
+    sanction(branch, "L-2", POOL)
+    disburse(branch, "L-2", 40 * THOUSAND)  # the first tranche; no EMIs before the last
+    month = won_by(branch, 2)
+    secure_and_attest(branch, month)
+    pay_prize(branch, month)
+    paid = branch.settlement(GID, month)
+    assert paid["loans_netted_paise"] == 40 * THOUSAND
+    assert paid["paid_paise"] == paid["prize_paise"] - 40 * THOUSAND
+    row = loan(branch, "L-2")
+    assert row["status"] == lv.CLOSED and row["disbursed_paise"] == 40 * THOUSAND
+    assert branch.state.balance(lv.loan_account_name("L-2")) == 0
+    assert lv.pool_claims(branch.state, POOL) == []  # nothing more is promised to L-2
+
+
 # --- interest: where the agreement says --------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ dialling to the moment the puller holds everything and says so.
     reconciliation core's frames through the codec in memory
     (sync/reconcile/loopback.py): the ingest side and serving, without socket or TLS.
   * live push: a fresh 3-node branch; the root serves and writes LIVE_ENTRIES
-    entries one by one, LIVE_GAP_MS apart; two devices hold live sessions to it.
+    entries one by one, LIVE_GAP_MS apart; two devices each hold a `PeerLink` to it.
     Latency per entry = commit on the writer -> committed on the *last* follower
     (CLOCK_MONOTONIC, one clock for every process of the host); p50 and p99.
 
@@ -63,6 +63,7 @@ LIVE_FOLLOWERS = 2  # with the writer, the issue's 3-node branch
 LIVE_ENTRIES = 200  # entries the writer writes one by one for the live-push figure
 LIVE_GAP_MS = 20  # between two of them: each is pushed alone, not in a batch
 LIVE_SETTLE_S = 1.0  # after the last write, before the followers are asked what they saw
+LINK_POLL_S = 0.01  # how often a follower looks whether its link has caught up
 STOP_TIMEOUT_S = 60  # a child asked to stop that has not within this is killed by its pid
 
 
@@ -415,10 +416,10 @@ async def write_live(nt: Any, ctx: Any, count: int, gap_ms: int) -> dict[str, An
 
 
 async def follow_child(folder: Path, port: int, fingerprint: str) -> None:
-    """Hold a live session to 127.0.0.1:port; note when each entry is folded here."""
+    """Hold a `PeerLink` to 127.0.0.1:port (as `chitnode serve` does); note when each
+    entry is committed here."""
     from chitnode.services.events import Filter
-    from sync.peer.client import dial
-    from sync.peer.session import Session
+    from sync.peer.client import PeerLink
 
     nt, ctx = await _open_peer(folder)
     folded: dict[str, dict[int, int]] = {}
@@ -429,16 +430,14 @@ async def follow_child(folder: Path, port: int, fingerprint: str) -> None:
             folded.setdefault(event.author, {}).setdefault(event.seq, now)
 
     sub = ctx.stream.subscribe(Filter(), wake=on_commit)
-    dialled = await dial(ctx, "127.0.0.1", port, server_fingerprint=fingerprint)
-    session = Session(nt, ctx.stream, dialled.ws, dialled.peer, live=True)
-    running = asyncio.create_task(session.run())
+    link = PeerLink(ctx, "127.0.0.1", port, server_fingerprint=fingerprint)
+    link.start()
     async with asyncio.timeout(CHILD_TIMEOUT_S):
-        await session.caught_up.wait()
+        while not link.caught_up:
+            await asyncio.sleep(LINK_POLL_S)
     say({"caught_up": True})
     await _stdin_line()  # the writer is done: the parent closes our stdin
-    running.cancel()
-    await asyncio.gather(running, return_exceptions=True)
-    await dialled.close()
+    await link.stop()
     sub.close()
     await nt.aclose()
     say({"folded": {a: sorted(s.items()) for a, s in folded.items()}})

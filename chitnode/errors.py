@@ -272,7 +272,7 @@ CODES: dict[str, str] = {
     "pool_short": "the pool does not hold the month's commission and dividend yet: collect first",
     "principal_too_small": "the principal is too small to schedule exactly at this rate and tenure",
     "prizes_unpaid": "a prize is still unpaid",
-    "prize_reserved": "the cash is held for a declared prize not yet paid; a loan may not take it",
+    "prize_reserved": "the cash is held for an unpaid prize or dues paid ahead; no loan takes it",
     "quorum_not_met": "needs the foreman and 2 subscribers",
     "rate_limited": "the peer sent frames too fast; the session was closed",
     "refund_not_deposited": "more than the separate account holds for the defaulter (s.30)",

@@ -229,7 +229,8 @@ def request(
         held_back = format_vector(state, reserved, wording)
         reason = (
             f"{name} must wait: it asks for {asked}, which would eat into the {held_back} "
-            f"held for declared prizes not yet paid (a prize is paid once and never comes back)"
+            "held for declared prizes not yet paid (a prize is paid once and never comes back) "
+            "or for dues paid ahead of their month (s.14: not to be lent)"
         )
         return RequestOutcome(granted=False, new_state=None, reason=reason, code="prize_reserved")
     if any(r > a for r, a in zip(req, state.available, strict=True)):

@@ -433,7 +433,10 @@ def prize_lien(
     netted: list[dict[str, Any]] = []
     changes: list[Change] = []
     left = cash_paise
+    holder = base.ticket_row(state, gid, ticket)["member_id"]
     for loan in lv.liens_on(state, gid, ticket):
+        if loan["member_id"] != holder:
+            continue  # a removed defaulter's loan: recovered from its refund (s.30), by hand
         key = f"{entry.hash}|{loan['loan_id']}"
         note = f"netted from the prize of {gid} ticket {ticket} (lien, s.14)"
         if loan["status"] != lv.ACTIVE:

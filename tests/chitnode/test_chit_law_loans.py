@@ -305,6 +305,38 @@ def test_a_loan_paid_out_in_part_gives_back_what_was_paid_out(branch: ChitDriver
     assert lv.pool_claims(branch.state, POOL) == []  # nothing more is promised to L-2
 
 
+def test_a_removed_defaulters_loan_is_not_netted_from_the_substitutes_prize(
+    branch: ChitDriver,
+) -> None:
+    approved(branch, "L-2", "M2", 50 * THOUSAND)
+    sanction(branch, "L-2", POOL)
+    disburse(branch, "L-2")
+    month = won_by(branch, 4)
+    secure_and_attest(branch, month)
+    branch.pay_dues(GID, [1, 3, 4], 2)  # M2 stops paying
+    pay_prize(branch, month)
+    branch.clock.advance(16 * DAY_MS)  # past month 2's grace
+    case = {"group_id": GID, "ticket": 2}
+    branch.submit("recovery.opened", {**case, "note": "missed month 2"})
+    branch.submit("ticket.removed", {**case, "note": "month 2 unpaid"})
+    branch.submit("removal.noticed", {**case, "note": "registered post"})
+    branch.clock.advance(8 * DAY_MS)
+    body = {**case, "member_id": "M6", "reason": "defaulter replaced", "actor": "M6"}
+    branch.submit("ticket.substituted", body)
+    branch.sign(GID, ["M6"])
+    branch.pay_dues(GID, [2], 2)  # the substitute pays the back instalments
+    month = open_draw(branch, ["M1", "M3", "M4", "M6"])
+    bid(branch, month, 2, 30 * THOUSAND)
+    close_draw(branch, month)
+    branch.pay(GID, 1, SUB, month, "paid ahead")  # M2's loan is still out of the pool
+    secure_and_attest(branch, month)
+    pay_prize(branch, month)
+    paid = branch.settlement(GID, month)
+    assert paid["winner_member"] == "M6" and paid["loans_netted"] == []
+    assert paid["paid_paise"] == paid["prize_paise"]
+    assert loan(branch, "L-2")["status"] == lv.ACTIVE  # still M2's to repay (s.30 refund)
+
+
 # --- interest: where the agreement says --------------------------------------------------------
 
 

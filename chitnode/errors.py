@@ -270,6 +270,7 @@ CODES: dict[str, str] = {
     "peer_unreachable": "could not open the peer channel (refused, timed out, or not trusted)",
     "penalty_outstanding": "penalty interest on late instalments is still unpaid",
     "pool_short": "the pool does not hold the month's commission and dividend yet: collect first",
+    "port_in_use": "the peer port is taken by another program: choose another with --peer-port",
     "principal_too_small": "the principal is too small to schedule exactly at this rate and tenure",
     "prizes_unpaid": "a prize is still unpaid",
     "prize_reserved": "the cash is held for an unpaid prize or dues paid ahead; no loan takes it",

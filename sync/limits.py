@@ -85,6 +85,7 @@ CONTROL_COMMAND_TIMEOUT_S = 3_600.0  # a forwarded command (a big export) may ta
 # The restored-backup guard (sync/serve/guard.py): how long local writes wait for peers to
 # tell this device its own feed's head, at each start, before it writes unchecked.
 GUARD_TIMEOUT_S = 10.0
+GUARD_PEERS_MAX = 8  # peers asked at once (--peer first, then the most recently seen)
 
 # --- the peer channel and sessions (sync/channel, sync/peer; docs/sync.md "The channel") ---
 PEER_SESSIONS_MAX = 64  # sync websockets one server keeps open at once (a LAN branch is small)

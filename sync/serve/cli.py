@@ -164,12 +164,25 @@ def _row_json(row: PeerRow) -> dict[str, Any]:
     return doc
 
 
+def _live(folder: Path) -> dict[str, Any] | None:
+    """The serving run's live view (links, connections) when this process serves `folder`
+    (a command forwarded to serve runs inside it); None otherwise."""
+    from sync.serve import runtime
+
+    run = runtime.current
+    if run is None or run.folder != folder.resolve():
+        return None
+    return run.status_fields()
+
+
 def _peers(args: argparse.Namespace) -> int:
     folder = data_folder(args.data)
     with Node.open(folder):  # a data folder of a branch (and not served: else forwarded)
         rows = PeerBook(folder).rows()
+    live = _live(folder)
     if args.json:
-        print(json.dumps([_row_json(r) for r in rows], indent=2, sort_keys=True))
+        doc: dict[str, Any] = {"peers": [_row_json(r) for r in rows], "live": live}
+        print(json.dumps(doc, indent=2, sort_keys=True))
         return 0
     if not rows:
         print(
@@ -187,29 +200,38 @@ def _peers(args: argparse.Namespace) -> int:
                 f"  last failure {_when(row.failure_at_ms)}: [{row.failure_code}] "
                 f"{row.failure_message}"
             )
+    if live is None:
+        print("Not serving: `chitnode serve` dials these and keeps them in sync")
+        return 0
+    print(f"Links now ({len(live['links'])}), from --peer, the book and mDNS:")
+    for link in live["links"]:
+        who = link["peer"][:16] + "…" if link["peer"] else "(not answered yet)"
+        print(f"  {link['address']:<24} {link['via']:<5} {link['state']:<10} {who}")
+    print(f"Connected to us: {len(live['connected_in'])} device(s)")
     return 0
 
 
 def status_part(node: Node, folder: Path) -> tuple[dict[str, Any], list[str]]:
     """`chitnode status`'s sync part: peers, the lag, whether it serves, the guard."""
-    from sync.serve import runtime
-
     rows = PeerBook(folder).rows()
     lags = [r.lag_entries for r in rows if r.lag_entries is not None]
-    run = runtime.current
-    serving = run is not None and run.folder == folder.resolve()
+    live = _live(folder)
     sync: dict[str, Any] = {
-        "serving": serving,
+        "serving": live is not None,
         "lag_entries": max(lags) if lags else None,
         "peers_known": len(rows),
     }
     lines = []
-    if run is not None and serving:
-        live = run.status_fields()
+    if live is not None:
         sync |= live
-        lines.append(f"Serving       pid {live['pid']}, peer port {live['peer_port']}")
-        if run.guard is not None:
-            lines.append(run.guard.state.line())
+        connected = sum(1 for link in live["links"] if link["state"] == "connected")
+        lines.append(
+            f"Serving       pid {live['pid']}, peer port {live['peer_port']}, "
+            f"{connected} of {len(live['links'])} links connected, "
+            f"{len(live['connected_in'])} peers connected to us"
+        )
+        if live["guard"] is not None:
+            lines.append(f"Backup guard  {live['guard']['state']}: {live['guard']['reason']}")
     else:
         lines.append("Serving       no (`chitnode serve` syncs with peers)")
     lag = "unknown" if not lags else f"{max(lags)} entries behind the furthest peer"

@@ -47,9 +47,6 @@ class GuardState:
             "reason": self.reason,
         }
 
-    def line(self) -> str:
-        return f"Backup guard  {self.state}: {self.reason}"
-
 
 def checking(own_seq: int) -> GuardState:
     return GuardState(CHECKING, own_seq, own_seq, (), "asking peers for this device's own feed")

@@ -1,11 +1,15 @@
 """The `chitnode serve` process: one asyncio loop, one node thread, until a signal.
 
     start: take the writer lock (Node.open; a second serve is refused already_serving)
-           -> node thread -> peer server and links (once sync/peer lands) -> the guard
-           -> control endpoint -> `<data>/serve.json` -> one line per endpoint
+           -> node thread, event stream -> channel credential -> peer server (mutual
+           TLS, with the invite routes) -> the restored-backup guard (guard.py) -> bind
+           this device's certificate if the log does not -> control endpoint -> peer
+           links (--peer, the peer book, mDNS hints) and mDNS -> `<data>/serve.json`
+           -> one line per endpoint
     run:   until SIGINT or SIGTERM
-    stop:  control endpoint and peer connections closed, queued node work finished, the
-           Node closed (writer lock released), serve.json removed; exit status 0
+    stop:  mDNS, links, peer server (its connections closed) and control endpoint
+           stopped, serve.json removed, queued node work finished, the Node closed
+           (writer lock released); exit status 0
 
 SQLite runs only on the node thread (sync/node_thread.py); the loop does I/O.
 """
@@ -23,15 +27,24 @@ from pathlib import Path
 from typing import Any
 
 from chitnode.clock import SystemClock
+from chitnode.domain.kernel_kinds import channel_certs
 from chitnode.errors import ChitError, StoreLocked
 from chitnode.node.node import Node
-from chitnode.services.events import EventStream
+from chitnode.services.events import EventStream, published
 from chitnode.store.lock import PRIVATE_FILE_MODE
 from sync import limits
+from sync.channel.credentials import ensure_bound, load_or_create
+from sync.channel.tls import TrustedPeers
 from sync.discovery.book import PeerBook
+from sync.discovery.finder import PeerFinder
+from sync.discovery.mdns import Discovery
+from sync.invite.server import install as install_invite_routes
 from sync.node_thread import NodeThread
+from sync.peer.client import PeerLink, sync_with
+from sync.peer.context import PeerContext
+from sync.peer.server import PeerServer
 from sync.serve.control import SOCKET_FILE, ControlServer, RunHere
-from sync.serve.guard import Guard, GuardState
+from sync.serve.guard import Guard, GuardState, PeerAnswer
 
 SERVE_FILE = "serve.json"
 SERVE_TEMP_FILE = "serve.json.tmp"
@@ -43,6 +56,12 @@ class AlreadyServing(ChitError):
     """`chitnode serve` already runs for this data folder."""
 
     code = "already_serving"
+
+
+class PortInUse(ChitError):
+    """The peer port is taken (another serve, another program) or cannot be bound."""
+
+    code = "port_in_use"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +84,10 @@ class ServeRuntime:
     book: PeerBook | None = None
     guard: Guard | None = None
     control: ControlServer | None = None
+    context: PeerContext | None = None
+    server: PeerServer | None = None
+    finder: PeerFinder | None = None
+    discovery: Discovery | None = None
     peer_port: int | None = None
     endpoints: list[str] = field(default_factory=list)
     wrote_serve_file: bool = False  # only this run's serve.json is this run's to remove
@@ -87,20 +110,75 @@ class ServeRuntime:
 
     async def _start_parts(self, node: Node) -> None:
         assert self.nt is not None
-        self.events.attach(node)
-        self.book = PeerBook(self.folder, clock=SystemClock())
-        own = await self.nt.run(_own_seq)
-        self.guard = Guard(own)
-        await self.guard.run(None, limits.GUARD_TIMEOUT_S)  # no peer layer yet: unchecked
-        self.control = ControlServer(
-            self.nt, self.folder, self.run_here, after_command=self._after_command
+        nt, folder, options = self.nt, self.folder, self.options
+        await nt.run(self.events.attach)  # every write of a serving node publishes here
+        self.book = PeerBook(folder, clock=SystemClock())
+        loop = asyncio.get_running_loop()
+        cred = await loop.run_in_executor(None, load_or_create, folder, node.public)
+        # The context by hand, not PeerContext.open: that one binds this device's
+        # certificate in the log, a write, and the guard must run before any write.
+        certs = await nt.run(lambda n: channel_certs(n.engine.state))
+        self.context = ctx = PeerContext(
+            nt, cred, self.events, TrustedPeers(cred, certs), self.book
         )
+        self.server = PeerServer(nt, cred, self.book, context=ctx)
+        install_invite_routes(self.server, folder)
+        try:
+            self.peer_port = await self.server.start(options.listen, options.peer_port)
+        except OSError as exc:
+            raise PortInUse(
+                f"cannot listen on {options.listen}:{options.peer_port} ({exc.strerror or exc}):"
+                " another program holds the port; choose another with --peer-port"
+            ) from exc
+        where = f"{options.listen}:{self.peer_port}"
+        self.endpoints.append(f"peers    wss://{where}/v1/sync (mutual TLS)")
+
+        self.guard = Guard(await nt.run(_own_seq))
+        await self.guard.run(self._ask_peers, limits.GUARD_TIMEOUT_S)
+        await nt.run(lambda n: _bind_certificate(n, self.events, cred))
+        await ctx.refresh_trust()
+
+        self.control = ControlServer(nt, folder, self.run_here, after_command=self._after_command)
         await self.control.start()
         self.endpoints.append(f"control  unix:{self.control.path}")
-        write_serve_file(self.folder, self.serve_file())
+
+        self.finder = PeerFinder(
+            self.book, node.public, lambda h, p: PeerLink(ctx, h, p), peers=options.peers
+        )
+        await self.finder.start()
+        if options.discovery:
+            self.discovery = Discovery(
+                node.branch, node.public, self.peer_port, self.finder.on_hint
+            )
+            await self.discovery.start()  # never raises: a LAN without multicast is normal
+            self.endpoints.append(f"mdns     _chitnode._tcp.local. port {self.peer_port}")
+        else:
+            self.endpoints.append("mdns     off (--no-discovery): --peer and the peer book")
+        write_serve_file(folder, self.serve_file())
         self.wrote_serve_file = True
         global current
         current = self
+
+    async def _ask_peers(self) -> tuple[list[PeerAnswer], int]:
+        """The guard's question: one catch-up with each candidate peer, all at once, each
+        bounded by the peer layer's own timeouts; our own feed's head after them."""
+        assert self.book is not None and self.context is not None and self.nt is not None
+        own = self.nt.node.public
+        dial = list(dict.fromkeys([*self.options.peers, *self._remembered(own)]))
+        dial = dial[: limits.GUARD_PEERS_MAX]
+        ctx = self.context
+        reports = await asyncio.gather(*(sync_with(ctx, h, p) for h, p in dial))
+        after = await self.nt.run(_own_seq)
+        answers = [
+            PeerAnswer(r.peer or f"{h}:{p}", after)
+            for (h, p), r in zip(dial, reports, strict=True)
+            if r.error is None and r.peer != own
+        ]
+        return answers, len(dial)
+
+    def _remembered(self, own: str) -> list[tuple[str, int]]:
+        assert self.book is not None
+        return [(c.host, c.port) for c in self.book.candidates(exclude_key=own)]
 
     def _after_command(self, node: Node, finished: bool) -> None:
         """On the node thread, after a control command: publish what it committed to live
@@ -111,13 +189,13 @@ class ServeRuntime:
             self.events.discard()
 
     def serve_file(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
+        return {
             "pid": os.getpid(),
             "peer_port": self.peer_port,
             "addresses": addresses(self.options.listen),
             "control": SOCKET_FILE,
+            "discovery": self.discovery is not None,
         }
-        return doc
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -130,6 +208,15 @@ class ServeRuntime:
         global current
         if current is self:
             current = None
+        if self.discovery is not None:
+            await self.discovery.stop()
+            self.discovery = None
+        if self.finder is not None:
+            await self.finder.stop()
+            self.finder = None
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
         if self.control is not None:
             await self.control.stop()
             self.control = None
@@ -144,14 +231,32 @@ class ServeRuntime:
 
     def status_fields(self) -> dict[str, Any]:
         guard: GuardState | None = self.guard.state if self.guard else None
+        links = self.finder.rows() if self.finder else []
+        conns = self.server.connections() if self.server else []
+        found = self.discovery.status() if self.discovery else None
         return {
             "pid": os.getpid(),
             "peer_port": self.peer_port,
             "guard": guard.as_json() if guard else None,
+            "links": [
+                {"address": f"{r.host}:{r.port}", "via": r.via, "state": r.state, "peer": r.peer}
+                for r in links
+            ],
+            "connected_in": sorted({c.peer for c in conns}),
+            "discovery": None
+            if found is None
+            else {"running": found.running, "error": found.error, "hints": found.hints},
         }
 
 
 current: ServeRuntime | None = None  # the run of this process, if it serves
+
+
+def _bind_certificate(node: Node, events: EventStream, cred: Any) -> None:
+    """This device's certificate in the log (an enrolled device binds its own; a joiner's
+    admin bound it when enrolling it)."""
+    if node.role() is not None:
+        published(events, lambda: ensure_bound(node, cred))
 
 
 def _own_seq(node: Node) -> int:

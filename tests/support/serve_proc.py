@@ -2,19 +2,22 @@
 
 `ServeProcess(folder, *args)` starts it and waits (bounded in polls) until it wrote
 `<data>/serve.json`; `stop()` sends SIGTERM (or SIGINT) and returns its exit status
-and output; leaving the `with` block kills it if it still runs.
+and output; leaving the `with` block kills it if it still runs. `serve_on`, `until`,
+`free_port` and `status` serve tests of several nodes on loopback.
 """
 
 from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.support.cli_proc import RUN_TIMEOUT_S, child_env, chitnode_command
+from tests.support.cli_proc import RUN_TIMEOUT_S, child_env, chitnode, chitnode_command, ok
 
 READY_POLLS = 2_400  # x POLL_S: two minutes for a start on 2 shared cores
 POLL_S = 0.05
@@ -72,3 +75,37 @@ class ServeProcess:
         if self.proc.poll() is None:
             self.proc.kill()
             self.out, self.err = self.proc.communicate(timeout=RUN_TIMEOUT_S)
+
+
+# --- branches of serving processes on loopback (tests/system/test_serve_peers.py, ...) --
+
+HOST = "127.0.0.1"
+STATUS_POLLS = 300  # each poll runs `chitnode status`: a bound on a condition, not a duration
+
+
+def until(cond: Callable[[], bool], what: str, polls: int = STATUS_POLLS) -> None:
+    """Wait for `cond()`, at most `polls` short sleeps; fail naming `what`."""
+    for _ in range(polls):
+        if cond():
+            return
+        time.sleep(POLL_S)
+    raise AssertionError(f"never: {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def status(folder: Path) -> dict[str, Any]:
+    """`chitnode status --json` of `folder` (through its serve when one runs)."""
+    return json.loads(ok(chitnode("--data", folder, "status", "--json")))  # type: ignore[no-any-return]
+
+
+def serve_on(folder: Path, port: int, *peers: int) -> ServeProcess:
+    """serve on loopback at `port`, no mDNS, dialling the loopback `peers` ports."""
+    args = ["--listen", HOST, "--peer-port", str(port), "--no-discovery"]
+    for peer in peers:
+        args += ["--peer", f"{HOST}:{peer}"]
+    return ServeProcess(folder, *args)

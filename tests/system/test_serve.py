@@ -53,11 +53,11 @@ def test_commands_reach_a_running_serve_and_say_what_they_say_without_it(
         first = ok(
             chitnode("--data", folder, "submit", "device.enrolled", _enrol_body(), "--id", "a1")
         )
-        assert first.startswith("Applied device.enrolled: entry #2")
+        assert first.startswith("Applied device.enrolled: entry #3")  # #2: its cert bound
         again = ok(
             chitnode("--data", folder, "submit", "device.enrolled", _enrol_body(), "--id", "a1")
         )
-        assert again.startswith("Already done: device.enrolled is entry #2 applied")
+        assert again.startswith("Already done: device.enrolled is entry #3 applied")
         refused(chitnode("--data", folder, "submit", "no.such_kind", "{}"), "unknown_kind")
         refused(chitnode("--data", folder, "submit", "device.enrolled", "{oops"), "usage", 2)
         refused(  # another command under a used id: the rule's code, through serve too
@@ -87,9 +87,9 @@ def test_commands_reach_a_running_serve_and_say_what_they_say_without_it(
     served_lines = (work / "served.chitlog").read_text().splitlines()
     alone_lines = (work / "alone.chitlog").read_text().splitlines()
     assert served_lines[1:-1] == alone_lines[1:-1]  # the entries; the header is timestamped
-    assert ok(chitnode("verify", work / "served.chitlog")).startswith("OK: 2 entries")
+    assert ok(chitnode("verify", work / "served.chitlog")).startswith("OK: 3 entries")
     with Node.open(folder) as node:  # the writer lock is free again
-        assert node.status()["entries"] == 2
+        assert node.status()["entries"] == 3  # genesis, channel cert bound, the enrolment
 
 
 def test_a_second_serve_is_refused_and_sigint_stops_the_first_cleanly(tmp_path: Path) -> None:
@@ -122,7 +122,7 @@ def test_after_kill_9_the_commands_run_alone_and_serve_starts_again(tmp_path: Pa
     with ServeProcess(folder, *SERVE_ARGS) as again:
         assert again.wait_ready()["pid"] == again.pid
         out = ok(chitnode("--data", folder, "submit", "device.enrolled", _enrol_body()))
-        assert "entry #2" in out
+        assert "entry #3" in out  # #2 bound its channel certificate at the first start
         assert again.stop() == 0, again.err
 
 

@@ -149,17 +149,41 @@ def loan_applied(state: State, entry: Entry) -> list[Change]:
     "loan.approved", STAFF, summary="Approves an application that meets eligibility, with a reason."
 )
 def loan_approved(state: State, entry: Entry) -> list[Change]:
-    """Eligibility (risk.eligibility): KYC approved, no open recovery case, within the limit."""
-    body = base.body_of(entry, ("loan_id", "reason"))
+    """Eligibility (risk.eligibility): KYC approved, no open recovery case, within the limit.
+
+    The staff may record security they have checked (`security_form`,
+    `security_value_paise`, `security_detail`): it adds what it covers to the limit,
+    a guarantor or a document at 4/3, immovable property at 1.5x (issue 14, point 7).
+    """
+    optional = ("security_form", "security_value_paise", "security_detail")
+    body = base.body_of(entry, ("loan_id", "reason"), optional)
     loan = lv.loan_row(state, _loan_id(body))
     lv.require_status(loan, (lv.APPLIED,), "loan_not_pending")
     reason = base.text(body, "reason", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
+    security = None
+    if "security_form" in body:
+        security = _security(body)
+    else:
+        need(not set(optional) & set(body), "bad_body", "security needs a security_form")
     member_id = str(loan["member_id"])
     facts = lv.eligibility_facts(state, member_id, exclude_loan=str(loan["loan_id"]))
+    cover = lv.loan_security_cover_paise({"security": security})
+    facts = dataclasses.replace(facts, security_cover_paise=cover)
     verdict = lv.eligibility_of(facts, int(loan["amount_paise"]))
     need(verdict.ok, verdict.code, verdict.reason)
     seen = {"code": verdict.code, "reason": verdict.reason, "limit_paise": facts.limit_paise}
-    return [_put(loan, status=lv.APPROVED, decision=_decision(entry, reason), eligibility=seen)]
+    decided = {"status": lv.APPROVED, "decision": _decision(entry, reason), "eligibility": seen}
+    return [_put(loan, **decided, **({"security": security} if security else {}))]
+
+
+def _security(body: dict[str, Any]) -> dict[str, Any]:
+    """The loan's security as the staff checked it; its cover is lv.security_cover_paise."""
+    form = body["security_form"]
+    forms = lv.LOAN_SECURITY_FORMS
+    need(form in forms, "bad_security_form", f"security_form must be one of {forms}")
+    value = require_paise(body.get("security_value_paise"), field="security_value_paise")
+    detail = base.text(body, "security_detail", max_chars=limits.NOTE_CHARS_MAX, empty_ok=False)
+    return {"form": form, "value_paise": value, "detail": detail}
 
 
 @kind("loan.rejected", STAFF, summary="Rejects an application, or a loan not yet disbursed.")

@@ -28,6 +28,13 @@ from typing import Any
 from chitnode.domain import bankers, emi, limits, risk
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import recovery as fsm
+from chitnode.domain.chit_kinds_auction import PROPERTY_FORM
+from chitnode.domain.chit_rules import (
+    PROPERTY_SECURITY_DENOMINATOR,
+    PROPERTY_SECURITY_NUMERATOR,
+    SECURITY_DENOMINATOR,
+    SECURITY_NUMERATOR,
+)
 from chitnode.domain.money import format_inr
 from chitnode.domain.state import State
 from chitnode.errors import RuleViolation
@@ -195,11 +202,13 @@ class EligibilityFacts:
     backing_contributed_paise: int  # paid in on non-prized tickets of open groups
     prized: bool  # holds a prized ticket in an open group
     outstanding_loans_paise: int  # approved or sanctioned amounts, outstanding principal
+    security_cover_paise: int = 0  # what the security recorded for this loan backs
 
     @property
     def limit_paise(self) -> int:
-        """risk.loan_limit_paise: 80% of contributions on non-prized tickets, less loans."""
-        return risk.loan_limit_paise(
+        """risk.loan_limit_paise: 80% of contributions on non-prized tickets, less loans,
+        plus what the loan's own security covers (security_cover_paise)."""
+        return self.security_cover_paise + risk.loan_limit_paise(
             self.backing_contributed_paise,
             False,  # prized tickets are left out of the backing, ticket by ticket
             outstanding_loans_paise=self.outstanding_loans_paise,
@@ -239,6 +248,21 @@ def committed_paise(loan: Mapping[str, Any]) -> int:
     return 0
 
 
+def security_cover_paise(form: str, value_paise: int) -> int:
+    """What a security of `value_paise` backs, rounded down: a guarantor or a document
+    3/4 of its value (cover 4/3), immovable property 2/3 of it (cover 1.5x, point 7)."""
+    if form == PROPERTY_FORM:
+        return value_paise * PROPERTY_SECURITY_DENOMINATOR // PROPERTY_SECURITY_NUMERATOR
+    return value_paise * SECURITY_DENOMINATOR // SECURITY_NUMERATOR
+
+
+def loan_security_cover_paise(loan: Mapping[str, Any] | None) -> int:
+    security = loan.get("security") if loan is not None else None
+    return (
+        security_cover_paise(str(security["form"]), int(security["value_paise"])) if security else 0
+    )
+
+
 def eligibility_facts(state: State, member_id: str, *, exclude_loan: str = "") -> EligibilityFacts:
     """The member's eligibility inputs now; `exclude_loan` is the loan being decided."""
     member = base.member_row(state, member_id)
@@ -257,6 +281,7 @@ def eligibility_facts(state: State, member_id: str, *, exclude_loan: str = "") -
         backing_contributed_paise=backing,
         prized=any(t["won_month"] for _, t in tickets),
         outstanding_loans_paise=outstanding,
+        security_cover_paise=loan_security_cover_paise(state.get(LOANS, exclude_loan)),
     )
 
 
@@ -406,6 +431,7 @@ INTEREST_TO_FOREMAN = "foreman"
 INTEREST_TO = (INTEREST_TO_GROUP, INTEREST_TO_FOREMAN)
 LOAN_INTEREST_PREFIX = "loan_interest:"  # a group's share of interest on loans of its money
 KEPT_APART_PREFIX = "dues paid ahead "  # the Banker's name of money a group may not lend
+LOAN_SECURITY_FORMS = ("guarantor", "document", PROPERTY_FORM)  # recorded at loan.approved
 
 
 @dataclass(frozen=True, slots=True)

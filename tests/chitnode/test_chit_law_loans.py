@@ -390,6 +390,34 @@ def test_immovable_property_must_be_worth_one_and_a_half_times_the_dues(
     assert branch.settlement(GID, month)["prize_paid"]
 
 
+def test_a_loan_secured_on_property_needs_it_worth_one_and_a_half_times(
+    branch: ChitDriver,
+) -> None:
+    """A loan ₹60,000 above the member's limit needs security the staff checked that covers
+    ₹60,000: a guarantee of ₹80,000 (4/3) would, a house must be worth ₹90,000 (1.5x)."""
+    limit = lv.eligibility_facts(branch.state, "M1").limit_paise
+    apply(branch, "L-1", "M1", limit + 60 * THOUSAND)
+    body = {"loan_id": "L-1", "reason": "house as security", "security_detail": "house, Udupi"}
+    land = {**body, "security_form": "immovable_property"}
+    short = {**land, "security_value_paise": 90 * THOUSAND - 1}  # 1.5x of ₹60,000 less a paisa
+    assert refused(branch, "loan.approved", short) == "above_limit"
+    guarantee = {**body, "security_form": "guarantor", "security_value_paise": 80 * THOUSAND}
+    assert refused(branch, "loan.approved", {**guarantee, "security_value_paise": 79_999_99}) == (
+        "above_limit"
+    )
+    assert refused(branch, "loan.approved", {**body, "security_value_paise": 1}) == "bad_body"
+    bad = {**land, "security_form": "gold", "security_value_paise": 1}
+    assert refused(branch, "loan.approved", bad) == "bad_security_form"
+    branch.submit("loan.approved", {**land, "security_value_paise": 90 * THOUSAND})
+    row = loan(branch, "L-1")
+    assert row["security"] == {
+        "form": "immovable_property",
+        "value_paise": 90 * THOUSAND,
+        "detail": "house, Udupi",
+    }
+    assert row["eligibility"]["limit_paise"] == limit + 60 * THOUSAND
+
+
 def test_security_cover_by_form() -> None:
     from chitnode.domain.chit_rules import GroupTerms
 

@@ -164,21 +164,31 @@ def _row_json(row: PeerRow) -> dict[str, Any]:
     return doc
 
 
-def _live(folder: Path) -> dict[str, Any] | None:
-    """The serving run's live view (links, connections) when this process serves `folder`
-    (a command forwarded to serve runs inside it); None otherwise."""
+def _serving_run(folder: Path) -> Any:
+    """This process's serve run when it serves `folder` (a command forwarded to serve runs
+    inside it), else None."""
     from sync.serve import runtime
 
     run = runtime.current
-    if run is None or run.folder != folder.resolve():
-        return None
-    return run.status_fields()
+    return run if run is not None and run.folder == folder.resolve() else None
+
+
+def _live(folder: Path) -> dict[str, Any] | None:
+    """The serving run's live view (links, connections, the guard), or None."""
+    run = _serving_run(folder)
+    return None if run is None else dict(run.status_fields())
+
+
+def _book(folder: Path) -> PeerBook:
+    """The serving run's book (one writer of peers.json in a process), or the file's."""
+    run = _serving_run(folder)
+    return run.book if run is not None and run.book is not None else PeerBook(folder)
 
 
 def _peers(args: argparse.Namespace) -> int:
     folder = data_folder(args.data)
     with Node.open(folder):  # a data folder of a branch (and not served: else forwarded)
-        rows = PeerBook(folder).rows()
+        rows = _book(folder).rows()
     live = _live(folder)
     if args.json:
         doc: dict[str, Any] = {"peers": [_row_json(r) for r in rows], "live": live}
@@ -213,7 +223,7 @@ def _peers(args: argparse.Namespace) -> int:
 
 def status_part(node: Node, folder: Path) -> tuple[dict[str, Any], list[str]]:
     """`chitnode status`'s sync part: peers, the lag, whether it serves, the guard."""
-    rows = PeerBook(folder).rows()
+    rows = _book(folder).rows()
     lags = [r.lag_entries for r in rows if r.lag_entries is not None]
     live = _live(folder)
     sync: dict[str, Any] = {

@@ -134,3 +134,26 @@ def test_a_long_data_folder_path_still_gets_its_socket(tmp_path: Path) -> None:
         serve.wait_ready()
         assert "Serving       pid" in ok(chitnode("--data", folder, "status"))
         assert serve.stop() == 0, serve.err
+
+
+def test_a_taken_peer_port_is_refused_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    found_branch(first, "Branch A")
+    found_branch(second, "Branch B")
+    with ServeProcess(first, "--listen", "127.0.0.1", "--peer-port", "0", "--no-discovery") as a:
+        port = a.wait_ready()["peer_port"]
+        taken = chitnode(
+            "--data",
+            second,
+            "serve",
+            "--listen",
+            "127.0.0.1",
+            "--peer-port",
+            str(port),
+            "--no-discovery",
+        )
+        refused(taken, "port_in_use")
+        assert not (second / "serve.json").exists() and not (second / "serve.sock").exists()
+        with Node.open(second) as node:  # its writer lock was released
+            assert node.status()["entries"] >= 1
+        assert a.stop() == 0, a.err

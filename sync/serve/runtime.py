@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import os
 import signal
@@ -28,7 +29,7 @@ from typing import Any
 
 from chitnode.clock import SystemClock
 from chitnode.domain.kernel_kinds import channel_certs
-from chitnode.errors import ChitError, StoreLocked
+from chitnode.errors import ChitError, StoreLocked, UsageError
 from chitnode.node.node import Node
 from chitnode.services.events import EventStream, published
 from chitnode.store.lock import PRIVATE_FILE_MODE
@@ -39,6 +40,7 @@ from sync.discovery.book import PeerBook
 from sync.discovery.finder import PeerFinder
 from sync.discovery.mdns import Discovery
 from sync.invite.server import install as install_invite_routes
+from sync.invite.transfer import keep_pulling
 from sync.node_thread import NodeThread
 from sync.peer.client import PeerLink, sync_with
 from sync.peer.context import PeerContext
@@ -88,6 +90,7 @@ class ServeRuntime:
     server: PeerServer | None = None
     finder: PeerFinder | None = None
     discovery: Discovery | None = None
+    secrets: asyncio.Task[None] | None = None  # pulls the staff key and PINs (sync/invite)
     peer_port: int | None = None
     endpoints: list[str] = field(default_factory=list)
     wrote_serve_file: bool = False  # only this run's serve.json is this run's to remove
@@ -126,9 +129,14 @@ class ServeRuntime:
         try:
             self.peer_port = await self.server.start(options.listen, options.peer_port)
         except OSError as exc:
-            raise PortInUse(
-                f"cannot listen on {options.listen}:{options.peer_port} ({exc.strerror or exc}):"
-                " another program holds the port; choose another with --peer-port"
+            where = f"{options.listen}:{options.peer_port} ({exc.strerror or exc})"
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(
+                    f"cannot listen on {where}: another program holds the port; choose "
+                    "another with --peer-port"
+                ) from exc
+            raise UsageError(
+                f"cannot listen on {where}: --listen names no address of this host"
             ) from exc
         where = f"{options.listen}:{self.peer_port}"
         self.endpoints.append(f"peers    wss://{where}/v1/sync (mutual TLS)")
@@ -146,6 +154,7 @@ class ServeRuntime:
             self.book, node.public, lambda h, p: PeerLink(ctx, h, p), peers=options.peers
         )
         await self.finder.start()
+        self.secrets = asyncio.create_task(keep_pulling(ctx, folder))
         if options.discovery:
             self.discovery = Discovery(
                 node.branch, node.public, self.peer_port, self.finder.on_hint
@@ -211,6 +220,9 @@ class ServeRuntime:
         if self.discovery is not None:
             await self.discovery.stop()
             self.discovery = None
+        if self.secrets is not None:
+            self.secrets.cancel()
+            self.secrets = None
         if self.finder is not None:
             await self.finder.stop()
             self.finder = None

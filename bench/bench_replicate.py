@@ -118,7 +118,8 @@ def root_key() -> SigningKey:
 
 
 def _give_key(folder: Path, key: SigningKey, branch: str, root: str) -> None:
-    """Make `folder` a device of the branch: its key sealed in the folder, branch and root."""
+    """Make the store in `folder` (a copy of the generated log) the device of `key`: the
+    key sealed in the folder, branch and root pinned."""
     from chitnode.store.keys import FileKeyStore
     from chitnode.store.sqlite import SqliteStore
 
@@ -159,15 +160,16 @@ def prepare(n: int, cache: Path, tmp: Path) -> tuple[Path, Path, int]:
 
 
 def enrol(admin: Any, folder: Path, name: str) -> None:
-    """A fresh device in `folder`, enrolled by `admin` with its channel certificate."""
+    """A fresh device in `folder` (`Node.join_empty`, as `chitnode join` makes one),
+    enrolled by `admin` with its channel certificate, as an invite does."""
+    from chitnode.node.node import Node
     from sync.channel.credentials import load_or_create
 
-    key = SigningKey.generate()
-    key_hex = key.verify_key.encode().hex()
-    _give_key(folder, key, admin.branch, admin.root)
-    cred = load_or_create(folder, key_hex)
-    admin.submit("device.enrolled", {"key": key_hex, "name": name, "role": "admin"})
-    admin.submit("device.channel_bound", cred.binding_for_admin(key, admin.branch))
+    with Node.join_empty(folder, admin.branch, admin.root) as device:
+        binding = load_or_create(folder, device.public).binding_for_admin(device.key, admin.branch)
+        key = device.public
+    admin.submit("device.enrolled", {"key": key, "name": name, "role": "admin"})
+    admin.submit("device.channel_bound", binding)
 
 
 def entry_count(node: Any) -> int:

@@ -292,6 +292,15 @@ class EventStream:
                     sub._put_many(mine)
         return len(events)
 
+    def flush_stored(self, node: Node) -> int:
+        """`flush` after writes whose commits the caller did not follow one by one (a CLI
+        command run inside a serving process: several writes, any of which may have
+        rolled back): each buffered entry is published as the store now holds it, and
+        one the store does not hold is dropped. Returns how many were published."""
+        with self._lock:
+            self._rebuilt.add(id(node))
+        return self.flush()
+
     def discard(self) -> int:
         """Drop what a failed (rolled back) transaction folded. Returns how many."""
         with self._lock:

@@ -191,11 +191,10 @@ class ServeRuntime:
 
     def _after_command(self, node: Node, finished: bool) -> None:
         """On the node thread, after a control command: publish what it committed to live
-        views and peers (events), or drop what a failed write left in the buffer."""
-        if finished:
-            self.events.flush()
-        else:
-            self.events.discard()
+        views and peers. The kernel's commands write with `Node.submit` and follow no
+        commit themselves, and a refused one may have rolled back part of what it folded:
+        every buffered entry is checked against the store, finished or not."""
+        self.events.flush_stored(node)
 
     def serve_file(self) -> dict[str, Any]:
         return {

@@ -213,3 +213,19 @@ async def test_guard_holds_writes_until_peers_answer_or_the_bound() -> None:
     stuck = guard.Guard(4)
     state = await stuck.run(silent, 0.01)
     assert state.state == guard.UNCHECKED and stuck.ready.is_set()
+
+
+def test_after_a_command_only_what_the_store_kept_is_published(fresh_node: Node) -> None:
+    from chitnode.errors import RuleViolation
+    from chitnode.node.node import Command
+    from chitnode.services.events import EventStream
+
+    stream = EventStream()
+    stream.attach(fresh_node)
+    sub = stream.subscribe()
+    fresh_node.submit("device.enrolled", {"key": AUDITOR, "role": "auditor", "name": "A"})
+    good = Command("device.enrolled", {"key": "ef" * 32, "role": "auditor", "name": "B"})
+    with pytest.raises(RuleViolation):  # the second is refused: the batch rolls back
+        fresh_node.submit_many([good, Command("no.such_kind", {})])
+    assert stream.flush_stored(fresh_node) == 1
+    assert [e.seq for e in sub.drain()] == [2]  # the first command; never the rolled back

@@ -185,7 +185,8 @@ async def keep_pulling(ctx: PeerContext, data_dir: Path) -> None:
     """For `chitnode serve`: a `pull_round` every `SECRETS_PULL_INTERVAL_S`, until cancelled.
     A PIN changed on one node so reaches the others within that time."""
     while True:
-        await pull_round(ctx, data_dir)
+        with contextlib.suppress(ChitError):  # the node closing, say: the next round asks again
+            await pull_round(ctx, data_dir)
         await asyncio.sleep(limits.SECRETS_PULL_INTERVAL_S)
 
 

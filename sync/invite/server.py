@@ -70,7 +70,13 @@ def refusal(exc: ChitError) -> web.Response:
 
 def parse_join(doc: Any) -> tuple[bytes, str, dict[str, str]]:
     """(secret, device key, binding) of a join request; BadJoinRequest if malformed."""
-    if not isinstance(doc, dict) or set(doc) != _JOIN_FIELDS or doc.get("v") != PROTOCOL:
+    version = doc.get("v") if isinstance(doc, dict) else None
+    if (
+        not isinstance(doc, dict)
+        or set(doc) != _JOIN_FIELDS
+        or type(version) is not int
+        or (version != PROTOCOL)
+    ):
         raise BadJoinRequest(f"a join request is {sorted(_JOIN_FIELDS)}, v {PROTOCOL}")
     secret, key = doc["secret"], doc["key"]
     ok = isinstance(secret, str) and len(secret) == 2 * SECRET_BYTES

@@ -201,6 +201,6 @@ def test_any_join_request_is_parsed_or_bad_join_request(doc: object) -> None:
 def test_a_well_formed_join_request_is_parsed() -> None:
     doc = {"v": 1, "secret": "ab" * 16, "key": "cd" * 32, "cert_b64": "x", "sig_b64": "y"}
     assert server.parse_join(doc)[0] == bytes.fromhex("ab" * 16)
-    for bad in ({**doc, "v": 2}, {**doc, "secret": "zz" * 16}, {**doc, "extra": 1}):
+    for bad in ({**doc, "v": 2}, {**doc, "v": True}, {**doc, "secret": "zz" * 16}, {**doc, "x": 1}):
         with pytest.raises(ChitError):
             server.parse_join(bad)

@@ -257,6 +257,8 @@ class ControlServer:
         try:
             line = await reader.readuntil(b"\n")
             request = parse_request(line)
+            if request.data.resolve() != self._folder:  # one serve runs one folder's commands
+                raise ControlFailed(f"this serve runs for {self._folder}, not {request.data}")
             status, out, err = await self._nt.run(self._run_command, request)
         except asyncio.LimitOverrunError:
             return _refusal(ControlFailed("the control request is over its size bound"))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import json
+import os
 import socket
 import stat
 import threading
@@ -102,7 +104,13 @@ async def test_a_bad_request_gets_a_code_and_serve_goes_on(served: Path) -> None
         writer.close()
         return reply
 
-    for line in (b"not json\n", b'{"v": 99}\n', b'{"v":1,"argv":[1],"cwd":"/","data":"/"}\n'):
+    other = json.dumps({"v": 1, "argv": ["status"], "cwd": "/", "data": "/"}).encode() + b"\n"
+    for line in (
+        b"not json\n",
+        b'{"v": 99}\n',
+        b'{"v":1,"argv":[1],"cwd":"/","data":"/"}\n',
+        other,
+    ):
         reply = await ask(line)
         assert reply["status"] == 1 and "[control_failed]" in str(reply["stderr"])
     huge = b'{"v":1,"argv":["' + b"x" * (2 * 1024 * 1024) + b'"]}\n'
@@ -229,3 +237,57 @@ def test_after_a_command_only_what_the_store_kept_is_published(fresh_node: Node)
         fresh_node.submit_many([good, Command("no.such_kind", {})])
     assert stream.flush_stored(fresh_node) == 1
     assert [e.seq for e in sub.drain()] == [2]  # the first command; never the rolled back
+
+
+PR_SET_DUMPABLE = 4  # prctl(2) option number, from <linux/prctl.h>
+NOBODY_UID = 65534  # `nobody`: another user of this host, not the data folder's owner
+# What another user's connection attempt came to (the forked child's exit status).
+DENIED, CLOSED_SILENT, ANSWERED, OTHER = 10, 11, 12, 13
+
+
+def _as_another_user(dir_fd: int) -> int:
+    """In a child process running as `nobody`: connect to the socket, ask, read."""
+    pid = os.fork()
+    if pid == 0:  # the child: plain syscalls only, then _exit
+        code = OTHER
+        try:
+            os.setgid(NOBODY_UID)
+            os.setuid(NOBODY_UID)
+            # a process that changed its uid loses /proc/self/fd (not dumpable): take it
+            # back, so that only the folder's and the socket's modes decide below
+            ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+            os.stat(f"/proc/self/fd/{dir_fd}")  # reachable, whatever the folder's mode
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(30)
+                try:
+                    s.connect(f"/proc/self/fd/{dir_fd}/{SOCKET_FILE}")
+                except PermissionError:
+                    os._exit(DENIED)
+                try:
+                    s.sendall(b'{"v":1,"argv":["status"],"cwd":"/","data":"/"}\n')
+                    code = ANSWERED if s.recv(4096) else CLOSED_SILENT
+                except ConnectionError:  # closed on before it read the request: a reset
+                    code = CLOSED_SILENT
+        except BaseException:
+            code = OTHER
+        os._exit(code)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="acting as another user needs root")
+@pytest.mark.asyncio
+async def test_another_user_gets_nothing_not_even_with_the_files_opened_up(served: Path) -> None:
+    dir_fd = os.open(served, os.O_RDONLY | os.O_DIRECTORY)
+    sock = served / SOCKET_FILE
+    try:
+        # the folder (0700) and the socket (0600): the kernel refuses the connect itself
+        assert await asyncio.to_thread(_as_another_user, dir_fd) == DENIED
+        os.chmod(served, 0o711)
+        os.chmod(sock, 0o666)
+        # opened up by mistake: SO_PEERCRED names another uid, serve closes without a word
+        assert await asyncio.to_thread(_as_another_user, dir_fd) == CLOSED_SILENT
+    finally:
+        os.chmod(served, 0o700)
+        os.chmod(sock, 0o600)
+        os.close(dir_fd)
+    assert await _forward(served, "log") == 0  # the owner is still served

@@ -189,6 +189,7 @@ INVITE_TEXT_CHARS_MAX = 1024  # a pasted code, spaces and dashes included; longe
 INVITE_NAME_CHARS_MAX = 200  # the joining device's name (device.enrolled's bound)
 INVITE_TTL_DEFAULT_MS = 60 * 60_000  # a code is good for an hour unless the admin says otherwise
 INVITE_TTL_MAX_MS = 7 * 86_400_000  # the longest an admin may leave a door open
+INVITE_ID_CHARS_MIN = 8  # `chitnode invites --cancel ID`: an id prefix this long is unambiguous
 INVITES_OPEN_MAX = 100  # open (unused, unexpired) invites one node keeps at once
 INVITE_CLOSED_KEPT_MS = 30 * 86_400_000  # used or expired invites are kept this long, then dropped
 LOCAL_DB_BUSY_TIMEOUT_MS = 5_000  # waiting for another process on invites.db or pins.db

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from chitnode.domain.kinds import ROLES
-from chitnode.errors import ChitError, UsageError
+from chitnode.errors import ChitError, NotFound, UsageError
 from sync import limits
 from sync.invite.localdb import LocalDb
 
@@ -132,6 +132,29 @@ class InviteBook(LocalDb):
                 " WHERE secret_hash = ? AND used_by = ?",
                 (secret_hash, device_key),
             )
+
+    def cancel(self, id_prefix: str, now_ms: int) -> Pending:
+        """Close the open invite whose id (its hash's first hex digits) starts with
+        `id_prefix`: it expires now, so its code answers `invite_expired` from here on."""
+        if not limits.INVITE_ID_CHARS_MIN <= len(id_prefix) <= 64 or not all(
+            c in "0123456789abcdef" for c in id_prefix
+        ):
+            raise UsageError(f"an invite id is {limits.INVITE_ID_CHARS_MIN}+ lowercase hex digits")
+        with self.transaction() as db:
+            found = db.execute(
+                f"SELECT {_COLUMNS} FROM invites WHERE substr(secret_hash, 1, ?) = ?"
+                " AND used_ms IS NULL AND expires_ms > ?",
+                (len(id_prefix), id_prefix, now_ms),
+            ).fetchall()
+            if len(found) != 1:
+                what = "no open invite" if not found else f"{len(found)} open invites"
+                raise NotFound(f"{what} with an id starting {id_prefix} (see `chitnode invites`)")
+            pending = Pending(*found[0])
+            db.execute(
+                "UPDATE invites SET expires_ms = ? WHERE secret_hash = ?",
+                (now_ms, pending.secret_hash),
+            )
+        return replace(pending, expires_ms=now_ms)
 
     def rows(self) -> list[Pending]:
         with self.transaction() as db:

@@ -126,13 +126,65 @@ def _invite(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=2, sort_keys=True))
         return 0
-    until = datetime.fromtimestamp(invite.expires_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    until = _utc(invite.expires_ms)
     print(f"Invite for a {pending.role} device {pending.name!r}: one use, until {until}.")
     print(f"On the new device, with an empty data folder, run:\n\n  chitnode join {text}\n")
     print(render.terminal_qr(text), end="")
     print(f"\nThe same QR as a picture: {png}")
     print("Whoever holds this code can join until it is used or expires: share it in person.")
     return 0
+
+
+def add_invites(sub: Subparsers) -> None:
+    p = sub.add_parser("invites", help="the invites this node made: open, used, expired")
+    p.add_argument("--cancel", metavar="ID", help="close an open invite now (its id, or 8+ digits)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_invites)
+
+
+def _invites(args: argparse.Namespace) -> int:
+    from sync.invite.book import InviteBook
+
+    folder = data_folder(args.data)
+    if not (folder / "invites.db").exists():
+        rows = []
+    else:
+        book = InviteBook(folder)
+        now_ms = SystemClock().now_ms()
+        if args.cancel:
+            closed = book.cancel(args.cancel, now_ms)
+            print(f"Closed invite {closed.secret_hash[:12]} ({closed.role} {closed.name!r}).")
+        rows = book.rows()
+    now_ms = SystemClock().now_ms()
+    docs = [
+        {
+            "id": r.secret_hash[:12],
+            "role": r.role,
+            "name": r.name,
+            "state": r.state(now_ms),
+            "created_ms": r.created_ms,
+            "expires_ms": r.expires_ms,
+            "used_ms": r.used_ms,
+            "used_by": r.used_by,
+        }
+        for r in rows
+    ]
+    if args.json:
+        print(json.dumps(docs, indent=2, sort_keys=True))
+        return 0
+    if not rows:
+        print("No invites on this node.")
+    for r in rows:
+        by = f" by {r.used_by[:16]}…" if r.used_by else ""
+        print(
+            f"{r.secret_hash[:12]}  {r.state(now_ms):<7}  {r.role:<8}  {r.name!r}"
+            f"  until {_utc(r.expires_ms)}{by}"
+        )
+    return 0
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def add_join(sub: Subparsers) -> None:
@@ -173,4 +225,4 @@ def _join(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["add_invite", "add_join"]
+__all__ = ["add_invite", "add_invites", "add_join"]

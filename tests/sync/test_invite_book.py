@@ -234,3 +234,22 @@ def test_the_newest_verifier_wins_in_any_order(tmp_path: Path) -> None:
 def test_a_bad_verifier_row_is_refused(row: list[object]) -> None:
     with pytest.raises(BadVerifier):
         check_row(*row)
+
+
+def test_an_open_invite_can_be_closed(tmp_path: Path) -> None:
+    book = InviteBook(tmp_path)
+    book.add("ab" * 32, "member", "Phone", NOW, NOW + 60_000)
+    book.add("ac" * 32, "member", "Other", NOW, NOW + 60_000)
+    with pytest.raises(ChitError) as caught:
+        book.cancel("a", NOW)  # too short to be sure which
+    assert caught.value.code == "usage"
+    with pytest.raises(ChitError) as caught:
+        book.cancel("abababab" + "0" * 4, NOW)
+    assert caught.value.code == "not_found"
+    closed = book.cancel("abababab", NOW + 1)
+    assert closed.name == "Phone" and closed.state(NOW + 1) == "expired"
+    with pytest.raises(InviteExpired):
+        book.claim("ab" * 32, KEY_A, NOW + 2)
+    assert book.claim("ac" * 32, KEY_A, NOW + 2).name == "Other"
+    with pytest.raises(ChitError):  # closed or used: nothing open to close
+        book.cancel("acacacac", NOW + 3)

@@ -5,6 +5,8 @@ The whole path between two serving processes is tests/system/test_join.py.
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -63,3 +65,22 @@ def test_join_refuses_an_expired_code(tmp_path: Path, capsys: pytest.CaptureFixt
     status, err = run(capsys, "--data", str(tmp_path / "new"), "join", text)
     assert status == 1 and "error [invite_expired]" in err
     assert not (tmp_path / "new").exists()
+
+
+def test_invites_lists_and_closes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sync.invite.book import InviteBook
+
+    folder = tmp_path / "admin"
+    Node.init(folder, "Branch").close()
+    assert main(["--data", str(folder), "invites"]) == 0
+    assert "No invites" in capsys.readouterr().out
+    now_ms = int(time.time() * 1000)
+    InviteBook(folder).add("ab" * 32, "employee", "Counter", now_ms, now_ms + 600_000)
+    assert main(["--data", str(folder), "invites", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["id"], row["state"], row["role"]) == ("ab" * 6, "open", "employee")
+    assert main(["--data", str(folder), "invites", "--cancel", "abababab"]) == 0
+    out = capsys.readouterr().out
+    assert "Closed invite abababababab" in out and "expired" in out
+    status, err = run(capsys, "--data", str(folder), "invites", "--cancel", "abababab")
+    assert status == 1 and "error [not_found]" in err

@@ -127,6 +127,7 @@ class PeerLink:
         self.peer: str | None = None
         self.state = "idle"  # idle | dialling | connected | waiting | stopped
         self.sessions = 0  # sessions opened so far
+        self.dials_failed = 0  # dials that got no session (refused, TLS, unreachable)
         self.last_error: str | None = None
         self.reports: list[SyncReport] = []  # ended sessions, newest last (bounded)
 
@@ -159,6 +160,7 @@ class PeerLink:
                 )
             except ChitError as exc:
                 self.last_error = exc.code
+                self.dials_failed += 1
                 await self.ctx.note("note_failure", self.host, self.port, exc.code, exc.message)
             else:
                 wait = limits.PEER_LINK_BACKOFF_BASE_S

@@ -73,8 +73,11 @@ class Peer:
 
 
 def founder(path: Path) -> Peer:
+    """A new branch's root, its certificate bound in its log (as its first `serve` does)."""
     node = Node.init(path, "Peer Branch")
-    return Peer(node, load_or_create(path, node.public))
+    cred = load_or_create(path, node.public)
+    node.submit(CHANNEL_BOUND, cred.own_binding())
+    return Peer(node, cred)
 
 
 def newcomer(path: Path, root: Peer) -> Peer:

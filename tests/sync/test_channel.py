@@ -40,9 +40,10 @@ def test_a_device_binds_its_own_certificate_and_revocation_unbinds(tmp_path: Pat
     root = founder(tmp_path / "a")
     bob = newcomer(tmp_path / "b", root)
     try:
-        node = root.node
-        node.submit(CHANNEL_BOUND, root.cred.own_binding())
+        node = root.node  # founder() bound the root's certificate in its own feed
         assert channel_certs(node.engine.state) == {root.key: root.cred.cert_der}
+        bound = node.store.entry_at(root.key, 2)
+        assert bound is not None and bound.kind == CHANNEL_BOUND and bound.author == root.key
         enrol(node, bob)
         assert channel_certs(node.engine.state)[bob.key] == bob.cred.cert_der
         node.submit("device.revoked", {"key": bob.key, "reason": "lost", "after_seq": 0})

@@ -26,12 +26,12 @@ import asyncio
 import contextlib
 import io
 import json
-import logging
 import os
 import socket
 import struct
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +42,6 @@ from chitnode.node.node import Node
 from chitnode.store.paths import data_folder
 from sync import limits
 from sync.node_thread import NodeThread
-
-_log = logging.getLogger(__name__)
 
 SOCKET_FILE = "serve.sock"
 CONTROL_VERSION = 1  # the request/reply layout below; a client of another version is refused
@@ -190,6 +188,7 @@ class ControlServer:
         self._slots = asyncio.Semaphore(limits.CONTROL_CONNECTIONS_MAX)
         self._streams = contextlib.ExitStack()
         self._stdout, self._stderr = self._streams.enter_context(routed_std_streams())
+        self._real_err = self._stderr.default
         self._clients: set[asyncio.StreamWriter] = set()
 
     @property
@@ -268,7 +267,7 @@ class ControlServer:
 
     def _run_command(self, node: Node, request: Request) -> tuple[int, str, str]:
         """On the node thread: run the command with this node, its output captured."""
-        status, wrote = 1, False
+        status, finished = 1, False
         with (
             self._stdout.capture() as out,
             self._stderr.capture() as err,
@@ -279,15 +278,17 @@ class ControlServer:
                     status = self._run_here(
                         request.argv, lambda args: _client_folder(args, request.data)
                     )
-                wrote = True
+                finished = True
             except SystemExit as exc:  # argparse's own exit (bad arguments): its status
                 status = exc.code if isinstance(exc.code, int) else 2
             except Exception:  # a bug in the command: the client gets its line, serve goes on
-                _log.exception("control command %s failed", request.argv[:1])
+                # the traceback to serve's own stderr (its log), never to the client's
+                print(f"chitnode serve: command {request.argv[:1]} failed", file=self._real_err)
+                traceback.print_exc(file=self._real_err)
                 print("chitnode: error [control_failed]: the command failed in serve", file=err)
             finally:
                 if self._after is not None:
-                    self._after(node, wrote)
+                    self._after(node, finished)
         return status, out.getvalue(), err.getvalue()
 
 

@@ -291,3 +291,32 @@ async def test_another_user_gets_nothing_not_even_with_the_files_opened_up(serve
         os.chmod(sock, 0o600)
         os.close(dir_fd)
     assert await _forward(served, "log") == 0  # the owner is still served
+
+
+@pytest.mark.asyncio
+async def test_a_command_that_breaks_gives_its_client_a_line_not_a_traceback(
+    fresh_node: Node, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "node"
+
+    def broken(argv: list[str], adjust: object) -> int:
+        raise ZeroDivisionError("a bug in a command")
+
+    nt = NodeThread(fresh_node)
+    control = ControlServer(nt, folder, broken)
+    await control.start()
+    try:
+        reader, writer = await asyncio.open_unix_connection(str(folder / SOCKET_FILE))
+        request = {"v": 1, "argv": ["status"], "cwd": str(tmp_path), "data": str(folder)}
+        writer.write(json.dumps(request).encode() + b"\n")
+        reply = json.loads(await reader.readline())
+        writer.close()
+    finally:
+        await control.stop()
+        await nt.aclose()
+    assert reply == {
+        "status": 1,
+        "stdout": "",
+        "stderr": "chitnode: error [control_failed]: the command failed in serve\n",
+    }
+    assert "ZeroDivisionError" in capsys.readouterr().err  # in serve's own stderr, its log

@@ -20,12 +20,14 @@ from typing import Any
 import pytest
 
 from chitnode.cli.main import main
+from chitnode.clock import ManualClock
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_rules as cr
 from chitnode.domain import chit_views as views
 from chitnode.domain.chit_kinds_auction import DRAWING, LOT_V2
 from chitnode.log.entry import Entry
 from chitnode.node.node import Node
+from chitnode.services.demo import DEMO_START_MS, build_demo
 from chitnode.store.api import EntryFilter
 from tests.support.chit import (
     GID,
@@ -479,3 +481,34 @@ def test_calc_auction_agrees_with_a_group_under_the_rules(
         assert auction is not None
         drawn += settled["by_lot"] and auction.get("lot", {}).get("secret") is not None
     assert drawn  # some months were drawn by the commit-reveal lot
+
+
+def test_the_demo_draws_its_lot_months_by_commit_reveal(tmp_path: Any) -> None:
+    """The demo branch records its rules first, so every month of its groups that may
+    end in a draw was opened with a commitment, and every month drawn by lot was
+    revealed and can be recomputed from its minutes."""
+    clock = ManualClock(wall_ms=DEMO_START_MS)
+    with Node.init(tmp_path / "demo", "Demo", clock=clock) as node:
+        build_demo(node, clock, random.Random(2026))
+        state = node.engine.state
+        assert state.get("branch_rules", "branch") is not None
+        drawn = 0
+        for key, settled in state.rows(base.SETTLEMENTS).items():
+            auction = state.get(base.AUCTIONS, key)
+            assert auction is not None
+            if "lot" not in auction:  # one ticket left, or the foreman's month 1
+                continue
+            lot = auction["lot"]
+            if settled["by_lot"]:
+                contributions = {c["member"]: c["value"] for c in lot["contributions"]}
+                seeds = cr.lot_v2_seeds(lot["commit"], lot["secret"], contributions)
+                candidates = [str(t) for t in lot["tickets"]]
+                if auction["bids"]:  # a tie: the tied tickets
+                    best = max(b["discount_paise"] for b in auction["bids"])
+                    candidates = sorted(
+                        {str(b["ticket"]) for b in auction["bids"] if b["discount_paise"] == best}
+                    )
+                drawn_ticket = cr.draw_lot(candidates, seeds, domain=cr.LOT_V2_DOMAIN)
+                assert str(settled["winner_ticket"]) == drawn_ticket
+                drawn += 1
+        assert drawn >= 3  # the on-top group alone draws three months by lot

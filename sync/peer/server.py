@@ -146,8 +146,8 @@ class PeerServer:
         key = self.context.trusted.key_of(der)
         if der is not None and key is None:  # trusted at the handshake, not any more
             if request.transport is not None:
-                request.transport.abort()
-            raise NotEnrolled("this device's certificate is no longer trusted")
+                request.transport.abort()  # cut: the answer below is never sent
+            return web.Response(status=403)
         request["peer"] = key
         if key is None and request.match_info.handler not in self._anonymous:
             body = {"error": NotEnrolled.code, "message": "an enrolled device's certificate"}

@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,28 +26,13 @@ from sync.channel.credentials import load_or_create
 from sync.peer.client import PeerLink, sync_with
 from tests.support.cli_proc import PASSPHRASE, chitnode, ok
 from tests.support.peer import HOST, branch_of, newcomer, running
-from tests.support.serve_proc import ServeProcess
+from tests.support.serve_proc import POLL_S, free_port, serve_on, status, until
 
 pytestmark = pytest.mark.system
 
 POLLS = 2_400  # x POLL_S: two minutes on 2 shared cores; a condition, never a duration
-POLL_S = 0.05
 CATCH_UP_ENTRIES = 50_000  # the figure
 WRITE_BATCH = 5_000  # entries per commit while the root writes them
-
-
-def _until(cond: Callable[[], bool], what: str) -> None:
-    for _ in range(POLLS):
-        if cond():
-            return
-        time.sleep(POLL_S)
-    raise AssertionError(f"never: {what}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def _stored(folder: Path) -> int:
@@ -59,17 +42,6 @@ def _stored(folder: Path) -> int:
             return int(db.execute("SELECT count(*) FROM entries").fetchone()[0])
     except sqlite3.OperationalError:  # between the writer's checkpoints: ask again
         return -1
-
-
-def _status(folder: Path) -> dict[str, Any]:
-    return json.loads(ok(chitnode("--data", folder, "status", "--json")))  # type: ignore[no-any-return]
-
-
-def _serve(folder: Path, port: int, *peers: int) -> ServeProcess:
-    args = ["--listen", HOST, "--peer-port", str(port), "--no-discovery"]
-    for peer in peers:
-        args += ["--peer", f"{HOST}:{peer}"]
-    return ServeProcess(folder, *args)
 
 
 def _branch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
@@ -97,20 +69,20 @@ def test_a_catch_up_killed_midway_restarts_and_converges(
             )
     total, start = _stored(n0), _stored(n1)
     assert total - start >= CATCH_UP_ENTRIES
-    p0, p1 = _free_port(), _free_port()
-    with _serve(n0, p0) as serving:
+    p0, p1 = free_port(), free_port()
+    with serve_on(n0, p0) as serving:
         serving.wait_ready()
-        with _serve(n1, p1, p0) as bob:
+        with serve_on(n1, p1, p0) as bob:
             # mid-catch-up: some pages in, far from all
-            _until(lambda: _stored(n1) > start + 2_000, "bob's catch-up under way")
+            until(lambda: _stored(n1) > start + 2_000, "bob's catch-up under way", POLLS)
             assert bob.stop(signal.SIGKILL) == -signal.SIGKILL
         midway = _stored(n1)
         assert start < midway < total
-        with _serve(n1, p1, p0) as bob:
-            _until(lambda: _stored(n1) == total, "bob caught up after the restart")
+        with serve_on(n1, p1, p0) as bob:
+            until(lambda: _stored(n1) == total, "bob caught up after the restart", POLLS)
             bob.wait_ready()
-            assert _status(n1)["state_digest"] == _status(n0)["state_digest"]
-            assert _status(n1)["forks"] == []
+            assert status(n1)["state_digest"] == status(n0)["state_digest"]
+            assert status(n1)["forks"] == []
             assert bob.stop() == 0, bob.err
         assert serving.stop() == 0, serving.err
 
@@ -124,8 +96,8 @@ def test_an_unenrolled_and_a_revoked_device_get_nothing_from_a_serving_node(
     root_key, n0 = root.key, tmp_path / "n0"
     fingerprint = load_or_create(n0, root_key).fingerprint  # the credential serve will use
     root.node.close()
-    port = _free_port()
-    with _serve(n0, port) as serving:
+    port = free_port()
+    with serve_on(n0, port) as serving:
         serving.wait_ready()
         asyncio.run(_unenrolled_and_revoked(bob, eve, n0, port, fingerprint))
         assert serving.stop() == 0, serving.err

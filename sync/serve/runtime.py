@@ -339,8 +339,10 @@ async def serve(options: ServeOptions, run_here: RunHere) -> int:
         sys.stdout.flush()
         await runtime.wait()
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-        await runtime.stop()
+        try:
+            await runtime.stop()  # a second Ctrl-C meanwhile changes nothing: it stops already
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
     print("chitnode serve: stopped")
     return 0

@@ -175,12 +175,25 @@ class PeerLink:
         self.sessions += 1
         if dialled.peer is not None:
             await self.ctx.note("note_seen", dialled.peer, self.host, self.port)
-        self._session = Session(
+        session = self._session = Session(
             self.ctx.node_thread, self.ctx.stream, dialled.ws, dialled.peer, live=True
         )
+        run = asyncio.create_task(session.run())
+
+        def distrust(keys: set[str]) -> None:
+            """The peer was revoked (or rebound) here: end the session now."""
+            if dialled.peer is not None and dialled.peer in keys:
+                run.cancel()
+
+        self.ctx.on_distrust.append(distrust)
         try:
-            report = await self._session.run()
+            report = await run
+        except asyncio.CancelledError:
+            if self.state == "stopped":
+                raise
+            report = SyncReport(dialled.peer, error=NotEnrolled.code, message="peer revoked")
         finally:
+            self.ctx.on_distrust.remove(distrust)
             self._session = None
             await dialled.close()
         self.last_error = report.error

@@ -82,3 +82,32 @@ async def test_a_link_redials_after_the_peer_restarts_and_keeps_the_book(tmp_pat
             assert row is not None and row.last_seen_ms is not None
         finally:
             await link.stop()
+
+
+async def test_a_link_to_a_device_revoked_here_is_cut_and_not_redialled_into(
+    tmp_path: Path,
+) -> None:
+    root, bob, carol = branch_of(tmp_path, 3)
+    async with running(root, bob, carol):
+        await joined(bob, root)
+        await joined(carol, root)
+        assert bob.ctx is not None
+        to_root = PeerLink(bob.ctx, HOST, root.port)
+        to_carol = PeerLink(bob.ctx, HOST, carol.port)
+        to_root.start()
+        to_carol.start()
+        try:
+            await until(lambda: to_root.caught_up and to_carol.caught_up)
+            # the root revokes carol; bob folds it from his link to the root, and cuts
+            # his own link to carol at once, though carol herself has not heard of it
+            await submit(
+                root, "device.revoked", {"key": carol.key, "reason": "lost", "after_seq": 0}
+            )
+            await until(lambda: to_carol.dials_failed >= 1)
+            assert to_carol.sessions == 1 and to_carol.reports[0].error == "not_enrolled"
+            assert to_carol.last_error == "peer_unreachable"  # bob no longer trusts her
+            await until(lambda: to_root.caught_up)
+            assert to_root.sessions == 1  # the root's link was never touched
+        finally:
+            await to_root.stop()
+            await to_carol.stop()

@@ -77,6 +77,20 @@ PRIVATE_FILES = (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", LOCK_FILE, PID_FIL
 # schema-3 store's entries say `amount`, `chit_value`, ... and this chitnode cannot fold them.
 SCHEMA_VERSION = "4"
 PROJECTION_PREFIX = "p_"
+# Each feed's highest seq placed before position ?1, with its hash. Per feed through the
+# primary key (author, seq): a skip-scan finds the authors with one index seek each, and an
+# author's placed entries are its first ones with increasing pos, so the first one found
+# walking down its seqs is the answer. A GROUP BY over the placed rows read the whole
+# table, on every re-fold (quadratic in the log: docs/performance.md, issue 10).
+_PLACED_HEADS_BEFORE = (
+    "WITH RECURSIVE each_author(author) AS (SELECT min(author) FROM entries UNION ALL"
+    " SELECT (SELECT min(author) FROM entries WHERE author > each_author.author)"
+    " FROM each_author WHERE each_author.author IS NOT NULL)"
+    " SELECT e.author, e.seq, e.hash FROM each_author a JOIN entries e"
+    " ON e.author = a.author AND e.seq = (SELECT seq FROM entries"
+    "  WHERE author = a.author AND pos < ?1 ORDER BY seq DESC LIMIT 1)"
+)
+_EVERY_POS = 2**63 - 1  # SQLite's largest integer: above every position, "placed at all"
 
 
 def schema_refusal(found: str | None, data_dir: Path) -> str:
@@ -405,11 +419,7 @@ class SqliteStore:
 
     def placed_heads(self) -> dict[str, tuple[int, str]]:
         """Each feed's last placed entry: (seq, hash)."""
-        rows = self.conn.execute(
-            "SELECT e.author, e.seq, e.hash FROM entries e JOIN ("
-            " SELECT author, max(seq) AS seq FROM entries WHERE pos IS NOT NULL GROUP BY author"
-            ") h ON e.author = h.author AND e.seq = h.seq"
-        )
+        rows = self.conn.execute(_PLACED_HEADS_BEFORE, (_EVERY_POS,))
         return {str(a): (int(s), str(h)) for a, s, h in rows}
 
     def feed(self, author: str, from_seq: int) -> Iterator[FeedLine]:
@@ -476,10 +486,8 @@ class SqliteStore:
         return [(str(a), int(s)) for a, s in rows]
 
     def placed_seqs_before(self, start: int) -> dict[str, int]:
-        rows = self.conn.execute(
-            "SELECT author, max(seq) FROM entries WHERE pos < ? GROUP BY author", (start,)
-        )
-        return {str(a): int(s) for a, s in rows}
+        rows = self.conn.execute(_PLACED_HEADS_BEFORE, (start,))
+        return {str(a): int(s) for a, s, _ in rows}
 
     def placed_outcomes(self) -> Iterator[OutcomeLine]:
         rows = self.conn.execute(

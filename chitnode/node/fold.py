@@ -175,20 +175,24 @@ class FoldEngine:
         settled = result.settled = not self._any_unplaced()  # before this call stores anything
         self._unplaced = None  # whatever this call does, ask the store next time
         taken: set[tuple[str, int]] = set()
-        for entry in self._admit(entries, result, vouched):
+        # Each feed's last entry this call stored by the fast path: a page of a peer's feed
+        # continues its own first entry, which continued the placed head (`_store_one`).
+        tails: dict[str, tuple[int, str]] = {}
+        for entry in self._admit(entries, result, vouched, settled):
             # The heads move only when the batch is folded: a second entry at an (author, seq)
             # this call already stored (a fork's twin, or the same entry twice) must meet the
             # checks, not the fast path (found by the sync simulation, seed 1000058).
             fresh = (entry.author, entry.seq) not in taken
-            self._store_one(entry, result, settled and fresh)
+            self._store_one(entry, result, settled and fresh, tails, taken)
             taken.add((entry.author, entry.seq))
         for author, freeze_seq in result.forks:
             if freeze_seq < self.frozen_from.get(author, UNREACHABLE_SEQ):
                 self.frozen_from[author] = freeze_seq
                 start = min(start, self._loosened_start(author, freeze_seq))
         # After the freezes: a dep into a feed frozen by this very batch stands for less.
+        new = {(e.author, e.seq) for e in result.stored}  # no position yet
         for entry in result.stored:
-            start = min(start, self._start_for(entry))
+            start = min(start, self._start_for(entry, new))
         resolved = self._settle_root_fork(result)
         if resolved is not None:
             start = min(start, resolved)
@@ -211,12 +215,17 @@ class FoldEngine:
     # --- held entries: who may wait for a missing dep, and how many (held.py) ---------
 
     def _admit(
-        self, entries: list[Entry], result: IngestResult, vouched: Collection[str]
+        self, entries: list[Entry], result: IngestResult, vouched: Collection[str], settled: bool
     ) -> list[Entry]:
+        def stored_hash(author: str, seq: int) -> str | None:
+            if settled and self._past_head(author, seq):
+                return None  # everything stored is placed: nothing past a head (no query)
+            return self._hash_at(author, seq)
+
         view = held.StoreView(
             placed=self._placed,
             frozen_from=self.frozen_from,
-            stored_hash=self._hash_at,
+            stored_hash=stored_hash,
             placed_head=lambda author: self.heads.get(author, (0, ""))[0],
             known=lambda author: author in vouched or self._known(author),
             held_count=self.store.held_count,
@@ -280,6 +289,11 @@ class FoldEngine:
                     grants.append((author, key))
         return grants
 
+    def _past_head(self, author: str, seq: int) -> bool:
+        """Whether `seq` is past `author`'s placed head in a feed that is not frozen: when
+        everything stored is placed, nothing of that feed is stored there."""
+        return author not in self.frozen_from and seq > self.heads.get(author, (0, ""))[0]
+
     def _continues_head(self, entry: Entry, settled: bool) -> bool:
         """True when `entry` is the next entry of a feed whose stored entries are all placed.
 
@@ -294,12 +308,32 @@ class FoldEngine:
             return entry.seq == 1 and entry.prev == ZERO_HASH
         return head == (entry.seq - 1, entry.prev)
 
-    def _store_one(self, entry: Entry, result: IngestResult, settled: bool) -> None:
-        """Insert one entry (into `result.stored`), or its fork evidence (`result.forks`)."""
+    def _store_one(
+        self,
+        entry: Entry,
+        result: IngestResult,
+        settled: bool,
+        tails: dict[str, tuple[int, str]],
+        taken: set[tuple[str, int]],
+    ) -> None:
+        """Insert one entry (into `result.stored`), or its fork evidence (`result.forks`).
+
+        Without a lookup when it continues its feed's placed head, or the entry this call
+        stored so just before it, with nothing this call stored after it: then nothing is
+        stored at its seq or the next (everything stored was placed, so nothing past the
+        head) and its `prev` is the entry stored before it, which is all the checks below
+        would find (`taken` holds what this call stored).
+        """
         store = self.store
-        if self._continues_head(entry, settled):
+        tail = tails.get(entry.author)
+        if self._continues_head(entry, settled) or (
+            settled
+            and tail == (entry.seq - 1, entry.prev)
+            and (entry.author, entry.seq + 1) not in taken
+        ):
             store.insert_entry(entry, actor=_actor(entry))
             result.stored.append(entry)
+            tails[entry.author] = (entry.seq, entry.hash)
             return
         if store.has(entry):
             result.duplicates += 1
@@ -314,13 +348,14 @@ class FoldEngine:
         store.insert_entry(entry, actor=_actor(entry))
         result.stored.append(entry)
 
-    def _start_for(self, entry: Entry) -> int:
+    def _start_for(self, entry: Entry, unplaced: Collection[tuple[str, int]] = ()) -> int:
         """The first position of the order that `entry` can take: just after the last of
         what it must follow *as the order counts it* (`_edges`: a dep into a frozen feed
         stands for its unfrozen part only, a dep at seq 0 for nothing). Counting the deps
         as named instead once let a late entry naming a forked feed's seq 1 sort after
         entries a rebuild puts after it (the sync simulation, seed 1000043). Positions
-        are the ones before this ingest's re-fold; next_pos when it cannot be placed."""
+        are the ones before this ingest's re-fold; next_pos when it cannot be placed.
+        `unplaced`: (author, seq) known to have no position (stored by this ingest)."""
         store = self.store
         if self.frozen_from or self.discarded:
             edges = [(a, s) for a, s in self._edges(entry) if s > 0]
@@ -329,6 +364,8 @@ class FoldEngine:
         preds = [*edges, (entry.author, entry.seq - 1)] if entry.seq > 1 else edges
         if self._names_every_head(preds):
             return self.next_pos  # a local append: everything placed is behind it
+        if any(p in unplaced for p in preds):
+            return self.next_pos  # follows an entry of this ingest: no lookups
         positions = [store.pos_of(a, s) for a, s in preds]
         if any(p is None for p in positions):
             return self.next_pos

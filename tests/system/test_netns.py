@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,10 @@ from typing import Any
 import pytest
 
 from sync import limits
+from sync.discovery.book import PeerBook
 from sync.discovery.mdns import device_fingerprint
+from tests.support.cli_proc import child_env, chitnode, chitnode_command, found_branch, ok
+from tests.support.serve_proc import ServeProcess
 
 pytestmark = pytest.mark.system
 
@@ -45,6 +48,7 @@ WAIT_S = 60.0  # the longest any one expectation waits (2 shared cores, many pro
 IP_TIMEOUT_S = 20.0  # one `ip`/`bridge` command
 STOP_TIMEOUT_S = 15.0  # a child's clean stop before it is killed
 QUIET_S = 4.0  # after announcing, how long a blocked LAN stays silent before we look
+SERVE_PORT = 7461  # serve's default peer port: each namespace has its own port space
 STATUS_POLL_S = 0.5  # how often a test asks a child for its status while it waits
 # The interface poll notices a link change within one interval; allow a few.
 LINK_NOTICED_S = 4 * limits.DISCOVERY_INTERFACE_POLL_S + WAIT_S
@@ -362,3 +366,151 @@ def test_blocked_multicast_hides_every_peer_until_it_flows_again() -> None:
                 a.finds(b2)
             finally:
                 b2.stop()
+
+
+# --- real `chitnode serve` processes on the LAN ----------------------------------------
+
+CONVERGE_S = 180.0  # a partition heals through heartbeat, backoff and redial on 2 busy cores
+POLL_S = 0.2
+
+
+class NetnsServe(ServeProcess):
+    """`chitnode serve` inside a namespace (`ip netns exec` execs it: the pid is serve's)."""
+
+    def __init__(self, host: Host, folder: Path, *args: str) -> None:
+        self.host = host
+        self.folder = folder
+        self.proc = subprocess.Popen(
+            [*host.prefix(), *chitnode_command(), "--data", str(folder), "serve", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            env=child_env(),
+        )
+        self.out = self.err = ""
+
+
+def status(folder: Path) -> dict[str, Any]:
+    """`chitnode status --json`, through the serving node's control socket if it serves."""
+    doc = json.loads(ok(chitnode("--data", folder, "status", "--json")))
+    assert isinstance(doc, dict)
+    return doc
+
+
+def register(folder: Path, member_id: str) -> None:
+    body = json.dumps({"member_id": member_id, "name": f"Member {member_id}"})
+    ok(chitnode("--data", folder, "submit", "member.registered", body))
+
+
+def converged(*folders: Path) -> list[dict[str, Any]]:
+    """Every node's status once all hold the same entries and state digest (bounded)."""
+    deadline = time.monotonic() + CONVERGE_S
+    while True:
+        docs = [status(f) for f in folders]
+        if len({(d["entries"], d["state_digest"]) for d in docs}) == 1:
+            return docs
+        if time.monotonic() > deadline:
+            seen = [(d["entries"], d["state_digest"][:12]) for d in docs]
+            rows = [PeerBook(f).rows() for f in folders]
+            pytest.fail(f"no convergence in {CONVERGE_S}s: {seen}; peer books: {rows}")
+        time.sleep(POLL_S)
+
+
+def book_addresses(folder: Path, key: str) -> tuple[str, ...]:
+    """The addresses `folder`'s peer book holds for device `key` ("host:port (via)")."""
+    rows = [r for r in PeerBook(folder).rows() if r.key == key]
+    return rows[0].addresses if rows else ()
+
+
+@contextmanager
+def branch_on(lan: Lan, tmp_path: Path) -> Iterator[tuple[list[Path], NetnsServe]]:
+    """An admin node serving in the first namespace, and one employee device joined from
+    each other namespace over the LAN (invite, then `chitnode join` inside it)."""
+    folders = [tmp_path / f"node{i}" for i in range(len(lan.hosts))]
+    found_branch(folders[0], "Namespace Branch")
+    with NetnsServe(lan.hosts[0], folders[0]) as admin:
+        admin.wait_ready()
+        for i, (host, folder) in enumerate(zip(lan.hosts[1:], folders[1:], strict=True)):
+            asked = ("invite", "--role", "employee", "--name", f"Counter {i + 1}", "--json")
+            made = json.loads(ok(chitnode("--data", folders[0], *asked)))
+            assert f"{lan.hosts[0].address}:{SERVE_PORT}" in made["addresses"]
+            ok(chitnode("--data", folder, "join", made["code"], "--json", prefix=host.prefix()))
+        yield folders, admin
+        if admin.proc.poll() is None:  # the test did not stop it: a clean stop, checked
+            assert admin.stop() == 0, admin.err
+
+
+@contextmanager
+def serving(
+    lan: Lan, folders: list[Path], extra: dict[Path, list[str]] | None = None
+) -> Iterator[list[NetnsServe]]:
+    """`chitnode serve` (discovery on, the default peer port) for each folder, each in
+    the namespace of the node it was made for (node<i> in the i-th)."""
+    with ExitStack() as stack:
+        procs = [
+            stack.enter_context(
+                NetnsServe(lan.hosts[int(f.name[4:])], f, *(extra or {}).get(f, []))
+            )
+            for f in folders
+        ]
+        for proc in procs:
+            proc.wait_ready()
+        yield procs
+        for proc in procs:
+            assert proc.stop() == 0, proc.err
+
+
+@pytest.mark.slow  # three serve processes and their joins: about a minute each
+def test_served_nodes_that_only_multicast_introduces_converge(tmp_path: Path) -> None:
+    """Two devices whose books know only the admin node's address find each other by mDNS,
+    and keep in sync through that link once the admin node is gone."""
+    with lan_of(3) as lan, branch_on(lan, tmp_path) as (folders, admin):
+        a, b, c = folders
+        with serving(lan, [b, c]):
+            converged(a, b, c)  # b learns of c's enrolment (c joined after b) through a
+            assert admin.stop() == 0
+            register(b, "M1")
+            docs = converged(b, c)
+        key_b, key_c = docs[0]["device_key"], docs[1]["device_key"]
+        assert any("(mdns)" in a for a in book_addresses(b, key_c)), PeerBook(b).rows()
+        assert any("(mdns)" in a for a in book_addresses(c, key_b)), PeerBook(c).rows()
+
+
+@pytest.mark.slow  # three serve processes and their joins: about a minute each
+def test_a_partition_heals_and_every_node_converges(tmp_path: Path) -> None:
+    """Cable out on one node; both sides write; cable in; all three hold the same log."""
+    with lan_of(3) as lan, branch_on(lan, tmp_path) as (folders, _), serving(lan, folders[1:]):
+        a, b, c = folders
+        before = converged(a, b, c)[0]["entries"]
+        lan.link(lan.hosts[2], up=False)  # c is cut off
+        register(a, "M2")
+        register(c, "M3")  # written while partitioned
+        assert converged(a, b)[0]["entries"] == before + 1
+        lan.link(lan.hosts[2], up=True)
+        assert converged(a, b, c)[0]["entries"] == before + 2
+
+
+@pytest.mark.slow  # three serve processes and their joins: about a minute each
+def test_blocked_multicast_the_peer_flag_and_then_the_book_connect(tmp_path: Path) -> None:
+    """AP isolation: no mDNS at all; `--peer` links two devices, and later their books do."""
+    with lan_of(3) as lan:
+        for host in lan.hosts:
+            lan.mcast_flood(host, on=False)
+        with branch_on(lan, tmp_path) as (folders, admin):  # joining is unicast: it works
+            a, b, c = folders
+            b_at = f"{lan.hosts[1].address}:{SERVE_PORT}"
+            with serving(lan, [b, c], extra={c: ["--peer", b_at]}):
+                converged(a, b, c)
+                assert admin.stop() == 0
+                register(b, "M1")
+                docs = converged(b, c)
+        assert f"{b_at} (peer)" in book_addresses(c, docs[0]["device_key"])
+        for folder in (b, c):  # multicast was blocked: nothing was learnt from it
+            assert not any("(mdns)" in a for r in PeerBook(folder).rows() for a in r.addresses)
+        # No flag now: c's book remembers where b answered.
+        with serving(lan, [b, c]):
+            register(b, "M2")
+            assert converged(b, c)[0]["entries"] == docs[0]["entries"] + 1

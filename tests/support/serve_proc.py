@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,16 @@ POLL_S = 0.05
 
 
 class ServeProcess:
-    def __init__(self, folder: Path, *args: str, env: dict[str, str | None] | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *args: str,
+        env: dict[str, str | None] | None = None,
+        prefix: Sequence[str] = (),  # e.g. `ip netns exec NS` (it execs: the pid stays serve's)
+    ) -> None:
         self.folder = folder
         self.proc = subprocess.Popen(
-            [*chitnode_command(), "--data", str(folder), "serve", *args],
+            [*prefix, *chitnode_command(), "--data", str(folder), "serve", *args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

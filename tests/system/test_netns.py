@@ -38,7 +38,7 @@ import pytest
 from sync import limits
 from sync.discovery.book import PeerBook
 from sync.discovery.mdns import device_fingerprint
-from tests.support.cli_proc import child_env, chitnode, chitnode_command, found_branch, ok
+from tests.support.cli_proc import chitnode, found_branch, ok
 from tests.support.serve_proc import ServeProcess
 
 pytestmark = pytest.mark.system
@@ -374,23 +374,9 @@ CONVERGE_S = 180.0  # a partition heals through heartbeat, backoff and redial on
 POLL_S = 0.2
 
 
-class NetnsServe(ServeProcess):
-    """`chitnode serve` inside a namespace (`ip netns exec` execs it: the pid is serve's)."""
-
-    def __init__(self, host: Host, folder: Path, *args: str) -> None:
-        self.host = host
-        self.folder = folder
-        self.proc = subprocess.Popen(
-            [*host.prefix(), *chitnode_command(), "--data", str(folder), "serve", *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            env=child_env(),
-        )
-        self.out = self.err = ""
+def serve_in(host: Host, folder: Path, *args: str) -> ServeProcess:
+    """`chitnode serve` inside `host`'s namespace."""
+    return ServeProcess(folder, *args, prefix=host.prefix())
 
 
 def status(folder: Path) -> dict[str, Any]:
@@ -426,12 +412,12 @@ def book_addresses(folder: Path, key: str) -> tuple[str, ...]:
 
 
 @contextmanager
-def branch_on(lan: Lan, tmp_path: Path) -> Iterator[tuple[list[Path], NetnsServe]]:
+def branch_on(lan: Lan, tmp_path: Path) -> Iterator[tuple[list[Path], ServeProcess]]:
     """An admin node serving in the first namespace, and one employee device joined from
     each other namespace over the LAN (invite, then `chitnode join` inside it)."""
     folders = [tmp_path / f"node{i}" for i in range(len(lan.hosts))]
     found_branch(folders[0], "Namespace Branch")
-    with NetnsServe(lan.hosts[0], folders[0]) as admin:
+    with serve_in(lan.hosts[0], folders[0]) as admin:
         admin.wait_ready()
         for i, (host, folder) in enumerate(zip(lan.hosts[1:], folders[1:], strict=True)):
             asked = ("invite", "--role", "employee", "--name", f"Counter {i + 1}", "--json")
@@ -446,14 +432,12 @@ def branch_on(lan: Lan, tmp_path: Path) -> Iterator[tuple[list[Path], NetnsServe
 @contextmanager
 def serving(
     lan: Lan, folders: list[Path], extra: dict[Path, list[str]] | None = None
-) -> Iterator[list[NetnsServe]]:
+) -> Iterator[list[ServeProcess]]:
     """`chitnode serve` (discovery on, the default peer port) for each folder, each in
     the namespace of the node it was made for (node<i> in the i-th)."""
     with ExitStack() as stack:
         procs = [
-            stack.enter_context(
-                NetnsServe(lan.hosts[int(f.name[4:])], f, *(extra or {}).get(f, []))
-            )
+            stack.enter_context(serve_in(lan.hosts[int(f.name[4:])], f, *(extra or {}).get(f, [])))
             for f in folders
         ]
         for proc in procs:

@@ -117,6 +117,9 @@ assert HEADS_PER_MESSAGE_MAX * _HEAD_WIRE_BYTES_MAX + _HELLO_FIXED_BYTES_MAX <= 
 assert HELLO_PARTS_MAX * HEADS_PER_MESSAGE_MAX == AUTHORS_MAX
 assert AUTHORS_MAX > kernel.DEPS_MAX, "every feed an entry can name fits a hello"
 assert PAGE_ENTRIES_MAX <= kernel.GROUP_COMMIT_ENTRIES_MAX, "a page is one transaction"
+assert PAGES_IN_FLIGHT_MAX * PAGE_ENTRIES_MAX <= kernel.GROUP_COMMIT_ENTRIES_MAX, (
+    "a round of pages in flight is one transaction (reconcile/core.py)"
+)
 assert PEER_FRAMES_BURST_MAX >= HELLO_PARTS_MAX + PAGES_IN_FLIGHT_MAX, "a summary never limits"
 assert PEER_SESSIONS_PER_DEVICE_MAX <= PEER_SESSIONS_MAX, "one device's sessions fit the server"
 assert PEER_LINK_BACKOFF_BASE_S < PEER_LINK_BACKOFF_MAX_S, "a link's backoff grows"

@@ -5,7 +5,12 @@ heads summary (`Hello`), and each pulls what it lacks: `Want` pages of the feeds
 where the peer is ahead, a few pages in flight, feeds fetched in the order of the
 time their entries were written so that entries waiting for deps stay few. Every
 page is checked (author, consecutive seqs, `prev` links) and handed to the replica
-only when it continues the local feed; one page is one `ingest` (one transaction).
+only when it continues the local feed. The pages of one round (those in flight
+together, one per feed as `_furthest_behind` asks) are ingested together once no
+page of another feed is on the way: one `ingest`, one transaction. They cover about
+the same stretch of time, so a page ingested alone would land among the entries of
+the page before it and the fold would revert and apply those again; together each
+entry is applied once. Pages of a single feed go in as they come.
 
 A differing hash at a common seq is a fork: the side that sees it asks for the
 peer's lines below it (probe pages) until it finds the first seq where the two
@@ -63,6 +68,15 @@ class Range:
     author: str
     from_seq: int
     to_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A waiting page's entries that continue the local feed at `head_seq`."""
+
+    author: str
+    entries: list[Entry]
+    head_seq: int
 
 
 @dataclass(slots=True)
@@ -262,6 +276,8 @@ class Reconciler:
 
     def _next(self) -> list[Message]:
         """Everything there is to ask now, after whatever just happened."""
+        if self._waiting and {a for a, _ in self._asked} <= {a for a, _ in self._waiting}:
+            self._drain_round()  # no page of another feed on the way: nothing to wait for
         if self._peer is not None:
             for author in self._peer:
                 self._compare(author)
@@ -400,7 +416,7 @@ class Reconciler:
         self._waiting[key] = entries
         waiting = sum(map(len, self._waiting.values()))
         self.stats.buffered_max = max(self.stats.buffered_max, waiting)
-        self._drain(page.author)
+        # ingested with the rest of its round, by `_next` once no other feed's is on the way
 
     def _checked(self, asked: _Asked, page: Page) -> list[Entry]:
         """The page's entries, if they are what was asked: else BadPage, nothing changed.
@@ -426,6 +442,21 @@ class Reconciler:
 
     def _drain(self, author: str) -> None:
         """Ingest every waiting page of `author` that now continues the local feed."""
+        while (ready := self._ready(author)) is not None:
+            self._ingest([ready])
+
+    def _drain_round(self) -> None:
+        """Ingest the waiting pages that continue their feeds, a page per feed per `ingest`."""
+        while True:
+            round_ = [self._ready(author) for author in sorted({a for a, _ in self._waiting})]
+            pages = [page for page in round_ if page is not None]
+            if not pages:
+                return
+            self._ingest(pages)
+
+    def _ready(self, author: str) -> _Ready | None:
+        """The next waiting page of `author` that continues the local feed, its entries
+        already held dropped; None when there is none (or the feed is being probed)."""
         while not (
             author in self._probe_asked or author in self._given_up or author in self._stalled
         ):
@@ -433,19 +464,20 @@ class Reconciler:
             self._prune(author)
             ready = [s for (a, s) in self._waiting if a == author and s <= seq + 1]
             if not ready:
-                return
+                return None
             entries = self._waiting.pop((author, min(ready)))
             held = [e for e in entries if e.seq <= seq]
             if held and not self._same_as_mine(author, held):
                 self._examine(author, held, held[-1].seq)
-                return
+                return None
             new = [e for e in entries if seq < e.seq <= self._cap(author)]
             if not new:
                 continue
             if new[0].prev != head_hash:  # their next entry follows another entry at `seq`
                 self._probe(author, seq)
-                return
-            self._ingest(author, new, seq)
+                return None
+            return _Ready(author, new, seq)
+        return None
 
     def _prune(self, author: str) -> None:
         """Forget requests and pages wholly past what is still to fetch of `author`'s feed.
@@ -459,19 +491,26 @@ class Reconciler:
         for key in [k for k in self._waiting if k[0] == author and k[1] > cap]:
             del self._waiting[key]
 
-    def _ingest(self, author: str, entries: list[Entry], head_seq: int) -> None:
-        report = self._replica.ingest(entries)
-        if self._refused(author, report):
+    def _ingest(self, pages: list[_Ready]) -> None:
+        """Ingest pages of distinct feeds in one `ingest` (one transaction)."""
+        report = self._replica.ingest([e for page in pages for e in page.entries])
+        if report.refused is not None and len(pages) > 1 and report.refused not in PEER_FAULTS:
+            for page in pages:  # this node's state refused one of them: find which, alone
+                self._ingest([page])
+            return
+        if self._refused(pages[0].author, report):
             return
         self.stats.stored += report.stored
         self.stats.duplicates += report.duplicates
-        if self._refresh(author)[0] > head_seq:
+        stuck = [page.author for page in pages if self._refresh(page.author)[0] <= page.head_seq]
+        if len(stuck) < len(pages):
             self._stalled.clear()  # what a stalled feed waits for may have come
-            return
-        # The replica deferred the page's first entry (it follows something not here yet):
-        # asking again now would get the same answer, so wait until another feed moves.
-        self._stalled.add(author)
-        self._drop_requests(author)
+        for author in stuck:
+            # The replica deferred the page's first entry (it follows something not here
+            # yet): asking again now would get the same answer, so wait until another
+            # feed moves.
+            self._stalled.add(author)
+            self._drop_requests(author)
 
     def _refused(self, author: str, report: IngestReport) -> bool:
         if report.refused is None:

@@ -51,7 +51,8 @@ class BadPeerAddress(ValueError):
 class Address:
     host: str
     port: int
-    via: str  # how it was learnt: "channel" (answered), "peer" (--peer), "mdns", "invite"
+    via: str  # how it was first learnt: "peer" (--peer), "mdns", "invite", "channel" (answered
+    # before anything else named it), "dialled" (a failed dial named it first)
     last_seen_ms: int | None = None  # when a peer last answered here; None: never yet
 
 
@@ -320,7 +321,10 @@ def _remember(record: PeerRecord, host: str, port: int, via: str, seen_ms: int |
     old = next((a for a in record.addresses if (a.host, a.port) == (host, port)), None)
     if old is not None:
         record.addresses.remove(old)
-        via = via if seen_ms is not None or old.via == "dialled" else old.via
+        # How it was first learnt stays (an mDNS address that answers is still "mdns":
+        # what tells a LAN that passes multicast from one that does not); "dialled"
+        # only says a failure was seen there first.
+        via = via if old.via == "dialled" else old.via
         seen_ms = seen_ms if seen_ms is not None else old.last_seen_ms
     address = Address(host, port, via, seen_ms)
     if seen_ms is None:  # not answered now: after every address that has answered

@@ -95,7 +95,7 @@ def test_an_address_that_answers_joins_the_device_that_answered(
     book.note_seen(B, "10.0.0.7", 7400)
     [after] = book.rows()
     assert after.key == B
-    assert after.addresses == ("10.0.0.7:7400 (channel)",)
+    assert after.addresses == ("10.0.0.7:7400 (peer)",)  # how it was learnt stays
     assert after.failure_code is None  # it answers now: the old failure is history
     # The same address again as a hint adds nothing: it is B's.
     book.note_address("10.0.0.7", 7400, via="mdns")

@@ -107,6 +107,9 @@ class FoldEngine:
         # as evidence, never placed; a dep on one waits only for the agreed prefix.
         self.discarded: dict[str, int] = {}
         self.resolutions: list[Resolution] = []
+        # The entries the ingest under way stored, by (author, seq): its re-fold takes them
+        # from here rather than parsing their stored lines again (`_feed`).
+        self._arrived: dict[tuple[str, int], Entry] = {}
         store.before_commit.append(self.persist)
 
     def load(self) -> None:
@@ -197,10 +200,14 @@ class FoldEngine:
         if resolved is not None:
             start = min(start, resolved)
         if result.stored or result.forks:
-            self._refold(start, result)
-            again = self._settle_root_fork(result)  # the batch's genesis may have named the root
-            if again is not None:
-                self._refold(again, result)
+            self._arrived = {(e.author, e.seq): e for e in result.stored}
+            try:
+                self._refold(start, result)
+                again = self._settle_root_fork(result)  # its genesis may have named the root
+                if again is not None:
+                    self._refold(again, result)
+            finally:
+                self._arrived = {}
         if result.refused and result.stored:  # what they follow may be placed now: once more
             refused = {(r.author, r.seq) for r in result.refused}
             retry = [e for e in entries if (e.author, e.seq) in refused]
@@ -702,7 +709,11 @@ class FoldEngine:
         for seq, raw in self.store.feed(author, from_seq):
             if seq != expected or seq >= stop:
                 return
-            yield entry_from_stored(raw)
+            arrived = self._arrived.get((author, seq))
+            if arrived is not None and arrived.raw == raw.encode():
+                yield arrived  # the very line this ingest stored: no second parse
+            else:
+                yield entry_from_stored(raw)
             expected += 1
 
     def _edges(self, entry: Entry) -> list[tuple[str, int]]:

@@ -40,6 +40,7 @@ BOOK_TEMP_FILE = "peers.json.tmp"
 DAMAGED_SUFFIX = ".damaged"
 BOOK_VERSION = 1  # the file's layout; a book of another version is set aside like a damaged one
 _KEY_RE = re.compile(r"\A[0-9a-f]{64}\Z")
+_WEAK_SOURCES = frozenset({"channel", "dialled"})  # what a real source of an address replaces
 _ADDRESS_PREFIX = "addr:"  # the record id of an address no device has answered at yet
 
 
@@ -156,8 +157,11 @@ class PeerBook:
         if key is not None:
             _check_key(key)
         with self._lock:
-            if key is None and self._owner(host, port) is not None:
-                return  # a known peer's address: its record already has it
+            owner = self._owner(host, port) if key is None else None
+            if owner is not None:  # a known peer's address: it may learn where it came from
+                _remember(self._records[owner], host, port, via, None)
+                self._save()
+                return
             rid = key if key is not None else _address_id(host, port)
             record = self._adopt(key, host, port) if key else self._records.pop(rid, None)
             record = record or PeerRecord(None)
@@ -317,17 +321,23 @@ def _check_key(key: str) -> None:
 
 
 def _remember(record: PeerRecord, host: str, port: int, via: str, seen_ms: int | None) -> None:
-    """Put host:port first in `record`'s addresses (keeping when it was last seen there)."""
+    """Add host:port to `record`'s addresses, or note that it answered now (then first).
+
+    An address keeps the source it was learnt from (an mDNS address that answers is
+    still "mdns": what tells a LAN that passes multicast from one that does not); only
+    a weak one gives way: "channel" (it answered before anything named it: the
+    restored-backup guard dials a `--peer` before the finder notes it) and "dialled".
+    """
     old = next((a for a in record.addresses if (a.host, a.port) == (host, port)), None)
     if old is not None:
+        if old.via in _WEAK_SOURCES:
+            old.via = via
+        if seen_ms is None:
+            return  # known already: its place among the others stays
         record.addresses.remove(old)
-        # How it was first learnt stays (an mDNS address that answers is still "mdns":
-        # what tells a LAN that passes multicast from one that does not); "dialled"
-        # only says a failure was seen there first.
-        via = via if old.via == "dialled" else old.via
-        seen_ms = seen_ms if seen_ms is not None else old.last_seen_ms
+        via = old.via
     address = Address(host, port, via, seen_ms)
-    if seen_ms is None:  # not answered now: after every address that has answered
+    if seen_ms is None:  # not answered yet: after every address that has answered
         at = sum(1 for a in record.addresses if a.last_seen_ms is not None)
         record.addresses.insert(at, address)
     else:

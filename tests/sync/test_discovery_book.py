@@ -245,3 +245,30 @@ def test_a_folder_that_cannot_be_written_keeps_the_book_in_memory(
     book.note_seen(A, "10.0.0.1", 7400)
     assert [r.key for r in book.rows()] == [A]
     assert "cannot save the peer book" in caplog.text
+
+
+def test_an_address_keeps_its_source_and_a_weak_one_gives_way(book: PeerBook) -> None:
+    """`(mdns)` on a row is how a person tells that multicast works on this LAN."""
+    book.note_address("10.0.0.3", 7461, via="mdns")
+    book.note_seen(A, "10.0.0.3", 7461)  # it answered: still learnt from mDNS
+    book.note_seen(B, "10.0.0.4", 7461)  # answered before anything named it (the guard)
+    book.note_address("10.0.0.4", 7461, via="peer")  # then the finder notes the --peer
+    book.note_failure("10.0.0.5", 7461, "peer_unreachable", "refused")
+    book.note_address("10.0.0.5", 7461, via="invite")
+    rows = {r.key: r.addresses for r in book.rows()}
+    assert rows[A] == ("10.0.0.3:7461 (mdns)",)
+    assert rows[B] == ("10.0.0.4:7461 (peer)",)
+    assert rows[None] == ("10.0.0.5:7461 (invite)",)
+
+
+def test_naming_a_known_address_again_keeps_its_place(book: PeerBook, clock: FakeClock) -> None:
+    book.note_seen(A, "10.0.0.1", 7461)
+    clock.advance(10)
+    book.note_seen(A, "10.0.0.2", 7461)
+    book.note_address("10.0.0.1", 7461, via="mdns")  # the older one, heard on mDNS
+    record = book.get(A)
+    assert record is not None
+    assert [(a.host, a.via) for a in record.addresses] == [
+        ("10.0.0.2", "channel"),
+        ("10.0.0.1", "mdns"),
+    ]

@@ -170,7 +170,7 @@ async def test_bad_frames_end_their_session_change_nothing_and_others_are_served
         assert await carol.run(digest) == before
 
 
-def test_a_flood_of_frames_is_rate_limited() -> None:
+async def test_a_flood_of_frames_is_rate_limited() -> None:  # the module is asyncio-marked
     now = [0.0]
     budget = FrameBudget(lambda: now[0], burst=3, per_s=2)
     for _ in range(3):

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up chitnode and run it on an embedded default: a demo branch in ./data/demo.
+# Set up chitnode and run it on an embedded default: a demo branch in ./data/demo,
+# served on the local network until Ctrl-C.
 # The demo key file is sealed with a demo passphrase; set CHITNODE_PASSPHRASE to choose yours.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,3 +13,6 @@ if [ -f "$CHITNODE_DATA/chitnode.db" ]; then
 else
   .venv/bin/chitnode demo
 fi
+# Then run the node: peer sync on the local network (discovery, live push, invites),
+# until Ctrl-C. Other chitnode commands reach it meanwhile (docs/sync.md, "Serving").
+exec .venv/bin/chitnode serve

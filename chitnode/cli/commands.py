@@ -14,6 +14,7 @@ from typing import Any
 
 from chitnode import limits
 from chitnode.domain import chit_views
+from chitnode.domain import limits as limits_domain
 from chitnode.domain.kinds import role_allows, roles_markdown
 from chitnode.domain.money import format_inr
 from chitnode.errors import NotFound, StoreCorrupt, StoreLocked, UsageError
@@ -79,12 +80,31 @@ def cmd_init(args: argparse.Namespace) -> int:
     name = args.branch_name.strip()
     if not 0 < len(name) <= 200:
         raise UsageError("--branch-name must be 1..200 characters")
+    rules = _init_rules(args)
     with _undo_if_refused(data_dir(args)):
         node = Node.init(data_dir(args), name)
+        with node:
+            node.submit("branch.chit_rules_set", rules)
     with node:
         print(f"Founded branch {name!r} ({node.branch}) in {data_dir(args)}")
         print(f"Root admin key: {node.public}")
+        print(
+            f"Chit rules: {args.state}, discount ceiling {args.discount_ceiling_pct}%"
+            " (record your state's figure with `chitnode submit branch.chit_rules_set`)"
+        )
     return 0
+
+
+def _init_rules(args: argparse.Namespace) -> dict[str, Any]:
+    state = args.state.strip()
+    if not 0 < len(state) <= limits_domain.NAME_CHARS_MAX:
+        raise UsageError(f"--state must be 1..{limits_domain.NAME_CHARS_MAX} characters")
+    source = "chitnode init: the Chit Funds Act 1982's 40% unless --discount-ceiling-pct said"
+    return {
+        "state": state,
+        "discount_ceiling_bps": args.discount_ceiling_pct * 100,
+        "source": source,
+    }
 
 
 @contextmanager

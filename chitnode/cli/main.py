@@ -32,6 +32,11 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 # Other packages (sync/) add subcommands here: each entry point is `add_parser(sub)`, which
 # registers a subparser with set_defaults(handler=...). The kernel never imports them itself.
 PLUGIN_GROUP = "chitnode.commands"
+# A branch founded from the CLI records its chit rules at once (issue 14 point 2): groups
+# formed under them draw by commit-reveal, which the holder cannot steer. Without the
+# entry they would draw by lot v1, kept only so that older logs fold as they did.
+INIT_STATE_DEFAULT = "India (Chit Funds Act 1982)"
+INIT_DISCOUNT_CEILING_PCT = 40
 # While `chitnode serve` holds a data folder's writer lock, a plugin registered here hands a
 # command to it (sync/serve/control.py) instead of failing on the lock: each entry point is
 # `forward(argv, args) -> exit status | None` (None: run the command in this process).
@@ -104,6 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", help="found a branch: genesis entry and root admin key")
     p.add_argument("--branch-name", required=True)
+    p.add_argument(
+        "--state",
+        default=INIT_STATE_DEFAULT,
+        help="whose chit rules the branch follows (recorded with its discount ceiling)",
+    )
+    p.add_argument(
+        "--discount-ceiling-pct",
+        type=_bounded(100),
+        default=INIT_DISCOUNT_CEILING_PCT,
+        help="the most a bid may give up, %% of the chit amount (default: the Act's 40)",
+    )
     p = sub.add_parser("demo", help="create a realistic demo branch and print its status")
     p.add_argument("--seed", type=int, default=2026)
     p = sub.add_parser("status", help="branch, own key and role, entries, heads, digest, forks")

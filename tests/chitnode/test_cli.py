@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from chitnode.cli.main import main
+from chitnode.domain.chit_kinds_auction import LOT_V2, branch_rules
 from chitnode.node.node import Node
 from tests.support.clock import FakeClock
 from tests.vectors import tamper as t
@@ -102,7 +103,8 @@ def test_init_then_status(folder: Path, capsys: pytest.CaptureFixture[str]) -> N
     doc = status_json(capsys, folder)
     assert doc["branch_name"] == "Main" and doc["role"] == "admin"
     assert doc["root"] == doc["device_key"]
-    assert (doc["entries"], doc["applied"], doc["rejected"], doc["held"]) == (1, 1, 0, 0)
+    # the genesis and the branch's chit rules (issue 14 point 2: new groups draw unsteerably)
+    assert (doc["entries"], doc["applied"], doc["rejected"], doc["held"]) == (2, 2, 0, 0)
     assert doc["forks"] == []
     assert list(doc["heads"]) == [doc["device_key"]]  # type: ignore[call-overload]
 
@@ -111,7 +113,7 @@ def test_init_then_status(folder: Path, capsys: pytest.CaptureFixture[str]) -> N
     lines = out.splitlines()
     assert lines[0] == f"Branch        Main ({doc['branch']})"
     assert lines[1] == f"This device   {doc['device_key']} (admin)"
-    assert lines[2] == "Entries       1 (applied 1, rejected 0, held 0, frozen 0)"
+    assert lines[2] == "Entries       2 (applied 2, rejected 0, held 0, frozen 0)"
     assert lines[3] == f"State digest  {doc['state_digest']}"
     assert "Forks         none" in lines[4:]  # then the plugins' lines (sync: peers, lag)
 
@@ -122,13 +124,33 @@ def test_init_prints_branch_and_key_and_refuses_a_second_init(
     data = tmp_path / "d"
     code, out, _ = run(capsys, "--data", str(data), "init", "--branch-name", "Udupi")
     assert code == 0
-    first, second = out.splitlines()
+    first, second, third = out.splitlines()
     assert first.startswith("Founded branch 'Udupi' (") and first.endswith(f") in {data}")
     assert second.startswith("Root admin key: ") and len(second.split()[-1]) == 64
+    assert third.startswith("Chit rules: India (Chit Funds Act 1982), discount ceiling 40% ")
     code, out, err = run(capsys, "--data", str(data), "init", "--branch-name", "Again")
     assert code == 2 and err.startswith("chitnode: error [usage]: ")
     code, out, err = run(capsys, "--data", str(tmp_path / "e"), "init", "--branch-name", " ")
     assert code == 2 and err.startswith("chitnode: error [usage]: ")
+
+
+def test_init_records_the_branch_chit_rules_so_new_groups_draw_by_commit_reveal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14 point 2: a branch founded from the CLI is never on the steerable lot v1."""
+    data = tmp_path / "d"
+    argv = ("init", "--branch-name", "Udupi", "--state", "Karnataka")
+    assert run(capsys, "--data", str(data), *argv, "--discount-ceiling-pct", "35")[0] == 0
+    with Node.open(data) as node:
+        rules = branch_rules(node.engine.state)
+    assert rules is not None
+    assert (rules["state"], rules["discount_ceiling_bps"], rules["lot"]) == (
+        "Karnataka",
+        3_500,
+        LOT_V2,
+    )
+    code, _, err = run(capsys, "--data", str(tmp_path / "e"), *argv, "--state", " ")
+    assert code == 2 and "--state" in err and not (tmp_path / "e").exists()
 
 
 def test_data_folder_from_the_environment_and_after_the_subcommand(
@@ -230,11 +252,16 @@ def test_enrol_and_revoke(folder: Path, capsys: pytest.CaptureFixture[str]) -> N
     data = ["--data", str(folder)]
     code, out, _ = run(capsys, *data, "enrol", KEY_A, "--role", "foreman", "--name", "Laptop")
     assert code == 0
-    assert out == f"Enrolled {KEY_A} as foreman: entry #2 applied\n"
+    assert out == f"Enrolled {KEY_A} as foreman: entry #3 applied\n"
     code, out, _ = run(capsys, *data, "revoke", KEY_A, "--reason", "lost")
-    assert code == 0 and out == f"Revoked {KEY_A} after its entry #0: entry #3 applied\n"
+    assert code == 0 and out == f"Revoked {KEY_A} after its entry #0: entry #4 applied\n"
     rows = log(capsys, folder)
-    assert [r["kind"] for r in rows] == ["branch.genesis", "device.enrolled", "device.revoked"]
+    assert [r["kind"] for r in rows] == [
+        "branch.genesis",
+        "branch.chit_rules_set",
+        "device.enrolled",
+        "device.revoked",
+    ]
 
     before = status_json(capsys, folder)
     refused(*run(capsys, *data, "revoke", KEY_A, "--reason", "again"), "already_revoked")
@@ -551,12 +578,12 @@ def test_console_script_init_and_verify(tmp_path: Path) -> None:
     path = tmp_path / "out.chitlog"
     assert script("--data", str(data), "export", str(path)).returncode == 0
     ok = script("verify", str(path))
-    assert ok.returncode == 0 and ok.stdout == "OK: 1 entries, 1 feeds, no problems\n"
+    assert ok.returncode == 0 and ok.stdout == "OK: 2 entries, 1 feeds, no problems\n"
     path.write_bytes(path.read_bytes().replace(b'"Subprocess"', b'"Subprocesz"'))
     failed = script("verify", str(path))
     assert failed.returncode == 1
     lines = failed.stdout.splitlines()
-    assert lines[-1].startswith("FAILED: 1 entries, 1 feeds")
+    assert lines[-1].startswith("FAILED: 2 entries, 1 feeds")
     assert "bad_seal - -" in lines and any(line.startswith("bad_hash 1 ") for line in lines)
 
 

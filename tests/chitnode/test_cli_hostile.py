@@ -185,9 +185,9 @@ def test_output_to_a_full_device_is_disk_full(place: Place, argv: list[str]) -> 
 
 
 def test_the_table_left_the_branch_as_it_was(place: Place) -> None:
-    """Every refused command changed nothing: the store still checks clean, two entries."""
+    """Every refused command changed nothing: the store still checks clean, three entries."""
     out = ok(chitnode("--data", place.data, "check"))
-    assert out.splitlines()[-1].startswith("OK: 2 entries")
+    assert out.splitlines()[-1].startswith("OK: 3 entries")
     assert place.afile.read_text() == "not a folder\n"
 
 

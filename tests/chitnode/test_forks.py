@@ -94,9 +94,9 @@ def devices(cli: Cli, folder: Path, role: str = "member") -> set[str]:
 
 
 def root_forked(cli: Cli) -> tuple[Path, Path, str]:
-    """The root enrols two members (seq 3, 4) and a head-office admin imports them; then the
+    """The root enrols two members (seq 4, 5) and a head-office admin imports them; then the
     root's device loses those writes (its store is back where it was: a lost `-wal`) and
-    enrols another member at seq 3. Both nodes then hold both lines: the root forked."""
+    enrols another member at seq 4. Both nodes then hold both lines: the root forked."""
     root = cli.found("root")
     office, _ = cli.device(root, "office", "admin")
     before = cli.tmp / "root-before"
@@ -106,7 +106,7 @@ def root_forked(cli: Cli) -> tuple[Path, Path, str]:
     cli.carry(root, office, "line-a")
     shutil.rmtree(root)
     shutil.copytree(before, root)
-    cli.ok(root, "enrol", key(3), "--role", "member", "--name", "Chetan")  # seq 3 again
+    cli.ok(root, "enrol", key(3), "--role", "member", "--name", "Chetan")  # seq 4 again
     cli.carry(root, office, "line-b")
     cli.carry(office, root, "both")
     return root, office, str(cli.status(root)["root"])
@@ -122,19 +122,19 @@ def test_the_root_forks_is_frozen_everywhere_and_says_so(
         assert (fork["author"], fork["who"], fork["fork_seq"], fork["state"]) == (
             root_key,
             "root",
-            3,
+            4,
             "frozen",
         )
-        assert len(fork["twins"]) == 2  # both entries at seq 3, by hash
+        assert len(fork["twins"]) == 2  # both entries at seq 4, by hash
         assert cli.status(folder)["forks"]
         assert "FORKS (evidence kept for good;" in cli.ok(folder, "status")
-    assert devices(cli, office) == devices(cli, root) == set()  # nothing from seq 3 applies
+    assert devices(cli, office) == devices(cli, root) == set()  # nothing from seq 4 applies
 
     # (a) a command whose entry is frozen says so, with a code and the way out, and exits 3
     code, out, err = cli.run(root, "enrol", key(4), "--role", "member", "--name", "Deepa")
     assert code == EXIT_NOT_APPLIED and out == ""
-    assert err.startswith("chitnode: error [author_frozen]: entry #4 ")
-    assert "forked at seq 3" in err and "chitnode fork list" in err
+    assert err.startswith("chitnode: error [author_frozen]: entry #5 ")
+    assert "forked at seq 4" in err and "chitnode fork list" in err
     assert len(err.splitlines()) == 1
 
     # only the root's own device can resolve the root's fork
@@ -149,7 +149,7 @@ def test_the_root_keeps_its_line_and_every_node_settles_alike(
     root, office, root_key = root_forked(cli)
     assert cli.run(root, "enrol", key(4), "--role", "member", "--name", "Deepa")[0] == 3
     out = cli.ok(root, "fork", "resolve", root_key)
-    assert out.splitlines()[0] == "Wrote fork.resolved: entry #5 applied"
+    assert out.splitlines()[0] == "Wrote fork.resolved: entry #6 applied"
     assert devices(cli, root) == {key(3), key(4)}  # the kept line applies, up to the resolution
     cli.ok(root, "enrol", key(5), "--role", "member", "--name", "Esha")  # and the root goes on
     exported = cli.carry(root, office, "resolved")
@@ -157,14 +157,14 @@ def test_the_root_keeps_its_line_and_every_node_settles_alike(
     assert cli.status(office)["state_digest"] == cli.status(root)["state_digest"]
     for folder in (root, office):
         (fork,) = cli.forks(folder)
-        assert fork["state"] == "resolved" and "entry #5" in str(fork["note"])
+        assert fork["state"] == "resolved" and "entry #6" in str(fork["note"])
         assert {t["discarded"] for t in fork["twins"]} == {True, False}  # evidence kept
     # the export carries both lines; verify reports the fork as evidence, nothing else
     code, out, _ = cli.run(None, "verify", exported, "--json")
     report = json.loads(out)
     assert code == 1
     assert {(p["code"], p["author"]) for p in report["problems"]} == {("fork", root_key)}
-    assert {p["seq"] for p in report["problems"]} == {3, 4}
+    assert {p["seq"] for p in report["problems"]} == {4, 5}
     # a third node importing that export settles the same way
     third, _ = cli.device(root, "third", "auditor")
     assert cli.status(third)["state_digest"] == cli.status(root)["state_digest"]
@@ -178,9 +178,9 @@ def test_the_root_may_keep_the_line_it_lost(
     (fork,) = cli.forks(root)
     lost = next(t["hash"] for t in fork["twins"] if not t["main"])
     out = cli.ok(root, "fork", "resolve", root_key, "--keep", str(lost))
-    assert out.splitlines()[0] == "Wrote fork.resolved: entry #5 applied"
+    assert out.splitlines()[0] == "Wrote fork.resolved: entry #6 applied"
     assert devices(cli, root) == {key(1), key(2)}
-    cli.ok(root, "enrol", key(6), "--role", "member", "--name", "Farah")  # seq 6, line A
+    cli.ok(root, "enrol", key(6), "--role", "member", "--name", "Farah")  # seq 7, line A
     cli.carry(root, office, "kept-a")
     assert devices(cli, office) == {key(1), key(2), key(6)}
     assert cli.status(office)["state_digest"] == cli.status(root)["state_digest"]
@@ -194,7 +194,7 @@ def test_what_the_fork_commands_refuse_changes_nothing(
     office_key = str(cli.status(office)["device_key"])
     out = cli.ok(root, "fork", "list")
     (fork,) = cli.forks(root)
-    assert f"{root_key}  root: fork at seq 3, FROZEN" in out
+    assert f"{root_key}  root: fork at seq 4, FROZEN" in out
     assert all(t["hash"] in out for t in fork["twins"])  # both entries, by full hash
     before = cli.status(root)
     for argv, code in (

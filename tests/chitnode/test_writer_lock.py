@@ -64,7 +64,7 @@ def test_a_second_writer_is_refused_naming_the_holder(data: Path) -> None:
         holder.close()
     refused(second, "store_locked")
     assert f"pid {holder.pid}" in second.stderr
-    assert entries(data) == 1
+    assert entries(data) == 2
 
 
 @pytest.mark.parametrize("how", ["deleted", "replaced"])
@@ -80,9 +80,9 @@ def test_deleting_or_replacing_writer_lock_lets_no_second_writer_in(data: Path, 
         holder.close()
     refused(second, "store_locked")
     assert f"pid {holder.pid}" in second.stderr
-    assert entries(data) == 1  # the second writer wrote nothing
+    assert entries(data) == 2  # the second writer wrote nothing
     ok(chitnode(*enrol(data)))  # and once the holder is gone, the folder is usable again
-    assert entries(data) == 2
+    assert entries(data) == 3
 
 
 @pytest.mark.parametrize("mode", ["NORMAL", "EXCLUSIVE"])
@@ -103,4 +103,4 @@ def test_another_program_holding_sqlites_lock_gives_store_busy(
     assert code == 1, err
     assert err.startswith("chitnode: error [store_busy]: "), err
     assert len(err.splitlines()) == 1
-    assert entries(data) == 1
+    assert entries(data) == 2

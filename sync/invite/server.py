@@ -42,7 +42,7 @@ from sync.invite.code import SECRET_BYTES
 from sync.invite.pins import MEMBER_SERVING_ROLES, PinBook, PinRow
 from sync.invite.wire import JOIN_PATH, PINS_PATH, PROTOCOL, STAFF_KEY_PATH
 from sync.peer.context import PeerContext
-from sync.peer.server import PeerServer
+from sync.peer.server import PEER_KEY, PeerServer
 
 _JOIN_FIELDS = frozenset({"v", "secret", "key", "cert_b64", "sig_b64"})
 # HTTP status per refusal: the body's code is what a client matches, never the status.
@@ -143,7 +143,7 @@ class InviteRoutes:
             return web.json_response(answer)
 
     async def staff_key(self, request: web.Request) -> web.StreamResponse:
-        peer = str(request["peer"])
+        peer = str(request[PEER_KEY])
 
         def sealed(node: Node) -> bytes:
             return staff_key.export_for(node, peer)
@@ -155,7 +155,7 @@ class InviteRoutes:
         return web.json_response({"sealed_b64": base64.b64encode(raw).decode()})
 
     async def pin_page(self, request: web.Request) -> web.StreamResponse:
-        peer = str(request["peer"])
+        peer = str(request[PEER_KEY])
         after = request.query.get("after", "")
         if len(after) > limits.PIN_MEMBER_ID_CHARS_MAX:
             return refusal(BadJoinRequest("after: a member id"))

@@ -7,7 +7,7 @@
     ...
     await server.stop()
 
-A handler finds the authenticated device key in `request["peer"]` (None on an
+A handler finds the authenticated device key in `request[PEER_KEY]` (None on an
 anonymous route reached without a certificate). Trust follows the log
 (`sync.channel.tls`): a device enrolled and bound later is accepted without a
 restart; when a `device.*` entry folds, the server re-reads the certificates and
@@ -41,6 +41,9 @@ from sync.peer.session import ERROR_CLOSE, SYNC_PATH, Session, SyncReport
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 TRUST_KINDS = frozenset({"device."})  # enrolment, revocation, certificate binding
+
+# The authenticated device key of a request (None: an anonymous client, /v1/join only).
+PEER_KEY = web.RequestKey[str | None]("peer")
 
 
 @dataclass(eq=False)
@@ -148,7 +151,7 @@ class PeerServer:
             if request.transport is not None:
                 request.transport.abort()  # cut: the answer below is never sent
             return web.Response(status=403)
-        request["peer"] = key
+        request[PEER_KEY] = key
         if key is None and request.match_info.handler not in self._anonymous:
             body = {"error": NotEnrolled.code, "message": "an enrolled device's certificate"}
             return web.json_response(body, status=403)
@@ -158,7 +161,8 @@ class PeerServer:
 
     async def _sync(self, request: web.Request) -> web.StreamResponse:
         assert self.context is not None
-        key: str = request["peer"]
+        key = request[PEER_KEY]
+        assert key is not None  # /v1/sync is not an anonymous route: the gate saw to it
         mine = sum(1 for c in self._conns if c.peer == key)
         if len(self._conns) >= limits.PEER_SESSIONS_MAX or mine >= (
             limits.PEER_SESSIONS_PER_DEVICE_MAX

@@ -21,6 +21,7 @@ from chitnode.log.channel import sign_binding
 from sync.channel.credentials import ChannelCredentialError, load_or_create
 from sync.channel.tls import client_context, pinned_connector, pinned_context
 from sync.peer.client import dial, sync_with
+from sync.peer.server import PEER_KEY
 from tests.support.peer import HOST, Peer, enrol, founder, newcomer, running, submit
 
 
@@ -80,7 +81,7 @@ def test_an_admin_binding_needs_the_devices_own_signature(tmp_path: Path) -> Non
 
 
 async def _whoami(request: web.Request) -> web.Response:
-    return web.json_response({"peer": request["peer"]})
+    return web.json_response({"peer": request[PEER_KEY]})
 
 
 async def _get(url: URL, tls: ssl.SSLContext, **kw: object) -> tuple[int, object]:
@@ -101,8 +102,8 @@ async def test_enrolled_accepted_unenrolled_dropped_anonymous_only_anonymous(
     reached: list[str | None] = []
 
     async def joined(request: web.Request) -> web.Response:
-        reached.append(request["peer"])
-        return web.json_response({"peer": request["peer"]})
+        reached.append(request[PEER_KEY])
+        return web.json_response({"peer": request[PEER_KEY]})
 
     root_peer = Peer(root.node, root.cred)
     async with running(bob, eve, serve=False):

@@ -218,7 +218,22 @@ def _peers(args: argparse.Namespace) -> int:
         who = link["peer"][:16] + "…" if link["peer"] else "(not answered yet)"
         print(f"  {link['address']:<24} {link['via']:<5} {link['state']:<10} {who}")
     print(f"Connected to us: {len(live['connected_in'])} device(s)")
+    print(_discovery_line(live.get("discovery")))
     return 0
+
+
+def _discovery_line(found: dict[str, Any] | None) -> str:
+    """What mDNS did, for someone asking why no peer shows up (docs/sync.md, Discovery)."""
+    if found is None:
+        return "Discovery: off (--no-discovery): only --peer and remembered addresses"
+    if not found["running"]:
+        return f"Discovery: not running: {found['error'] or 'no network address yet'}"
+    ignored = ", ".join(f"{why} {n}" for why, n in sorted(found.get("ignored", {}).items()))
+    return (
+        f"Discovery: advertising on {', '.join(found.get('advertised', [])) or '-'}; "
+        f"{found['hints']} hint(s) from this branch, last {_when(found.get('last_hint_ms'))}"
+        + (f"; ignored: {ignored}" if ignored else "")
+    )
 
 
 def status_part(node: Node, folder: Path) -> tuple[dict[str, Any], list[str]]:

@@ -256,7 +256,14 @@ class ServeRuntime:
             "connected_in": sorted({c.peer for c in conns}),
             "discovery": None
             if found is None
-            else {"running": found.running, "error": found.error, "hints": found.hints},
+            else {
+                "running": found.running,
+                "error": found.error,
+                "hints": found.hints,
+                "advertised": list(found.advertised),
+                "ignored": dict(found.ignored),  # reason -> services of no use to this node
+                "last_hint_ms": found.last_hint_ms,
+            },
         }
 
 

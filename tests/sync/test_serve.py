@@ -25,6 +25,7 @@ from chitnode.cli.main import build_parser, main, run_here
 from chitnode.errors import StoreLocked
 from chitnode.node.node import Node
 from sync.node_thread import NodeThread
+from sync.serve import cli as serve_cli
 from sync.serve import guard
 from sync.serve.cli import parse_body, status_part
 from sync.serve.control import SOCKET_FILE, ControlServer, ThreadRouted, forward
@@ -320,3 +321,26 @@ async def test_a_command_that_breaks_gives_its_client_a_line_not_a_traceback(
         "stderr": "chitnode: error [control_failed]: the command failed in serve\n",
     }
     assert "ZeroDivisionError" in capsys.readouterr().err  # in serve's own stderr, its log
+
+
+def test_peers_says_what_discovery_did() -> None:
+    """`chitnode peers` tells a foreman on a LAN that blocks multicast why nobody shows up."""
+    off = serve_cli._discovery_line(None)
+    assert off.startswith("Discovery: off (--no-discovery)")
+    down = {"running": False, "error": "no IPv4 address on an up interface", "hints": 0}
+    assert serve_cli._discovery_line(down) == (
+        "Discovery: not running: no IPv4 address on an up interface"
+    )
+    up = {
+        "running": True,
+        "error": None,
+        "hints": 2,
+        "advertised": ["192.168.1.7"],
+        "ignored": {"other_branch": 3},
+        "last_hint_ms": 0,
+    }
+    line = serve_cli._discovery_line(up)
+    assert line == (
+        "Discovery: advertising on 192.168.1.7; 2 hint(s) from this branch, "
+        "last 1970-01-01 00:00:00; ignored: other_branch 3"
+    )

@@ -63,6 +63,7 @@ def test_two_serves_link_push_live_and_a_restored_backup_catches_up_before_writi
         peers = ok(chitnode("--data", n1, "peers"))
         assert root_key[:16] in peers and f"127.0.0.1:{p0}" in peers
         assert f"127.0.0.1:{p0}" in peers.split("Links now")[1]
+        assert "Discovery: off (--no-discovery)" in peers  # why mDNS adds nobody here
         assert root.stop() == 0, root.err
 
         shutil.rmtree(n0)

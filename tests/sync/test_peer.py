@@ -22,7 +22,7 @@ from sync.peer.errors import RateLimited
 from sync.peer.session import ERROR_CLOSE, FrameBudget, Session
 from sync.reconcile.messages import Hello, Want, encode
 from tests.support.feeds import twin_of
-from tests.support.peer import HOST, Peer, branch_of, joined, register, running
+from tests.support.peer import HOST, Peer, branch_of, joined, register, running, until
 
 pytestmark = pytest.mark.asyncio
 
@@ -153,6 +153,8 @@ async def test_bad_frames_end_their_session_change_nothing_and_others_are_served
         for frame, expected in cases:
             got = await _refused(bob, root.port, frame)
             assert got[0] == expected[0] and got[1] == expected[1], (frame[:20], got)
+        # The client may see the close before the server's handler has filed its report.
+        await until(lambda: len(root.server.reports) == 1 + len(cases))
         codes = [r.error for r in root.server.reports][1:]  # after the first, clean, sync
         assert codes == [
             "bad_message",

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -223,8 +224,15 @@ class ChitDriver:
         rows = base.ticket_rows(self.state, group)
         return [int(t["ticket"]) for t in rows if not base.bid_block(self.state, group, t)]
 
-    def auction(self, gid: str, bids_max: int = 6) -> dict[str, Any]:
-        """Open the next month's draw with attendance, take random bids, close it."""
+    def auction(
+        self, gid: str, bids_max: int = 6, collect: Callable[[], None] | None = None
+    ) -> dict[str, Any]:
+        """Open the next month's draw with attendance, take random bids, close it.
+
+        `collect`: what the foreman does when the settlement is refused `pool_short`
+        (too few paid before the meeting to fund the commission and the dividend): take
+        the late dues, then settle again, as the refusal says.
+        """
         group = self.group(gid)
         month = int(group["settled"]) + 1
         subscribers = sorted(base.holders(self.state, group))
@@ -245,11 +253,23 @@ class ChitDriver:
         self.clock.advance(AUCTION_MS)
         if secret:  # after the countdown, two subscribers present contribute, named
             self.contribute(gid, month, present[:2])
-        self.submit("auction.closed", {**self._scope(gid), "month": month})
+        self._settling("auction.closed", {**self._scope(gid), "month": month}, collect)
         drawing = self.state.get(base.AUCTIONS, base.month_key(gid, month)) or {}
         if drawing.get("status") == DRAWING:  # a no-bid month or a tie: reveal, then the draw
-            self.submit("lot.revealed", {**self._scope(gid), "month": month, "secret": secret})
+            reveal = {**self._scope(gid), "month": month, "secret": secret}
+            self._settling("lot.revealed", reveal, collect)
         return self.settlement(gid, month)
+
+    def _settling(
+        self, kind: str, body: dict[str, Any], collect: Callable[[], None] | None
+    ) -> None:
+        try:
+            self.submit(kind, body)
+        except RuleViolation as exc:
+            if exc.code != "pool_short" or collect is None:
+                raise
+            collect()
+            self.submit(kind, body)
 
     def contribute(self, gid: str, month: int, members: list[str]) -> None:
         """Subscribers present add 32 random bytes each to the month's draw (their act)."""
@@ -354,12 +374,18 @@ class ChitDriver:
         self.clock.advance(2 * DAY_MS)
         self.pay_dues(gid, [t for t in tickets if t not in late | skip], month, partial)
         self.clock.advance(18 * DAY_MS)  # the monthly meeting
-        settled = self.auction(gid, bids_max)
+        unpaid = [sorted(late)]  # the late payers, until they pay
+
+        def collect() -> None:
+            self.pay_dues(gid, unpaid.pop(), month)
+            unpaid.append([])
+
+        settled = self.auction(gid, bids_max, collect)
         self.attest(gid, month)
         self.secure(gid, month, self.rng.random() < deduction)
         self.pay_prizes(gid)
         self.clock.advance(5 * DAY_MS)
-        self.pay_dues(gid, sorted(late), month)
+        self.pay_dues(gid, unpaid[0], month)
         self.pay_prizes(gid)
         self.clock.advance(5 * DAY_MS)
         return settled

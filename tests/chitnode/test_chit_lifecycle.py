@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
@@ -168,6 +168,9 @@ def fresh(folder: str, clock: FakeClock) -> Node:
     variant=st.sampled_from(VARIANTS),
     default=st.booleans(),
 )
+# Two of three paid late, and the bid's commission and dividend were more than the pool
+# held at the meeting: settling is refused pool_short until the foreman collects.
+@example(seed=2, tickets=3, unit_rupees=1_000, variant=VARIANTS[2], default=False)
 def test_any_group_balances_and_prizes_each_month_once(
     seed: int, tickets: int, unit_rupees: int, variant: dict[str, Any], default: bool
 ) -> None:

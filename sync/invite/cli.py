@@ -146,16 +146,15 @@ def _invites(args: argparse.Namespace) -> int:
     from sync.invite.book import InviteBook
 
     folder = data_folder(args.data)
+    now_ms = SystemClock().now_ms()
     if not (folder / "invites.db").exists():
         rows = []
     else:
         book = InviteBook(folder)
-        now_ms = SystemClock().now_ms()
         if args.cancel:
             closed = book.cancel(args.cancel, now_ms)
             print(f"Closed invite {closed.secret_hash[:12]} ({closed.role} {closed.name!r}).")
         rows = book.rows()
-    now_ms = SystemClock().now_ms()
     docs = [
         {
             "id": r.secret_hash[:12],

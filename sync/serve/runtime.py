@@ -23,7 +23,7 @@ import json
 import os
 import signal
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -254,16 +254,7 @@ class ServeRuntime:
                 for r in links
             ],
             "connected_in": sorted({c.peer for c in conns}),
-            "discovery": None
-            if found is None
-            else {
-                "running": found.running,
-                "error": found.error,
-                "hints": found.hints,
-                "advertised": list(found.advertised),
-                "ignored": dict(found.ignored),  # reason -> services of no use to this node
-                "last_hint_ms": found.last_hint_ms,
-            },
+            "discovery": None if found is None else asdict(found),  # DiscoveryStatus's fields
         }
 
 

@@ -1,0 +1,166 @@
+"""Drive the Flet web app in a real browser: Playwright over Debian's chromium (issue 12).
+
+Flutter draws on a canvas; what a test reads is its semantics tree, which the page shows
+as `<flt-semantics>` nodes once the hidden "Enable accessibility" placeholder is
+pressed (/work/shared/FLET.md, section 3). The app wraps every text a test reads in
+`ft.Semantics(identifier=...)`, which reaches the DOM as `flt-semantics-identifier`;
+buttons are named by their label and text fields by theirs.
+
+- `chromium` is the module-scoped fixture (a test module takes it with
+  `chromium = web.chromium`); it is Debian's `/usr/bin/chromium`, never a browser
+  Playwright would download. `needs_chromium` skips a test only when that binary is
+  missing (`.ci/setup` installs it, so in CI the tests run).
+- `open_app(chromium, url)` opens a desktop tab; `phone=True` emulates a Pixel 7
+  (touch, 412 px wide). Either way it waits for Flutter's first frame and turns the
+  semantics tree on, then gives an `AppPage` with the few moves a test makes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+CHROMIUM = shutil.which("chromium")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/setup installs it)"
+)
+
+# FLET.md section 2: run as root, no GPU, nothing fetched behind the test's back.
+CHROMIUM_FLAGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+PHONE = "Pixel 7"  # Android Chrome, the members' phones (412 x 839 CSS px, touch)
+DESKTOP_VIEWPORT = {"width": 1024, "height": 720}  # the foreman's laptop, kept modest so
+# its screenshots stay small
+
+FIRST_FRAME_MS = 90_000  # Flutter's boot on 2 shared cores (1.5-2.8 s alone, FLET.md)
+SEMANTICS_MS = 15_000  # the semantics tree after the placeholder is pressed
+STEP_MS = 20_000  # one screen's change after a tap, or a live update from another session
+SETTLE_MS = 1_000  # before a screenshot: a transient "Working..." overlay can show at first
+SCREENSHOT_MAX_BYTES = 200_000  # each committed picture stays small (house rule)
+# Set to a folder (docs/screenshots) to keep the pictures; otherwise they go to a temp dir.
+SCREENSHOTS_ENV = "CHITNODE_SCREENSHOTS"
+
+
+@dataclass(frozen=True, slots=True)
+class Chromium:
+    browser: Browser
+    phone: dict[str, Any]  # Playwright's device descriptor for PHONE
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Chromium]:
+    """One headless Debian chromium for the module's tests (each tab its own context)."""
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (.ci/setup installs it)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_FLAGS)
+        )
+        try:
+            yield Chromium(browser, dict(p.devices[PHONE]))
+        finally:
+            browser.close()
+
+
+class AppPage:
+    """One browser tab on the app, as a person uses it: read, tap, type, picture."""
+
+    def __init__(self, page: Page, *, phone: bool) -> None:
+        self.page = page
+        self.phone = phone
+
+    def ident(self, identifier: str) -> Locator:
+        """The node an `ft.Semantics(identifier=...)` put in the DOM."""
+        return self.page.locator(f'[flt-semantics-identifier="{identifier}"]')
+
+    def text(self, identifier: str) -> str:
+        """The text of that node (its words, or its label when it carries no text)."""
+        node = self.ident(identifier).first
+        node.wait_for(state="attached", timeout=STEP_MS)
+        words = node.text_content() or ""
+        return words.strip() or (node.get_attribute("aria-label") or "").strip()
+
+    def expect_text(self, identifier: str, wanted: str | re.Pattern[str]) -> None:
+        """Wait (bounded) until the node's text contains `wanted`."""
+        expect(self.ident(identifier).first).to_contain_text(wanted, timeout=STEP_MS)
+
+    def expect_shown(self, identifier: str) -> None:
+        expect(self.ident(identifier).first).to_be_attached(timeout=STEP_MS)
+
+    def button(self, name: str | re.Pattern[str]) -> Locator:
+        return self.page.get_by_role("button", name=name).first
+
+    def tap(self, name: str | re.Pattern[str]) -> None:
+        """Press the button labelled `name` (a finger on a phone, the mouse on the laptop)."""
+        target = self.button(name)
+        expect(target).to_be_visible(timeout=STEP_MS)
+        if self.phone:
+            target.tap()
+        else:
+            target.click()
+
+    def tap_ident(self, identifier: str) -> None:
+        """Press the node carrying `identifier` (a tile or row that is not a plain button)."""
+        target = self.ident(identifier).first
+        expect(target).to_be_visible(timeout=STEP_MS)
+        if self.phone:
+            target.tap()
+        else:
+            target.click()
+
+    def fill(self, label: str | re.Pattern[str], value: str) -> None:
+        """Type `value` into the text field labelled `label`."""
+        field = self.page.get_by_role("textbox", name=label).first
+        expect(field).to_be_visible(timeout=STEP_MS)
+        field.fill(value)
+
+    def shot(self, path: Path) -> Path:
+        """A PNG of the tab in CSS pixels, after a short settle; fails if it grew too big."""
+        self.page.wait_for_timeout(SETTLE_MS)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(path), type="png", scale="css")
+        size = path.stat().st_size
+        assert size < SCREENSHOT_MAX_BYTES, f"{path.name} is {size} bytes"
+        return path
+
+    def close(self) -> None:
+        self.page.context.close()
+
+
+def open_app(chromium: Chromium, url: str, *, phone: bool = False) -> AppPage:
+    """A fresh tab (its own cookies and session) on `url`, drawn and readable."""
+    if phone:
+        context = chromium.browser.new_context(**chromium.phone)
+    else:
+        context = chromium.browser.new_context(viewport=DESKTOP_VIEWPORT)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("#loading", state="detached", timeout=FIRST_FRAME_MS)
+    placeholder = page.locator("flt-semantics-placeholder")
+    if phone:
+        placeholder.tap(force=True)  # it covers the screen; a synthetic click does nothing
+    else:
+        placeholder.dispatch_event("click")
+    page.wait_for_selector("flt-semantics", state="attached", timeout=SEMANTICS_MS)
+    return AppPage(page, phone=phone)
+
+
+def screenshot_dir(fallback: Path) -> Path:
+    """Where `shot` writes: $CHITNODE_SCREENSHOTS (docs/screenshots) or a test's temp dir."""
+    chosen = os.environ.get(SCREENSHOTS_ENV)
+    return Path(chosen) if chosen else fallback

@@ -16,7 +16,8 @@ from chitnode import errors
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("chitnode", "sync", "ui")
-CODE_FIRST = frozenset({"Problem", "problem"})  # Problem(code, seq, author, ...)
+# Problem(code, seq, author, ...); a screen's refuse(code) (ui/shell.py)
+CODE_FIRST = frozenset({"Problem", "problem", "refuse"})
 CODE_SECOND = frozenset({"need"})  # need(cond, code, message)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-GRAPHED = ("chitnode", "sync")  # the packages whose modules must not import in a cycle
+GRAPHED = ("chitnode", "sync", "ui")  # the packages whose modules must not import in a cycle
 
 # The kernel reaches no network and shows no UI: sync/ and ui/ import it, never the reverse.
 KERNEL_NEVER = (
@@ -58,8 +58,11 @@ RULES = (
     Rule("chitnode.node", ("chitnode.services", "chitnode.cli"), "services build on the node"),
     Rule("chitnode.services", ("chitnode.cli",), "the CLI calls services, not the reverse"),
     Rule("sync", ("chitnode.cli",), "network adapters use the kernel, not the CLI's internals"),
+    Rule("sync", ("ui", "flet", "flet_web"), "the network layer shows no UI: ui/ builds on it"),
+    Rule("ui.vm", ("flet", "flet_web"), "view-models are plain Python, tested without Flutter"),
     Rule("chitnode", TEST_CODE, "production code never imports tests or benchmarks"),
     Rule("sync", TEST_CODE, "production code never imports tests or benchmarks"),
+    Rule("ui", TEST_CODE, "production code never imports tests or benchmarks"),
 )
 
 
@@ -314,7 +317,7 @@ def test_a_cycle_is_found_and_printed_but_not_a_type_only_one(tmp_path: Path) ->
 
 # --- bounds live in the limits modules (STYLE.md: every bound named in `limits`) -------------
 
-LIMITS_MODULES = ("chitnode.limits", "chitnode.domain.limits", "sync.limits")
+LIMITS_MODULES = ("chitnode.limits", "chitnode.domain.limits", "sync.limits", "ui.limits")
 BOUND_SUFFIXES = ("_MAX", "_MIN", "_CAP", "_TIMEOUT_MS", "_TIMEOUT_S")
 BOUND_PARTS = ("BYTES_MAX", "ENTRIES_MAX")
 # Module-level names that look like bounds and stay where they are, each with its reason.

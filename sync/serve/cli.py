@@ -76,7 +76,21 @@ def add_serve(sub: Subparsers) -> None:
         help="a peer to dial (repeatable), beside remembered addresses and discovery",
     )
     p.add_argument("--no-discovery", action="store_true", help="no mDNS: dial known peers only")
+    for part in serve_parts():  # the app (ui/server.py) adds --app-port and the like
+        part.add_arguments(p)
     p.set_defaults(handler=_serve)
+
+
+SERVE_PARTS_GROUP = "chitnode.serve_parts"
+
+
+def serve_parts() -> list[Any]:
+    """What else a serve runs, by entry point (the app: ui/server.py). sync/ never imports
+    ui/ (DESIGN.md, layers); the parts plug in here. Each has `add_arguments(parser)` and
+    `create(args) -> part` with `async start(runtime) -> [endpoint lines]`, `async stop()`."""
+    from importlib.metadata import entry_points
+
+    return [e.load() for e in sorted(entry_points(group=SERVE_PARTS_GROUP), key=lambda e: e.name)]
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -91,6 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
         peer_port=args.peer_port,
         peers=tuple(args.peer),
         discovery=not args.no_discovery,
+        parts=tuple(p for p in (part.create(args) for part in serve_parts()) if p is not None),
     )
     return asyncio.run(serve(options, run_here))
 

@@ -25,7 +25,7 @@ import signal
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from chitnode.clock import SystemClock
 from chitnode.domain.kernel_kinds import channel_certs
@@ -73,6 +73,16 @@ class ServeOptions:
     peer_port: int = PEER_PORT_DEFAULT
     peers: tuple[tuple[str, int], ...] = ()
     discovery: bool = True
+    parts: tuple[ServePart, ...] = ()  # what else runs on this loop: the app (ui/server.py)
+
+
+class ServePart(Protocol):
+    """Something a serve runs beside the peer channel, over the same node thread and event
+    stream (the app). Plugged in by entry point (sync/serve/cli.py, `serve_parts`)."""
+
+    async def start(self, runtime: ServeRuntime) -> list[str]: ...  # endpoint lines
+    async def stop(self) -> None: ...
+    def serve_fields(self) -> dict[str, Any]: ...  # added to serve.json (e.g. app_port)
 
 
 @dataclass(slots=True)
@@ -94,6 +104,7 @@ class ServeRuntime:
     peer_port: int | None = None
     endpoints: list[str] = field(default_factory=list)
     wrote_serve_file: bool = False  # only this run's serve.json is this run's to remove
+    started_parts: list[ServePart] = field(default_factory=list)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -163,6 +174,9 @@ class ServeRuntime:
             self.endpoints.append(f"mdns     _chitnode._tcp.local. port {self.peer_port}")
         else:
             self.endpoints.append("mdns     off (--no-discovery): --peer and the peer book")
+        for part in options.parts:
+            self.endpoints.extend(await part.start(self))
+            self.started_parts.append(part)
         write_serve_file(folder, self.serve_file())
         self.wrote_serve_file = True
         global current
@@ -197,13 +211,16 @@ class ServeRuntime:
         self.events.flush_stored(node)
 
     def serve_file(self) -> dict[str, Any]:
-        return {
+        doc = {
             "pid": os.getpid(),
             "peer_port": self.peer_port,
             "addresses": addresses(self.options.listen),
             "control": SOCKET_FILE,
             "discovery": self.discovery is not None,
         }
+        for part in self.started_parts:
+            doc.update(part.serve_fields())
+        return doc
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -216,6 +233,8 @@ class ServeRuntime:
         global current
         if current is self:
             current = None
+        while self.started_parts:  # first: their sessions may still be writing
+            await self.started_parts.pop().stop()
         if self.discovery is not None:
             await self.discovery.stop()
             self.discovery = None

@@ -1,0 +1,72 @@
+"""Bounds of the app (ui/): each part has a section.
+
+Every number the app waits for, keeps or refuses by is named here (STYLE.md), so that
+one file answers "how long does a phone stay logged in" or "how many sessions fit".
+"""
+
+from __future__ import annotations
+
+from chitnode.domain import limits as _domain
+
+# --- serving (ui/server.py) -----------------------------------------------------------------
+
+APP_PORT_DEFAULT = 8550  # `chitnode serve --app-port`: fixed, so the phones' QR stays good
+APP_PORT_MAX = 65535
+# The first load of Flet's web client is 12 MB raw, 4.3 MB gzipped (FLET.md §2): a phone on
+# a meeting's Wi-Fi pays it once. Below this size a response is not worth compressing.
+GZIP_MINIMUM_BYTES = 1000
+APP_SHUTDOWN_TIMEOUT_S = 5.0  # uvicorn's grace for open websockets when serve stops
+
+# --- the shell (ui/shell.py) -------------------------------------------------------------------
+
+# A browser session's live view is rebuilt from the log after each committed batch; a burst
+# of bids coalesces into one rebuild per session per this many milliseconds at most.
+LIVE_COALESCE_MS = 50
+BANNER_SHOW_MS = 6000  # how long a refusal stays on screen before it fades
+SESSIONS_MAX = 400  # browser sessions one node serves at once (a big meeting has ~60 phones)
+
+# --- money, dates and words (ui/fmt.py, ui/i18n/) -------------------------------------------
+
+# A typed amount is refused above the largest amount any entry takes (a chit's value):
+# past it the user mistyped, and the kernel would refuse it anyway, in less plain words.
+TYPED_AMOUNT_PAISE_MAX = _domain.CHIT_VALUE_PAISE_MAX
+# Characters of a typed amount ("₹1,00,00,00,000.00" is 18): longer is junk, refused before
+# it is parsed (Python refuses to parse an int of more than 4300 digits with a traceback).
+TYPED_AMOUNT_CHARS_MAX = 32
+# Below a lakh an amount is not also shown in words (UX.md rule 1: "from a lakh up").
+WORDS_FROM_PAISE = 1_00_000 * 100
+APP_TIME_ZONE = "Asia/Kolkata"  # dates and times are shown in India's zone unless told
+
+# --- logins and pairing (ui/auth.py, ui/pairing.py) -----------------------------------------
+
+MINUTE_MS = 60_000
+# UX.md rule 10: phones are shared, so a member's login ends after a short idle spell (a phone
+# left on a chair), and after a day's meeting whatever happens.
+MEMBER_IDLE_TIMEOUT_MS = 15 * MINUTE_MS
+MEMBER_SESSION_LIFETIME_MS = 8 * 60 * MINUTE_MS
+# The foreman's laptop sits at the meeting table for hours; it still locks when walked away from.
+STAFF_IDLE_TIMEOUT_MS = 60 * MINUTE_MS
+STAFF_SESSION_LIFETIME_MS = 12 * 60 * MINUTE_MS
+# A guest (a phone that opened the meeting QR) has the login screen for this long.
+GUEST_IDLE_TIMEOUT_MS = 10 * MINUTE_MS
+LOGINS_MAX = 400  # logged-in app sessions one node holds (as many as browser sessions)
+# Failed PINs or unlocks: after this many in a row, the member (or the client address, or
+# the staff unlock) is locked out; each further lockout lasts twice the one before.
+FAILED_TRIES_MAX = 5
+LOCKOUT_FIRST_MS = 15 * MINUTE_MS
+LOCKOUT_LONGEST_MS = 24 * 60 * MINUTE_MS
+# A run of failures is forgotten (lockouts start again at the first length) after this long
+# without a failure: a member who mistyped last month is not punished for it today.
+FAILURES_FORGOTTEN_MS = 24 * 60 * MINUTE_MS
+FAILURE_RECORDS_MAX = 10_000  # members and addresses with failures on record at once
+PAIRING_TOKEN_BYTES = 16  # 128 random bits: not guessable within a token's few minutes
+MEETING_TOKEN_TTL_MS = 5 * MINUTE_MS  # the QR on the laptop: scanned at the table, or renewed
+MEETING_TOKENS_MAX = 8  # unused meeting QRs still good at once (the laptop shows the newest)
+MEMBER_TOKEN_TTL_MS = 10 * MINUTE_MS  # a token the foreman issues for one member's phone
+PAIRING_TOKENS_MAX = 200  # member pairing tokens outstanding (used ones count until expiry)
+# A staff PIN (set by an admin for this device's app unlock): digits, longer than a member's
+# if the admin likes; it unlocks staff screens only from this machine by default.
+STAFF_PIN_DIGITS_MIN = 6
+STAFF_PIN_DIGITS_MAX = 12
+# A phone that sleeps keeps its Flet session (and its login) this long (FLET.md §2).
+FLET_SESSION_TIMEOUT_S = 3600

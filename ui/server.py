@@ -1,0 +1,197 @@
+"""The app inside `chitnode serve`: Flet's web client and websocket on the serve's own loop.
+
+`chitnode serve --app-port N` (default 8550) runs, beside the peer channel, Flet 1.0.5 in
+web mode (FLET.md §6, variant B): `flet_web.fastapi.app` gives the ASGI app, uvicorn
+serves it as a task on the serve's loop, and every session reads and writes through the
+serve's node thread and event stream (ui/backend.py), so a bid from a phone, from a peer
+or from `chitnode submit` reaches every open screen the same way.
+
+- `no_cdn=True`: the web client loads nothing from the internet (FLET.md §2).
+- GZip: a phone's first load is ~4 MB instead of ~12 (bench/bench_auction_fanout.py).
+- The laptop opens `http://localhost:PORT/`; phones open `http://<LAN IP>:PORT/?pair=TOKEN`
+  from the QR (Android browsers do not resolve `.local`). serve prints both, writes the
+  QR as `<data>/phone-qr.png`, and adds `app_port` to serve.json.
+
+Registered as the serve part `app` (pyproject.toml, `chitnode.serve_parts`): sync/ never
+imports ui/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ui import limits
+from ui.shell import AppContext
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"  # icons, the app's static files
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    def port(text: str) -> int:
+        if not text.isdigit() or int(text) > limits.APP_PORT_MAX:
+            raise argparse.ArgumentTypeError(f"a port is 0..{limits.APP_PORT_MAX} (0: any free)")
+        return int(text)
+
+    parser.add_argument(
+        "--app-port",
+        type=port,
+        default=limits.APP_PORT_DEFAULT,
+        help=f"TCP port of the app for the laptop and phones (default {limits.APP_PORT_DEFAULT})",
+    )
+    parser.add_argument("--no-app", action="store_true", help="serve peers only, no app")
+    parser.add_argument(
+        "--allow-remote-staff",
+        action="store_true",
+        help="offer the staff screens to other machines too (default: this machine only)",
+    )
+
+
+def create(args: argparse.Namespace) -> AppPart | None:
+    if getattr(args, "no_app", False):
+        return None
+    return AppPart(port=args.app_port, allow_remote_staff=args.allow_remote_staff)
+
+
+@dataclass(slots=True)
+class AppPart:
+    port: int
+    allow_remote_staff: bool = False
+    bound_port: int = 0
+    context: AppContext | None = None
+    _server: Any = None
+    _task: asyncio.Task[None] | None = None
+    lines: list[str] = field(default_factory=list)
+
+    async def start(self, runtime: Any) -> list[str]:
+        """Serve the app on `runtime`'s loop; the endpoint lines to print."""
+        from ui.app import load_screens
+        from ui.backend import Backend
+
+        listen = runtime.options.listen
+        backend = Backend(runtime.nt, runtime.events, runtime.folder)
+        ctx = AppContext(
+            backend=backend,
+            screens=load_screens(),
+            auth=_auth(runtime),
+            allow_remote_staff=self.allow_remote_staff,
+        )
+        self.context = ctx
+        asgi = asgi_app(ctx)
+        import uvicorn
+
+        config = uvicorn.Config(
+            asgi,
+            host=listen,
+            port=self.port,
+            ws="websockets-sansio",
+            lifespan="off",
+            log_level="warning",
+            timeout_graceful_shutdown=int(limits.APP_SHUTDOWN_TIMEOUT_S),
+        )
+        server = quiet_server(config)
+        self._server = server
+        self._task = asyncio.get_running_loop().create_task(server.serve())
+        while not server.started:  # bounded: uvicorn either binds or its task ends
+            if self._task.done():
+                self._task.result()  # raises the bind error
+                raise OSError(f"the app could not listen on {listen}:{self.port}")
+            await asyncio.sleep(0.02)
+        self.bound_port = server.servers[0].sockets[0].getsockname()[1]
+        ctx.app_port = self.bound_port
+        return self.endpoint_lines(runtime)
+
+    def endpoint_lines(self, runtime: Any) -> list[str]:
+        lines = [f"app      http://localhost:{self.bound_port}/ (this machine's browser)"]
+        lines.extend(phone_lines(self.context, runtime.folder, self.bound_port))
+        return lines
+
+    def serve_fields(self) -> dict[str, Any]:
+        return {"app_port": self.bound_port}
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._task, limits.APP_SHUTDOWN_TIMEOUT_S * 2)
+            self._task = None
+        if self.context is not None:
+            for view in list(self.context.sessions.values()):
+                view.stop()
+            await self.context.backend.aclose()
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class QuietServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            """SIGINT and SIGTERM are the serve's (sync/serve/runtime.py): it stops the app."""
+            yield
+
+    return QuietServer
+
+
+def quiet_server(config: Any) -> Any:
+    return _server_class()(config)
+
+
+def asgi_app(ctx: AppContext) -> Any:
+    """Flet's web app for `ctx`, with gzip: the client's 12 MB reach a phone as ~4 MB."""
+    import flet_web.fastapi as flet_fastapi  # type: ignore[import-untyped]
+    from starlette.middleware.gzip import GZipMiddleware
+
+    from ui.app import make_main
+
+    os.environ.setdefault("FLET_WEB_NO_CDN", "1")  # belt and braces (FLET.md §8)
+    app = flet_fastapi.app(
+        make_main(ctx, own_addresses=_own_addresses),
+        assets_dir=str(ASSETS) if ASSETS.is_dir() else None,
+        app_name="chitnode",
+        app_short_name="chitnode",
+        app_description="The chit fund's ledger, on this branch's laptop",
+        no_cdn=True,
+        session_timeout_seconds=limits.FLET_SESSION_TIMEOUT_S,
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=limits.GZIP_MINIMUM_BYTES)
+    return app
+
+
+def _own_addresses() -> list[str]:
+    try:
+        from ui.pairing import lan_addresses
+    except ModuleNotFoundError:
+        return []
+    return list(lan_addresses())
+
+
+def _auth(runtime: Any) -> Any:
+    """The sessions' logins (ui/auth.py), over this folder's PIN book and the node's unlock."""
+    try:
+        from ui.auth import for_serve
+    except ImportError:
+        return None
+    return for_serve(runtime)
+
+
+def phone_lines(ctx: AppContext | None, folder: Path, port: int) -> list[str]:
+    """The URL and QR a phone scans to reach the member login (one-time meeting token)."""
+    if ctx is None or ctx.auth is None:
+        return []
+    try:
+        from ui.pairing import lan_addresses, phone_url, qr_png, qr_terminal
+    except ImportError:
+        return []
+    hosts = list(lan_addresses()) or ["127.0.0.1"]
+    url = phone_url(hosts[0], port, ctx.auth.meeting_token())
+    png = folder / "phone-qr.png"
+    qr_png(url, png)
+    return [f"phones   {url} (QR below, and {png})", qr_terminal(url)]

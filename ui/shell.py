@@ -1,0 +1,254 @@
+"""The frame every screen lives in: routes, who may see them, refusals in words, live refresh.
+
+A screen is a `Screen`: a route, its audience and an async `build(view)` that reads the
+log through its view-model and returns controls. The shell owns one `SessionView` per
+browser session: it shows a route's screen only to the audience it names (a staff route
+to a member session shows the login instead; whatever a session sends over the websocket,
+writes pass `ui/gate.py`), rebuilds the screen when the log changes in a way the screen
+`watches`, and turns every refusal into a sentence in the session's language on a banner
+(`banner-text`), never a traceback.
+
+Navigation is the shell's, not the browser's: `go(route, **params)` rebuilds the content.
+The first route comes from the URL the browser opened (`/?pair=TOKEN` from a phone's QR).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit
+
+import flet as ft
+
+from chitnode.errors import ChitError
+from chitnode.node.node import Receipt
+from chitnode.services.events import Event
+from ui.backend import Backend, Reading
+from ui.gate import GUEST_WHO, Who
+
+T = TypeVar("T")
+log = logging.getLogger("chitnode.app")
+
+STAFF = "staff"
+MEMBER = "member"
+PUBLIC = "public"
+
+# Routes the shell itself knows; the screens register the rest (ui/app.py, SCREEN_MODULES).
+STAFF_HOME = "/foreman"
+MEMBER_HOME = "/me"
+STAFF_LOGIN = "/unlock"
+MEMBER_LOGIN = "/login"
+
+
+def _any_event(event: Event) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    route: str
+    audience: str  # STAFF | MEMBER | PUBLIC
+    title_key: str  # catalogue key of the screen's title
+    build: Callable[[SessionView], Awaitable[ft.Control]]
+    watches: Callable[[Event], bool] = _any_event  # which committed events rebuild it
+
+
+@dataclass(slots=True)
+class AppContext:
+    """What every session of one serving node shares."""
+
+    backend: Backend
+    screens: dict[str, Screen]
+    auth: Any = None  # ui.auth.Auth once a serve runs the app; sessions log in through it
+    app_port: int = 0
+    allow_remote_staff: bool = False
+    sessions: dict[str, SessionView] = field(default_factory=dict)  # Flet session id -> view
+
+
+def home_route(who: Who, *, local: bool) -> str:
+    if who.is_staff:
+        return STAFF_HOME
+    if who.is_member:
+        return MEMBER_HOME
+    return STAFF_LOGIN if local else MEMBER_LOGIN
+
+
+def parse_location(route: str) -> tuple[str, dict[str, str]]:
+    """("/meeting", {"group": "G1"}) from "/meeting?group=G1"; "/" for an empty route."""
+    parts = urlsplit(route or "/")
+    return parts.path or "/", dict(parse_qsl(parts.query))
+
+
+class SessionView:
+    """One browser session: who it is, where it is, and what it shows."""
+
+    def __init__(self, ctx: AppContext, page: ft.Page, *, local: bool) -> None:
+        self.ctx = ctx
+        self.page = page
+        self.local = local  # the browser runs on this node's own machine
+        self.who: Who = GUEST_WHO
+        self.token = ""  # the auth session's token, once logged in
+        self.lang = "en"
+        self.route = "/"
+        self.params: dict[str, str] = {}
+        self.screen: Screen | None = None
+        self.banner = ft.Text("", key="banner-text")
+        self.banner_box = ft.Container(
+            content=ft.Semantics(content=self.banner, identifier="banner-text", live_region=True),
+            visible=False,
+            padding=12,
+            bgcolor=ft.Colors.ERROR_CONTAINER,
+            border_radius=8,
+        )
+        self.body = ft.Column(expand=True, scroll=ft.ScrollMode.AUTO)
+        self.status = ft.Text("", key="network-status", size=12)
+        self._stop_listening: Callable[[], None] | None = None
+
+    # --- for screens ------------------------------------------------------------------------
+
+    @property
+    def backend(self) -> Backend:
+        return self.ctx.backend
+
+    def t(self, key: str, **kw: Any) -> str:
+        from ui import i18n
+
+        return i18n.t(self.lang, key, **kw)
+
+    def money(self, paise: int) -> str:
+        from ui import fmt
+
+        return fmt.rupees(paise)
+
+    async def read(self, fn: Callable[[Reading], T]) -> T:
+        return await self.backend.read(fn)
+
+    async def submit(
+        self, kind: str, body: dict[str, Any], cmd_id: str | None = None
+    ) -> Receipt | None:
+        """Write for this session's person; a refusal goes on the banner in words (None)."""
+        self.touch()
+        try:
+            receipt = await self.backend.submit(self.who, kind, body, cmd_id)
+        except ChitError as exc:
+            self.refuse(exc.code)
+            return None
+        if receipt.status != "applied":
+            self.refuse(receipt.code)
+            return None
+        self.clear_banner()
+        return receipt
+
+    def refuse(self, code: str) -> None:
+        """Show why, in the session's language, from the error's stable code."""
+        from ui import i18n
+
+        self.banner.value = i18n.error_text(self.lang, code)
+        self.banner_box.visible = True
+        self._update()
+
+    def clear_banner(self) -> None:
+        self.banner_box.visible = False
+
+    def touch(self) -> bool:
+        """Keep the login alive; False (and back to the login) if it has expired."""
+        auth = self.ctx.auth
+        if auth is None or not self.token:
+            return True
+        if auth.resolve(self.token) is None:
+            self.who, self.token = GUEST_WHO, ""
+            return False
+        auth.touch(self.token)
+        return True
+
+    async def login(self, who: Who, token: str) -> None:
+        self.who, self.token = who, token
+        await self.go(home_route(who, local=self.local))
+
+    async def logout(self) -> None:
+        if self.ctx.auth is not None and self.token:
+            self.ctx.auth.logout(self.token)
+        self.who, self.token = GUEST_WHO, ""
+        await self.go(home_route(self.who, local=self.local))
+
+    async def go(self, route: str, **params: str) -> None:
+        """Show `route`'s screen (or the login its audience needs) with `params`."""
+        path, query = parse_location(route)
+        self.route, self.params = path, {**query, **params}
+        if not self.touch():
+            path = home_route(self.who, local=self.local)
+        screen = self.ctx.screens.get(path) or self.ctx.screens.get(
+            home_route(self.who, local=self.local)
+        )
+        if screen is not None and not self._may_see(screen):
+            want = MEMBER_LOGIN if screen.audience == MEMBER else STAFF_LOGIN
+            screen = self.ctx.screens.get(want)
+        self.screen = screen
+        self.clear_banner()
+        await self.rebuild()
+
+    def _may_see(self, screen: Screen) -> bool:
+        if screen.audience == PUBLIC:
+            return True
+        if screen.audience == STAFF:
+            return self.who.is_staff
+        return self.who.is_member
+
+    async def rebuild(self) -> None:
+        """Build the current screen again from the log, and send it."""
+        if self.screen is None:
+            self.body.controls = [ft.Text(self.t("app.no_screen"))]
+        else:
+            try:
+                self.body.controls = [await self.screen.build(self)]
+            except ChitError as exc:
+                self.body.controls = []
+                self.refuse(exc.code)
+            except Exception:  # a screen's bug: say so in words, keep the session alive
+                log.exception("screen %s failed", self.screen.route)
+                self.body.controls = []
+                self.refuse("app_screen_failed")
+        self._update()
+
+    def _update(self) -> None:
+        with contextlib.suppress(Exception):  # the browser may have gone: nothing to draw on
+            self.page.update()
+
+    # --- live -------------------------------------------------------------------------------
+
+    async def on_events(self, events: Sequence[Event]) -> None:
+        if self.screen is None or not any(self.screen.watches(e) for e in events):
+            return
+        await self.rebuild()
+
+    def start(self) -> None:
+        self._stop_listening = self.backend.listen(self.on_events)
+
+    def stop(self) -> None:
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
+
+    def layout(self) -> ft.Control:
+        return ft.Column(
+            [
+                self.banner_box,
+                ft.Semantics(content=self.status, identifier="network-status"),
+                self.body,
+            ],
+            expand=True,
+        )
+
+
+def screens_of(modules: Sequence[Sequence[Screen]]) -> dict[str, Screen]:
+    """The route table; one route registered twice is a bug."""
+    table: dict[str, Screen] = {}
+    for screens in modules:
+        for screen in screens:
+            if screen.route in table:
+                raise AssertionError(f"route registered twice: {screen.route}")
+            table[screen.route] = screen
+    return table

@@ -85,15 +85,17 @@ async def pair(view: SessionView, token: str) -> None:
     """A phone opened a pairing URL: a member's token logs that member in; the meeting's
     token lets the phone see the member login. A bad token is refused in words."""
     from chitnode.errors import ChitError
+    from ui.auth import member_name_in
     from ui.shell import MEMBER_LOGIN
 
-    try:
-        session = view.ctx.auth.redeem(token, client=view.page.client_ip or "")
+    auth = view.ctx.auth
+    try:  # on the node thread: the member's name comes from the fold between writes
+        session = await view.read(lambda r: auth.pair(token, member_name=member_name_in(r.state)))
     except ChitError as exc:
         await view.go(MEMBER_LOGIN)
         view.refuse(exc.code)
         return
-    if session is None:  # the meeting's QR: this phone may log in
-        await view.go(MEMBER_LOGIN)
+    if not session.who.is_member:  # the meeting's QR: this phone may log in
+        await view.go(MEMBER_LOGIN, paired="1")
         return
     await view.login(session.who, session.token)

@@ -27,7 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chitnode.clock import SystemClock
 from ui import limits
+from ui.auth import Auth
+from ui.pairing import host_addresses, lan_addresses, phone_url, qr_png, qr_terminal
 from ui.shell import AppContext
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"  # icons, the app's static files
@@ -79,7 +82,9 @@ class AppPart:
         ctx = AppContext(
             backend=backend,
             screens=load_screens(),
-            auth=_auth(runtime),
+            auth=Auth.for_folder(
+                runtime.folder, SystemClock(), allow_remote_staff=self.allow_remote_staff
+            ),
             allow_remote_staff=self.allow_remote_staff,
         )
         self.context = ctx
@@ -166,29 +171,12 @@ def asgi_app(ctx: AppContext) -> Any:
 
 
 def _own_addresses() -> list[str]:
-    try:
-        from ui.pairing import lan_addresses
-    except ModuleNotFoundError:
-        return []
-    return list(lan_addresses())
-
-
-def _auth(runtime: Any) -> Any:
-    """The sessions' logins (ui/auth.py), over this folder's PIN book and the node's unlock."""
-    try:
-        from ui.auth import for_serve
-    except ImportError:
-        return None
-    return for_serve(runtime)
+    return list(host_addresses())
 
 
 def phone_lines(ctx: AppContext | None, folder: Path, port: int) -> list[str]:
     """The URL and QR a phone scans to reach the member login (one-time meeting token)."""
     if ctx is None or ctx.auth is None:
-        return []
-    try:
-        from ui.pairing import lan_addresses, phone_url, qr_png, qr_terminal
-    except ImportError:
         return []
     hosts = list(lan_addresses()) or ["127.0.0.1"]
     url = phone_url(hosts[0], port, ctx.auth.meeting_token())

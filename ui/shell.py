@@ -26,6 +26,7 @@ import flet as ft
 from chitnode.errors import ChitError
 from chitnode.node.node import Receipt
 from chitnode.services.events import Event
+from ui import fmt, i18n
 from ui.backend import Backend, Reading
 from ui.gate import GUEST_WHO, Who
 
@@ -114,13 +115,9 @@ class SessionView:
         return self.ctx.backend
 
     def t(self, key: str, **kw: Any) -> str:
-        from ui import i18n
-
         return i18n.t(self.lang, key, **kw)
 
     def money(self, paise: int) -> str:
-        from ui import fmt
-
         return fmt.rupees(paise)
 
     async def read(self, fn: Callable[[Reading], T]) -> T:
@@ -144,8 +141,6 @@ class SessionView:
 
     def refuse(self, code: str) -> None:
         """Show why, in the session's language, from the error's stable code."""
-        from ui import i18n
-
         self.banner.value = i18n.error_text(self.lang, code)
         self.banner_box.visible = True
         self._update()

@@ -12,54 +12,32 @@ or from `chitnode submit` reaches every open screen the same way.
   from the QR (Android browsers do not resolve `.local`). serve prints both, writes the
   QR as `<data>/phone-qr.png`, and adds `app_port` to serve.json.
 
-Registered as the serve part `app` (pyproject.toml, `chitnode.serve_parts`): sync/ never
-imports ui/.
+Plugged into serve by ui/serve_part.py (the entry point `chitnode.serve_parts`): sync/
+never imports ui/.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
+import errno
 import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chitnode.clock import SystemClock
+from chitnode.errors import UsageError
+from sync.serve.runtime import PortInUse
 from ui import limits
 from ui.auth import Auth
 from ui.pairing import host_addresses, lan_addresses, phone_url, qr_png, qr_terminal
 from ui.shell import AppContext
 
+STARTUP_POLL_S = 0.02  # how often start() looks whether uvicorn is up
 ASSETS = Path(__file__).resolve().parents[1] / "assets"  # icons, the app's static files
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    def port(text: str) -> int:
-        if not text.isdigit() or int(text) > limits.APP_PORT_MAX:
-            raise argparse.ArgumentTypeError(f"a port is 0..{limits.APP_PORT_MAX} (0: any free)")
-        return int(text)
-
-    parser.add_argument(
-        "--app-port",
-        type=port,
-        default=limits.APP_PORT_DEFAULT,
-        help=f"TCP port of the app for the laptop and phones (default {limits.APP_PORT_DEFAULT})",
-    )
-    parser.add_argument("--no-app", action="store_true", help="serve peers only, no app")
-    parser.add_argument(
-        "--allow-remote-staff",
-        action="store_true",
-        help="offer the staff screens to other machines too (default: this machine only)",
-    )
-
-
-def create(args: argparse.Namespace) -> AppPart | None:
-    if getattr(args, "no_app", False):
-        return None
-    return AppPart(port=args.app_port, allow_remote_staff=args.allow_remote_staff)
 
 
 @dataclass(slots=True)
@@ -102,12 +80,13 @@ class AppPart:
         )
         server = quiet_server(config)
         self._server = server
-        self._task = asyncio.get_running_loop().create_task(server.serve())
-        while not server.started:  # bounded: uvicorn either binds or its task ends
+        sock = bind(listen, self.port)  # here, so a taken port is PortInUse, not uvicorn's exit
+        self._task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+        while not server.started:  # bounded: uvicorn either starts or its task ends
             if self._task.done():
-                self._task.result()  # raises the bind error
-                raise OSError(f"the app could not listen on {listen}:{self.port}")
-            await asyncio.sleep(0.02)
+                self._task.result()
+                raise OSError(f"the app could not start on {listen}:{self.port}")
+            await asyncio.sleep(STARTUP_POLL_S)
         self.bound_port = server.servers[0].sockets[0].getsockname()[1]
         ctx.app_port = self.bound_port
         return self.endpoint_lines(runtime)
@@ -131,6 +110,26 @@ class AppPart:
             for view in list(self.context.sessions.values()):
                 view.stop()
             await self.context.backend.aclose()
+
+
+def bind(listen: str, port: int) -> socket.socket:
+    """The app's listening socket; PortInUse (a code, not a traceback) if it is taken."""
+    family = socket.AF_INET6 if ":" in listen else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((listen, port))
+    except OSError as exc:
+        sock.close()
+        where = f"{listen}:{port} ({exc.strerror or exc})"
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(
+                f"cannot serve the app on {where}: another program holds the port; choose "
+                "another with --app-port, or --no-app"
+            ) from exc
+        raise UsageError(f"cannot serve the app on {where}: --listen names no address") from exc
+    sock.set_inheritable(True)
+    return sock
 
 
 def _server_class() -> Any:

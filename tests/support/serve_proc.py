@@ -32,6 +32,8 @@ class ServeProcess:
         prefix: Sequence[str] = (),  # e.g. `ip netns exec NS` (it execs: the pid stays serve's)
     ) -> None:
         self.folder = folder
+        if "--app-port" not in args and "--no-app" not in args:
+            args = (*args, "--app-port", "0")  # the app's fixed default would clash in parallel
         self.proc = subprocess.Popen(
             [*prefix, *chitnode_command(), "--data", str(folder), "serve", *args],
             stdin=subprocess.DEVNULL,

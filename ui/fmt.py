@@ -80,6 +80,12 @@ def rupees_words(paise: int, lang: str) -> str:
     return t(lang, "money.crore", amount=f"{sign}{RUPEE}{_decimal(in_crore)}")
 
 
+def rupees_with_words(paise: int, lang: str) -> str:
+    """The figure, and from a lakh up its words too: "₹1,50,000 (₹1.5 lakh)", "₹500"."""
+    words = rupees_words(paise, lang)
+    return f"{rupees(paise)} ({words})" if words else rupees(paise)
+
+
 def percent(bps: int) -> str:
     """Basis points as a percentage: 500 -> "5%", 1250 -> "12.5%", 1 -> "0.01%"."""
     sign = MINUS if bps < 0 else ""

@@ -21,6 +21,7 @@ from ui.fmt import (
     parse_rupees,
     percent,
     rupees,
+    rupees_with_words,
     rupees_words,
     time_local,
 )
@@ -148,6 +149,12 @@ def test_any_text_is_an_amount_in_bounds_or_a_bad_amount(typed: str) -> None:
 )
 def test_rupees_words_from_a_lakh_up(paise: int, lang: str, words: str) -> None:
     assert rupees_words(paise, lang) == words
+
+
+def test_rupees_with_words_adds_the_words_only_from_a_lakh_up() -> None:
+    assert rupees_with_words(15_000_000, "en") == "₹1,50,000 (₹1.5 lakh)"
+    assert rupees_with_words(15_000_000, "hi") == "₹1,50,000 (₹1.5 लाख)"
+    assert rupees_with_words(50_000, "kn") == "₹500"
 
 
 @given(st.integers(min_value=limits.WORDS_FROM_PAISE, max_value=10**13))

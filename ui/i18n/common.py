@@ -1,7 +1,7 @@
 """App-wide words: the app's name, actions, network states, statuses, months, the badge.
 
 Members read all of these, so each has Kannada and Hindi. Keys by prefix: app., action.,
-state., net., status., month., time., format., integrity., money., lang., nav.
+state., net., status., month., time., format., integrity., money., word., lang., nav.
 """
 
 from __future__ import annotations
@@ -121,6 +121,27 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Checking the records…",
         "kn": "ದಾಖಲೆಗಳನ್ನು ಪರಿಶೀಲಿಸಲಾಗುತ್ತಿದೆ…",
         "hi": "रिकॉर्ड जाँचे जा रहे हैं…",
+    },
+    # --- words many screens label figures with ---
+    "word.amount": {"en": "Amount", "kn": "ಮೊತ್ತ", "hi": "रकम"},
+    "word.total": {"en": "Total", "kn": "ಒಟ್ಟು", "hi": "कुल"},
+    "word.date": {"en": "Date", "kn": "ದಿನಾಂಕ", "hi": "तारीख"},
+    "word.today": {"en": "Today", "kn": "ಇಂದು", "hi": "आज"},
+    "word.member": {"en": "Member", "kn": "ಸದಸ್ಯ", "hi": "सदस्य"},
+    "word.group": {"en": "Group", "kn": "ಗುಂಪು", "hi": "समूह"},
+    "word.foreman": {"en": "Foreman", "kn": "ಫೋರ್‌ಮ್ಯಾನ್", "hi": "फ़ोरमैन"},
+    "word.reference": {"en": "Reference", "kn": "ಉಲ್ಲೇಖ", "hi": "संदर्भ"},
+    "word.note": {"en": "Note", "kn": "ಟಿಪ್ಪಣಿ", "hi": "टिप्पणी"},
+    "word.receipt_no": {
+        "en": "Receipt no. {number}",
+        "kn": "ರಸೀದಿ ಸಂಖ್ಯೆ {number}",
+        "hi": "रसीद नं. {number}",
+    },
+    "word.ticket_no": {"en": "Ticket {number}", "kn": "ಟಿಕೆಟ್ {number}", "hi": "टिकट {number}"},
+    "word.month_of": {
+        "en": "Month {month} of {months}",
+        "kn": "ತಿಂಗಳು {month} / {months}",
+        "hi": "महीना {month} / {months}",
     },
     # --- language and navigation ---
     "lang.choose": {

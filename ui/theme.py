@@ -74,13 +74,8 @@ def _with_id(control: ft.Control, identifier: str | None) -> ft.Control:
     return ft.Semantics(content=control, identifier=identifier) if identifier else control
 
 
-def status_chip(status: str, t: Callable[..., str], *, identifier: str | None = None) -> ft.Control:
-    """A status as an icon, a colour and a word: `t` is the session's `t(key, **kw)`.
-
-    KeyError for a status not in STATUS_LOOKS: a screen showing an unknown status is a bug.
-    """
-    look = STATUS_LOOKS[status]
-    word = t(f"status.{status}")
+def badge(look: StatusLook, word: str, *, identifier: str | None = None) -> ft.Control:
+    """An icon and a word in one colour on their own background: the shape of every state."""
     chip = ft.Container(
         content=ft.Row(
             [
@@ -94,9 +89,63 @@ def status_chip(status: str, t: Callable[..., str], *, identifier: str | None = 
         bgcolor=look.background,
         border_radius=ft.BorderRadius.all(CHIP_RADIUS_PX),
         padding=ft.Padding.symmetric(horizontal=GAP_PX + 2, vertical=GAP_PX // 2),
-        data=status,
     )
     return _with_id(chip, identifier)
+
+
+def status_chip(status: str, t: Callable[..., str], *, identifier: str | None = None) -> ft.Control:
+    """A status as an icon, a colour and a word: `t` is the session's `t(key, **kw)`.
+
+    KeyError for a status not in STATUS_LOOKS: a screen showing an unknown status is a bug.
+    """
+    return badge(STATUS_LOOKS[status], t(f"status.{status}"), identifier=identifier)
+
+
+# What the network is doing, said in words (UX.md rule 5): the word is "net.<state>".
+NET_LOOKS: dict[str, StatusLook] = {
+    "saved_here": StatusLook(ft.Icons.SAVE, ft.Colors.GREEN_900, ft.Colors.GREEN_50),
+    "saved": StatusLook(ft.Icons.CLOUD_DONE, ft.Colors.GREEN_900, ft.Colors.GREEN_50),
+    "sending": StatusLook(ft.Icons.CLOUD_UPLOAD, ft.Colors.BLUE_900, ft.Colors.BLUE_50),
+    "waiting": StatusLook(ft.Icons.SCHEDULE_SEND, ft.Colors.BROWN_800, ft.Colors.AMBER_100),
+    "reconnecting": StatusLook(ft.Icons.SYNC, ft.Colors.BROWN_800, ft.Colors.AMBER_100),
+    "connected": StatusLook(ft.Icons.WIFI, ft.Colors.GREEN_900, ft.Colors.GREEN_50),
+    "offline": StatusLook(ft.Icons.WIFI_OFF, ft.Colors.RED_900, ft.Colors.RED_50),
+}
+
+
+def net_badge(
+    state: str, t: Callable[..., str], *, waiting: int = 0, identifier: str | None = None
+) -> ft.Control:
+    """ "Saved on this laptop", "Sending…", "3 waiting to send", "Reconnecting…" with an icon."""
+    return badge(NET_LOOKS[state], t(f"net.{state}", count=waiting), identifier=identifier)
+
+
+# Whether this node's log verifies (the member's home badge): the word is "integrity.<state>".
+INTEGRITY_LOOKS: dict[str, StatusLook] = {
+    "ok": StatusLook(ft.Icons.VERIFIED, ft.Colors.GREEN_900, ft.Colors.GREEN_50),
+    "failed": StatusLook(ft.Icons.GPP_BAD, ft.Colors.RED_900, ft.Colors.RED_50),
+    "never": StatusLook(ft.Icons.HELP_OUTLINE, ft.Colors.BLUE_GREY_900, ft.Colors.BLUE_GREY_50),
+    "checking": StatusLook(ft.Icons.SYNC, ft.Colors.BLUE_900, ft.Colors.BLUE_50),
+}
+
+
+def integrity_badge(
+    state: str, checked_on: str, t: Callable[..., str], *, identifier: str | None = None
+) -> ft.Control:
+    """The integrity badge: ok / failed (with the date of the check), never, checking."""
+    word = t(f"integrity.{state}", date=checked_on)
+    return badge(INTEGRITY_LOOKS[state], word, identifier=identifier)
+
+
+def amount_field(label: str, *, value: str = "", autofocus: bool = False) -> ft.TextField:
+    """A rupee amount to type (read it with ui.fmt.parse_rupees): the phone's number pad, ₹."""
+    return ft.TextField(
+        label=label,
+        value=value,
+        prefix="₹",
+        keyboard_type=ft.KeyboardType.NUMBER,
+        autofocus=autofocus,
+    )
 
 
 def big_number(label: str, value: str, *, identifier: str | None = None) -> ft.Control:

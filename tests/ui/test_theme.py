@@ -60,6 +60,41 @@ def test_statuses_differ_in_icon_not_only_in_colour() -> None:
         assert look.colour != look.background
 
 
+def _icon_and_words(control: ft.Control) -> tuple[list[ft.IconData | None], list[str | None]]:
+    icons = [c.icon for c in walk(control) if isinstance(c, ft.Icon)]
+    return icons, [c.value for c in walk(control) if isinstance(c, ft.Text)]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("state", sorted(theme.NET_LOOKS))
+def test_a_net_badge_says_what_the_network_does_with_an_icon(state: str, lang: str) -> None:
+    icons, words = _icon_and_words(theme.net_badge(state, partial(t, lang), waiting=3))
+    assert icons == [theme.NET_LOOKS[state].icon]
+    assert words == [t(lang, f"net.{state}", count=3)]
+    if state == "waiting":
+        assert "3" in words[0]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("state", sorted(theme.INTEGRITY_LOOKS))
+def test_the_integrity_badge_says_ok_or_failed_with_the_date(state: str, lang: str) -> None:
+    icons, words = _icon_and_words(theme.integrity_badge(state, "6 Dec 2026", partial(t, lang)))
+    assert icons == [theme.INTEGRITY_LOOKS[state].icon]
+    assert words == [t(lang, f"integrity.{state}", date="6 Dec 2026")]
+    assert ("6 Dec 2026" in words[0]) == (state in ("ok", "failed"))
+
+
+def test_badges_of_one_kind_differ_in_icon() -> None:
+    for looks in (theme.NET_LOOKS, theme.INTEGRITY_LOOKS):
+        assert len({look.icon for look in looks.values()}) == len(looks)
+
+
+def test_an_amount_field_is_labelled_with_the_number_pad_and_the_rupee_sign() -> None:
+    field = theme.amount_field("Amount", value="500")
+    assert (field.label, field.value, field.prefix) == ("Amount", "500", "₹")
+    assert field.keyboard_type == ft.KeyboardType.NUMBER
+
+
 def test_a_chip_for_an_unknown_status_is_a_bug() -> None:
     with pytest.raises(KeyError):
         status_chip("lost", partial(t, "en"))

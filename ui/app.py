@@ -20,6 +20,7 @@ from ui.shell import AppContext, Screen, SessionView, home_route, parse_location
 # SCREENS. A module not yet written is skipped, so the app runs while screens land.
 SCREEN_MODULES = (
     "ui.views.login",
+    "ui.views.phones",
     "ui.views.foreman",
     "ui.views.meeting",
     "ui.views.auction",

@@ -1,4 +1,5 @@
-"""The two doors: the staff unlock on the laptop and the member login on a phone."""
+"""The doors: the staff unlock on the laptop, the member login on a phone, and the laptop's
+"Phones" screen with the QR codes that bring phones in."""
 
 from __future__ import annotations
 
@@ -49,5 +50,43 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Staff: unlock",
         "kn": "ಸಿಬ್ಬಂದಿ: ತೆರೆಯಿರಿ",
         "hi": "कर्मचारी: खोलें",
+    },
+    "phones.title": {"en": "Phones", "kn": "ಫೋನ್‌ಗಳು", "hi": "फ़ोन"},
+    "phones.scan": {
+        "en": "Members scan this with their phone's camera to open the app.",
+        "kn": "ಆ್ಯಪ್ ತೆರೆಯಲು ಸದಸ್ಯರು ತಮ್ಮ ಫೋನ್ ಕ್ಯಾಮೆರಾದಿಂದ ಇದನ್ನು ಸ್ಕ್ಯಾನ್ ಮಾಡುತ್ತಾರೆ.",
+        "hi": "ऐप खोलने के लिए सदस्य अपने फ़ोन के कैमरे से इसे स्कैन करें।",
+    },
+    "phones.once": {
+        "en": "Each QR opens one phone once. Show a new one for the next phone.",
+        "kn": "ಪ್ರತಿ QR ಒಂದು ಫೋನ್ ಅನ್ನು ಒಮ್ಮೆ ತೆರೆಯುತ್ತದೆ. ಮುಂದಿನ ಫೋನ್‌ಗೆ ಹೊಸದನ್ನು ತೋರಿಸಿ.",
+        "hi": "हर QR एक फ़ोन को एक बार खोलता है। अगले फ़ोन के लिए नया दिखाएँ।",
+    },
+    "phones.next": {
+        "en": "New QR for the next phone",
+        "kn": "ಮುಂದಿನ ಫೋನ್‌ಗೆ ಹೊಸ QR",
+        "hi": "अगले फ़ोन के लिए नया QR",
+    },
+    "phones.member_title": {
+        "en": "Log a member in without a PIN",
+        "kn": "ಪಿನ್ ಇಲ್ಲದೆ ಸದಸ್ಯರನ್ನು ಲಾಗಿನ್ ಮಾಡಿ",
+        "hi": "बिना पिन के सदस्य को लॉग इन करें",
+    },
+    "phones.member_hint": {
+        "en": "For a member who forgot the PIN or is locked out: check who they are, then"
+        " let them scan.",
+        "kn": "ಪಿನ್ ಮರೆತ ಅಥವಾ ಲಾಕ್ ಆದ ಸದಸ್ಯರಿಗೆ: ಅವರು ಯಾರೆಂದು ಪರಿಶೀಲಿಸಿ, ನಂತರ ಸ್ಕ್ಯಾನ್ ಮಾಡಲು ಬಿಡಿ.",
+        "hi": "पिन भूले या लॉक हुए सदस्य के लिए: पहचान जाँचें, फिर उन्हें स्कैन करने दें।",
+    },
+    "phones.member_qr": {"en": "QR for this member", "kn": "ಈ ಸದಸ್ಯರಿಗೆ QR", "hi": "इस सदस्य के लिए QR"},
+    "phones.member_for": {
+        "en": "This QR logs in {name} ({member}) once.",
+        "kn": "ಈ QR {name} ({member}) ಅವರನ್ನು ಒಮ್ಮೆ ಲಾಗಿನ್ ಮಾಡುತ್ತದೆ.",
+        "hi": "यह QR {name} ({member}) को एक बार लॉग इन करता है।",
+    },
+    "phones.connected": {
+        "en": "Members connected now: {count}",
+        "kn": "ಈಗ ಸಂಪರ್ಕದಲ್ಲಿರುವ ಸದಸ್ಯರು: {count}",
+        "hi": "अभी जुड़े सदस्य: {count}",
     },
 }

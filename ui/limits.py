@@ -60,6 +60,7 @@ LOCKOUT_LONGEST_MS = 24 * 60 * MINUTE_MS
 FAILURES_FORGOTTEN_MS = 24 * 60 * MINUTE_MS
 FAILURE_RECORDS_MAX = 10_000  # members and addresses with failures on record at once
 PAIRING_TOKEN_BYTES = 16  # 128 random bits: not guessable within a token's few minutes
+SESSION_TOKEN_BYTES = 32  # a login's bearer token, held by the Flet session on the node
 MEETING_TOKEN_TTL_MS = 5 * MINUTE_MS  # the QR on the laptop: scanned at the table, or renewed
 MEETING_TOKENS_MAX = 8  # unused meeting QRs still good at once (the laptop shows the newest)
 MEMBER_TOKEN_TTL_MS = 10 * MINUTE_MS  # a token the foreman issues for one member's phone

@@ -136,8 +136,9 @@ def seal_with_passphrase(secret: bytes) -> dict[str, Any]:
     }
 
 
-def open_with_passphrase(doc: dict[str, Any], what: str) -> bytes:
-    """The secret in a key document; KeyUnavailable on a wrong passphrase or a damaged file."""
+def open_with_passphrase(doc: dict[str, Any], what: str, given: bytes | None = None) -> bytes:
+    """The secret in a key document; KeyUnavailable on a wrong passphrase or a damaged file.
+    `given`: the passphrase to try (the app's staff unlock) instead of asking for one."""
     try:
         salt, box = bytes.fromhex(doc["salt"]), bytes.fromhex(doc["box"])
         opslimit = _cost(
@@ -156,7 +157,7 @@ def open_with_passphrase(doc: dict[str, Any], what: str) -> bytes:
         )
         box_key = nacl.pwhash.argon2id.kdf(
             nacl.secret.SecretBox.KEY_SIZE,
-            passphrase(confirm=False),
+            given if given is not None else passphrase(confirm=False),
             salt,
             opslimit=opslimit,
             memlimit=memlimit,

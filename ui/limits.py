@@ -71,3 +71,17 @@ STAFF_PIN_DIGITS_MIN = 6
 STAFF_PIN_DIGITS_MAX = 12
 # A phone that sleeps keeps its Flet session (and its login) this long (FLET.md §2).
 FLET_SESSION_TIMEOUT_S = 3600
+
+# --- the member's phone (ui/vm/member.py, passbook.py, loans.py, wallet.py, inbox.py) ------
+
+PASSBOOK_LINES_MAX = 300  # passbook lines shown, newest first (a 20-month chit is ~60 a ticket)
+INBOX_ITEMS_MAX = 30  # things to sign and news lines in the inbox, each list
+LOAN_LINES_MAX = 20  # a member's loans and applications shown, newest first
+WALLET_MOVES_SHOWN = 30  # wallet history lines on the screen (the kernel pages by 50)
+BANK_REQUESTS_SHOWN = 20  # bank deposit and withdrawal requests shown, open ones first
+# Amount chips on the loan form (UX.md: chips, not free text first): ₹5,000 to ₹50,000.
+LOAN_AMOUNT_CHIPS_PAISE = (5_000_00, 10_000_00, 25_000_00, 50_000_00)
+LOAN_TENURE_CHIPS_MONTHS = (3, 6, 12, 24)
+# The node checks its own log's hashes and chains at most this often for the badge; a page
+# view only reads the record of the last check (a full check of a big log takes seconds).
+INTEGRITY_RECHECK_MS = 24 * 60 * MINUTE_MS

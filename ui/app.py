@@ -70,6 +70,7 @@ def make_main(
             ctx.sessions.pop(page.session.id, None)
 
         page.on_close = gone
+        view.branch_name = await ctx.backend.read(lambda r: r.branch_name)
         page.add(view.layout())
         view.start()
         path, query = parse_location(page.route)

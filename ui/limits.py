@@ -23,6 +23,8 @@ APP_SHUTDOWN_TIMEOUT_S = 5.0  # uvicorn's grace for open websockets when serve s
 # of bids coalesces into one rebuild per session per this many milliseconds at most.
 LIVE_COALESCE_MS = 50
 BANNER_SHOW_MS = 6000  # how long a refusal stays on screen before it fades
+# A login that expired while nobody touched the phone goes back to the door within this.
+IDLE_CHECK_S = 30
 SESSIONS_MAX = 400  # browser sessions one node serves at once (a big meeting has ~60 phones)
 
 # --- money, dates and words (ui/fmt.py, ui/i18n/) -------------------------------------------
@@ -72,6 +74,13 @@ STAFF_PIN_DIGITS_MAX = 12
 # A phone that sleeps keeps its Flet session (and its login) this long (FLET.md §2).
 FLET_SESSION_TIMEOUT_S = 3600
 
+# --- meeting mode (ui/meeting_desk.py, ui/vm/meeting.py) ------------------------------------
+
+# Meetings one node keeps open at its table at once: a branch runs a handful of groups a day;
+# past this the oldest is dropped (it can be opened again; nothing of the log is lost).
+MEETINGS_OPEN_MAX = 64
+MEETING_AUCTION_MS = 15 * MINUTE_MS  # the countdown the meeting's auction opens with
+
 # --- the member's phone (ui/vm/member.py, passbook.py, loans.py, wallet.py, inbox.py) ------
 
 PASSBOOK_LINES_MAX = 300  # passbook lines shown, newest first (a 20-month chit is ~60 a ticket)
@@ -85,3 +94,11 @@ LOAN_TENURE_CHIPS_MONTHS = (3, 6, 12, 24)
 # The node checks its own log's hashes and chains at most this often for the badge; a page
 # view only reads the record of the last check (a full check of a big log takes seconds).
 INTEGRITY_RECHECK_MS = 24 * 60 * MINUTE_MS
+
+# --- the live auction (ui/views/auction.py) ------------------------------------------------------
+
+# The countdown's text ticks once a second while the auction screen shows; the node's clock
+# (`ends_ms` of the opening entry) stays the judge. A ticker stops when its screen goes, and
+# after at most the longest auction's seconds whatever happens.
+COUNTDOWN_TICK_S = 1.0
+COUNTDOWN_TICKS_MAX = _domain.AUCTION_MAX_MS // 1000 + 1

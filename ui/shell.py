@@ -14,6 +14,7 @@ The first route comes from the URL the browser opened (`/?pair=TOKEN` from a pho
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,7 +27,7 @@ import flet as ft
 from chitnode.errors import ChitError
 from chitnode.node.node import Receipt
 from chitnode.services.events import Event
-from ui import fmt, i18n
+from ui import fmt, i18n, limits
 from ui.backend import Backend, Reading
 from ui.gate import GUEST_WHO, Who
 
@@ -106,7 +107,10 @@ class SessionView:
         )
         self.body = ft.Column(expand=True, scroll=ft.ScrollMode.AUTO)
         self.status = ft.Text("", key="network-status", size=12)
+        self.header = ft.Row(wrap=True, alignment=ft.MainAxisAlignment.SPACE_BETWEEN)
+        self.branch_name = ""
         self._stop_listening: Callable[[], None] | None = None
+        self._idle: asyncio.Task[None] | None = None
 
     # --- for screens ------------------------------------------------------------------------
 
@@ -127,15 +131,23 @@ class SessionView:
         self, kind: str, body: dict[str, Any], cmd_id: str | None = None
     ) -> Receipt | None:
         """Write for this session's person; a refusal goes on the banner in words (None)."""
-        self.touch()
+        if not self.touch():
+            await self.expired()
+            return None
+        self.status.value = self.t("net.sending")
+        self._update()
         try:
             receipt = await self.backend.submit(self.who, kind, body, cmd_id)
         except ChitError as exc:
+            self.status.value = ""
             self.refuse(exc.code)
             return None
         if receipt.status != "applied":
+            self.status.value = ""
             self.refuse(receipt.code)
             return None
+        # Said in words (UX.md rule 5): the entry is committed on this node's disk.
+        self.status.value = self.t("net.saved_here" if self.local else "net.saved")
         self.clear_banner()
         return receipt
 
@@ -162,6 +174,12 @@ class SessionView:
     async def login(self, who: Who, token: str) -> None:
         self.who, self.token = who, token
         await self.go(home_route(who, local=self.local))
+
+    async def expired(self) -> None:
+        """The login ran out (idle, or its lifetime): back to the door, saying why."""
+        self.who, self.token = GUEST_WHO, ""
+        await self.go(home_route(self.who, local=self.local))
+        self.refuse("session_expired")
 
     async def logout(self) -> None:
         if self.ctx.auth is not None and self.token:
@@ -194,6 +212,7 @@ class SessionView:
 
     async def rebuild(self) -> None:
         """Build the current screen again from the log, and send it."""
+        self.header.controls = self._header_controls()
         if self.screen is None:
             self.body.controls = [ft.Text(self.t("app.no_screen"))]
         else:
@@ -221,15 +240,80 @@ class SessionView:
 
     def start(self) -> None:
         self._stop_listening = self.backend.listen(self.on_events)
+        if self.ctx.auth is not None:
+            self._idle = asyncio.get_running_loop().create_task(self._watch_idle())
 
     def stop(self) -> None:
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
+    async def _watch_idle(self) -> None:
+        """Log out on idle (UX.md rule 10: phones are shared): a login that expired while
+        nobody touched the screen goes back to the door without waiting for a tap. Runs
+        while the session lives; each round is one dictionary lookup."""
+        while True:
+            await asyncio.sleep(limits.IDLE_CHECK_S)
+            await self.check_idle()
+
+    async def check_idle(self) -> None:
+        if self.token and self.ctx.auth.resolve(self.token) is None:
+            await self.expired()
+
+    # --- the frame --------------------------------------------------------------------------
+
+    def _header_controls(self) -> list[ft.Control]:
+        """Where am I, who am I, and the ways out: the branch, the person, the theme,
+        the staff's places, log out."""
+        who = self.who.name or (self.t("header.staff") if self.who.is_staff else "")
+        left: list[ft.Control] = [
+            ft.Semantics(
+                content=ft.Text(self.branch_name, size=16, weight=ft.FontWeight.BOLD),
+                identifier="header-branch",
+            ),
+        ]
+        if who:
+            left.append(ft.Semantics(content=ft.Text(who, size=14), identifier="header-who"))
+        right: list[ft.Control] = [
+            ft.IconButton(
+                icon=ft.Icons.BRIGHTNESS_6,
+                tooltip=self.t("header.theme"),
+                on_click=self._toggle_theme,
+            )
+        ]
+        if self.who.is_staff:
+            for route, key in ((STAFF_HOME, "nav.home"), ("/phones", "phones.title")):
+                right.append(
+                    ft.TextButton(content=self.t(key), on_click=self._going(route), height=48)
+                )
+        if self.token or self.who.role != GUEST_WHO.role:
+            right.append(
+                ft.Semantics(
+                    content=ft.TextButton(
+                        content=self.t("action.log_out"), on_click=self.logout, height=48
+                    ),
+                    identifier="logout",
+                )
+            )
+        return [ft.Row(left, wrap=True), ft.Row(right, wrap=True)]
+
+    def _going(self, route: str) -> Callable[[], Awaitable[None]]:
+        async def going() -> None:
+            await self.go(route)
+
+        return going
+
+    def _toggle_theme(self) -> None:
+        dark = self.page.theme_mode == ft.ThemeMode.DARK
+        self.page.theme_mode = ft.ThemeMode.LIGHT if dark else ft.ThemeMode.DARK
 
     def layout(self) -> ft.Control:
         return ft.Column(
             [
+                self.header,
                 self.banner_box,
                 ft.Semantics(content=self.status, identifier="network-status"),
                 self.body,

@@ -24,6 +24,7 @@ from tests.support.flet_session import (
     text_by,
     walk,
 )
+from ui import limits
 from ui.auth import Auth
 from ui.gate import STAFF, Who
 from ui.shell import AppContext
@@ -119,3 +120,18 @@ async def test_an_unknown_member_gets_no_qr(ctx: AppContext) -> None:
     await type_in(laptop, "Member number", "M-NOBODY")
     await click(laptop, find(laptop.page, ident="phones-member").content)
     assert laptop.banner and not has(laptop.page, ident="phones-member-url")
+
+
+@pytest.mark.asyncio
+async def test_an_idle_phone_goes_back_to_the_login_by_itself(
+    ctx: AppContext, clock: FakeClock
+) -> None:
+    token = ctx.auth.issue_member_token("M-ASHA")
+    phone = await open_session(ctx, client_ip=PHONE_IP, route=f"/?pair={token}")
+    assert phone.view.who.is_member
+    await phone.view.check_idle()
+    assert phone.view.who.is_member  # still within the idle time
+    clock.advance(limits.MEMBER_IDLE_TIMEOUT_MS + 1)
+    await phone.view.check_idle()  # what the session's idle watch runs every IDLE_CHECK_S
+    assert not phone.view.who.is_member and phone.view.route == "/login"
+    assert "log in again" in phone.banner.lower() or phone.banner

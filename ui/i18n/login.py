@@ -11,6 +11,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "kn": "ಈ ಪರದೆ ಈ ನೋಡ್‌ನಲ್ಲಿ ಲಭ್ಯವಿಲ್ಲ.",
         "hi": "यह स्क्रीन इस नोड पर उपलब्ध नहीं है।",
     },
+    "header.staff": {"en": "Staff", "kn": "ಸಿಬ್ಬಂದಿ", "hi": "कर्मचारी"},
+    "header.theme": {"en": "Light or dark", "kn": "ಬೆಳಕು ಅಥವಾ ಕತ್ತಲು", "hi": "हल्का या गहरा"},
     "login.title": {"en": "Log in", "kn": "ಲಾಗಿನ್", "hi": "लॉग इन"},
     "login.member_id": {"en": "Member number", "kn": "ಸದಸ್ಯ ಸಂಖ್ಯೆ", "hi": "सदस्य संख्या"},
     "login.pin": {"en": "PIN", "kn": "ಪಿನ್", "hi": "पिन"},

@@ -528,21 +528,19 @@ class Auth:
         now = self.clock.monotonic_ms()
         with self._lock:
             wait = max(self.lockouts.wait_ms(key, now) for key in keys)
-        if wait > 0:
-            raise LockedOut(
-                f"too many wrong tries: try again in {_minutes(wait)} min, or ask the foreman",
-                retry_after_ms=wait,
-            )
+        _lockout_if(wait, "too many wrong tries: try again in {} min, or ask the foreman")
 
     def _failed(self, keys: list[tuple[str, str]], why: str) -> None:
         now = self.clock.monotonic_ms()
         with self._lock:
             wait = max(self.lockouts.fail(key, now) for key in keys)
-        if wait > 0:
-            raise LockedOut(
-                f"{why}: too many wrong tries, locked for {_minutes(wait)} min",
-                retry_after_ms=wait,
-            )
+        _lockout_if(wait, why + ": too many wrong tries, locked for {} min")
+
+
+def _lockout_if(wait_ms: int, text: str) -> None:
+    """LockedOut for a wait, in whole minutes (`text` has one {} for them)."""
+    if wait_ms > 0:
+        raise LockedOut(text.format(_minutes(wait_ms)), retry_after_ms=wait_ms)
 
 
 __all__ = [

@@ -1,0 +1,174 @@
+"""The foreman's home and group page view-models, read from the demo branch (built once).
+
+The figures the home shows are the kernel's read models' (chit_views.group_health), the
+lease states are the coordination tables', and the meeting day is the agreement's.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import chit_views as views
+from chitnode.node.node import Node
+from chitnode.services.demo import build_demo
+from tests.support.clock import FakeClock
+from ui import fmt, limits
+from ui.backend import Reading, reading_of
+from ui.vm import foreman as vm
+
+RUNNING = "UDP-2025-07"  # month 7 of 20, one defaulter, late payers
+SMALL = "BTL-2025-09"
+FORMING = "MNG-2026-06"  # published, some holders signed
+CLOSED = "KAR-2025-01"
+DAY_MS = 86_400_000
+
+
+@dataclass
+class Demo:
+    node: Node
+    folder: Path
+    summary: dict[str, Any]
+
+    def reading(self, **changes: Any) -> Reading:
+        return replace(reading_of(self.node, self.folder), **changes)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CHITNODE_PASSPHRASE", "test-passphrase")
+        mp.setenv("CHITNODE_KEYSTORE", "file")
+        clock = FakeClock()
+        folder = tmp_path_factory.mktemp("demo") / "node"
+        with Node.init(folder, "Mangaluru Demo Branch", clock=clock) as node:
+            summary = build_demo(node, clock, random.Random(2026))
+            yield Demo(node, folder, summary)
+
+
+def local_ms(year: int, month: int, day: int) -> int:
+    zone = fmt.zone(limits.APP_TIME_ZONE)
+    return int(datetime(year, month, day, tzinfo=zone).timestamp() * 1000)
+
+
+def test_home_names_the_branch_this_device_and_every_group(demo: Demo) -> None:
+    home = vm.home(demo.reading())
+    assert home.branch_name == "Mangaluru Demo Branch"
+    assert home.device_role == "admin"  # the demo's root device
+    assert home.device_key == demo.node.public
+    assert {line.group_id for line in home.groups} == set(demo.summary["groups"])
+    assert [line.status for line in home.groups][:2] == ["running", "running"]  # running first
+    assert home.groups[-1].status == "closed"
+    assert home.members == 40
+    assert home.kyc_pending == demo.summary["kyc_pending"] == 4
+
+
+def test_group_line_figures_are_the_kernels_health(demo: Demo) -> None:
+    reading = demo.reading()
+    line = vm.group_line(reading, RUNNING)
+    health = views.group_health(reading.state, RUNNING)
+    assert (line.month, line.months, line.months_done) == (7, 20, 6)
+    assert line.pool_paise == health.pool_paise
+    assert line.tickets_paid == health.tickets_paid and line.tickets == 20
+    assert line.active_defaults == health.active_defaults == 1
+    assert line.commission_earned_paise == health.commission_earned_paise > 0
+    home = vm.home(reading)
+    open_lines = [g for g in home.groups if g.status != "closed"]
+    assert home.pool_total_paise == sum(g.pool_paise for g in open_lines)
+    assert home.active_defaults == sum(g.active_defaults for g in home.groups)
+
+
+def test_forming_group_counts_signatures(demo: Demo) -> None:
+    line = vm.group_line(demo.reading(), FORMING)
+    info = demo.summary["groups"][FORMING]
+    assert line.status == "forming" and line.month == 0
+    assert (line.signed, line.holders) == (info["signed"], 12)
+    assert line.meeting == vm.MEETING_NONE
+
+
+def test_lease_states_from_the_coordination_tables(demo: Demo) -> None:
+    reading = demo.reading()
+    state, me = reading.state, reading.device_key
+    status, term = vm.lease_of(state, RUNNING, me)  # the demo's meetings took the lease
+    assert status == vm.LEASE_HELD
+    assert term == state.get("leases", f"group:{RUNNING}|{me}")["term"] >= 1
+    assert vm.lease_of(state, FORMING, me) == (vm.LEASE_ON_DEMAND, 0)  # no meeting yet
+    stranger = "ab" * 32
+    assert vm.lease_of(state, RUNNING, stranger) == (vm.LEASE_NOT_ELECTOR, 0)
+    assert vm.group_line(reading, RUNNING).lease == vm.LEASE_HELD
+
+
+def test_meeting_day_is_the_agreements_day_on_or_after_the_month_start() -> None:
+    group: dict[str, object] = {"month_starts_ms": [local_ms(2026, 3, 3)], "meeting_day": 5}
+    assert vm.meeting_day_ms(group, 1) == local_ms(2026, 3, 5)
+    group["month_starts_ms"] = [local_ms(2026, 3, 10)]  # past the 5th: next month's 5th
+    assert vm.meeting_day_ms(group, 1) == local_ms(2026, 4, 5)
+    group["month_starts_ms"] = [local_ms(2026, 12, 20)]  # over the year's end
+    assert vm.meeting_day_ms(group, 1) == local_ms(2027, 1, 5)
+    group["month_starts_ms"] = [local_ms(2026, 3, 5)]  # the day itself
+    assert vm.meeting_day_ms(group, 1) == local_ms(2026, 3, 5)
+
+
+def test_meeting_is_today_overdue_or_later_by_the_node_clock(demo: Demo) -> None:
+    reading = demo.reading()
+    group = base.group_row(reading.state, RUNNING)
+    day = vm.meeting_day_ms(group, 7)
+    assert vm.meeting_of(reading.state, group, day + 10 * 3_600_000) == (vm.MEETING_TODAY, day)
+    assert vm.meeting_of(reading.state, group, day + 2 * DAY_MS) == (vm.MEETING_OVERDUE, day)
+    assert vm.meeting_of(reading.state, group, day - 2 * DAY_MS) == (vm.MEETING_LATER, day)
+    on_day = vm.home(demo.reading(now_ms=day + 3_600_000))
+    assert RUNNING in on_day.meetings_today
+    before = vm.home(demo.reading(now_ms=day - 3 * DAY_MS))
+    assert RUNNING not in before.meetings_today
+    closed = base.group_row(reading.state, CLOSED)
+    assert vm.meeting_of(reading.state, closed, day) == (vm.MEETING_NONE, 0)
+
+
+def test_group_page_gives_each_ticket_its_status(demo: Demo) -> None:
+    reading = demo.reading()
+    page = vm.group_page(reading, RUNNING)
+    by_ticket = {t.ticket: t for t in page.tickets}
+    assert len(by_ticket) == 20 and page.free_tickets == () and page.unsigned == ()
+    defaulter = demo.summary["groups"][RUNNING]["defaulter_ticket"]
+    assert by_ticket[defaulter].status == vm.DEFAULTED
+    assert by_ticket[defaulter].arrears_paise > 0
+    group = base.group_row(reading.state, RUNNING)
+    for line in page.tickets:
+        row = base.ticket_row(reading.state, RUNNING, line.ticket)
+        assert line.arrears_paise == base.arrears_paise(group, row)
+        assert line.name == reading.state.get(base.MEMBERS, line.member_id)["name"]
+        if line.ticket == defaulter:
+            continue
+        if base.overdue_month(group, row, reading.now_ms):
+            assert line.status == vm.IN_ARREARS
+        elif line.arrears_paise:
+            assert line.status == vm.DUE
+        else:
+            assert line.status == (vm.PRIZED if line.won_month else vm.PAID)
+    assert {t.status for t in page.tickets} >= {vm.PRIZED, vm.DEFAULTED}
+    assert page.first_instalment_paise == views.first_instalment_paise(reading.state, RUNNING)
+
+
+def test_forming_group_page_shows_who_has_not_signed(demo: Demo) -> None:
+    page = vm.group_page(demo.reading(), FORMING)
+    signed = [t for t in page.tickets if t.signed]
+    assert len(signed) == demo.summary["groups"][FORMING]["signed"]
+    assert {t.status for t in signed} == {vm.PAID}
+    assert {t.status for t in page.tickets if not t.signed} == {vm.PENDING}
+    assert page.unsigned == tuple(sorted(t.member_id for t in page.tickets if not t.signed))
+    assert len(page.agreement_hash) == 64
+
+
+def test_unknown_group_is_refused_with_the_kernels_code(demo: Demo) -> None:
+    from chitnode.errors import ChitError
+
+    with pytest.raises(ChitError) as caught:
+        vm.group_page(demo.reading(), "NO-SUCH-GROUP")
+    assert caught.value.code == "unknown_group"

@@ -1,0 +1,534 @@
+"""The live auction: the foreman's desk on the laptop ("/auction") and a member's room on a
+phone ("/room").
+
+Thin: the values come from ui/vm/auction.py, the judgement from the kernel. Bids come from
+step buttons only (UX.md rule 6); a member confirms a bid on a card that shows what they
+would take home, and each confirmation carries its own command id, so a second press or
+a resend writes nothing more (rule 5). The countdown is the node's (`ends_ms` from the
+opening entry): a per-session task ticks the text once a second while the screen shows,
+and stops when the screen goes, the time is up or the session ends (bounded by
+COUNTDOWN_TICKS_MAX). Bids from phones, from the laptop or from a peer reach every open
+screen through the shell's live rebuild (`watches`).
+
+Identifiers (ft.Semantics) read by tests: auction-* on the desk, room-* on the phone; the
+buttons have keys of the same names (auction-up, room-bid, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import secrets
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import flet as ft
+
+from ui import fmt, limits, theme
+from ui.backend import Reading
+from ui.shell import MEMBER, STAFF, Screen, SessionView
+from ui.vm import auction as vm
+
+DESK_ROUTE = "/auction"
+ROOM_ROUTE = "/room"
+MEETING_ROUTE = "/meeting"
+SETTLEMENT_STEP = "settlement"
+NONCE_BYTES = 8  # a confirmation's random part of its command id
+
+
+@dataclass(slots=True)
+class _Pad:
+    """What one session has chosen on the screen, kept across live rebuilds."""
+
+    draw: tuple[str, int] = ("", 0)  # (group, month) the choices belong to
+    proposed: int | None = None  # the discount the step buttons have reached
+    ticket: int = 0  # the desk: the ticket a member present bids with
+    confirming: str = ""  # the room: the open confirmation's nonce ("" when none)
+    saved: bool = False  # the room: the last confirmed bid was written
+    countdown: ft.Text | None = None
+    ticker: asyncio.Task[None] | None = None
+
+
+_PADS: weakref.WeakKeyDictionary[SessionView, _Pad] = weakref.WeakKeyDictionary()
+
+
+def _pad(view: SessionView, group_id: str, month: int) -> _Pad:
+    pad = _PADS.get(view)
+    if pad is None:
+        pad = _PADS[view] = _Pad()
+    if pad.draw != (group_id, month):  # another draw: start afresh
+        _stop_ticker(pad)
+        _PADS[view] = pad = _Pad(draw=(group_id, month))
+    return pad
+
+
+def _text(value: str, ident: str, **style: Any) -> ft.Control:
+    return ft.Semantics(content=ft.Text(value, **style), identifier=ident)
+
+
+def _button(label: str, key: str, on_click: Callable[..., Any], *, primary: bool = False) -> Any:
+    button = theme.action_button(label, on_click, primary=primary)
+    button.key = key
+    return button
+
+
+def _refresh(view: SessionView) -> None:
+    with contextlib.suppress(Exception):  # the browser may have gone
+        view.page.update()
+
+
+# --- the countdown ---------------------------------------------------------------------------
+
+
+def _stop_ticker(pad: _Pad) -> None:
+    if pad.ticker is not None and not pad.ticker.done():
+        pad.ticker.cancel()
+    pad.ticker = None
+
+
+def _start_ticker(view: SessionView, pad: _Pad, text: ft.Text, remaining_ms: int) -> None:
+    """Tick `text` once a second from the node's remaining time, while it is on screen."""
+    _stop_ticker(pad)
+    pad.countdown = text
+    if remaining_ms <= 0:
+        return
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    route = view.screen.route if view.screen else ""
+
+    def showing() -> bool:
+        alive = view.ctx.sessions.get(view.page.session.id) is view
+        here = view.screen is not None and view.screen.route == route
+        return alive and here and pad.countdown is text
+
+    async def tick() -> None:
+        for _ in range(limits.COUNTDOWN_TICKS_MAX):
+            await asyncio.sleep(limits.COUNTDOWN_TICK_S)
+            if not showing():
+                return
+            left = remaining_ms - int((loop.time() - started) * 1000)
+            text.value = fmt.countdown(left)
+            _refresh(view)
+            if left <= 0:  # time is up: the screen shows what comes next (close, result)
+                pad.ticker = None
+                await view.rebuild()
+                return
+
+    pad.ticker = loop.create_task(tick())
+
+
+def _countdown(view: SessionView, pad: _Pad, ident: str, open_now: bool, left: int) -> ft.Control:
+    text = ft.Text(fmt.countdown(left), size=theme.BIG_NUMBER_SIZE, weight=ft.FontWeight.BOLD)
+    if open_now:
+        _start_ticker(view, pad, text, left)
+    else:
+        _stop_ticker(pad)
+    label = ft.Text(view.t("auction.countdown"), size=theme.BIG_LABEL_SIZE)
+    return ft.Column([label, ft.Semantics(content=text, identifier=ident)], spacing=0, tight=True)
+
+
+# --- pieces both screens show ----------------------------------------------------------------
+
+
+def _rules_card(view: SessionView, rules: vm.Rules, prefix: str) -> ft.Control:
+    rows = [
+        (view.t("auction.min"), view.money(rules.min_paise), f"{prefix}-rules-min"),
+        (view.t("auction.max"), view.money(rules.max_paise), f"{prefix}-rules-max"),
+        (view.t("auction.increment"), view.money(rules.increment_paise), f"{prefix}-rules-step"),
+    ]
+    lines: list[ft.Control] = [ft.Text(view.t("auction.rules"), weight=ft.FontWeight.BOLD)]
+    lines += [_text(f"{label}: {value}", ident) for label, value, ident in rows]
+    return ft.Card(content=ft.Container(ft.Column(lines, tight=True), padding=theme.GAP_PX * 2))
+
+
+def _status_word(view: SessionView, status: str, bidding: bool, left: int) -> str:
+    if status == vm.OPEN and not bidding:
+        return view.t("auction.no_bidding")
+    if status == vm.OPEN and left <= 0:
+        return view.t("auction.status_ended")
+    return view.t(f"auction.status_{status}")
+
+
+def _best(view: SessionView, best: int | None, ident: str) -> ft.Control:
+    value = view.money(best) if best is not None else view.t("auction.no_bids")
+    return theme.big_number(view.t("auction.best"), value, identifier=ident)
+
+
+def _bid_lines(view: SessionView, bids: tuple[vm.BidLine, ...], ident: str) -> ft.Control:
+    """Newest first, each under its alias."""
+    lines: list[ft.Control] = [
+        ft.Text(
+            view.t("auction.bid_line", alias=b.alias, discount=view.money(b.discount_paise)),
+            weight=ft.FontWeight.BOLD if b.mine else None,
+        )
+        for b in reversed(bids)
+    ]
+    if not lines:
+        lines = [ft.Text(view.t("auction.no_bids"))]
+    return ft.Semantics(content=ft.Column(lines, tight=True), identifier=ident)
+
+
+def _result(view: SessionView, result: vm.Result, prefix: str) -> list[ft.Control]:
+    key = "auction.result_lot" if result.by_lot else "auction.result"
+    said = view.t(key, alias=result.winner_alias, discount=view.money(result.discount_paise))
+    return [
+        _text(said, f"{prefix}-result", size=20, weight=ft.FontWeight.BOLD),
+        _text(f"{view.t('auction.prize')}: {view.money(result.prize_paise)}", f"{prefix}-prize"),
+    ]
+
+
+def _steps(
+    view: SessionView,
+    pad: _Pad,
+    rules: vm.Rules,
+    best: int | None,
+    prefix: str,
+) -> tuple[int, ft.Control]:
+    """The proposal and its −/+ buttons (UX.md rule 6: no free text)."""
+    proposed = vm.step(rules, best, pad.proposed, 0)
+    pad.proposed = proposed
+    amount = view.money(rules.step_paise)
+
+    def move(steps: int) -> Callable[[], Awaitable[None]]:
+        async def moved() -> None:
+            pad.proposed = vm.step(rules, best, pad.proposed, steps)
+            pad.confirming, pad.saved = "", False
+            await view.rebuild()
+
+        return moved
+
+    row = ft.Row(
+        [
+            _button(view.t("auction.step_down", amount=amount), f"{prefix}-down", move(-1)),
+            _text(
+                view.t("auction.proposed", discount=view.money(proposed)),
+                f"{prefix}-proposed",
+                size=20,
+                weight=ft.FontWeight.BOLD,
+            ),
+            _button(view.t("auction.step_up", amount=amount), f"{prefix}-up", move(1)),
+        ],
+        wrap=True,
+        spacing=theme.GAP_PX,
+    )
+    return proposed, row
+
+
+def _params(view: SessionView) -> tuple[str, str]:
+    return view.params.get("group", ""), view.params.get("month", "")
+
+
+# --- "/auction": the foreman's desk ----------------------------------------------------------
+
+
+async def build_desk(view: SessionView) -> ft.Control:
+    group_id, month = _params(view)
+    desk = await view.read(lambda r: vm.desk(r, group_id, month or None))
+    pad = _pad(view, desk.group_id, desk.month)
+    parts: list[ft.Control] = [
+        _text(view.t("auction.title"), "auction-title", size=24, weight=ft.FontWeight.BOLD),
+        _text(
+            view.t("auction.group_month", group=desk.group_name, month=desk.month),
+            "auction-group",
+        ),
+        _text(_status_word(view, desk.status, desk.bidding, desk.remaining_ms), "auction-status"),
+    ]
+    if desk.status == vm.NONE:
+        _stop_ticker(pad)
+        return ft.Column(parts)
+    parts.append(_rules_card(view, desk.rules, "auction"))
+    figures: list[ft.Control] = [
+        _countdown(view, pad, "auction-countdown", desk.can_bid, desk.remaining_ms),
+        _best(view, desk.best_paise, "auction-best"),
+    ]
+    parts.append(ft.Row(figures, wrap=True, spacing=theme.GAP_PX * 4))
+    parts.append(_bid_lines(view, desk.bids, "auction-bids"))
+    if desk.result is not None:
+        parts += _desk_result(view, desk)
+    elif desk.status == vm.DRAWING:
+        parts += _desk_reveal(view, desk)
+    else:
+        parts += _desk_bidders(view, pad, desk)
+        if desk.can_bid and pad.ticket:
+            parts += await _desk_bid_pad(view, pad, desk)
+        if desk.can_close:
+            parts.append(_desk_close(view, desk))
+    return ft.Column(parts, spacing=theme.GAP_PX * 2)
+
+
+def _desk_bidders(view: SessionView, pad: _Pad, desk: vm.Desk) -> list[ft.Control]:
+    """The tickets in the draw; one present and in good standing can be picked to bid for."""
+    rows: list[ft.Control] = [ft.Text(view.t("auction.eligible"), weight=ft.FontWeight.BOLD)]
+    for b in desk.bidders:
+        line = view.t("auction.ticket_line", ticket=b.ticket, name=b.name, alias=b.alias)
+        notes = []
+        if not b.present:
+            notes.append(view.t("auction.absent"))
+        if b.block:
+            from ui import i18n
+
+            notes.append(view.t("auction.may_not_bid", why=i18n.error_text(view.lang, b.block)))
+        said = " · ".join([line, *notes])
+        may = desk.can_bid and b.present and not b.block
+
+        def pick(ticket: int) -> Callable[[], Awaitable[None]]:
+            async def picked() -> None:
+                pad.ticket, pad.proposed = ticket, None
+                await view.rebuild()
+
+            return picked
+
+        control: ft.Control = ft.Text(said)
+        if may:
+            control = ft.TextButton(
+                content=said,
+                key=f"auction-pick-{b.ticket}",
+                on_click=pick(b.ticket),
+                height=theme.TOUCH_TARGET_PX,
+            )
+        rows.append(ft.Semantics(content=control, identifier=f"auction-ticket-{b.ticket}"))
+    if desk.can_bid:
+        rows.insert(1, ft.Text(view.t("auction.choose")))
+    return [ft.Column(rows, tight=True)]
+
+
+async def _desk_bid_pad(view: SessionView, pad: _Pad, desk: vm.Desk) -> list[ft.Control]:
+    bidder = next((b for b in desk.bidders if b.ticket == pad.ticket), None)
+    if bidder is None:
+        pad.ticket = 0
+        return []
+    proposed, steps = _steps(view, pad, desk.rules, desk.best_paise, "auction")
+    look = await view.read(lambda r: vm.preview(r, desk.group_id, desk.month, proposed))
+    nonce = secrets.token_hex(NONCE_BYTES)  # one bid per pad as shown: a double click is one
+
+    async def place() -> None:
+        kind, body = vm.bid_command(
+            desk.group_id, desk.month, bidder.ticket, proposed, actor=bidder.member_id
+        )
+        cmd_id = vm.bid_cmd_id(bidder.member_id, desk.group_id, desk.month, nonce)
+        if await view.submit(kind, body, cmd_id) is not None:
+            pad.proposed = None
+        await view.rebuild()
+
+    return [
+        _text(
+            view.t(
+                "auction.bidding_for", name=bidder.name, ticket=bidder.ticket, alias=bidder.alias
+            ),
+            "auction-bidding-for",
+        ),
+        steps,
+        _text(view.t("auction.take_home", prize=view.money(look.prize_paise)), "auction-take-home"),
+        _button(view.t("auction.place_bid"), "auction-place", place, primary=True),
+    ]
+
+
+def _desk_close(view: SessionView, desk: vm.Desk) -> ft.Control:
+    async def close() -> None:
+        kind, body = vm.close_command(desk.group_id, desk.month)
+        if await view.submit(kind, body) is None:
+            return
+        after = await view.read(lambda r: vm.desk(r, desk.group_id, desk.month))
+        if after.status == vm.DRAWING:
+            await _reveal(view, desk)
+        await view.rebuild()
+
+    hint = view.t("auction.waiting_contributions") if desk.waiting == "contributions" else ""
+    controls: list[ft.Control] = [
+        _button(view.t("auction.close"), "auction-close", close, primary=True)
+    ]
+    if hint:
+        controls.insert(0, _text(hint, "auction-close-hint"))
+    return ft.Column(controls, tight=True)
+
+
+def _held_secret(reading: Reading, group_id: str, month: int) -> str | None:
+    """The lot secret this laptop's meeting desk committed to (ui/meeting_desk.py), if any."""
+    try:
+        desk_module = importlib.import_module("ui.meeting_desk")
+    except ModuleNotFoundError:
+        return None
+    secret: str | None = desk_module.lot_secret(reading.folder, group_id, month)
+    return secret
+
+
+async def _reveal(view: SessionView, desk: vm.Desk) -> bool:
+    secret = await view.read(lambda r: _held_secret(r, desk.group_id, desk.month))
+    if not secret:  # held by the laptop that opened the draw: say where to reveal it
+        view.banner.value = view.t("auction.no_secret")
+        view.banner_box.visible = True
+        return False
+    kind, body = vm.reveal_command(desk.group_id, desk.month, secret)
+    return await view.submit(kind, body) is not None
+
+
+def _desk_reveal(view: SessionView, desk: vm.Desk) -> list[ft.Control]:
+    async def reveal() -> None:
+        await _reveal(view, desk)
+        await view.rebuild()
+
+    return [
+        _text(view.t("auction.no_secret"), "auction-reveal-hint"),
+        _button(view.t("auction.reveal"), "auction-reveal", reveal, primary=True),
+    ]
+
+
+def _desk_result(view: SessionView, desk: vm.Desk) -> list[ft.Control]:
+    assert desk.result is not None
+    result = desk.result
+
+    async def settlement() -> None:
+        await view.go(
+            MEETING_ROUTE, group=desk.group_id, month=str(desk.month), step=SETTLEMENT_STEP
+        )
+
+    return [
+        *_result(view, result, "auction"),
+        _text(
+            f"{view.t('auction.commission')}: {view.money(result.commission_paise)}",
+            "auction-commission",
+        ),
+        _text(
+            f"{view.t('auction.share')}: {view.money(result.per_ticket_dividend_paise)}",
+            "auction-share",
+        ),
+        _text(
+            f"{view.t('auction.next_instalment')}: {view.money(result.next_instalment_paise)}",
+            "auction-next",
+        ),
+        _button(view.t("auction.to_settlement"), "auction-settlement", settlement, primary=True),
+    ]
+
+
+# --- "/room": a member's phone ---------------------------------------------------------------
+
+
+async def build_room(view: SessionView) -> ft.Control:
+    group_id, month = _params(view)
+    member_id = view.who.member_id
+    room = await view.read(lambda r: vm.room(r, member_id, group_id, month or None))
+    pad = _pad(view, room.group_id, room.month)
+    parts: list[ft.Control] = [
+        _text(view.t("auction.room_title"), "room-title", size=24, weight=ft.FontWeight.BOLD),
+        _text(view.t("auction.group_month", group=room.group_name, month=room.month), "room-group"),
+        _text(_status_word(view, room.status, room.bidding, room.remaining_ms), "room-status"),
+    ]
+    if room.status == vm.NONE:
+        _stop_ticker(pad)
+        return ft.Column(parts)
+    if room.mine:
+        parts.append(_text(view.t("auction.my_alias", alias=room.my_alias), "room-alias"))
+    rules = room.rules
+    limits_said = view.t(
+        "auction.my_limits",
+        low=view.money(rules.min_paise),
+        high=view.money(rules.max_paise),
+        step=view.money(rules.increment_paise),
+    )
+    parts.append(_text(limits_said, "room-limits"))
+    open_now = room.status == vm.OPEN and room.bidding and room.remaining_ms > 0
+    figures: list[ft.Control] = [
+        _countdown(view, pad, "room-countdown", open_now, room.remaining_ms),
+        _best(view, room.best_paise, "room-best"),
+    ]
+    parts.append(ft.Row(figures, wrap=True, spacing=theme.GAP_PX * 4))
+    if room.i_lead or room.outbid:
+        key = "auction.leading" if room.i_lead else "auction.outbid"
+        chip = "paid" if room.i_lead else "due"
+        parts.append(
+            theme.status_chip(chip, lambda _status: view.t(key), identifier="room-standing")
+        )
+    parts.append(_bid_lines(view, room.bids, "room-bids"))
+    if room.result is not None:
+        parts += _room_result(view, room)
+    elif room.can_bid:
+        parts += await _room_bid_pad(view, pad, room)
+    elif room.status == vm.OPEN and room.mine and room.bidding_ticket is None:
+        from ui import i18n
+
+        why = i18n.error_text(view.lang, room.mine[0].block)
+        parts.append(_text(view.t("auction.cannot_bid", why=why), "room-cannot-bid"))
+    return ft.Column(parts, spacing=theme.GAP_PX * 2)
+
+
+async def _room_bid_pad(view: SessionView, pad: _Pad, room: vm.Room) -> list[ft.Control]:
+    ticket = room.bidding_ticket
+    assert ticket is not None
+    proposed, steps = _steps(view, pad, room.rules, room.best_paise, "room")
+    parts: list[ft.Control] = [steps]
+    if pad.saved:
+        parts.append(_text(view.t("auction.saved"), "room-saved"))
+    if not pad.confirming:
+
+        async def ask() -> None:
+            pad.confirming, pad.saved = secrets.token_hex(NONCE_BYTES), False
+            await view.rebuild()
+
+        label = view.t("auction.bid", discount=view.money(proposed))
+        parts.append(_button(label, "room-bid", ask, primary=True))
+        return parts
+    look = await view.read(lambda r: vm.preview(r, room.group_id, room.month, proposed))
+    nonce = pad.confirming  # this confirmation's: a second press or a resend is the same bid
+    cmd_id = vm.bid_cmd_id(room.member_id, room.group_id, room.month, nonce)
+
+    async def confirm() -> None:
+        kind, body = vm.bid_command(room.group_id, room.month, ticket.ticket, proposed)
+        receipt = await view.submit(kind, body, cmd_id)
+        if pad.confirming == nonce:
+            pad.confirming = ""
+        pad.saved = receipt is not None
+        if receipt is not None:
+            pad.proposed = None
+        await view.rebuild()
+
+    async def cancel() -> None:
+        pad.confirming = ""
+        await view.rebuild()
+
+    said = view.t(
+        "auction.confirm_body",
+        discount=view.money(proposed),
+        prize=view.money(look.prize_paise),
+    )
+    card = ft.Column(
+        [
+            ft.Text(view.t("auction.confirm_title"), weight=ft.FontWeight.BOLD),
+            _text(said, "room-confirm-text"),
+            ft.Row(
+                [
+                    _button(view.t("auction.confirm"), "room-confirm", confirm, primary=True),
+                    _button(view.t("auction.cancel"), "room-cancel", cancel),
+                ],
+                wrap=True,
+                spacing=theme.GAP_PX,
+            ),
+        ],
+        tight=True,
+    )
+    parts.append(ft.Card(content=ft.Container(card, padding=theme.GAP_PX * 2)))
+    return parts
+
+
+def _room_result(view: SessionView, room: vm.Room) -> list[ft.Control]:
+    assert room.result is not None
+    parts = _result(view, room.result, "room")
+    if room.i_won:
+        won = view.t("auction.you_won", prize=view.money(room.result.prize_paise))
+        parts.append(_text(won, "room-you-won", size=20, weight=ft.FontWeight.BOLD))
+    parts += [
+        _text(f"{view.t('auction.my_share')}: {view.money(room.my_share_paise)}", "room-my-share"),
+        _text(
+            f"{view.t('auction.my_next')}: {view.money(room.my_next_instalment_paise)}",
+            "room-my-next",
+        ),
+    ]
+    return parts
+
+
+SCREENS = [
+    Screen(DESK_ROUTE, STAFF, "auction.title", build_desk, vm.is_draw_event),
+    Screen(ROOM_ROUTE, MEMBER, "auction.room_title", build_room, vm.is_draw_event),
+]

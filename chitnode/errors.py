@@ -241,7 +241,7 @@ CODES: dict[str, str] = {
     "non_positive_amount": "an amount must be greater than zero",
     "not_admin": "only an admin's device may do this (invite a device)",
     "session_expired": "the app's login ran out (idle or too old): log in again",
-    "not_allowed_here": "the app session's login does not allow that write (a member for a staff act)",
+    "not_allowed_here": "the app session's login does not allow that write (member: staff act)",
     "not_applied": "the command's entry was written but the fold did not apply it",
     "not_defaulting": "no instalment of the ticket is unpaid past its grace period",
     "not_enrolled": "no active device of this branch at the other end of the peer channel",

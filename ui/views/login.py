@@ -19,14 +19,14 @@ from chitnode.errors import ChitError
 from ui import i18n
 from ui.auth import member_name_in
 from ui.shell import MEMBER_LOGIN, PUBLIC, STAFF_LOGIN, Screen, SessionView
+from ui.theme import TOUCH_TARGET_PX
 
-BUTTON_HEIGHT_PX = 48  # touch target (UX.md rule 7)
 FIELD_WIDTH_PX = 320  # fits a 360-px phone with the page's padding
 
 
 def _button(label: str, on_click: Callable[..., object], *, primary: bool = True) -> ft.Control:
     kind = ft.FilledButton if primary else ft.TextButton
-    return kind(content=label, on_click=on_click, height=BUTTON_HEIGHT_PX, width=FIELD_WIDTH_PX)
+    return kind(content=label, on_click=on_click, height=TOUCH_TARGET_PX, width=FIELD_WIDTH_PX)
 
 
 def _title(view: SessionView, key: str, identifier: str) -> ft.Control:
@@ -49,7 +49,7 @@ def language_row(view: SessionView) -> ft.Control:
             content=ft.OutlinedButton(
                 content=i18n.language_name(lang),
                 on_click=choose(lang),
-                height=BUTTON_HEIGHT_PX,
+                height=TOUCH_TARGET_PX,
                 disabled=lang == view.lang,
             ),
             identifier=f"lang-{lang}",

@@ -376,7 +376,8 @@ class Auth:
             )
         key = ("staff", client)
         self._refuse_if_locked([key])
-        if not self.staff_secret_ok(secret):
+        fits = 0 < len(secret) <= limits.UNLOCK_SECRET_CHARS_MAX
+        if not (fits and self.staff_secret_ok(secret)):
             self._failed([key], "that is neither this device's passphrase nor its staff PIN")
             raise BadUnlock("that is neither this device's passphrase nor its staff PIN")
         with self._lock:
@@ -399,7 +400,8 @@ class Auth:
         self._refuse_if_locked([member_key, client_key])
         well_formed = 0 < len(member_id) <= sync_limits.PIN_MEMBER_ID_CHARS_MAX
         name = member_name(member_id) if well_formed else None
-        if name is None or not self.pins.check(member_id, pin):
+        pin_shaped = len(pin) == sync_limits.PIN_DIGITS and pin.isascii() and pin.isdigit()
+        if name is None or not (pin_shaped and self.pins.check(member_id, pin)):
             counted = [member_key, client_key] if name is not None else [client_key]
             self._failed(counted, "wrong member id or PIN")
             raise BadPin("wrong member id or PIN")

@@ -71,6 +71,8 @@ PAIRING_TOKENS_MAX = 200  # member pairing tokens outstanding (used ones count u
 # if the admin likes; it unlocks staff screens only from this machine by default.
 STAFF_PIN_DIGITS_MIN = 6
 STAFF_PIN_DIGITS_MAX = 12
+# What the unlock field takes at most: longer is no passphrase or PIN of ours (no argon2 spent).
+UNLOCK_SECRET_CHARS_MAX = 1024
 # A phone that sleeps keeps its Flet session (and its login) this long (FLET.md §2).
 FLET_SESSION_TIMEOUT_S = 3600
 

@@ -80,6 +80,10 @@ def test_a_wrong_pin_and_a_stranger_get_the_same_answer(auth: Auth) -> None:
     assert fail_member(auth, "M99", PHONE_A) == "bad_pin"  # no such member: no probing
     assert fail_member(auth, "M2", PHONE_A) == "bad_pin"  # a member with no PIN yet
     assert fail_member(auth, "x" * 500, PHONE_A) == "bad_pin"
+    huge = "1" * 100_000  # refused by its shape, before any argon2 work
+    assert code_of(auth.login_member, "M1", huge, client=PHONE_B, member_name=name_of) == (
+        "bad_pin"
+    )
     assert auth.session_count() == 0
 
 
@@ -188,6 +192,19 @@ def test_staff_unlock_from_this_machine_only(tmp_path: Path, clock: FakeClock, a
         allow_remote_staff=True,
     )
     assert open_auth.unlock_staff(STAFF_SECRET, local=False, client=PHONE_A).who.is_staff
+
+
+def test_an_oversized_or_empty_secret_is_not_even_checked(tmp_path: Path, clock: FakeClock) -> None:
+    tried: list[str] = []
+
+    def ok(secret: str) -> bool:
+        tried.append(secret)
+        return False
+
+    auth = Auth(tmp_path, clock, pins=PinBook(tmp_path), staff_secret_ok=ok)
+    for secret in ("", "x" * (limits.UNLOCK_SECRET_CHARS_MAX + 1)):
+        assert code_of(auth.unlock_staff, secret, local=True) == "bad_unlock"
+    assert tried == []
 
 
 def test_a_wrong_unlock_is_refused_and_counted(auth: Auth, clock: FakeClock) -> None:

@@ -9,6 +9,8 @@ with not_allowed_here, writing nothing.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +84,15 @@ async def test_a_guest_never_sees_a_staff_screen(app_ctx: AppContext) -> None:  
 # --- the live auction over the real app: two phones and the laptop ----------------------------
 
 
-async def _auction_app(tmp_path: Path, clock: FakeClock) -> tuple[Node, Path]:
+@asynccontextmanager
+async def _meeting(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Any]:
+    """The real app over a node mid-auction, and the foreman's laptop on its desk."""
     folder = tmp_path / "node"
     node = Node.init(folder, "Test Branch", clock=clock)
     mid_auction(node, clock)
-    return node, folder
+    async with app_context(node, folder) as ctx:
+        laptop = await open_session(ctx, who=FOREMAN, route=f"/auction?group={GID}&month=1")
+        yield ctx, laptop
 
 
 def _best(handle: AppSessionHandle, ident: str) -> str:
@@ -111,9 +117,7 @@ async def _bid_from_phone(phone: AppSessionHandle, ups: int = 0) -> Any:
 async def test_a_bid_from_one_phone_reaches_the_other_phone_and_the_laptop(
     tmp_path: Path, clock: FakeClock
 ) -> None:
-    node, folder = await _auction_app(tmp_path, clock)
-    async with app_context(node, folder) as ctx:
-        laptop = await open_session(ctx, who=FOREMAN, route=f"/auction?group={GID}&month=1")
+    async with _meeting(tmp_path, clock) as (ctx, laptop):
         m2 = await open_session(ctx, who=Who(MEMBER, "M2"), route="/room", client_ip=PHONE_2)
         m3 = await open_session(ctx, who=Who(MEMBER, "M3"), route="/room", client_ip=PHONE_3)
         assert _best(m3, "room-best").endswith("No bids yet")
@@ -161,10 +165,9 @@ async def test_a_bid_from_one_phone_reaches_the_other_phone_and_the_laptop(
 async def test_a_member_session_asking_for_a_staff_act_is_refused_and_nothing_is_written(
     tmp_path: Path, clock: FakeClock
 ) -> None:
-    node, folder = await _auction_app(tmp_path, clock)
-    async with app_context(node, folder) as ctx:
+    async with _meeting(tmp_path, clock) as (ctx, laptop):
         clock.advance(AUCTION_MS)  # the draw may be closed now, by staff only
-        laptop = await open_session(ctx, who=FOREMAN, route=f"/auction?group={GID}&month=1")
+        await laptop.go("/auction", group=GID, month="1")
         phone = await open_session(ctx, who=Who(MEMBER, "M2"), route="/room", client_ip=PHONE_2)
         close = find(laptop.page, key="auction-close")
         before = await _digest(ctx)

@@ -279,25 +279,39 @@ def desk(reading: Reading, group_id: str, month: str | int | None = None) -> Des
                 block=base.bid_block(state, group, row) if not result else "",
             )
         )
-    bids = _bids(auction) if auction else ()
-    ends = int(auction["ends_ms"]) if auction else 0
     draw = chit_views.draw_state(auction) if auction and "lot" in auction else {}
     return Desk(
-        group_id=group_id,
-        group_name=str(group.get("name", group_id)),
-        month=m,
-        status=_status(auction, result),
-        bidding=bool(auction["bidding"]) if auction else False,
-        rules=rules_of(group),
+        **_shown(reading, group, m, auction, result, _bids(auction) if auction else ()),
         bidders=tuple(bidders),
-        bids=bids,
-        best_paise=auction["best_paise"] if auction else None,
-        leading_alias=bids[-1].alias if bids else "",
-        ends_ms=ends,
-        remaining_ms=max(0, ends - reading.now_ms) if auction else 0,
         waiting=str(draw.get("waiting", "")),
-        result=result,
     )
+
+
+def _shown(
+    reading: Reading,
+    group: dict[str, Any],
+    month: int,
+    auction: dict[str, Any] | None,
+    result: Result | None,
+    bids: tuple[BidLine, ...],
+) -> dict[str, Any]:
+    """What the desk and the room both show of a draw."""
+    ends = int(auction["ends_ms"]) if auction else 0
+    gid = str(group["group_id"])
+    return {
+        "group_id": gid,
+        "group_name": str(group.get("name", gid)),
+        "month": month,
+        "status": _status(auction, result),
+        "bidding": bool(auction["bidding"]) if auction else False,
+        "rules": rules_of(group),
+        "bids": bids,
+        "best_paise": auction["best_paise"] if auction else None,
+        "leading_alias": bids[-1].alias if bids else "",
+        "ends_ms": ends,
+        "remaining_ms": max(0, ends - reading.now_ms) if auction else 0,
+        "result": result,
+    }
 
 
 def draw_of(state: State, member_id: str) -> tuple[str, int] | None:
@@ -343,23 +357,11 @@ def room(
         mine.append(MyTicket(int(row["ticket"]), aliases[str(row["ticket"])], block))
     my_aliases = frozenset(t.alias for t in mine)
     bids = _bids(auction, my_aliases) if auction else ()
-    ends = int(auction["ends_ms"]) if auction else 0
     share, next_due = _my_month(base.terms_of(group), result, mine)
     return Room(
+        **_shown(reading, group, m, auction, result, bids),
         member_id=member_id,
-        group_id=group_id,
-        group_name=str(group.get("name", group_id)),
-        month=m,
-        status=_status(auction, result),
-        bidding=bool(auction["bidding"]) if auction else False,
-        rules=rules_of(group),
         mine=tuple(mine),
-        bids=bids,
-        best_paise=auction["best_paise"] if auction else None,
-        leading_alias=bids[-1].alias if bids else "",
-        ends_ms=ends,
-        remaining_ms=max(0, ends - reading.now_ms) if auction else 0,
-        result=result,
         my_share_paise=share,
         my_next_instalment_paise=next_due,
     )

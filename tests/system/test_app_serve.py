@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.cli_proc import found_branch
 from tests.support.serve_proc import HOST, ServeProcess
+from ui.server import ASSETS
 
 pytestmark = pytest.mark.system
 
@@ -43,6 +44,9 @@ def test_serve_runs_the_app_offline_and_gzipped(tmp_path: Path) -> None:
         status, headers, packed = fetch(f"http://{HOST}:{port}/main.dart.js", gzip_ok=True)
         assert status == 200 and headers.get("content-encoding") == "gzip"
         assert len(gzip.decompress(packed)) > 2 * len(packed)  # worth compressing
+        # The app's own icons (assets/), served in place of Flet's.
+        _, _, icon = fetch(f"http://{HOST}:{port}/icons/icon-192.png")
+        assert icon == (ASSETS / "icons" / "icon-192.png").read_bytes()
         png = folder / "phone-qr.png"
         assert png.read_bytes().startswith(b"\x89PNG")
         assert stat.S_IMODE(png.stat().st_mode) & 0o077 == 0  # owner-only: it holds a token

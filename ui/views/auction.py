@@ -47,6 +47,7 @@ class _Pad:
     proposed: int | None = None  # the discount the step buttons have reached
     ticket: int = 0  # the desk: the ticket a member present bids with
     confirming: str = ""  # the room: the open confirmation's nonce ("" when none)
+    confirming_paise: int = 0  # the discount that confirmation is for
     saved: bool = False  # the room: the last confirmed bid was written
     countdown: ft.Text | None = None
     ticker: asyncio.Task[None] | None = None
@@ -189,6 +190,8 @@ def _steps(
 ) -> tuple[int, ft.Control]:
     """The proposal and its −/+ buttons (UX.md rule 6: no free text)."""
     proposed = vm.step(rules, best, pad.proposed, 0)
+    if pad.confirming and proposed != pad.confirming_paise:
+        pad.confirming = ""  # a new best moved the bid: confirm the new amount afresh
     pad.proposed = proposed
     amount = view.money(rules.step_paise)
 
@@ -465,6 +468,7 @@ async def _room_bid_pad(view: SessionView, pad: _Pad, room: vm.Room) -> list[ft.
 
         async def ask() -> None:
             pad.confirming, pad.saved = secrets.token_hex(NONCE_BYTES), False
+            pad.confirming_paise = proposed
             await view.rebuild()
 
         label = view.t("auction.bid", discount=view.money(proposed))

@@ -133,7 +133,7 @@ class Due:
     arrears_before_paise: int  # unpaid from earlier months
     penalty_paise: int  # penalty interest due now
     owed_paise: int  # what the ticket owes now for its instalments (arrears included)
-    status: str  # "paid" | "due" | "arrears"
+    status: str  # "paid" | "due" | "in_arrears" (ui.theme's status words)
     receipts: tuple[ReceiptLine, ...]  # this month's payments
 
 
@@ -495,7 +495,7 @@ def _collections(state: State, group: dict[str, Any], month: int, now_ms: int) -
         if td.arrears_paise == 0:
             status = "paid"
         elif arrears_before:
-            status = "arrears"
+            status = "in_arrears"
         else:
             status = "due"
         dues.append(

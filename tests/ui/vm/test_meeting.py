@@ -7,7 +7,6 @@ commands the VM builds are submitted to the real node, which judges them.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,8 @@ import pytest
 from chitnode.domain import chit_kinds_base as base
 from chitnode.errors import ChitError
 from chitnode.node.node import Node, Receipt
-from chitnode.services.demo import build_demo
 from tests.support.clock import FakeClock
+from tests.support.demo_branch import demo_branch
 from ui import meeting_desk
 from ui.backend import Reading, reading_of
 from ui.vm import meeting as vm
@@ -54,14 +53,8 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CHITNODE_PASSPHRASE", "test-passphrase")
-        mp.setenv("CHITNODE_KEYSTORE", "file")
-        clock = FakeClock()
-        folder = tmp_path_factory.mktemp("meeting") / "node"
-        with Node.init(folder, "Meeting Branch", clock=clock) as node:
-            build_demo(node, clock, random.Random(2026))
-            yield Demo(node, clock, folder)
+    with demo_branch(tmp_path_factory) as branch:
+        yield Demo(branch.node, branch.clock, branch.folder)
     meeting_desk.forget_all()
 
 

@@ -70,7 +70,9 @@ def make_main(
             ctx.sessions.pop(page.session.id, None)
 
         page.on_close = gone
-        view.branch_name = await ctx.backend.read(lambda r: r.branch_name)
+        view.branch_name, view.device_role = await ctx.backend.read(
+            lambda r: (r.branch_name, r.device_role)
+        )
         page.add(view.layout())
         view.start()
         path, query = parse_location(page.route)

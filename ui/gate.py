@@ -48,6 +48,15 @@ class Who:
     role: str  # STAFF | MEMBER | GUEST
     member_id: str = ""  # for MEMBER
     name: str = ""
+    device_role: str = ""  # for STAFF: the serving device's role (admin, foreman, ...)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == STAFF and self.device_role == "admin"
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.role == STAFF and self.device_role == "auditor"
 
     @property
     def is_staff(self) -> bool:
@@ -63,6 +72,8 @@ GUEST_WHO = Who(GUEST)
 
 def check(who: Who, kind: str, body: dict[str, Any]) -> dict[str, Any]:
     """The body to submit for `who`, or NotAllowedHere. Never trusts the browser's body."""
+    if who.is_auditor:  # an auditor reads and verifies; it never writes (issue 13)
+        raise NotAllowedHere(f"an auditor's session writes nothing ({kind})")
     if who.is_staff:
         return dict(body)
     if not who.is_member:

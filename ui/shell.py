@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,7 +34,8 @@ from ui.gate import GUEST_WHO, Who
 T = TypeVar("T")
 log = logging.getLogger("chitnode.app")
 
-STAFF = "staff"
+STAFF = "staff"  # any unlocked staff session (admin, foreman, employee, auditor devices)
+ADMIN = "admin"  # a staff session on an admin's device
 MEMBER = "member"
 PUBLIC = "public"
 
@@ -109,6 +110,7 @@ class SessionView:
         self.status = ft.Text("", key="network-status", size=12)
         self.header = ft.Row(wrap=True, alignment=ft.MainAxisAlignment.SPACE_BETWEEN)
         self.branch_name = ""
+        self.device_role = ""  # this node's role in the branch, read when the session opens
         self._stop_listening: Callable[[], None] | None = None
         self._idle: asyncio.Task[None] | None = None
 
@@ -172,6 +174,8 @@ class SessionView:
         return True
 
     async def login(self, who: Who, token: str) -> None:
+        if who.is_staff:  # what the device may write is what its staff session may see
+            who = replace(who, device_role=self.device_role)
         self.who, self.token = who, token
         await self.go(home_route(who, local=self.local))
 
@@ -198,6 +202,8 @@ class SessionView:
         )
         if screen is not None and not self._may_see(screen):
             want = MEMBER_LOGIN if screen.audience == MEMBER else STAFF_LOGIN
+            if self.who.is_staff:  # unlocked, but this device's role does not open it
+                want = STAFF_HOME
             screen = self.ctx.screens.get(want)
         self.screen = screen
         self.clear_banner()
@@ -208,6 +214,8 @@ class SessionView:
             return True
         if screen.audience == STAFF:
             return self.who.is_staff
+        if screen.audience == ADMIN:
+            return self.who.is_admin
         return self.who.is_member
 
     async def rebuild(self) -> None:

@@ -59,3 +59,16 @@ def test_check_never_changes_the_callers_body() -> None:
     body: dict[str, object] = {"group_id": "G1"}
     check(ASHA, "agreement.signed", body)
     assert body == {"group_id": "G1"}
+
+
+def test_an_auditors_session_writes_nothing() -> None:
+    auditor = Who(STAFF, device_role="auditor")
+    assert auditor.is_staff and auditor.is_auditor and not auditor.is_admin
+    with pytest.raises(NotAllowedHere):
+        check(auditor, "member.registered", {"member_id": "M1", "name": "Asha"})
+
+
+def test_admin_is_the_staff_session_of_an_admin_device() -> None:
+    assert Who(STAFF, device_role="admin").is_admin
+    assert not Who(STAFF, device_role="employee").is_admin
+    assert not Who(MEMBER, "M1", device_role="admin").is_admin

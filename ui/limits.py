@@ -111,3 +111,9 @@ COUNTDOWN_TICKS_MAX = _domain.AUCTION_MAX_MS // 1000 + 1
 # past this the oldest is dropped (it can be opened again; nothing of the log is lost).
 MEETINGS_OPEN_MAX = 64
 MEETING_AUCTION_MS = 15 * MINUTE_MS  # the countdown the meeting's auction opens with
+
+# --- the foreman's set-up screens (ui/vm/setup.py, ui/views/foreman.py) ---------------------
+
+# The last meeting day of the month an agreement may name: chit_kinds.group_created accepts
+# 1..28 so that every month has the day; the form says so before the kernel refuses it.
+MEETING_DAY_MAX = 28

@@ -47,6 +47,7 @@ PAID, DUE, IN_ARREARS, PRIZED, DEFAULTED, PENDING = (
     "defaulted",
     "pending",
 )
+SIGNED = "settled"  # a forming group's holder who signed: done, nothing owed yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +228,7 @@ class TicketLine:
     ticket: int
     member_id: str
     name: str
-    status: str  # PAID | DUE | IN_ARREARS | PRIZED | DEFAULTED | PENDING (forming, unsigned)
+    status: str  # PAID | DUE | IN_ARREARS | PRIZED | DEFAULTED; forming: SIGNED | PENDING
     arrears_paise: int
     won_month: int
     signed: bool  # the holder signed the agreement
@@ -259,7 +260,7 @@ def ticket_status(
 ) -> str:
     """The one word a ticket's chip shows; the worst of what is true of it."""
     if group["status"] == base.FORMING:
-        return PAID if signed else PENDING
+        return SIGNED if signed else PENDING
     if int(str(ticket["ticket"])) in _defaulted(state, str(group["group_id"])):
         return DEFAULTED
     if base.overdue_month(group, ticket, now_ms):

@@ -46,7 +46,7 @@ from chitnode.domain.chit_rules import (
 from chitnode.domain.state import State
 from chitnode.errors import ChitError
 from chitnode.services import kyc_vault
-from ui import fmt
+from ui import fmt, limits
 from ui.backend import Reading
 
 Command = tuple[str, dict[str, Any]]
@@ -54,7 +54,6 @@ Command = tuple[str, dict[str, Any]]
 # A rate typed in percent: whole or with up to two decimals (a basis point is 0.01%).
 PERCENT_RE = re.compile(r"^\s*([0-9]{1,3})(?:\.([0-9]{1,2}))?\s*%?\s*$")
 WHOLE_RE = re.compile(r"^\s*[0-9]{1,4}\s*$")  # a count people type: tickets, a day
-MEETING_DAY_MAX = 28  # the kernel's bound: every month has the day (chit_kinds.group_created)
 FOREMAN_TICKET = 1  # first_month "foreman_ticket": the foreman holds ticket 1 (the usual form)
 MEMBER_ID_PREFIX = "M"  # suggested member ids: M001, M002, ... (the demo's and the CLI's)
 MEMBER_ID_DIGITS = 3
@@ -165,7 +164,7 @@ def group_body(form: GroupForm) -> dict[str, Any]:
         body["bid_increment_paise"] = rupees(form.bid_increment, "bid_increment")
     if form.meeting_day.strip():
         day = whole(form.meeting_day, "meeting_day")
-        if not 1 <= day <= MEETING_DAY_MAX:
+        if not 1 <= day <= limits.MEETING_DAY_MAX:
             raise FormProblem("meeting_day", "foreman.form.bad_day")
         body["meeting_day"] = day
     return body

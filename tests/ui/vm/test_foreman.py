@@ -6,7 +6,6 @@ lease states are the coordination tables', and the meeting day is the agreement'
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,8 +17,7 @@ import pytest
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
 from chitnode.node.node import Node
-from chitnode.services.demo import build_demo
-from tests.support.clock import FakeClock
+from tests.support.demo_branch import demo_branch
 from ui import fmt, limits
 from ui.backend import Reading, reading_of
 from ui.vm import foreman as vm
@@ -43,14 +41,8 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CHITNODE_PASSPHRASE", "test-passphrase")
-        mp.setenv("CHITNODE_KEYSTORE", "file")
-        clock = FakeClock()
-        folder = tmp_path_factory.mktemp("demo") / "node"
-        with Node.init(folder, "Mangaluru Demo Branch", clock=clock) as node:
-            summary = build_demo(node, clock, random.Random(2026))
-            yield Demo(node, folder, summary)
+    with demo_branch(tmp_path_factory) as branch:
+        yield Demo(branch.node, branch.folder, branch.summary)
 
 
 def local_ms(year: int, month: int, day: int) -> int:
@@ -160,7 +152,7 @@ def test_forming_group_page_shows_who_has_not_signed(demo: Demo) -> None:
     page = vm.group_page(demo.reading(), FORMING)
     signed = [t for t in page.tickets if t.signed]
     assert len(signed) == demo.summary["groups"][FORMING]["signed"]
-    assert {t.status for t in signed} == {vm.PAID}
+    assert {t.status for t in signed} == {vm.SIGNED}
     assert {t.status for t in page.tickets if not t.signed} == {vm.PENDING}
     assert page.unsigned == tuple(sorted(t.member_id for t in page.tickets if not t.signed))
     assert len(page.agreement_hash) == 64

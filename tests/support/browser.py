@@ -10,6 +10,9 @@ buttons are named by their label and text fields by theirs.
   `chromium = web.chromium`); it is Debian's `/usr/bin/chromium`, never a browser
   Playwright would download. `needs_chromium` skips a test only when that binary is
   missing (`.ci/setup` installs it, so in CI the tests run).
+- `app_serve(folder)` runs a real `chitnode serve --app-port 0` on loopback and gives
+  its laptop URL and the phones' pairing URL; `demo_branch` and `set_member_pin` make
+  the branch it serves, through the real `chitnode` command.
 - `open_app(chromium, url)` opens a desktop tab; `phone=True` emulates a Pixel 7
   (touch, 412 px wide). Either way it waits for Flutter's first frame and turns the
   semantics tree on, then gives an `AppPage` with the few moves a test makes.
@@ -20,13 +23,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from tests.support.cli_proc import RUN_TIMEOUT_S, child_env, chitnode, chitnode_command, ok
+from tests.support.serve_proc import HOST, ServeProcess
 
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(
@@ -54,6 +63,10 @@ SETTLE_MS = 1_000  # before a screenshot: a transient "Working..." overlay can s
 SCREENSHOT_MAX_BYTES = 200_000  # each committed picture stays small (house rule)
 # Set to a folder (docs/screenshots) to keep the pictures; otherwise they go to a temp dir.
 SCREENSHOTS_ENV = "CHITNODE_SCREENSHOTS"
+
+
+# True while a text field is being edited (typing goes to the focused input).
+_EDITING = "['INPUT', 'TEXTAREA'].includes(document.activeElement?.tagName)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,29 +118,42 @@ class AppPage:
     def button(self, name: str | re.Pattern[str]) -> Locator:
         return self.page.get_by_role("button", name=name).first
 
-    def tap(self, name: str | re.Pattern[str]) -> None:
-        """Press the button labelled `name` (a finger on a phone, the mouse on the laptop)."""
-        target = self.button(name)
+    def press(self, target: Locator) -> None:
+        """A finger on a phone, the mouse on the laptop."""
         expect(target).to_be_visible(timeout=STEP_MS)
         if self.phone:
             target.tap()
         else:
             target.click()
+
+    def tap(self, name: str | re.Pattern[str]) -> None:
+        """Press the button labelled `name`."""
+        self.press(self.button(name))
 
     def tap_ident(self, identifier: str) -> None:
         """Press the node carrying `identifier` (a tile or row that is not a plain button)."""
-        target = self.ident(identifier).first
-        expect(target).to_be_visible(timeout=STEP_MS)
-        if self.phone:
-            target.tap()
-        else:
-            target.click()
+        self.press(self.ident(identifier).first)
 
     def fill(self, label: str | re.Pattern[str], value: str) -> None:
-        """Type `value` into the text field labelled `label`."""
+        """Type `value` into the text field labelled `label`, as a person would.
+
+        Flutter edits the focused field through one `<input>`: on a desktop the field's
+        own semantics node, on a phone a hidden one it makes (`flt-text-editing`). Typing
+        into another field's node goes to the field edited before. So: drop the focus,
+        press the field, wait for an input to take it, type, and check the input holds
+        the text.
+        """
         field = self.page.get_by_role("textbox", name=label).first
         expect(field).to_be_visible(timeout=STEP_MS)
-        field.fill(value)
+        self.page.evaluate(f"() => {{ if ({_EDITING}) document.activeElement.blur(); }}")
+        self.page.wait_for_function(f"() => !({_EDITING})", timeout=STEP_MS)
+        self.press(field)
+        self.page.wait_for_function(f"() => {_EDITING}", timeout=STEP_MS)
+        self.page.keyboard.press("ControlOrMeta+A")  # a field may come filled in
+        self.page.keyboard.type(value)
+        expect(self.page.locator("input:focus, textarea:focus")).to_have_value(
+            value, timeout=STEP_MS
+        )
 
     def shot(self, path: Path) -> Path:
         """A PNG of the tab in CSS pixels, after a short settle; fails if it grew too big."""
@@ -164,3 +190,76 @@ def screenshot_dir(fallback: Path) -> Path:
     """Where `shot` writes: $CHITNODE_SCREENSHOTS (docs/screenshots) or a test's temp dir."""
     chosen = os.environ.get(SCREENSHOTS_ENV)
     return Path(chosen) if chosen else fallback
+
+
+# --- the app's server: a real `chitnode serve` on loopback ---------------------------------
+
+# serve prints its endpoint lines right after serve.json (sync/serve/runtime.py); the
+# phones' line comes among the first few, before the QR's rows.
+ENDPOINT_LINES_MAX = 200
+PHONES_PREFIX = "phones "
+
+
+@dataclass(frozen=True, slots=True)
+class AppServer:
+    folder: Path
+    pid: int
+    url: str  # what the laptop's browser opens
+    pairing_url: str  # the meeting QR's URL, its host turned to loopback
+
+
+def demo_branch(folder: Path) -> Path:
+    """The demo branch (`chitnode demo`) in `folder`: four groups at different stages."""
+    ok(chitnode("--data", folder, "demo"))
+    return folder
+
+
+def set_member_pin(folder: Path, member_id: str, pin: str) -> None:
+    """A member's app PIN, set the way staff set it at KYC (`chitnode member-pin`)."""
+    run = subprocess.run(
+        [*chitnode_command(), "--data", str(folder), "member-pin", member_id, "--pin-stdin"],
+        input=pin + "\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=child_env(),
+        timeout=RUN_TIMEOUT_S,
+    )
+    ok(run)
+
+
+def on_loopback(url: str) -> str:
+    """`url` with its host turned to 127.0.0.1: tests talk to this machine only."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{HOST}{port}"))
+
+
+def _phones_url(serve: ServeProcess) -> str:
+    assert serve.proc.stdout is not None
+    for _ in range(ENDPOINT_LINES_MAX):
+        line = serve.proc.stdout.readline()
+        if not line:
+            break
+        if line.startswith(PHONES_PREFIX):
+            return line.split()[1]
+    raise AssertionError("serve printed no phones line")
+
+
+@contextmanager
+def app_serve(folder: Path, *args: str) -> Iterator[AppServer]:
+    """`chitnode serve` for `folder` with the app on a free loopback port; stopped by pid."""
+    with ServeProcess(
+        folder,
+        *("--listen", HOST, "--app-port", "0", "--peer-port", "0", "--no-discovery"),
+        *args,
+    ) as serve:
+        doc = serve.wait_ready()
+        port = int(doc["app_port"])
+        assert port > 0, doc
+        pairing = on_loopback(_phones_url(serve))
+        try:
+            yield AppServer(folder, serve.pid, f"http://localhost:{port}/", pairing)
+        finally:
+            if serve.proc.poll() is None:
+                serve.stop()

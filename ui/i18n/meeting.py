@@ -70,6 +70,11 @@ _EN: dict[str, str] = {
     "meeting.auction.no_bid": "no bid yet",
     "meeting.auction.running": "Open until {until}: best discount {best}, {bids} bids",
     "meeting.auction.drawing": "The auction has closed; the draw waits for the lot to be revealed.",
+    "meeting.auction.contribute": (
+        "Nobody bid, or the best bids tie: the winner is drawn. Two subscribers present add"
+        " to the draw ({count} so far), then the auction screen closes it."
+    ),
+    "meeting.auction.adds": "{name} adds to the draw",
     "meeting.auction.reveal": "Reveal the lot",
     "meeting.auction.no_secret": (
         "This laptop does not hold the lot secret: reveal it from the device that opened the"

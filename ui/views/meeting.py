@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,6 +33,7 @@ AUCTION_ROUTE = "/auction"
 SECURITY_FORMS = ("guarantor", "document", "immovable_property")  # besides the deduction
 FIELD_WIDTH_PX = 320
 TITLE_SIZE = 24
+LOT_CONTRIBUTION_BYTES = 32  # lot.contributed: 32 random bytes (64 hex digits)
 Handler = Callable[[], Awaitable[None]]
 
 
@@ -473,6 +475,7 @@ class _Screen:
             rows.append(
                 _button(t("meeting.auction.go"), to_auction, "meeting-auction-go", primary=True)
             )
+            rows += self._contributions(auction)
         elif auction.status == "drawing":
             rows.append(_text(t("meeting.auction.drawing"), "meeting-auction-status"))
             if auction.can_reveal:
@@ -490,6 +493,33 @@ class _Screen:
             rows.append(_text(t("meeting.auction.closed"), "meeting-auction-status"))
             rows.append(_button(t("meeting.auction.go"), to_auction, "meeting-auction-go"))
         return ft.Column(rows)
+
+    def _contributions(self, auction: vm.AuctionStep) -> list[ft.Control]:
+        """After the countdown of a month to be drawn: members present add to the draw."""
+        if not auction.draw_needed:
+            return []
+        t = self.t
+        rows: list[ft.Control] = [
+            _text(
+                t("meeting.auction.contribute", count=auction.contributors), "meeting-auction-draw"
+            )
+        ]
+        for member_id, name in auction.to_contribute:
+            label = t("meeting.auction.adds", name=name)
+            rows.append(
+                _button(
+                    label, self._contribute(member_id), f"meeting-auction-contribute-{member_id}"
+                )
+            )
+        return rows
+
+    def _contribute(self, member_id: str) -> Handler:
+        async def add() -> None:
+            value = secrets.token_hex(LOT_CONTRIBUTION_BYTES)
+            if await self.submit(vm.contribution_command(self.gid, self.month, member_id, value)):
+                await self.view.rebuild()
+
+        return add
 
     async def _to_auction(self) -> None:
         await self.view.go(AUCTION_ROUTE, group=self.gid, month=str(self.month))

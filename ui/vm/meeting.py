@@ -24,8 +24,10 @@ from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views, default_views, defaults
 from chitnode.domain.chit_kinds_auction import DRAWING, _check_security, needs_commit
 from chitnode.domain.chit_rules import (
+    Bid,
     max_discount_paise,
     min_discount_paise,
+    needs_lot,
     security_required_paise,
     subscription_paise,
 )
@@ -164,6 +166,8 @@ class AuctionStep:
     best_paise: int | None
     bids: int
     contributors: int
+    draw_needed: bool  # the countdown is over and the winner will be drawn (no bid, or a tie)
+    to_contribute: tuple[tuple[str, str], ...]  # (member id, name): present, not yet added
     holds_lot: bool  # this node holds the lot secret it committed to
     can_reveal: bool  # the draw waits for the reveal and this node can give it
 
@@ -433,7 +437,9 @@ def build_meeting(
         "attendance": lambda: {"attendance": _attendance(state, group, month, desk)},
         "collections": lambda: {"collections": _collections(state, group, month, r.now_ms)},
         "bidders": lambda: {"bidders": _bidders(state, group)},
-        "auction": lambda: {"auction": _auction_step(state, group, month, desk, holds_lot)},
+        "auction": lambda: {
+            "auction": _auction_step(state, group, month, desk, holds_lot, r.now_ms)
+        },
         "settlement": lambda: {"settlement": _settlement(state, group, month)},
         "cash": lambda: {"cash": _cash(state, group_id, month, desk)},
         "minutes": lambda: {"minutes": _minutes(state, group_id, month, header.date_ms)},
@@ -527,7 +533,12 @@ def _bidders(state: State, group: dict[str, Any]) -> Bidders:
 
 
 def _auction_step(
-    state: State, group: dict[str, Any], month: int, desk: OpenMeeting | None, holds_lot: bool
+    state: State,
+    group: dict[str, Any],
+    month: int,
+    desk: OpenMeeting | None,
+    holds_lot: bool,
+    now_ms: int,
 ) -> AuctionStep:
     gid = str(group["group_id"])
     terms = base.terms_of(group)
@@ -540,6 +551,18 @@ def _auction_step(
         if auction is None and month > group["settled"]
         else bool(lot)
     )
+    bids = [
+        Bid(str(b["ticket"]), int(b["discount_paise"]), str(b["hash"]))
+        for b in (auction or {}).get("bids") or ()
+    ]
+    ends_ms = int((auction or {}).get("ends_ms") or 0)
+    # lot v2: after the countdown, subscribers present add to the draw (their act, named);
+    # the close needs one when nobody bid or the best bids tie (chit_kinds_auction)
+    draw_needed = bool(lot) and status == "open" and now_ms >= ends_ms and needs_lot(bids)
+    added = {str(c["member"]) for c in lot.get("contributions") or ()}
+    to_contribute = (
+        tuple((m, _name(state, m)) for m in present if m not in added) if draw_needed else ()
+    )
     return AuctionStep(
         status=status,
         min_discount_paise=min_discount_paise(terms),
@@ -549,10 +572,12 @@ def _auction_step(
         commit_reveal=commit,
         present=present,
         quorum_ok=len(present) >= QUORUM_SUBSCRIBERS,
-        ends_ms=int((auction or {}).get("ends_ms") or 0),
+        ends_ms=ends_ms,
         best_paise=None if auction is None else auction["best_paise"],
-        bids=len((auction or {}).get("bids") or ()),
-        contributors=len(lot.get("contributions") or ()),
+        bids=len(bids),
+        contributors=len(added),
+        draw_needed=draw_needed,
+        to_contribute=to_contribute,
         holds_lot=holds_lot,
         can_reveal=status == DRAWING and holds_lot,
     )
@@ -748,6 +773,13 @@ def open_auction_command(
 
 def reveal_command(group_id: str, month: int, secret: str) -> Command:
     return "lot.revealed", {**_scope(group_id), "month": month, "secret": secret}
+
+
+def contribution_command(group_id: str, month: int, member_id: str, value_hex: str) -> Command:
+    """A present subscriber's addition to the draw, written at the table and named (the
+    member's act: `actor`); `value_hex` is 32 random bytes the caller drew."""
+    body = {"group_id": group_id, "month": month, "contribution": value_hex, "actor": member_id}
+    return "lot.contributed", body
 
 
 def payment_problem(mode: str, reference: str) -> str:

@@ -239,6 +239,31 @@ async def test_the_meeting_opens_the_auction_then_settles_attests_and_pays(
         assert meeting_desk.open_meetings(branch) == []
 
 
+@pytest.mark.asyncio
+async def test_a_month_nobody_bids_is_drawn_from_the_table(tmp_path: Path) -> None:
+    async with table(tmp_path, "/meeting") as t:
+        gid = "BTL-2025-09"  # month 5 of 6 next
+        branch = await _branch(t)
+        meeting_desk.open_meeting(branch, gid, 5, t.clock.now_ms())
+        await t.laptop.go("/meeting", group=gid, month="5", step="auction")
+        await t.press("meeting-auction-open")
+        opened = await t.state_get(base.AUCTIONS, base.month_key(gid, 5))
+        assert opened is not None and opened["status"] == "open"
+        t.clock.advance(16 * 60_000)  # the countdown ends with no bid
+        await t.laptop.go("/meeting", group=gid, month="5", step="auction")
+        assert "(0 so far)" in t.text("meeting-auction-draw")
+        for member_id in opened["present"][:2]:
+            await t.press(f"meeting-auction-contribute-{member_id}")
+        assert "(2 so far)" in t.text("meeting-auction-draw")
+        await t.submit("auction.closed", {"group_id": gid, "scope": f"group:{gid}", "month": 5})
+        await t.laptop.go("/meeting", group=gid, month="5", step="auction")
+        assert t.text("meeting-auction-status") == i18n.t("en", "meeting.auction.drawing")
+        await t.press("meeting-auction-reveal")
+        assert t.laptop.view.params["step"] == "settlement"
+        assert t.text("meeting-settlement-winner").endswith("wins by lot")
+        assert meeting_desk.lot_secret(t.ctx.backend.folder, gid, 5) is None  # forgotten
+
+
 def test_the_screen_is_registered_for_staff() -> None:
     from ui.views import meeting as screen
 

@@ -162,6 +162,8 @@ def test_a_whole_meeting_from_opening_to_payout(demo: Demo) -> None:
     assert preview is not None and not preview.final and preview.available
     assert preview.waiting == "auction"
     demo.clock.advance(auction.duration_ms)
+    after = demo.step(gid, month, "auction").auction
+    assert after is not None and not after.draw_needed  # one bid: nothing to draw
     demo.submit(("auction.closed", {**vm._scope(gid), "month": month}))
 
     # 6. Settlement: discount -> commission -> share per ticket -> prize -> next instalment
@@ -236,9 +238,14 @@ def test_a_month_nobody_bids_is_drawn_by_the_secret_the_desk_kept(demo: Demo) ->
     assert meeting_desk.lot_commit(demo.folder, gid, month) == commit  # the same secret
     demo.submit(vm.open_auction_command(gid, month, auction.present, commit))
     demo.clock.advance(auction.duration_ms)
+    step = demo.step(gid, month, "auction").auction
+    assert step is not None and step.draw_needed and step.bids == 0
+    assert [m for m, _ in step.to_contribute] == list(auction.present)
     for n, member_id in enumerate(auction.present[:2]):  # two present add to the draw
-        body = {"group_id": gid, "month": month, "contribution": f"{n:02x}" * 32}
-        demo.submit(("lot.contributed", {**body, "actor": member_id}))
+        demo.submit(vm.contribution_command(gid, month, member_id, f"{n:02x}" * 32))
+    step = demo.step(gid, month, "auction").auction
+    assert step is not None and step.contributors == 2
+    assert [m for m, _ in step.to_contribute] == list(auction.present[2:])
     demo.submit(("auction.closed", {**vm._scope(gid), "month": month}))
     step = demo.step(gid, month, "auction").auction
     assert step is not None and step.status == "drawing" and step.can_reveal

@@ -949,6 +949,9 @@ async def build(view: SessionView) -> ft.Control:
         held_month = month or (vm.meeting_month(r.state, group) if group else 0)
         desk = meeting_desk.meeting(r.branch_id, group, held_month) if group else None
         holds = bool(group) and meeting_desk.lot_secret(r.folder, group, held_month) is not None
+        if holds and vm.lot_spent(r.state, group, held_month):  # revealed here or on /auction
+            meeting_desk.forget_lot(r.folder, group, held_month)
+            holds = False
         return r.branch_id, vm.build_meeting(r, group, held_month, step, desk, holds_lot=holds)
 
     branch_id, data = await view.read(read)

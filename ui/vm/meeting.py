@@ -863,6 +863,12 @@ def payout_command(group_id: str, month: int, bank_ref: str) -> Command:
     return "prize.paid", body
 
 
+def lot_spent(state: State, group_id: str, month: int) -> bool:
+    """Once the month is settled its lot secret can never be used again (revealed, or the
+    month was won by a bid): the desk may forget it."""
+    return _settled(state, group_id, month) is not None
+
+
 def receipt_of(state: State, entry_hash: str) -> str:
     """The receipt number the kernel gave the payment written as `entry_hash`."""
     row = state.get(base.CONTRIBUTIONS, entry_hash) or {}

@@ -205,6 +205,7 @@ async def test_the_meeting_opens_the_auction_then_settles_attests_and_pays(
         await t.submit("auction.closed", scope)
 
         await t.step("settlement")
+        assert meeting_desk.lot_secret(t.ctx.backend.folder, GID, MONTH) is None  # won by bid
         assert t.text("meeting-settlement-prize") == "Prize: ₹5,00,000 − ₹25,000 = ₹4,75,000"
         assert t.text("meeting-settlement-winner").startswith(f"Ticket {bidder} (")
 

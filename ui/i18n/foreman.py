@@ -125,5 +125,9 @@ STRINGS: dict[str, dict[str, str]] = _en(
     member__pin_mismatch="The two PINs differ.",
     member__approve="KYC documents checked: approve now",
     member__register="Register member",
+    member__pending="KYC waiting for approval",
+    member__pending_none="No KYC is waiting for approval.",
+    member__pending_line="{member} {name}: PAN {pan}, mobile {phone}",
+    member__approve_one="Approve KYC",
     member__done="{member} {name} is registered, KYC recorded and the app PIN set.",
 )

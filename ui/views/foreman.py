@@ -454,7 +454,7 @@ def preview_lines(view: SessionView, p: setup.Preview) -> list[ft.Control]:
         (
             "newgroup-preview-value",
             "foreman.preview.value",
-            {"value": money(p.chit_value_paise), "tickets": p.tickets},
+            {"value": fmt.rupees_with_words(p.chit_value_paise, view.lang), "tickets": p.tickets},
         ),
         (
             "newgroup-preview-instalment",
@@ -487,7 +487,10 @@ def preview_lines(view: SessionView, p: setup.Preview) -> list[ft.Control]:
         (
             "newgroup-preview-prize",
             "foreman.preview.prize",
-            {"low": money(p.prize_low_paise), "high": money(p.prize_high_paise)},
+            {
+                "low": fmt.rupees_with_words(p.prize_low_paise, view.lang),
+                "high": fmt.rupees_with_words(p.prize_high_paise, view.lang),
+            },
         ),
     ]
     out = [text(ident, view.t(key, **kw)) for ident, key, kw in lines]
@@ -737,23 +740,21 @@ class MemberFormView:
 
 
 async def enrol(view: SessionView, form: setup.MemberForm, pin: str, *, approve: bool) -> bool:
-    """The member's writes in order; stops at the first refusal (shown in words)."""
-    kind, body = setup.register_member(form)
-    if await view.submit(kind, body) is None:
-        return False
+    """The member's writes in order; stops at the first refusal (shown in words). What can
+    fail without the kernel (the staff key, hashing the PIN) is done before any write."""
+    register = setup.register_member(form)
+    member_id = str(register[1]["member_id"])
     try:
         key = await view.backend.nt.run(staff_key.ensure_staff_key)
         kyc = setup.submit_kyc(form, key)
+        verifier = await asyncio.to_thread(make_verifier, pin)  # argon2id: off the loop
     except ChitError as exc:
         view.refuse(exc.code)
         return False
-    if await view.submit(*kyc) is None:
-        return False
-    if approve and await view.submit(*setup.approve_kyc(body["member_id"])) is None:
-        return False
-    member_id = str(body["member_id"])
+    for command in (register, kyc, *([setup.approve_kyc(member_id)] if approve else [])):
+        if await view.submit(*command) is None:
+            return False
     try:
-        verifier = await asyncio.to_thread(make_verifier, pin)  # argon2id: off the loop
         await view.read(lambda r: set_member_pin(r, member_id, verifier))
     except ChitError as exc:
         view.refuse(exc.code)
@@ -761,9 +762,52 @@ async def enrol(view: SessionView, form: setup.MemberForm, pin: str, *, approve:
     return True
 
 
+def pending_controls(view: SessionView, pending: tuple[setup.PendingKyc, ...]) -> ft.Control:
+    """Members whose KYC waits for a staff check, each with its approval."""
+    rows: list[ft.Control] = [
+        text("member-pending-title", view.t("foreman.member.pending"), size=20)
+    ]
+    if not pending:
+        rows.append(text("member-pending-none", view.t("foreman.member.pending_none")))
+
+    def approver(member_id: str) -> Handler:
+        async def approve(_: object = None) -> None:
+            if await view.submit(*setup.approve_kyc(member_id)) is not None:
+                await view.rebuild()
+
+        return approve
+
+    for item in pending:
+        shown = view.t(
+            "foreman.member.pending_line",
+            member=item.member_id,
+            name=item.name,
+            pan=item.pan_masked,
+            phone=item.phone_masked,
+        )
+        rows.append(
+            ft.Row(
+                [
+                    text(f"member-pending-{item.member_id}", shown),
+                    button(
+                        f"member-pending-{item.member_id}-approve",
+                        view.t("foreman.member.approve_one"),
+                        approver(item.member_id),
+                    ),
+                ],
+                wrap=True,
+                spacing=theme.GAP_PX,
+            )
+        )
+    return ft.Column(rows, spacing=theme.GAP_PX)
+
+
 async def build_new_member(view: SessionView) -> ft.Control:
-    member_id = await view.read(lambda r: setup.next_member_id(r.state))
-    return MemberFormView(view, member_id).controls()
+    member_id, pending = await view.read(
+        lambda r: (setup.next_member_id(r.state), setup.pending_kyc(r.state))
+    )
+    form = MemberFormView(view, member_id).controls()
+    return ft.Column([form, pending_controls(view, pending)], spacing=theme.GAP_PX * 4)
 
 
 SCREENS = [

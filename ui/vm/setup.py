@@ -399,6 +399,26 @@ def submit_kyc(form: MemberForm, staff_key: bytes) -> Command:
     return "kyc.submitted", body
 
 
+@dataclass(frozen=True, slots=True)
+class PendingKyc:
+    """A member whose submitted KYC waits for a staff check (masked numbers only)."""
+
+    member_id: str
+    name: str
+    pan_masked: str
+    phone_masked: str
+
+
+def pending_kyc(state: State) -> tuple[PendingKyc, ...]:
+    return tuple(
+        PendingKyc(
+            mid, str(m.get("kyc_name") or m["name"]), str(m["pan_masked"]), str(m["phone_masked"])
+        )
+        for mid, m in sorted(state.rows(base.MEMBERS).items())
+        if m["kyc"] == base.KYC_SUBMITTED
+    )
+
+
 def approve_kyc(member_id: str) -> Command:
     return "kyc.approved", {"member_id": member_id}
 

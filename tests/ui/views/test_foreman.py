@@ -197,3 +197,19 @@ async def test_new_member_with_kyc_sealed_and_pin(ctx: AppContext, built: DemoBr
     assert kyc_vault.open_kyc(key, row["kyc_sealed"])["phone"] == "9876543210"
     assert PinBook(built.folder).check("M041", "482913")
     assert find(s.page, ident="member-pin").content.value == ""  # never left on screen
+
+
+@pytest.mark.asyncio
+async def test_pending_kyc_is_approved_from_the_members_screen(ctx: AppContext) -> None:
+    s = await staff(ctx, "/members/new")
+    pending = await read(ctx, lambda r: setup.pending_kyc(r.state))
+    assert len(pending) == 4  # the demo's members awaiting approval
+    first = pending[0]
+    line = text_by(s.page, f"member-pending-{first.member_id}")
+    assert first.pan_masked in line and first.phone_masked in line
+    await press(s, f"member-pending-{first.member_id}-approve")
+    assert s.banner == ""
+    row = await read(ctx, lambda r: r.state.get(base.MEMBERS, first.member_id))
+    assert row["kyc"] == base.KYC_APPROVED
+    assert not has(s.page, ident=f"member-pending-{first.member_id}")
+    assert has(s.page, ident=f"member-pending-{pending[1].member_id}")

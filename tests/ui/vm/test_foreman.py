@@ -164,3 +164,12 @@ def test_unknown_group_is_refused_with_the_kernels_code(demo: Demo) -> None:
     with pytest.raises(ChitError) as caught:
         vm.group_page(demo.reading(), "NO-SUCH-GROUP")
     assert caught.value.code == "unknown_group"
+
+
+def test_pending_kyc_lists_masked_numbers_only(demo: Demo) -> None:
+    from ui.vm import setup
+
+    pending = setup.pending_kyc(demo.reading().state)
+    assert [p.member_id for p in pending] == ["M037", "M038", "M039", "M040"]
+    for item in pending:
+        assert item.pan_masked.startswith("XXXXX") and item.phone_masked.startswith("XXXXXX")

@@ -33,7 +33,7 @@ from tests.support.flet_session import (
     text_by,
 )
 from ui import i18n, meeting_desk
-from ui.gate import STAFF, Who
+from ui.gate import MEMBER, STAFF, Who
 from ui.shell import AppContext
 from ui.vm import meeting as vm
 
@@ -214,8 +214,16 @@ async def test_the_meeting_opens_the_auction_then_settles_attests_and_pays(
         await t.press("meeting-minutes-attest")
         minutes = await t.state_get(base.MINUTES, base.month_key(GID, MONTH))
         assert minutes is not None and minutes["attesters"] == ["foreman"]
-        present = [str(m) for m in opened["present"] if m != holder["member_id"]][:2]
-        for member_id in [str(holder["member_id"]), *present]:
+        winner = str(holder["member_id"])
+        assert has(t.laptop.page, ident=f"meeting-minutes-table-{winner}")
+        # the winner attests from a phone (a member session): the laptop's minutes update live
+        body = {"group_id": GID, "month": MONTH, "minutes_hash": minutes["minutes_hash"]}
+        await t.ctx.backend.submit(Who(MEMBER, winner), "minutes.attested", body)
+        await settle()
+        assert not has(t.laptop.page, ident=f"meeting-minutes-table-{winner}")
+        assert "Settled" in t.text(f"meeting-minutes-attester-{winner}")
+        present = [str(m) for m in opened["present"] if m != winner][:2]
+        for member_id in present:  # two more sign at the table
             await t.press(f"meeting-minutes-table-{member_id}")
         assert t.text("meeting-minutes-status") == i18n.t("en", "meeting.minutes.complete")
 

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import secrets
+import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -140,8 +141,38 @@ def me(view: SessionView) -> str:
     return view.who.member_id
 
 
+# A draw's bids and lot contributions change nothing home or the passbook show: phones on
+# those screens are not rebuilt for each bid of a live auction.
+QUIET_KINDS = frozenset({"auction.bid", "lot.contributed"})
+
+
 def _touches_member(event: Event) -> bool:
-    return bool(event.members) or bool(event.group_id)
+    return (bool(event.members) or bool(event.group_id)) and event.kind not in QUIET_KINDS
+
+
+_FOLLOWING: weakref.WeakSet[SessionView] = weakref.WeakSet()
+
+
+def follow_desk(view: SessionView) -> None:
+    """Rebuild this session's home when the meeting desk changes (a meeting of a group
+    opens or closes at the table): the desk is not in the log, so no event says so."""
+    if view in _FOLLOWING:
+        return
+    _FOLLOWING.add(view)
+    loop = asyncio.get_running_loop()
+    ref = weakref.ref(view)
+    stops: list[Callable[[], None]] = []
+
+    def changed(branch_id: str, group_id: str, month: int) -> None:
+        seen = ref()
+        if seen is None:  # the session has gone
+            for stop in stops:
+                stop()
+            return
+        if seen.route == ME:
+            loop.call_soon_threadsafe(lambda: loop.create_task(seen.rebuild()))
+
+    stops.append(meeting_desk.listen(changed))
 
 
 # --- the integrity badge's record (node-local, beside the store) -----------------------------
@@ -217,6 +248,7 @@ async def build_home(view: SessionView) -> ft.Control:
         lambda r: (vm.build_home(r, mid, record), r.branch_id, r.now_ms)
     )
     ensure_checked(view, record, now)
+    follow_desk(view)
     body: list[ft.Control] = [text("me-hello", view.t("member.home.hello", name=home.name))]
     if home.pay_paise:
         pay = view.t(

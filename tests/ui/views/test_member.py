@@ -133,9 +133,11 @@ async def test_check_in_from_the_phone_when_my_meeting_is_open(ctx: AppContext) 
     state = await _state(ctx)
     mid = _holder(state, RUNNING)
     branch = await ctx.backend.read(lambda r: r.branch_id)
-    meeting_desk.open_meeting(branch, RUNNING, 7, 0)
     phone = await _phone(ctx, mid, screens.ME)
-    assert "Meeting open now" in text_by(phone.page, "me-meeting-0")
+    assert not find_all(phone.page, ident="me-meeting-0")
+    meeting_desk.open_meeting(branch, RUNNING, 7, 0)  # the foreman opens it at the table
+    await settle()
+    assert "Meeting open now" in text_by(phone.page, "me-meeting-0")  # live, no reload
     await _press(phone, "me-meeting-0-check-in")
     opened = meeting_desk.meeting(branch, RUNNING, 7)
     assert opened is not None and mid in opened.checked_in

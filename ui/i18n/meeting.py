@@ -34,6 +34,7 @@ _EN: dict[str, str] = {
     # 2. attendance
     "meeting.attendance.count": "{present} of {total} subscribers present",
     "meeting.attendance.person": "{name} (ticket {tickets})",
+    "meeting.attendance.persons": "{name} (tickets {tickets})",
     "meeting.attendance.by_phone": "{person}: checked in by phone",
     "meeting.attendance.quorum": "The auction needs the foreman and 2 subscribers present.",
     "meeting.attendance.recorded": "The attendance was recorded when the auction opened.",

@@ -67,7 +67,7 @@ class _Screen:
         self.view = view
         self.branch_id = branch_id
         self.data = data
-        self.problem = ft.Text("", color=ft.Colors.ERROR, key="meeting-problem")
+        self.problem = ft.Text("", color=ft.Colors.ERROR, key="meeting-problem", visible=False)
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -91,6 +91,7 @@ class _Screen:
     def say(self, key: str) -> None:
         """A problem with what was typed, in words, under the title (nothing was written)."""
         self.problem.value = self.t(key)
+        self.problem.visible = True
         with contextlib.suppress(Exception):
             self.problem.update()
 
@@ -134,9 +135,9 @@ class _Screen:
             [
                 _ident(ft.Text(title, size=TITLE_SIZE, weight=ft.FontWeight.BOLD), "meeting-title"),
                 _text(step_line, "meeting-step", size=18),
+                self.navigation(),  # on top: a step's list can be long
                 _ident(self.problem, "meeting-problem"),
                 body,
-                self.navigation(),
             ],
             spacing=theme.GAP_PX * 2,
         )
@@ -236,7 +237,12 @@ class _Screen:
             rows.append(_text(self.t("meeting.attendance.quorum"), "meeting-attendance-quorum"))
         for person in attendance.attendees:
             tickets = ", ".join(str(n) for n in person.tickets)
-            label = self.t("meeting.attendance.person", name=person.name, tickets=tickets)
+            key = (
+                "meeting.attendance.person"
+                if len(person.tickets) == 1
+                else "meeting.attendance.persons"
+            )
+            label = self.t(key, name=person.name, tickets=tickets)
             if person.checked_in:
                 label = self.t("meeting.attendance.by_phone", person=label)
             box = ft.Checkbox(

@@ -151,6 +151,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "kn": "ಪಡೆದದ್ದು: {amount}",
         "hi": "मिला: {amount}",
     },
+    "member.passbook.ask": {
+        "en": "Ask about this line",
+        "kn": "ಈ ಸಾಲಿನ ಬಗ್ಗೆ ಕೇಳಿ",
+        "hi": "इस पंक्ति के बारे में पूछें",
+    },
+    "member.passbook.asked": {
+        "en": "Show the foreman this reference: {ref}",
+        "kn": "ಈ ಉಲ್ಲೇಖವನ್ನು ಫೋರ್‌ಮ್ಯಾನ್‌ಗೆ ತೋರಿಸಿ: {ref}",
+        "hi": "यह संदर्भ फ़ोरमैन को दिखाएँ: {ref}",
+    },
     "member.passbook.unpaid": {
         "en": "Declared, not paid out yet",
         "kn": "ಘೋಷಿಸಲಾಗಿದೆ, ಇನ್ನೂ ನೀಡಿಲ್ಲ",

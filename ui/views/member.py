@@ -131,9 +131,9 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(ID_TOKEN_BYTES)}"
 
 
-def say(view: SessionView, key: str) -> None:
-    """A form's own problem on the shell's banner, in the session's language."""
-    view.banner.value = view.t(key)
+def say(view: SessionView, key: str, **kw: Any) -> None:
+    """A form's own problem (or an answer) on the shell's banner, in the session's language."""
+    view.banner.value = view.t(key, **kw)
     view.banner_box.visible = True
 
 
@@ -412,10 +412,22 @@ def _passbook_line(view: SessionView, line: passbook_vm.Line, index: int) -> ft.
     else:
         where = view.t("member.passbook.loan", loan=line.detail)
     ref = view.t("member.passbook.ref", ref=line.reference)
+
+    async def ask(_: object = None) -> None:  # UX.md: a "?" on each line to ask about it
+        say(view, "member.passbook.asked", ref=line.reference)
+
+    question = ft.IconButton(
+        icon=ft.Icons.HELP_OUTLINE,
+        tooltip=view.t("member.passbook.ask"),
+        on_click=ask,
+        width=theme.TOUCH_TARGET_PX,
+        height=theme.TOUCH_TARGET_PX,
+    )
     top = ft.Row(
         [
             ft.Text(what, weight=ft.FontWeight.W_600, expand=True),
             ft.Text(view.money(line.amount_paise)),
+            ft.Semantics(content=question, identifier=f"{ident}-ask"),
         ],
     )
     parts: list[ft.Control] = [

@@ -154,6 +154,8 @@ async def test_passbook_lines_carry_their_references(ctx: AppContext) -> None:
     assert {"contribution", "prize", "dividend", "loan_disbursed", "loan_repaid"} <= kinds
     refs = [text_by(page, f"passbook-{i}-ref") for i in range(len(_idents(page, "passbook-")))]
     assert "Ref. NEFT-BRH-1" in refs and any("/R0" in r for r in refs)
+    await _press(phone, "passbook-0-ask")  # the "?" of a line names its reference
+    assert phone.banner == f"Show the foreman this reference: {refs[0].removeprefix('Ref. ')}"
     _fits_a_phone(phone)
 
 

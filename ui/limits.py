@@ -82,6 +82,9 @@ FLET_SESSION_TIMEOUT_S = 3600
 # past this the oldest is dropped (it can be opened again; nothing of the log is lost).
 MEETINGS_OPEN_MAX = 64
 MEETING_AUCTION_MS = 15 * MINUTE_MS  # the countdown the meeting's auction opens with
+# The countdowns the foreman may choose when opening the auction (minutes); the kernel takes
+# 1 minute to 6 hours (chitnode.domain.limits.AUCTION_MIN_MS, AUCTION_MAX_MS).
+MEETING_AUCTION_MINUTES = (1, 5, 10, 15)
 
 # --- the member's phone (ui/vm/member.py, passbook.py, loans.py, wallet.py, inbox.py) ------
 
@@ -104,13 +107,6 @@ INTEGRITY_RECHECK_MS = 24 * 60 * MINUTE_MS
 # after at most the longest auction's seconds whatever happens.
 COUNTDOWN_TICK_S = 1.0
 COUNTDOWN_TICKS_MAX = _domain.AUCTION_MAX_MS // 1000 + 1
-
-# --- meeting mode (ui/meeting_desk.py, ui/vm/meeting.py) ------------------------------------
-
-# Meetings one node keeps open at its table at once: a branch runs a handful of groups a day;
-# past this the oldest is dropped (it can be opened again; nothing of the log is lost).
-MEETINGS_OPEN_MAX = 64
-MEETING_AUCTION_MS = 15 * MINUTE_MS  # the countdown the meeting's auction opens with
 
 # --- the foreman's set-up screens (ui/vm/setup.py, ui/views/foreman.py) ---------------------
 

@@ -59,7 +59,8 @@ _EN: dict[str, str] = {
     "meeting.bidders.owes": "{line} Owes {amount}.",
     # 5. the auction
     "meeting.auction.rules": (
-        "Discount from {low} to {high}, in steps of {step}; the countdown runs {minutes} minutes"
+        "Discount from {low} to {high}, in steps of {step}; the countdown runs {minutes}"
+        " minutes unless you choose another"
     ),
     "meeting.auction.present": "{count} subscribers go into the attendance",
     "meeting.auction.lot": (
@@ -67,6 +68,7 @@ _EN: dict[str, str] = {
         " now and reveals it after the close."
     ),
     "meeting.auction.open": "Open the auction",
+    "meeting.auction.minutes": "{minutes} min",
     "meeting.auction.go": "Go to the auction screen",
     "meeting.auction.no_bid": "no bid yet",
     "meeting.auction.running": "Open until {until}: best discount {best}, {bids} bids",

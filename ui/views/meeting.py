@@ -23,7 +23,7 @@ import flet as ft
 
 from chitnode.errors import ChitError
 from chitnode.services.events import Event
-from ui import fmt, i18n, meeting_desk, theme
+from ui import fmt, i18n, limits, meeting_desk, theme
 from ui.backend import Reading
 from ui.shell import STAFF, STAFF_HOME, Screen, SessionView
 from ui.vm import meeting as vm
@@ -33,6 +33,7 @@ AUCTION_ROUTE = "/auction"
 SECURITY_FORMS = ("guarantor", "document", "immovable_property")  # besides the deduction
 FIELD_WIDTH_PX = 320
 TITLE_SIZE = 24
+MINUTE_MS = 60_000
 LOT_CONTRIBUTION_BYTES = 32  # lot.contributed: 32 random bytes (64 hex digits)
 Handler = Callable[[], Awaitable[None]]
 
@@ -443,7 +444,7 @@ class _Screen:
             low=self.money(auction.min_discount_paise),
             high=self.money(auction.max_discount_paise),
             step=self.money(auction.increment_paise),
-            minutes=auction.duration_ms // 60_000,
+            minutes=auction.duration_ms // MINUTE_MS,
         )
         rows: list[ft.Control] = [
             _text(rules, "meeting-auction-rules"),
@@ -455,10 +456,21 @@ class _Screen:
             rows.append(_text(t("meeting.auction.lot"), "meeting-auction-lot"))
         to_auction = self._to_auction
         if auction.status == "":
+            minutes = ft.RadioGroup(
+                content=ft.Row(
+                    [
+                        ft.Radio(label=t("meeting.auction.minutes", minutes=n), value=str(n))
+                        for n in limits.MEETING_AUCTION_MINUTES
+                    ],
+                    wrap=True,
+                ),
+                value=str(auction.duration_ms // MINUTE_MS),
+            )
+            rows.append(_ident(minutes, "meeting-auction-countdown"))
             rows.append(
                 _button(
                     t("meeting.auction.open"),
-                    self._open_auction if auction.quorum_ok else None,
+                    self._open_auction(minutes) if auction.quorum_ok else None,
                     "meeting-auction-open",
                     primary=True,
                 )
@@ -530,17 +542,26 @@ class _Screen:
     async def _to_auction(self) -> None:
         await self.view.go(AUCTION_ROUTE, group=self.gid, month=str(self.month))
 
-    async def _open_auction(self) -> None:
-        auction = self.data.auction
-        assert auction is not None
-        folder = self.view.backend.folder
-        commit = (
-            meeting_desk.lot_commit(folder, self.gid, self.month) if auction.commit_reveal else ""
-        )
-        self.ensure_open()
-        command = vm.open_auction_command(self.gid, self.month, auction.present, commit)
-        if await self.submit(command):
-            await self._to_auction()
+    def _open_auction(self, minutes: ft.RadioGroup) -> Handler:
+        async def open_it() -> None:
+            auction = self.data.auction
+            assert auction is not None
+            chosen = str(minutes.value or "")
+            duration = int(chosen) * MINUTE_MS if chosen.isdigit() else auction.duration_ms
+            folder = self.view.backend.folder
+            commit = (
+                meeting_desk.lot_commit(folder, self.gid, self.month)
+                if auction.commit_reveal
+                else ""
+            )
+            self.ensure_open()
+            command = vm.open_auction_command(
+                self.gid, self.month, auction.present, commit, duration
+            )
+            if await self.submit(command):
+                await self._to_auction()
+
+        return open_it
 
     async def _reveal(self) -> None:
         folder = self.view.backend.folder

@@ -756,15 +756,20 @@ def _scope(gid: str) -> dict[str, str]:
 
 
 def open_auction_command(
-    group_id: str, month: int, present: tuple[str, ...] | list[str], lot_commit: str = ""
+    group_id: str,
+    month: int,
+    present: tuple[str, ...] | list[str],
+    lot_commit: str = "",
+    duration_ms: int = limits.MEETING_AUCTION_MS,
 ) -> Command:
-    """Open the month's draw with the attendance; `lot_commit` for a lot v2 group."""
+    """Open the month's draw with the attendance and the countdown (the kernel bounds it);
+    `lot_commit` for a lot v2 group."""
     body: dict[str, Any] = {
         **_scope(group_id),
         "month": month,
         "present": sorted(present),
         "foreman_present": True,  # the foreman runs the meeting from this laptop
-        "duration_ms": limits.MEETING_AUCTION_MS,
+        "duration_ms": duration_ms,
     }
     if lot_commit:
         body["lot_commit"] = lot_commit

@@ -255,10 +255,12 @@ async def test_a_month_nobody_bids_is_drawn_from_the_table(tmp_path: Path) -> No
         branch = await _branch(t)
         meeting_desk.open_meeting(branch, gid, 5, t.clock.now_ms())
         await t.laptop.go("/meeting", group=gid, month="5", step="auction")
+        find(t.laptop.page, ident="meeting-auction-countdown").content.value = "1"
         await t.press("meeting-auction-open")
         opened = await t.state_get(base.AUCTIONS, base.month_key(gid, 5))
         assert opened is not None and opened["status"] == "open"
-        t.clock.advance(16 * 60_000)  # the countdown ends with no bid
+        assert opened["ends_ms"] - opened["opened_ms"] == 60_000  # the 1 minute chosen
+        t.clock.advance(2 * 60_000)  # the countdown ends with no bid
         await t.laptop.go("/meeting", group=gid, month="5", step="auction")
         assert "(0 so far)" in t.text("meeting-auction-draw")
         for member_id in opened["present"][:2]:

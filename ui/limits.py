@@ -113,3 +113,17 @@ COUNTDOWN_TICKS_MAX = _domain.AUCTION_MAX_MS // 1000 + 1
 # The last meeting day of the month an agreement may name: chit_kinds.group_created accepts
 # 1..28 so that every month has the day; the form says so before the kernel refuses it.
 MEETING_DAY_MAX = 28
+
+# --- the back office's employee screens (ui/vm/office.py, ui/views/office.py) ---------------
+
+KYC_QUEUE_SHOWN = 200  # pending KYC rows on one screen (bulk approval takes them all at once)
+LOAN_INBOX_SHOWN = 100  # loans in the inbox (applied, approved, sanctioned), oldest first
+RECOVERY_COLUMN_SHOWN = 50  # cards in one column of the recovery board
+RECOVERY_CLOSED_SHOWN = 40  # closed cases under resolved and written off, newest first
+BANK_DESK_SHOWN = 200  # pending bank requests read from the fold for the screen
+MAIL_ROWS_SHOWN = 50  # mail outbox rows, newest first
+# The activity feed pages through the latest entries of the log; the whole log is the
+# admin's audit trail (issue 13), never read by this screen.
+ACTIVITY_SCAN_MAX = 2000
+ACTIVITY_PAGE_ROWS = 50
+ACTOR_SHOWN_CHARS = 16  # a device key's first hex digits; member ids are shorter

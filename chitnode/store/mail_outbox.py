@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlite_utils
 
@@ -212,10 +212,17 @@ class Outbox:
                 " last_error FROM outbox WHERE key = ?",
                 (key,),
             ).fetchone()
-        if r is None:
-            return None
-        sent_ms = None if r[6] is None else int(r[6])
-        return OutboxRow(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), sent_ms, r[7])
+        return None if r is None else _outbox_row(r)
+
+    def recent(self, limit: int) -> list[OutboxRow]:
+        """The newest `limit` rows by when they were queued, any status (the staff's view)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT key, recipient, subject, status, attempts, next_attempt_ms, sent_ms,"
+                " last_error FROM outbox ORDER BY created_ms DESC, key LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [_outbox_row(r) for r in rows]
 
     def next_due_ms(self) -> int | None:
         """When the earliest pending mail is due (None: nothing pending)."""
@@ -233,6 +240,11 @@ class Outbox:
                 (SENT, FAILED, now_ms - keep_ms),
             )
         return cur.rowcount
+
+
+def _outbox_row(r: tuple[Any, ...]) -> OutboxRow:
+    sent_ms = None if r[6] is None else int(r[6])
+    return OutboxRow(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), sent_ms, r[7])
 
 
 def _check_mail(mail: Mail) -> None:

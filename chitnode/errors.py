@@ -291,6 +291,7 @@ CODES: dict[str, str] = {
     "reinstatement_open": "the defaulter's 7 days to pay and be re-entered (s.28) are still open",
     "release_exceeds_allocation": "a process cannot return more than it holds",
     "repayment_exceeds_owed": "a repayment is more than what is owed",
+    "report_write_failed": "the report file could not be written (disk, permissions); none is left",
     "request_closed": "the bank request is already closed",
     "request_exists": "request … exists",
     "rule_violation": "a command breaks a domain rule (a more specific code usually says which)",

@@ -143,6 +143,9 @@ KYC_INPUT_CHARS_MAX = 40  # one typed PAN, account or phone number, separators i
 # --- command-line ---
 LOG_ROWS_DEFAULT = 200
 LOG_ROWS_MAX = 100_000  # `chitnode log --limit`: rows printed at most
+# A report's chart (services/report_tables.py) shows at most this many calendar months, the
+# latest: three years stay readable on one A4 width.
+REPORT_CHART_MONTHS_MAX = 36
 
 # --- how they relate (checked at import, like a test) ---
 assert LOG_ROWS_DEFAULT <= LOG_ROWS_MAX, "the default page of `chitnode log` is allowed"

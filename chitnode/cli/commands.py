@@ -494,17 +494,74 @@ def cmd_report_statement(args: argparse.Namespace) -> int:
 
 
 def cmd_report_balance_sheet(args: argparse.Namespace) -> int:
-    from chitnode.services import reports
+    from chitnode.services import report_pdf, report_tables, reports
 
     with Node.open(data_dir(args)) as node:
         sheet = reports.balance_sheet(node.engine.state)
-    if args.csv is None:
-        print(reports.balance_sheet_text(sheet), end="")
-    else:
+        if args.pdf is not None:
+            report = report_tables.balance_sheet(node.engine.state)
+            report_pdf.write_pdf(report, args.pdf, report_pdf.header_of(node))
+            print(f"Wrote the balance sheet to {args.pdf}")
+    if args.csv is not None:
         with args.csv.open("w", newline="", encoding="utf-8") as out:
             rows = reports.write_balance_sheet_csv(sheet, out)
         print(f"Wrote {rows} accounts to {args.csv}")
+    elif args.pdf is None:
+        print(reports.balance_sheet_text(sheet), end="")
     return 0 if sheet.balanced else 1
+
+
+def cmd_report_printable(args: argparse.Namespace) -> int:
+    """`chitnode report members|loans|defaults|passbook|closure|minutes [--csv F] [--pdf F]`:
+    text on stdout without a file; each file written whole or not at all."""
+    from chitnode.services import report_pdf, report_tables
+
+    with Node.open(data_dir(args)) as node:
+        state = node.engine.state
+        build = {
+            "members": lambda: report_tables.member_list(state),
+            "loans": lambda: report_tables.loan_portfolio(state),
+            "defaults": lambda: report_tables.default_summary(state, node.clock.now_ms()),
+            "passbook": lambda: report_tables.passbook(state, args.member_id),
+            "closure": lambda: report_tables.closure_statement(state, args.group_id),
+            "minutes": lambda: report_tables.certified_minutes(state, args.group_id, args.month),
+        }
+        report = build[args.report_name]()
+        header = report_pdf.header_of(node)
+    if args.csv is not None:
+        report_pdf.write_report_csv(report, args.csv)
+        print(f"Wrote {report.title} (CSV) to {args.csv}")
+    if args.pdf is not None:
+        report_pdf.write_pdf(report, args.pdf, header)
+        print(f"Wrote {report.title} (PDF) to {args.pdf}")
+    if args.csv is None and args.pdf is None:
+        print(printable(report_tables.report_text(report)), end="")
+    return 0
+
+
+def cmd_report_fingerprint(args: argparse.Namespace) -> int:
+    """What a printed report's footer shows, for this node's log now."""
+    from chitnode.services import report_pdf
+
+    with Node.open(data_dir(args)) as node:
+        header = report_pdf.header_of(node)
+    found = {
+        "branch": header.branch_id,
+        "entries": header.entries,
+        "state_digest": header.state_digest,
+        "log_fingerprint": header.fingerprint,
+        "heads": {h.author: {"seq": h.seq, "hash": h.hash} for h in header.heads},
+    }
+    if args.json:
+        print_json(found)
+        return 0
+    print(f"Branch           {header.branch_name} ({header.branch_id})")
+    print(f"Entries          {header.entries}")
+    print(f"State digest     {header.state_digest}")
+    print(f"Log fingerprint  {header.fingerprint}")
+    for h in sorted(header.heads, key=lambda h: h.author):
+        print(f"  {h.author}  seq {h.seq}  {h.hash}")
+    return 0
 
 
 def cmd_loans_inbox(args: argparse.Namespace) -> int:
@@ -553,5 +610,7 @@ HANDLERS: dict[str, Handler] = {
     "kyc show": cmd_kyc_show,
     "report statement": cmd_report_statement,
     "report balance-sheet": cmd_report_balance_sheet,
+    "report printable": cmd_report_printable,
+    "report fingerprint": cmd_report_fingerprint,
     "loans inbox": cmd_loans_inbox,
 }

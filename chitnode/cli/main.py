@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 from chitnode import __version__, limits
 from chitnode.cli import calc as cli_calc
 from chitnode.cli.commands import HANDLERS
+from chitnode.domain import limits as limits_domain
 from chitnode.errors import ChitError, UsageError
 from chitnode.services.receipts import NotApplied
 from chitnode.store.failures import store_error
@@ -185,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("member_id", metavar="MEMBER_ID")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=HANDLERS["kyc show"])
-    p = sub.add_parser("report", help="money reports: a member's statement, the balance sheet")
+    p = sub.add_parser("report", help="reports: statement, balance sheet and the printable ones")
     report = p.add_subparsers(dest="report", required=True, parser_class=_Parser)
     p = report.add_parser("statement", parents=[common], help="a member's money timeline")
     p.add_argument("member_id", metavar="MEMBER_ID")
@@ -193,7 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=HANDLERS["report statement"])
     p = report.add_parser("balance-sheet", parents=[common], help="every account, grouped")
     p.add_argument("--csv", type=Path, metavar="FILE", help="write CSV (paise) instead of text")
+    p.add_argument("--pdf", type=Path, metavar="FILE", help="write a PDF to print")
     p.set_defaults(handler=HANDLERS["report balance-sheet"])
+    _add_printable_reports(report, common)
     p = sub.add_parser("loans", help="the loan inbox")
     loans = p.add_subparsers(dest="loans", required=True, parser_class=_Parser)
     p = loans.add_parser("inbox", parents=[common], help="pending applications, assessed")
@@ -202,6 +205,42 @@ def build_parser() -> argparse.ArgumentParser:
     for plugin in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
         plugin.load()(sub)
     return parser
+
+
+# The printable reports (issue 13): name, help, positional arguments (name, metavar, type).
+PRINTABLE_REPORTS: tuple[tuple[str, str, tuple[tuple[str, str, Any], ...]], ...] = (
+    ("members", "every member: KYC, tickets, arrears, loans, wallet", ()),
+    ("loans", "the loan portfolio, with money lent and repaid by month", ()),
+    ("defaults", "tickets in default with the Act's deadlines, refunds, unpaid prizes", ()),
+    (
+        "passbook",
+        "a member's passbook: months, prizes, loans, EMIs",
+        (("member_id", "MEMBER_ID", str),),
+    ),
+    ("closure", "a closed group's closure statement", (("group_id", "GROUP_ID", str),)),
+    (
+        "minutes",
+        "certified minutes of a month's draw",
+        (("group_id", "GROUP_ID", str), ("month", "MONTH", _bounded(limits_domain.TICKETS_MAX))),
+    ),
+)
+
+
+def _add_printable_reports(report: Any, common: argparse.ArgumentParser) -> None:
+    for name, text, positionals in PRINTABLE_REPORTS:
+        p = report.add_parser(name, parents=[common], help=text)
+        for dest, metavar, kind in positionals:
+            p.add_argument(dest, metavar=metavar, type=kind)
+        p.add_argument("--csv", type=Path, metavar="FILE", help="write CSV (paise)")
+        p.add_argument("--pdf", type=Path, metavar="FILE", help="write a PDF to print")
+        p.set_defaults(handler=HANDLERS["report printable"], report_name=name)
+    p = report.add_parser(
+        "fingerprint",
+        parents=[common],
+        help="the state digest and log fingerprint a PDF's footer shows",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=HANDLERS["report fingerprint"])
 
 
 class _WarningLines(logging.Handler):

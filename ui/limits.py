@@ -107,6 +107,11 @@ INTEGRITY_RECHECK_MS = 24 * 60 * MINUTE_MS
 # after at most the longest auction's seconds whatever happens.
 COUNTDOWN_TICK_S = 1.0
 COUNTDOWN_TICKS_MAX = _domain.AUCTION_MAX_MS // 1000 + 1
+# A rebuilt auction screen is merged into the controls the browser already has (a bid then
+# sends a few changed texts, not a new tree): deeper or larger than this is no screen of
+# ours, and the new controls are shown as they are.
+MERGE_DEPTH_MAX = 40
+MERGE_CONTROLS_MAX = 5_000
 
 # --- the foreman's set-up screens (ui/vm/setup.py, ui/views/foreman.py) ---------------------
 

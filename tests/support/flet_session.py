@@ -129,13 +129,14 @@ async def open_session(
     client_ip: str = "127.0.0.1",
     route: str = "/",
     who: Who | None = None,
+    connection: type[RecordingConnection] = RecordingConnection,
 ) -> AppSessionHandle:
     """A new session running the real `make_main(ctx)`, opened at `route` from `client_ip`;
     logged in as `who` if given (as a login would), then shown `route` with its query."""
     from ui.app import make_main
     from ui.shell import parse_location
 
-    conn = RecordingConnection(hub_of(ctx), asyncio.get_running_loop())
+    conn = connection(hub_of(ctx), asyncio.get_running_loop())
     session = Session(conn)
     session.page.route = route
     session.page.client_ip = client_ip

@@ -37,6 +37,8 @@ ROOM_ROUTE = "/room"
 MEETING_ROUTE = "/meeting"
 SETTLEMENT_STEP = "settlement"
 NONCE_BYTES = 8  # a confirmation's random part of its command id
+MERGE_SKIP = frozenset({"parent", "page", "key"})  # Flet's links, and identity
+COUNTDOWN_MARK = "countdown"  # the countdown Text's `data`: the ticker finds it after a merge
 
 
 @dataclass(slots=True)
@@ -51,6 +53,8 @@ class _Pad:
     saved: bool = False  # the room: the last confirmed bid was written
     countdown: ft.Text | None = None
     ticker: asyncio.Task[None] | None = None
+    shown: ft.Control | None = None  # the screen's controls as last sent: updated in place
+    plan: tuple[bool, int] = (False, 0)  # the countdown this build asks for: (running, ms left)
 
 
 _PADS: weakref.WeakKeyDictionary[SessionView, _Pad] = weakref.WeakKeyDictionary()
@@ -76,11 +80,6 @@ def _button(label: str, key: str, on_click: Callable[..., Any], *, primary: bool
     return button
 
 
-def _refresh(view: SessionView) -> None:
-    with contextlib.suppress(Exception):  # the browser may have gone
-        view.page.update()
-
-
 # --- the countdown ---------------------------------------------------------------------------
 
 
@@ -101,7 +100,7 @@ def _start_ticker(view: SessionView, pad: _Pad, text: ft.Text, remaining_ms: int
     route = view.screen.route if view.screen else ""
 
     def showing() -> bool:
-        alive = view.ctx.sessions.get(view.page.session.id) is view
+        alive = view in view.ctx.sessions.values()
         here = view.screen is not None and view.screen.route == route
         return alive and here and pad.countdown is text
 
@@ -112,7 +111,8 @@ def _start_ticker(view: SessionView, pad: _Pad, text: ft.Text, remaining_ms: int
                 return
             left = remaining_ms - int((loop.time() - started) * 1000)
             text.value = fmt.countdown(left)
-            _refresh(view)
+            with contextlib.suppress(Exception):  # the browser may have gone
+                text.update()  # this one text: the rest of the page is unchanged
             if left <= 0:  # time is up: the screen shows what comes next (close, result)
                 pad.ticker = None
                 await view.rebuild()
@@ -123,10 +123,8 @@ def _start_ticker(view: SessionView, pad: _Pad, text: ft.Text, remaining_ms: int
 
 def _countdown(view: SessionView, pad: _Pad, ident: str, open_now: bool, left: int) -> ft.Control:
     text = ft.Text(fmt.countdown(left), size=theme.BIG_NUMBER_SIZE, weight=ft.FontWeight.BOLD)
-    if open_now:
-        _start_ticker(view, pad, text, left)
-    else:
-        _stop_ticker(pad)
+    text.data = COUNTDOWN_MARK
+    pad.plan = (open_now, left)
     label = ft.Text(view.t("auction.countdown"), size=theme.BIG_LABEL_SIZE)
     return ft.Column([label, ft.Semantics(content=text, identifier=ident)], spacing=0, tight=True)
 
@@ -224,10 +222,102 @@ def _params(view: SessionView) -> tuple[str, str]:
     return view.params.get("group", ""), view.params.get("month", "")
 
 
+# --- updating in place ------------------------------------------------------------------------
+
+
+async def _in_place(
+    view: SessionView, tree: Callable[[SessionView], Awaitable[tuple[_Pad, ft.Control]]]
+) -> ft.Control:
+    """Build the screen afresh, then pour it into the controls this session already shows.
+
+    A bid rebuilds every open room; sending each browser a whole new tree made Flet diff
+    and serialise every control of it (bench/bench_auction_fanout.py: most of a bid's
+    fan-out time). Kept controls with new values diff to a few changed texts."""
+    pad, fresh = await tree(view)
+    shown = merge(pad.shown, fresh) if pad.shown is not None else fresh
+    pad.shown = shown
+    running, left = pad.plan
+    text = _find_countdown(shown)
+    if running and text is not None:  # (re)anchored on the node's fresh reading
+        _start_ticker(view, pad, text, left)
+    else:
+        _stop_ticker(pad)
+    return shown
+
+
+def _find_countdown(root: Any) -> ft.Text | None:
+    for control in _controls_under(root):
+        if isinstance(control, ft.Text) and control.data == COUNTDOWN_MARK:
+            return control
+    return None
+
+
+def _children(control: Any) -> list[Any]:
+    out: list[Any] = []
+    for name in ("content", "controls"):
+        value = getattr(control, name, None)
+        if isinstance(value, ft.BaseControl):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend(v for v in value if isinstance(v, ft.BaseControl))
+    return out
+
+
+def _controls_under(root: Any) -> list[Any]:
+    found: list[Any] = []
+    todo = [root]
+    while todo and len(found) < limits.MERGE_CONTROLS_MAX:
+        control = todo.pop()
+        found.append(control)
+        todo.extend(_children(control))
+    return found
+
+
+def _set_fields(control: Any) -> set[str]:
+    """The fields a control holds other than their defaults: Flet keeps its properties
+    sparse in `_values`, and children and `data` as plain attributes."""
+    plain = {name for name in vars(control) if not name.startswith("_")}
+    return plain | set(getattr(control, "_values", {}))
+
+
+def merge(old: Any, new: Any, depth: int = 0) -> Any:
+    """`new`'s values set on `old` where both are the same kind of control in the same
+    place (and key), recursively through content and lists of controls; `new` itself
+    where they differ. Returns the control to show."""
+    same = type(old) is type(new) and isinstance(old, ft.BaseControl)
+    if not same or getattr(old, "key", None) != getattr(new, "key", None):
+        return new
+    if hasattr(old, "_frozen"):  # Flet refuses to change a frozen control: replace it
+        return new
+    if depth > limits.MERGE_DEPTH_MAX:
+        return new
+    for name in _set_fields(old) | _set_fields(new):
+        if name in MERGE_SKIP:
+            continue
+        value, before = getattr(new, name), getattr(old, name)
+        if isinstance(value, ft.BaseControl):
+            value = merge(before, value, depth + 1)
+            if value is not before:
+                setattr(old, name, value)
+        elif isinstance(value, list) and isinstance(before, list):
+            kept = [merge(o, n, depth + 1) for o, n in zip(before, value, strict=False)]
+            value = kept + value[len(before) :]
+            moved = any(a is not b for a, b in zip(kept, before, strict=False))
+            if moved or len(value) != len(before):
+                setattr(old, name, value)
+        elif value is not before and value != before:
+            setattr(old, name, value)
+    return old
+
+
 # --- "/auction": the foreman's desk ----------------------------------------------------------
 
 
 async def build_desk(view: SessionView) -> ft.Control:
+    return await _in_place(view, _desk_tree)
+
+
+async def _desk_tree(view: SessionView) -> tuple[_Pad, ft.Control]:
     group_id, month = _params(view)
     desk = await view.read(lambda r: vm.desk(r, group_id, month or None))
     pad = _pad(view, desk.group_id, desk.month)
@@ -240,8 +330,8 @@ async def build_desk(view: SessionView) -> ft.Control:
         _text(_status_word(view, desk.status, desk.bidding, desk.remaining_ms), "auction-status"),
     ]
     if desk.status == vm.NONE:
-        _stop_ticker(pad)
-        return ft.Column(parts)
+        pad.plan = (False, 0)
+        return pad, ft.Column(parts)
     parts.append(_rules_card(view, desk.rules, "auction"))
     figures: list[ft.Control] = [
         _countdown(view, pad, "auction-countdown", desk.can_bid, desk.remaining_ms),
@@ -259,7 +349,7 @@ async def build_desk(view: SessionView) -> ft.Control:
             parts += await _desk_bid_pad(view, pad, desk)
         if desk.can_close:
             parts.append(_desk_close(view, desk))
-    return ft.Column(parts, spacing=theme.GAP_PX * 2)
+    return pad, ft.Column(parts, spacing=theme.GAP_PX * 2)
 
 
 def _desk_bidders(view: SessionView, pad: _Pad, desk: vm.Desk) -> list[ft.Control]:
@@ -410,6 +500,10 @@ def _desk_result(view: SessionView, desk: vm.Desk) -> list[ft.Control]:
 
 
 async def build_room(view: SessionView) -> ft.Control:
+    return await _in_place(view, _room_tree)
+
+
+async def _room_tree(view: SessionView) -> tuple[_Pad, ft.Control]:
     group_id, month = _params(view)
     member_id = view.who.member_id
     room = await view.read(lambda r: vm.room(r, member_id, group_id, month or None))
@@ -420,8 +514,8 @@ async def build_room(view: SessionView) -> ft.Control:
         _text(_status_word(view, room.status, room.bidding, room.remaining_ms), "room-status"),
     ]
     if room.status == vm.NONE:
-        _stop_ticker(pad)
-        return ft.Column(parts)
+        pad.plan = (False, 0)
+        return pad, ft.Column(parts)
     if room.mine:
         parts.append(_text(view.t("auction.my_alias", alias=room.my_alias), "room-alias"))
     rules = room.rules
@@ -454,7 +548,7 @@ async def build_room(view: SessionView) -> ft.Control:
 
         why = i18n.error_text(view.lang, room.mine[0].block)
         parts.append(_text(view.t("auction.cannot_bid", why=why), "room-cannot-bid"))
-    return ft.Column(parts, spacing=theme.GAP_PX * 2)
+    return pad, ft.Column(parts, spacing=theme.GAP_PX * 2)
 
 
 async def _room_bid_pad(view: SessionView, pad: _Pad, room: vm.Room) -> list[ft.Control]:

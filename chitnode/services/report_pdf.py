@@ -41,6 +41,7 @@ MARGIN_MM = 12
 BODY_PT, SMALL_PT, TITLE_PT, FOOTER_PT = 8, 7, 14, 6
 CHART_DPI = 150  # sharp on paper, small in the file (a chart is ~40 KB)
 CHART_HEIGHT_MM = 60
+CELL_PADDING_MM = 1.8  # each side of a cell's text: a right-aligned figure never touches the next
 CHECK_HOW = "check with `chitnode report fingerprint` (docs/reports.md)"
 
 
@@ -231,10 +232,19 @@ def _table(pdf: FPDF, table: Table) -> None:
         pdf.cell(0, 5, "(none)", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
         return
+    cells = [
+        [cell_text(c, v) for c, v in zip(table.columns, row, strict=True)] for row in table.rows
+    ]
+    total = (
+        [cell_text(c, v) for c, v in zip(table.columns, table.total, strict=True)]
+        if table.total is not None
+        else None
+    )
+    widths = column_widths(pdf, [c.title for c in table.columns], cells, total)
     pdf.set_font(FONT, "", BODY_PT)
     align = tuple("RIGHT" if c.money else "LEFT" for c in table.columns)
     with pdf.table(
-        col_widths=tuple(c.width for c in table.columns),
+        col_widths=widths,
         text_align=align,
         headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
         line_height=4.5,
@@ -242,14 +252,38 @@ def _table(pdf: FPDF, table: Table) -> None:
         width=pdf.epw,
     ) as grid:
         grid.row([c.title for c in table.columns])
-        for values in table.rows:
-            grid.row([cell_text(c, v) for c, v in zip(table.columns, values, strict=True)])
-        if table.total is not None:
-            pdf.set_font(FONT, "B", BODY_PT)
-            total = [cell_text(c, v) for c, v in zip(table.columns, table.total, strict=True)]
+        for row in cells:
+            grid.row(row)
+        if total is not None:
             grid.row(total, style=FontFace(emphasis="BOLD"))
     pdf.set_font(FONT, "", BODY_PT)
     pdf.ln(3)
+
+
+def column_widths(
+    pdf: FPDF, headings: list[str], rows: list[list[str]], total: list[str] | None
+) -> tuple[float, ...]:
+    """Widths (mm) filling the page: each column at least as wide as its widest cell and
+    its heading's longest word (so neither a figure nor a word is ever split), the room
+    left shared out towards each column's full heading on one line, then by content."""
+
+    def wide(text: str, bold: bool = False) -> float:
+        pdf.set_font(FONT, "B" if bold else "", BODY_PT)
+        return pdf.get_string_width(text) + 2 * CELL_PADDING_MM
+
+    least, natural = [], []
+    for at, heading in enumerate(headings):
+        content = max([wide(row[at]) for row in rows] + [wide(total[at], True) if total else 0])
+        least.append(max(content, *(wide(word, True) for word in heading.split())))
+        natural.append(max(content, wide(heading, True)))
+    room = pdf.epw - sum(least)
+    if room <= 0:  # wider than the page: shrink in proportion (text may wrap)
+        return tuple(w * pdf.epw / sum(least) for w in least)
+    want = [n - m for n, m in zip(natural, least, strict=True)]
+    if sum(want) >= room:
+        return tuple(m + room * w / sum(want) for m, w in zip(least, want, strict=True))
+    spare = room - sum(want)
+    return tuple(n + spare * n / sum(natural) for n in natural)
 
 
 def chart_png(chart: Chart) -> bytes:

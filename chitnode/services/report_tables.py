@@ -38,7 +38,6 @@ class Column:
     key: str  # the CSV heading: money columns end in `_paise` and hold integers
     title: str  # the PDF heading
     money: bool = False  # paise: shown as ₹ with Indian grouping, right aligned
-    width: int = 2  # relative width on the page (money: 3, room for ₹99,99,99,999.00)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +78,8 @@ class Report:
         return next(t for t in self.tables if t.title == title)
 
 
-def _money(key: str, title: str, width: int = 3) -> Column:
-    return Column(key, title, money=True, width=width)
+def _money(key: str, title: str) -> Column:
+    return Column(key, title, money=True)
 
 
 def _totals(
@@ -128,11 +127,11 @@ def _yes(flag: object) -> str:
 
 
 # The columns most tables share.
-GROUP = Column("group_id", "Group", width=3)
-TICKET = Column("ticket", "Ticket", width=1)
-MEMBER = Column("member_id", "Member", width=2)
-MONTH = Column("month", "Month", width=1)
-LOAN = Column("loan_id", "Loan", width=3)
+GROUP = Column("group_id", "Group")
+TICKET = Column("ticket", "Ticket")
+MEMBER = Column("member_id", "Member")
+MONTH = Column("month", "Month")
+LOAN = Column("loan_id", "Loan")
 
 
 # --- member list ------------------------------------------------------------------------
@@ -159,10 +158,10 @@ def member_list(state: State) -> Report:
         outstanding[summary.member_id] += summary.outstanding_paise
     columns = (
         MEMBER,
-        Column("name", "Name", width=4),
-        Column("kyc", "KYC", width=2),
-        Column("tickets", "Tickets", width=1),
-        Column("groups", "Groups", width=5),
+        Column("name", "Name"),
+        Column("kyc", "KYC"),
+        Column("tickets", "Tickets"),
+        Column("groups", "Groups"),
         _money("arrears_paise", "Arrears"),
         _money("loans_outstanding_paise", "Loans outstanding"),
         _money("wallet_paise", "Wallet"),
@@ -193,8 +192,8 @@ def member_list(state: State) -> Report:
 LOAN_COLUMNS = (
     LOAN,
     MEMBER,
-    Column("status", "Status", width=2),
-    Column("pool", "Funded from", width=4),
+    Column("status", "Status"),
+    Column("pool", "Funded from"),
     _money("amount_paise", "Amount"),
     _money("disbursed_paise", "Disbursed"),
     _money("emi_paise", "EMI"),
@@ -202,7 +201,7 @@ LOAN_COLUMNS = (
     _money("interest_paid_paise", "Interest paid"),
     _money("outstanding_paise", "Outstanding"),
     _money("arrears_paise", "Arrears"),
-    Column("recovery_stage", "Recovery", width=2),
+    Column("recovery_stage", "Recovery"),
 )
 
 
@@ -260,13 +259,13 @@ def default_summary(state: State, as_of_ms: int) -> Report:
             GROUP,
             TICKET,
             MEMBER,
-            Column("prized", "Prized", width=1),
-            Column("stage", "Stage", width=2),
+            Column("prized", "Prized"),
+            Column("stage", "Stage"),
             _money("arrears_paise", "Arrears"),
             _money("penalty_due_paise", "Penalty due"),
-            Column("removed", "Removed", width=2),
-            Column("notice_due", "Notice due (s.28)", width=2),
-            Column("reinstate_by", "Reinstate by", width=2),
+            Column("removed", "Removed"),
+            Column("notice_due", "Notice due (s.28)"),
+            Column("reinstate_by", "Reinstate by"),
             _money("demanded_paise", "Demanded (s.33)"),
         ),
         (
@@ -292,11 +291,11 @@ def default_summary(state: State, as_of_ms: int) -> Report:
             GROUP,
             TICKET,
             MEMBER,
-            Column("substituted", "Substituted", width=2),
+            Column("substituted", "Substituted"),
             _money("refundable_paise", "Refundable"),
             _money("deposited_paise", "Deposited apart"),
             _money("refunded_paise", "Refunded"),
-            Column("refund_due", "Refund due", width=2),
+            Column("refund_due", "Refund due"),
         ),
         (
             (
@@ -319,10 +318,10 @@ def default_summary(state: State, as_of_ms: int) -> Report:
             GROUP,
             MONTH,
             TICKET,
-            Column("member_id", "Winner", width=2),
-            Column("drawn", "Drawn", width=2),
-            Column("pay_by", "Pay by", width=2),
-            Column("overdue", "Overdue", width=1),
+            Column("member_id", "Winner"),
+            Column("drawn", "Drawn"),
+            Column("pay_by", "Pay by"),
+            Column("overdue", "Overdue"),
         ),
         (
             (
@@ -344,10 +343,10 @@ def default_summary(state: State, as_of_ms: int) -> Report:
         (
             LOAN,
             MEMBER,
-            Column("stage", "Stage", width=2),
-            Column("missed_month", "Missed EMI", width=1),
+            Column("stage", "Stage"),
+            Column("missed_month", "Missed EMI"),
             _money("arrears_paise", "Arrears"),
-            Column("opened", "Opened", width=2),
+            Column("opened", "Opened"),
         ),
         (
             (
@@ -373,7 +372,7 @@ def default_summary(state: State, as_of_ms: int) -> Report:
 
 # --- balance sheet ----------------------------------------------------------------------
 
-BALANCE_COLUMNS = (Column("account", "Account", width=6), _money("balance_paise", "Balance", 3))
+BALANCE_COLUMNS = (Column("account", "Account"), _money("balance_paise", "Balance"))
 
 
 def cash_chart(state: State) -> Chart:
@@ -475,7 +474,7 @@ def passbook(state: State, member_id: str) -> Report:
             _money("withheld_paise", "Dues kept back"),
             _money("loans_netted_paise", "Loans netted"),
             _money("cash_paise", "Paid out"),
-            Column("paid_on", "Paid on", width=2),
+            Column("paid_on", "Paid on"),
         ),
         (
             (
@@ -500,12 +499,12 @@ def passbook(state: State, member_id: str) -> Report:
         "EMI schedule",
         (
             LOAN,
-            Column("month", "EMI", width=1),
-            Column("due_on", "Due on", width=2),
+            Column("month", "EMI"),
+            Column("due_on", "Due on"),
             _money("emi_paise", "EMI"),
             _money("interest_paise", "Interest"),
             _money("principal_paise", "Principal"),
-            _money("balance_paise", "Balance after", 3),
+            _money("balance_paise", "Balance after"),
         ),
         (
             (
@@ -587,8 +586,8 @@ def closure_statement(state: State, group_id: str) -> Report:
         "Months",
         (
             MONTH,
-            Column("winner_ticket", "Winner", width=1),
-            Column("by_lot", "By lot", width=1),
+            Column("winner_ticket", "Winner"),
+            Column("by_lot", "By lot"),
             _money("discount_paise", "Discount"),
             _money("prize_paise", "Prize"),
             _money("commission_paise", "Commission"),
@@ -646,8 +645,8 @@ def certified_minutes(state: State, group_id: str, month: int) -> Report:
         "Bids",
         (
             TICKET,
-            _money("discount_paise", "Discount offered", 3),
-            Column("entry", "Entry hash", width=8),
+            _money("discount_paise", "Discount offered"),
+            Column("entry", "Entry hash"),
         ),
         ((int(t), int(d), str(h)) for t, d, h in doc["bids"]),
         total=False,

@@ -103,11 +103,15 @@ STRINGS: dict[str, dict[str, str]] = _en(
     setup__member="Member",
     setup__candidate="{member} {name} (KYC {kyc})",
     setup__assign="Give ticket",
+    setup__many="Or member numbers for the free tickets, in order (M001, M002, ...)",
+    setup__assign_many="Give in order",
+    setup__not_member="A number here is no member's: register the member first.",
+    setup__too_many="More member numbers than free tickets.",
     setup__hash="Agreement terms {hash}…",
     setup__publish="Send for signing",
     setup__signed="{signed} of {holders} holders have signed (from their phones).",
-    setup__has_signed="signed",
-    setup__not_signed="not signed yet",
+    setup__has_signed="Signed",
+    setup__not_signed="Not signed yet",
     setup__start="Start group",
     # a new member
     member__hint=(

@@ -247,7 +247,9 @@ def ticket_row(view: SessionView, line: vm.TicketLine) -> ft.Control:
             f"{ident}-holder",
             view.t("foreman.ticket", ticket=line.ticket, name=line.name, member=line.member_id),
         ),
-        theme.status_chip(line.status, view.t, identifier=f"{ident}-status"),
+        signature_chip(view, line.status == vm.SIGNED, f"{ident}-status")
+        if line.status in (vm.SIGNED, vm.PENDING)
+        else theme.status_chip(line.status, view.t, identifier=f"{ident}-status"),
     ]
     if line.arrears_paise:
         parts.append(
@@ -504,53 +506,19 @@ def preview_lines(view: SessionView, p: setup.Preview) -> list[ft.Control]:
     return out
 
 
+def signature_chip(view: SessionView, signed: bool, identifier: str) -> ft.Control:
+    """Signed or not, as a chip (icon, colour, word): the looks of "settled" and "pending"
+    with the set-up's own words, so a signature never reads as a payment."""
+    word = view.t("foreman.setup.has_signed" if signed else "foreman.setup.not_signed")
+
+    def t(key: str, **kw: object) -> str:
+        return word if key.startswith("status.") else view.t(key, **kw)
+
+    return theme.status_chip(vm.SIGNED if signed else vm.PENDING, t, identifier=identifier)
+
+
 def forming_controls(view: SessionView, state: setup.Forming) -> ft.Control:
     gid = state.group_id
-    rows: list[ft.Control] = [
-        title("setup-title", f"{state.name} ({gid})"),
-        text(
-            "setup-count",
-            view.t("foreman.setup.count", assigned=len(state.assigned), tickets=state.tickets),
-        ),
-    ]
-    for number, member_id, name in state.assigned:
-        rows.append(
-            text(
-                f"setup-ticket-{number}",
-                view.t("foreman.ticket", ticket=number, name=name, member=member_id),
-            )
-        )
-    if state.free_tickets and state.status == "forming":
-        rows.append(assign_row(view, state))
-    rows.append(
-        text("setup-hash", view.t("foreman.setup.hash", hash=state.terms_hash[:KEY_SHOWN_CHARS]))
-    )
-    if state.published:
-        rows.append(
-            text(
-                "setup-signatures",
-                view.t(
-                    "foreman.setup.signed",
-                    signed=len(state.signed),
-                    holders=len(state.signed) + len(state.unsigned),
-                ),
-            )
-        )
-        for member_id in (*state.signed, *state.unsigned):
-            done = member_id in state.signed
-            status = vm.SIGNED if done else vm.PENDING
-            word = view.t("foreman.setup.has_signed" if done else "foreman.setup.not_signed")
-            rows.append(
-                ft.Row(
-                    [
-                        text(f"setup-sign-{member_id}", f"{member_id}: {word}"),
-                        theme.status_chip(
-                            status, view.t, identifier=f"setup-sign-{member_id}-status"
-                        ),
-                    ],
-                    spacing=theme.GAP_PX,
-                )
-            )
 
     async def publish(_: object = None) -> None:
         kind, body = await view.read(lambda r: setup.publish_agreement(r, gid))
@@ -570,6 +538,20 @@ def forming_controls(view: SessionView, state: setup.Forming) -> ft.Control:
         view.t("foreman.setup.start"), start, primary=state.can_start
     )
     start_button.disabled = not state.can_start
+    rows: list[ft.Control] = [
+        title("setup-title", f"{state.name} ({gid})"),
+        text(
+            "setup-count",
+            view.t("foreman.setup.count", assigned=len(state.assigned), tickets=state.tickets),
+        ),
+        text("setup-hash", view.t("foreman.setup.hash", hash=state.terms_hash[:KEY_SHOWN_CHARS])),
+    ]
+    if state.published:
+        holders = len(state.signed) + len(state.unsigned)
+        signed = view.t("foreman.setup.signed", signed=len(state.signed), holders=holders)
+        rows.append(text("setup-signatures", signed))
+    if state.free_tickets and state.status == "forming":
+        rows.append(assign_row(view, state))
     rows.append(
         ft.Row(
             [
@@ -581,6 +563,13 @@ def forming_controls(view: SessionView, state: setup.Forming) -> ft.Control:
             wrap=True,
         )
     )
+    for number, member_id, name in state.assigned:
+        holder = view.t("foreman.ticket", ticket=number, name=name, member=member_id)
+        parts = [text(f"setup-ticket-{number}", holder)]
+        if state.published:
+            ident = f"setup-sign-{member_id}"
+            parts.append(signature_chip(view, member_id in state.signed, ident))
+        rows.append(ft.Row(parts, spacing=theme.GAP_PX, wrap=True))
     return ft.Column(rows, spacing=theme.GAP_PX * 2)
 
 
@@ -614,14 +603,43 @@ def assign_row(view: SessionView, state: setup.Forming) -> ft.Control:
         if await view.submit(kind, body) is not None:
             await view.rebuild()
 
-    return ft.Row(
+    many = ft.TextField(label=view.t("foreman.setup.many"), width=FIELD_WIDTH_PX * 2)
+
+    async def assign_many(_: object = None) -> None:
+        many.error = None
+        try:
+            commands = setup.assign_in_order(state, many.value or "")
+        except setup.FormProblem as problem:
+            many.error = words_for(view, problem.words)
+            return
+        for command in commands:  # in ticket order; the first refusal stops the rest
+            if await view.submit(*command) is None:
+                break
+        await view.rebuild()
+
+    return ft.Column(
         [
-            labelled("setup-assign-ticket", ticket),
-            labelled("setup-assign-member", member),
-            button("setup-assign", view.t("foreman.setup.assign"), assign, primary=True),
+            ft.Row(
+                [
+                    labelled("setup-assign-ticket", ticket),
+                    labelled("setup-assign-member", member),
+                    button("setup-assign", view.t("foreman.setup.assign"), assign, primary=True),
+                ],
+                spacing=theme.GAP_PX,
+                wrap=True,
+            ),
+            ft.Row(
+                [
+                    labelled("setup-assign-many", many),
+                    button(
+                        "setup-assign-many-button", view.t("foreman.setup.assign_many"), assign_many
+                    ),
+                ],
+                spacing=theme.GAP_PX,
+                wrap=True,
+            ),
         ],
         spacing=theme.GAP_PX,
-        wrap=True,
     )
 
 

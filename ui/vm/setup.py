@@ -323,6 +323,25 @@ def assign_ticket(gid: str, ticket: int, member_id: str) -> Command:
     return "ticket.assigned", {"group_id": gid, "ticket": ticket, "member_id": member_id}
 
 
+def assign_in_order(state: Forming, typed: str) -> list[Command]:
+    """`ticket.assigned` for member numbers typed in a list ("M001, M002 M003"), given the
+    free tickets in order; a member may take several tickets. FormProblem before any
+    write: a number that is no member's, or more numbers than free tickets."""
+    wanted = [part for part in re.split(r"[\s,;]+", typed) if part]
+    if not wanted:
+        raise FormProblem("members", "foreman.form.required")
+    known = {c.member_id for c in state.candidates}
+    for member_id in wanted:
+        if member_id not in known:
+            raise FormProblem("members", "foreman.setup.not_member", f"no member {member_id}")
+    if len(wanted) > len(state.free_tickets):
+        raise FormProblem("members", "foreman.setup.too_many")
+    return [
+        assign_ticket(state.group_id, ticket, member_id)
+        for ticket, member_id in zip(state.free_tickets, wanted, strict=False)
+    ]
+
+
 def publish_agreement(reading: Reading, gid: str) -> Command:
     """The agreement's terms hash, as the kernel computes it from the group's row."""
     digest = base.terms_hash(base.group_row(reading.state, gid))

@@ -181,6 +181,35 @@ def _submit_code(node: Node, kind: str, body: dict[str, Any]) -> str:
     return receipt.code
 
 
+def test_assign_in_order_gives_free_tickets_in_order() -> None:
+    state = setup.Forming(
+        group_id="G",
+        name="G",
+        status="forming",
+        tickets=4,
+        assigned=((2, "M001", "A"),),
+        free_tickets=(1, 3, 4),
+        candidates=tuple(setup.Candidate(m, m, "approved") for m in ("M001", "M002", "M003")),
+        published=False,
+        terms_hash="",
+        signed=(),
+        unsigned=(),
+        can_publish=False,
+        can_start=False,
+    )
+    commands = setup.assign_in_order(state, " M002,M003;  M001 ")
+    assert [body["ticket"] for _, body in commands] == [1, 3, 4]
+    assert [body["member_id"] for _, body in commands] == ["M002", "M003", "M001"]
+    for typed, words in (
+        ("", "foreman.form.required"),
+        ("M002 M404", "foreman.setup.not_member"),
+        ("M001 M002 M003 M001", "foreman.setup.too_many"),
+    ):
+        with pytest.raises(setup.FormProblem) as caught:
+            setup.assign_in_order(state, typed)
+        assert caught.value.words == words
+
+
 # --- members -------------------------------------------------------------------------------
 
 

@@ -251,6 +251,7 @@ CODES: dict[str, str] = {
     "not_initialised": "no branch in this data folder yet",
     "not_integer": "a value must be an integer",
     "not_integer_paise": "chit_value: integer paise",
+    "not_in_electorate": "this device is not one of the devices that vote for and hold that scope",
     "not_lease_holder": "this device does not hold …",
     "not_masked": "an identity number must be masked (only the last digits in clear)",
     "not_member_device": "only an active member-role device is linked to a member",

@@ -232,3 +232,38 @@ assert DISCOVERY_HINT_ADDRESSES_MAX <= PEER_BOOK_ADDRESSES_MAX, "a hint's addres
 # --- the peer finder (sync/discovery/finder.py: which addresses serve keeps links to) ---
 PEER_LINKS_MAX = 32  # outgoing links one node keeps (a branch office has a handful of devices)
 FINDER_TIDY_S = 5.0  # links to itself or to an already linked device are stopped this often
+
+# --- election (sync/election/: leases per scope, docs/coordination.md) ---
+# Lease safety rests on one assumption about clocks: two devices' elapsed-time clocks
+# (CLOCK_BOOTTIME) run at rates within this of each other. Quartz drifts ~50 ppm and NTP
+# slews at most 500 ppm, so 1% is twenty times what a working device does.
+ELECTION_CLOCK_DRIFT_PPM = 10_000
+# A holder stops writing coordinated entries this share of lease_ms, plus a fixed time,
+# before its lease runs out on its own clock: the drift, and a write that passed the check
+# and still has to commit (a fsync, a pause of the process).
+ELECTION_HOLDER_MARGIN_PPM = 25_000
+ELECTION_HOLDER_MARGIN_MS = 1_000
+# A voter keeps its promise (no vote for anyone else) this much longer than lease_ms.
+ELECTION_VOTER_MARGIN_PPM = 10_000
+ELECTION_VOTER_MARGIN_MS = 1_000
+# A shorter electorate lease_ms is taken as this (by holders and voters alike): the margins
+# and a few heartbeats must fit in a lease, or a holder could never write.
+ELECTION_LEASE_MIN_MS = 5_000
+ELECTION_HEARTBEATS_PER_LEASE = 5  # a holder renews its lease this many times per lease_ms
+ELECTION_HEARTBEAT_ROUNDS_KEPT = 8  # renewal rounds whose late answers still count
+ELECTION_TIMEOUT_MS = 1_000  # a PreVote or vote round lasts 1..2 times this (random)
+ELECTION_RESEND_MS = 300  # requests of a round left unanswered are sent again this often
+ELECTION_SCOPES_MAX = 4_096  # scopes one core follows (the treasury and one per group)
+ELECTION_ELECTORATE_MAX = 15  # devices in one scope's electorate (kernel_kinds: 1..15 keys)
+ELECTION_TERM_MAX = kernel.JSON_INT_MAX  # terms are JSON integers in entries
+# The safety condition (docs/coordination.md, "Clocks"): the longest a holder may write,
+# on the slowest clock, ends before the shortest promise of a voter, on the fastest clock.
+assert (1_000_000 - ELECTION_HOLDER_MARGIN_PPM) * (1_000_000 + ELECTION_CLOCK_DRIFT_PPM) <= (
+    1_000_000 + ELECTION_VOTER_MARGIN_PPM
+) * (1_000_000 - ELECTION_CLOCK_DRIFT_PPM), "a holder's lease ends before its voters' promises"
+assert ELECTION_LEASE_MIN_MS // ELECTION_HEARTBEATS_PER_LEASE > 2 * ELECTION_RESEND_MS, (
+    "a renewal round has time for a resend before the next one"
+)
+assert ELECTION_LEASE_MIN_MS * (1_000_000 - ELECTION_HOLDER_MARGIN_PPM) // 1_000_000 > (
+    ELECTION_HOLDER_MARGIN_MS + ELECTION_LEASE_MIN_MS // ELECTION_HEARTBEATS_PER_LEASE
+), "the shortest lease leaves time to write after its first renewal"

@@ -245,7 +245,7 @@ class GroupPage:
     unsigned: tuple[str, ...]  # holders yet to sign a published agreement
 
 
-def _defaulted(state: State, gid: str) -> set[int]:
+def defaulted_tickets(state: State, gid: str) -> set[int]:
     open_cases = {c.ticket for c in views.recovery_cases(state, gid) if not c.closed}
     removed = {
         int(t["ticket"])
@@ -256,12 +256,18 @@ def _defaulted(state: State, gid: str) -> set[int]:
 
 
 def ticket_status(
-    state: State, group: dict[str, object], ticket: dict[str, object], now_ms: int, signed: bool
+    group: dict[str, object],
+    ticket: dict[str, object],
+    now_ms: int,
+    *,
+    signed: bool,
+    defaulted: bool,
 ) -> str:
-    """The one word a ticket's chip shows; the worst of what is true of it."""
+    """The one word a ticket's chip shows; the worst of what is true of it. `defaulted`:
+    an open recovery case or a removal (`defaulted_tickets`, read once per group)."""
     if group["status"] == base.FORMING:
         return SIGNED if signed else PENDING
-    if int(str(ticket["ticket"])) in _defaulted(state, str(group["group_id"])):
+    if defaulted:
         return DEFAULTED
     if base.overdue_month(group, ticket, now_ms):
         return IN_ARREARS
@@ -279,6 +285,7 @@ def group_page(reading: Reading, gid: str) -> GroupPage:
     state = reading.state
     group = base.group_row(state, gid)
     rows = base.ticket_rows(state, group)
+    defaulted = defaulted_tickets(state, gid)
     lines = []
     for row in rows:
         mid = str(row["member_id"])
@@ -288,7 +295,13 @@ def group_page(reading: Reading, gid: str) -> GroupPage:
                 ticket=int(row["ticket"]),
                 member_id=mid,
                 name=member_name(state, mid),
-                status=ticket_status(state, group, row, reading.now_ms, signed),
+                status=ticket_status(
+                    group,
+                    row,
+                    reading.now_ms,
+                    signed=signed,
+                    defaulted=int(row["ticket"]) in defaulted,
+                ),
                 arrears_paise=base.arrears_paise(group, row)
                 if group["status"] != base.FORMING
                 else 0,

@@ -173,3 +173,36 @@ def test_pending_kyc_lists_masked_numbers_only(demo: Demo) -> None:
     assert [p.member_id for p in pending] == ["M037", "M038", "M039", "M040"]
     for item in pending:
         assert item.pan_masked.startswith("XXXXX") and item.phone_masked.startswith("XXXXXX")
+
+
+def test_ticket_status_names_the_worst_that_is_true() -> None:
+    start = local_ms(2026, 3, 1)
+    group: dict[str, object] = {
+        "status": "running",
+        "settled": 1,
+        "months": 10,
+        "instalments_paise": [1000, 900],
+        "month_starts_ms": [start - 30 * DAY_MS, start],
+        "grace_days": 7,
+    }
+    ticket: dict[str, object] = {
+        "ticket": 3,
+        "paid_paise": 1000,
+        "won_month": 1,
+        "won_extra_due_paise": 0,
+    }
+
+    def status(now_ms: int, **kw: bool) -> str:
+        flags = {"signed": True, "defaulted": False, **kw}
+        return vm.ticket_status(group, ticket, now_ms, **flags)
+
+    assert status(start + DAY_MS) == vm.DUE  # prized, but month 2 is owed: that comes first
+    assert status(start + 8 * DAY_MS) == vm.IN_ARREARS  # past the grace days
+    assert status(start + DAY_MS, defaulted=True) == vm.DEFAULTED
+    ticket["paid_paise"] = 1900
+    assert status(start + 8 * DAY_MS) == vm.PRIZED
+    ticket["won_month"] = 0
+    assert status(start + 8 * DAY_MS) == vm.PAID
+    group["status"] = "forming"
+    assert status(start, signed=False) == vm.PENDING
+    assert status(start) == vm.SIGNED

@@ -219,3 +219,21 @@ async def test_pending_kyc_is_approved_from_the_members_screen(ctx: AppContext) 
     assert row["kyc"] == base.KYC_APPROVED
     assert not has(s.page, ident=f"member-pending-{first.member_id}")
     assert has(s.page, ident=f"member-pending-{pending[1].member_id}")
+
+
+@pytest.mark.asyncio
+async def test_a_member_session_never_sees_the_foremans_screens(ctx: AppContext) -> None:
+    phone = await open_session(ctx, who=Who("member", "M001"), route="/foreman")
+    for route in ("/foreman", "/groups/new", "/members/new", f"/groups/setup?group={FORMING}"):
+        await phone.go(route)
+        assert not has(phone.page, ident="home-branch")
+        assert not has(phone.page, ident="newgroup-create")
+        assert not has(phone.page, ident="member-register")
+        assert not has(phone.page, ident="setup-publish")
+
+
+@pytest.mark.asyncio
+async def test_a_group_that_does_not_exist_is_said_in_words(ctx: AppContext) -> None:
+    s = await staff(ctx, "/group?group=NO-SUCH")
+    assert s.banner  # the kernel's unknown_group, as a sentence
+    assert "unknown_group" not in s.banner and "Traceback" not in s.banner

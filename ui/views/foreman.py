@@ -133,7 +133,10 @@ def group_card(view: SessionView, line: vm.GroupLine) -> ft.Control:
             button(f"{ident}-run", view.t("foreman.run_meeting"), go_to(view, MEETING, group=gid))
         )
     actions.append(button(f"{ident}-open", view.t("foreman.group"), go_to(view, GROUP, group=gid)))
-    bar = ft.ProgressBar(value=line.months_done / line.months if line.months else 0)
+    bar = ft.ProgressBar(
+        value=line.months_done / line.months if line.months else 0,
+        semantics_label=progress_words(view, line),  # a screen reader says "Month 7 of 20"
+    )
     body = ft.Column(
         [
             text(f"{ident}-name", f"{line.name} ({gid})", size=18, weight=ft.FontWeight.BOLD),

@@ -540,9 +540,12 @@ def cmd_report_printable(args: argparse.Namespace) -> int:
 
 
 def cmd_report_fingerprint(args: argparse.Namespace) -> int:
-    """What a printed report's footer shows, for this node's log now."""
+    """What a printed report's footer shows, for this node's log now, or (--export) the log
+    fingerprint of an export file, once it verifies (no store needed, nothing written)."""
     from chitnode.services import report_pdf
 
+    if args.export is not None:
+        return _export_fingerprint(args)
     with Node.open(data_dir(args)) as node:
         header = report_pdf.header_of(node)
     found = {
@@ -560,6 +563,27 @@ def cmd_report_fingerprint(args: argparse.Namespace) -> int:
     print(f"State digest     {header.state_digest}")
     print(f"Log fingerprint  {header.fingerprint}")
     for h in sorted(header.heads, key=lambda h: h.author):
+        print(f"  {h.author}  seq {h.seq}  {h.hash}")
+    return 0
+
+
+def _export_fingerprint(args: argparse.Namespace) -> int:
+    from chitnode.services import report_pdf
+
+    if not args.export.is_file():
+        raise UsageError(f"no such file: {args.export}")
+    checked = verify_file(args.export, role_allows=role_allows)
+    if not checked.ok:
+        codes = ", ".join(f"{c} {n}" for c, n in checked.counts().items())
+        print(f"FAILED: {args.export} does not verify ({codes}): see `chitnode verify`")
+        return 1
+    heads = report_pdf.export_heads(args.export)
+    if args.json:
+        found = {h.author: {"seq": h.seq, "hash": h.hash} for h in heads}
+        print_json({"log_fingerprint": report_pdf.fingerprint(heads), "heads": found})
+        return 0
+    print(f"Log fingerprint  {report_pdf.fingerprint(heads)}  (of {args.export}, verified)")
+    for h in sorted(heads, key=lambda h: h.author):
         print(f"  {h.author}  seq {h.seq}  {h.hash}")
     return 0
 

@@ -239,6 +239,7 @@ def _add_printable_reports(report: Any, common: argparse.ArgumentParser) -> None
         parents=[common],
         help="the state digest and log fingerprint a PDF's footer shows",
     )
+    p.add_argument("--export", type=Path, metavar="FILE", help="an export's log fingerprint")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=HANDLERS["report fingerprint"])
 

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from chitnode.domain.money import format_inr
 from chitnode.errors import ChitError
+from chitnode.log.entry import parse_entry
+from chitnode.log.export import is_seal_line, read_lines
 from chitnode.node.node import Node
 from chitnode.services.report_tables import Chart, Report, Table, cell_text, write_csv
 
@@ -74,6 +76,25 @@ def fingerprint(heads: Iterable[Head]) -> str:
     f"{author} {head['seq']} {head['hash']}\\n" (docs/reports.md shows the one-liner)."""
     text = "".join(f"{h.author} {h.seq} {h.hash}\n" for h in sorted(heads, key=lambda h: h.author))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def export_heads(path: Path) -> tuple[Head, ...]:
+    """Each feed's head in an export file (verify it first: `chitnode verify`): the last
+    entry of the author's main chain. A fork's twin and a dropped line travel in an
+    export as evidence right after the main-chain entry at their seq (docs/forks.md);
+    they chain to something else, so they are never taken for the head."""
+    heads: dict[str, Head] = {}
+    with open(path, "rb") as stream:
+        lines = read_lines(stream)
+        next(lines, None)  # the export's header
+        for line in lines:
+            if is_seal_line(line):
+                break
+            entry = parse_entry(line.rstrip(b"\n"))
+            head = heads.get(entry.author)
+            if head is None or (entry.seq == head.seq + 1 and entry.prev == head.hash):
+                heads[entry.author] = Head(entry.author, entry.seq, entry.hash)
+    return tuple(heads.values())
 
 
 def header_of(node: Node) -> PageHeader:

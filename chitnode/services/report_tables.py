@@ -425,29 +425,38 @@ PASSBOOK_COLUMNS = (
 )
 
 
-def _paid_by_month(state: State, gid: str, ticket: int) -> dict[int, int]:
-    paid: dict[int, int] = defaultdict(int)
+def paid_by_month(
+    state: State, tickets: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int, int], int]:
+    """(group, ticket, month) -> paise received for those tickets, in one pass over the
+    receipts (a passbook reads them once, whatever number of tickets it covers)."""
+    wanted = set(tickets)
+    paid: dict[tuple[str, int, int], int] = defaultdict(int)
     for row in state.rows(base.CONTRIBUTIONS).values():
-        if row["group_id"] == gid and int(row["ticket"]) == ticket:
-            paid[int(row["month"])] += int(row["amount_paise"])
+        key = (str(row["group_id"]), int(row["ticket"]))
+        if key in wanted:
+            paid[(*key, int(row["month"]))] += int(row["amount_paise"])
     return paid
 
 
-def ticket_months(state: State, ticket: dict[str, Any]) -> list[tuple[Cell, ...]]:
+def ticket_months(
+    state: State, ticket: dict[str, Any], paid: dict[tuple[str, int, int], int]
+) -> list[tuple[Cell, ...]]:
     """One row a month that has fallen due: gross, share of discount, net due, paid and the
-    arrears left after it (dues to date less everything paid to date)."""
+    arrears left after it (dues to date less everything paid to date); `paid` from
+    `paid_by_month`."""
     gid, number = str(ticket["group_id"]), int(ticket["ticket"])
     group = base.group_row(state, gid)
     gross = base.full_instalment_paise(base.terms_of(group))
-    paid = _paid_by_month(state, gid, number)
     rows: list[tuple[Cell, ...]] = []
     paid_to_date = 0
     for month in range(1, base.current_month(group) + 1):
         due_to_date = base.dues_through_paise(group, ticket, month)
         net = due_to_date - base.dues_through_paise(group, ticket, month - 1)
-        paid_to_date += paid.get(month, 0)
+        paid_in = paid.get((gid, number, month), 0)
+        paid_to_date += paid_in
         arrears = max(0, due_to_date - paid_to_date)
-        rows.append((gid, number, month, gross, gross - net, net, paid.get(month, 0), arrears))
+        rows.append((gid, number, month, gross, gross - net, net, paid_in, arrears))
     return rows
 
 
@@ -455,7 +464,8 @@ def passbook(state: State, member_id: str) -> Report:
     """A member's passbook: each ticket's months, prizes won, loans and their EMIs."""
     member = base.member_row(state, member_id)
     tickets = _held_tickets(state).get(member_id, [])
-    months = [row for t in tickets for row in ticket_months(state, t)]
+    paid = paid_by_month(state, ((str(t["group_id"]), int(t["ticket"])) for t in tickets))
+    months = [row for t in tickets for row in ticket_months(state, t, paid)]
     total = _totals(PASSBOOK_COLUMNS, months, "Total")
     arrears_now = sum(_arrears(state, t) for t in tickets)
     total = (*total[:-1], arrears_now)  # arrears are not a sum of months: what is owed now

@@ -359,3 +359,21 @@ def test_a_pdf_is_replaced_whole_or_not_at_all(
     missing = tmp_path / "no-such-folder" / "r.csv"
     assert cli("--data", printed.folder, "report", "members", "--csv", missing) == 1
     assert not missing.parent.exists()
+
+
+def test_an_auditor_gets_the_footers_fingerprint_from_the_export_alone(
+    printed: Printed, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    export = tmp_path / "branch.chitlog"
+    assert cli("--data", printed.folder, "export", export) == 0
+    capsys.readouterr()
+    assert cli("report", "fingerprint", "--export", export, "--json") == 0  # no --data
+    found = json.loads(capsys.readouterr().out)
+    assert found["heads"] == printed.status["heads"]
+    assert f"Log fingerprint {found['log_fingerprint']}" in printed.pdf_pages("passbook")[0]
+    lines = export.read_bytes().split(b"\n")
+    lines[5] = lines[5].replace(b'"kind":"', b'"kind":"x', 1)  # an entry edited after export
+    tampered = tmp_path / "tampered.chitlog"
+    tampered.write_bytes(b"\n".join(lines))
+    assert cli("report", "fingerprint", "--export", tampered) == 1
+    assert capsys.readouterr().out.startswith(f"FAILED: {tampered} does not verify")

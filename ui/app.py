@@ -25,6 +25,7 @@ SCREEN_MODULES = (
     "ui.views.meeting",
     "ui.views.auction",
     "ui.views.member",
+    "ui.views.office",
 )
 
 

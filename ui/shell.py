@@ -293,7 +293,12 @@ class SessionView:
             )
         ]
         if self.who.is_staff:
-            for route, key in ((STAFF_HOME, "nav.home"), ("/phones", "phones.title")):
+            places = (
+                (STAFF_HOME, "nav.home"),
+                ("/phones", "phones.title"),
+                ("/kyc", "office.nav"),  # the back office (ui/views/office.py)
+            )
+            for route, key in places:
                 right.append(
                     ft.TextButton(content=self.t(key), on_click=self._going(route), height=48)
                 )

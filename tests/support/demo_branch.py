@@ -14,6 +14,7 @@ the folder again gives its own clock a later start.
 from __future__ import annotations
 
 import random
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,3 +53,17 @@ def demo_branch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoBranch
         with Node.init(folder, DEMO_BRANCH_NAME, clock=clock) as node:
             summary = build_demo(node, clock, random.Random(DEMO_SEED))
             yield DemoBranch(node, folder, clock, summary)
+
+
+def open_copy(branch: DemoBranch, folder: Path, *, after_ms: int = 60_000) -> Node:
+    """A copy of a closed demo branch in `folder`, opened on a clock `after_ms` past the
+    demo's end: a test that writes gets a branch of its own, the module builds it once."""
+    shutil.copytree(branch.folder, folder, ignore=shutil.ignore_patterns("writer.*"))
+    return Node.open(folder, clock=FakeClock(wall_ms=branch.end_ms + after_ms))
+
+
+def closed_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoBranch:
+    """The demo branch built and closed, for tests that each open it (or `open_copy` it)."""
+    with demo_branch(tmp_path_factory) as branch:
+        pass
+    return branch

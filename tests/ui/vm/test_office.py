@@ -7,7 +7,6 @@ kernel decides, and that the commands the screens build are the ones the kernel 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +25,7 @@ from chitnode.services import kyc_vault, staff_key
 from chitnode.store.bank_outbox import Attempt
 from chitnode.store.mail_outbox import Mail, Outbox, PermanentFailure
 from tests.support.clock import FakeClock
-from tests.support.demo_branch import DemoBranch, demo_branch
+from tests.support.demo_branch import DemoBranch, closed_demo, open_copy
 from ui import fmt, limits
 from ui.backend import Reading, reading_of
 from ui.vm import office as vm
@@ -38,17 +37,14 @@ RUNNING = "UDP-2025-07"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> DemoBranch:
-    with demo_branch(tmp_path_factory) as branch:
-        pass
-    return branch
+    return closed_demo(tmp_path_factory)
 
 
 @pytest.fixture
 def branch(built: DemoBranch, tmp_path: Path) -> Iterator[tuple[Node, Path]]:
     """A copy of the demo branch of this test's own, a minute after the demo ended."""
     folder = tmp_path / "node"
-    shutil.copytree(built.folder, folder, ignore=shutil.ignore_patterns("writer.*"))
-    node = Node.open(folder, clock=FakeClock(wall_ms=built.end_ms + 60_000))
+    node = open_copy(built, folder)
     try:
         yield node, folder
     finally:

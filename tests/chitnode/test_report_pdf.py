@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -377,3 +378,30 @@ def test_an_auditor_gets_the_footers_fingerprint_from_the_export_alone(
     tampered.write_bytes(b"\n".join(lines))
     assert cli("report", "fingerprint", "--export", tampered) == 1
     assert capsys.readouterr().out.startswith(f"FAILED: {tampered} does not verify")
+
+
+def test_a_forked_exports_fingerprint_is_its_main_chains(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A copy of the root's data folder writes seq 3 again: the root holds a fork, and its
+    export carries the twin as evidence; the fingerprint still names the main chain's head."""
+    root, copy = tmp_path / "root", tmp_path / "copy"
+    assert cli("--data", root, "init", "--branch-name", "Udupi Branch") == 0
+    shutil.copytree(root, copy)
+    for folder, byte, name in ((root, "01", "Asha"), (root, "03", "Chetan"), (copy, "02", "Bindu")):
+        assert cli("--data", folder, "enrol", byte * 32, "--role", "member", "--name", name) == 0
+    assert cli("--data", copy, "export", tmp_path / "copy.chitlog") == 0
+    assert cli("--data", root, "import", tmp_path / "copy.chitlog") == 0
+    export = tmp_path / "root.chitlog"
+    assert cli("--data", root, "export", export) == 0
+    capsys.readouterr()
+    assert cli("--data", root, "report", "fingerprint", "--json") == 0
+    node_view = json.loads(capsys.readouterr().out)
+    assert cli("report", "fingerprint", "--export", export, "--json") == 0
+    captured = capsys.readouterr()
+    assert "1 fork(s) as evidence" in captured.err
+    found = json.loads(captured.out)
+    assert found["heads"] == node_view["heads"]
+    assert found["log_fingerprint"] == node_view["log_fingerprint"]
+    (head,) = found["heads"].values()
+    assert head["seq"] == 4  # the root's own line, past the twin at seq 3

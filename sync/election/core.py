@@ -51,6 +51,7 @@ from sync.election.messages import (
     PreVote,
     PreVoteAnswer,
     Ref,
+    Released,
     Send,
     VoteAnswer,
     VoteRequest,
@@ -184,7 +185,11 @@ class Election:
         return self.tick(now)
 
     def withdraw(self, now: int, scope: str) -> list[Output]:
-        """Stop standing for `scope`; a held lease is released (`lease.released`)."""
+        """Stop standing for `scope`; a held lease is released (`lease.released`).
+
+        The holder stops writing at once and tells its electors, so their promises to it
+        end now instead of a lease from now: the next election need not wait.
+        """
         state = self._elector_scope(scope)
         state.wanted = False
         if state.role != "holder":
@@ -192,7 +197,9 @@ class Election:
             return []
         written, term = state.grant_written, state.held_term
         self._follow(state)
-        return [PersistRelease(scope, term)] if written else []
+        out: list[Output] = [PersistRelease(scope, term)] if written else []
+        self._to_others(state, Released(scope, term), out)
+        return out
 
     # --- what the shell asks -----------------------------------------------------
 
@@ -322,6 +329,13 @@ class Election:
             out.append(Send(sender, PreVoteAnswer(scope, message.term, granted, state.term)))
         elif isinstance(message, VoteRequest):
             self._on_vote_request(now, sender, message, state, out)
+        elif isinstance(message, Released):
+            # Only the promise of the term we know last: a late copy of an older release
+            # must not free a device elected again since.
+            if message.term == state.term and state.promised_to == sender:
+                state.promise_until = min(state.promise_until, now)
+                state.holder_until = min(state.holder_until, now)
+                state.next_campaign = min(state.next_campaign, now)  # stand now, if we do
         elif isinstance(message, Heartbeat):
             ok = self._on_heartbeat(now, sender, message, state)
             answer = HeartbeatAnswer(scope, message.term, message.round, ok, state.term)

@@ -81,7 +81,17 @@ class HeartbeatAnswer:
     voter_term: int
 
 
-Message = PreVote | PreVoteAnswer | VoteRequest | VoteAnswer | Heartbeat | HeartbeatAnswer
+@dataclass(frozen=True, slots=True)
+class Released:
+    """The holder of `term` gave the scope up and writes no more: promises to it end."""
+
+    scope: str
+    term: int
+
+
+Message = (
+    PreVote | PreVoteAnswer | VoteRequest | VoteAnswer | Heartbeat | HeartbeatAnswer | Released
+)
 
 
 # --- outputs ------------------------------------------------------------------

@@ -20,6 +20,7 @@ from sync.election import (
     PersistVote,
     PreVote,
     PreVoteAnswer,
+    Released,
     Send,
     VoteAnswer,
     VoteRequest,
@@ -281,14 +282,37 @@ def test_the_entries_the_cores_write_are_applied_by_the_real_fold(tmp_path: Path
     holder = cluster[3]
     # a second term: the holder gives the scope up, another device stands
     cluster.run(holder, holder.core.withdraw(holder.clock, SCOPE))
-    cluster.campaign(1)  # the voters keep their promise to the old holder, then vote
-    cluster.advance(LEASE_MS + VM + 4 * limits.ELECTION_TIMEOUT_MS)
+    cluster.campaign(1)
+    cluster.advance(4 * limits.ELECTION_TIMEOUT_MS)
     assert cluster.writers() == [cluster.keys[1]]
     kinds = [d.feed[i][0] for d, i in cluster.written]
     assert kinds.count("lease.granted") == 2 and "lease.released" in kinds
     outcomes = fold_outcomes(cluster.written, cluster.signing, tmp_path)
     assert len(outcomes) == len(cluster.written)
     assert set(outcomes.values()) == {("applied", "")}
+
+
+def test_a_release_frees_the_voters_at_once() -> None:
+    cluster = elected()
+    holder, other = cluster[0], cluster[1]
+    cluster.advance(LEASE_MS // 2)
+    cluster.run(holder, holder.core.withdraw(holder.clock, SCOPE))
+    assert holder.writes() is None and holder.feed[-1][0] == "lease.released"
+    cluster.deliver()
+    cluster.campaign(1)
+    assert cluster.writers() == [other.key]  # no lease to wait out
+    assert other.writes() == 2
+
+
+def test_a_late_copy_of_an_old_release_frees_nobody() -> None:
+    cluster = elected()
+    holder = cluster[0]
+    cluster.run(holder, holder.core.withdraw(holder.clock, SCOPE))
+    cluster.deliver()
+    cluster.campaign(0)  # elected again, at term 2
+    assert holder.writes() == 2
+    cluster.send(0, 2, Released(SCOPE, 1))  # the network delivers the old release again
+    assert answers(cluster.send(1, 2, PreVote(SCOPE, 3))) == [PreVoteAnswer(SCOPE, 3, False, 2)]
 
 
 def test_a_device_outside_the_electorate_cannot_stand() -> None:

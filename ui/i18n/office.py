@@ -20,7 +20,7 @@ _TEXTS: dict[str, str] = dict(
     title__bank="Bank requests",
     title__activity="Activity",
     # KYC queue
-    kyc__pending="{count} members wait for a KYC decision",
+    kyc__pending="Waiting for a KYC decision: {count}",
     kyc__none="No KYC waits for a decision.",
     kyc__row="{name} ({member}) · submitted {date}, waiting {days} days",
     kyc__values="PAN {pan} · Bank account {bank} · Phone {phone} · IFSC {ifsc}",
@@ -47,7 +47,7 @@ _TEXTS: dict[str, str] = dict(
     kyc__hidden__key_unavailable="Full values are hidden: this device holds no staff key.",
     kyc__hidden__bad_sealed="The sealed copy is damaged; check the documents again.",
     # loan inbox
-    loans__waiting="{count} applications wait for a decision",
+    loans__waiting="Applications waiting for a decision: {count}",
     loans__none="No loan waits for a person.",
     loans__row="{loan} · {name} ({member}) · {amount} for {months} months",
     loans__age="Applied {date}, waiting {days} days",
@@ -77,7 +77,7 @@ _TEXTS: dict[str, str] = dict(
     loans__kind__loan__disbursed="Disburse",
     # recovery board
     recovery__note="Note for the move (what was done)",
-    recovery__count="{count} cases",
+    recovery__count="{count}",
     recovery__card="{name} ({member}) · {group} ticket {ticket}",
     recovery__overdue="Overdue {amount}",
     recovery__late="{days} days late",
@@ -98,7 +98,7 @@ _TEXTS: dict[str, str] = dict(
     stage__resolved="Resolved",
     stage__written_off="Written off",
     # bank requests and mail
-    bank__pending="{count} bank requests wait for the bank",
+    bank__pending="Requests waiting for the bank: {count}",
     bank__none="No bank request is waiting.",
     bank__row="{request} · {direction} · {name} ({member}) · {amount}",
     bank__deposit="Deposit",

@@ -51,7 +51,7 @@ TABS = (
     (ACTIVITY, "activity", "office.title.activity"),
 )
 FIELD_WIDTH_PX = 260
-COLUMN_WIDTH_PX = 280  # one recovery column: a card's lines fit without wrapping much
+COLUMN_WIDTH_PX = 232  # one recovery column: four fit side by side on a 1024-px laptop
 CARD_PADDING_PX = 12
 
 
@@ -423,8 +423,16 @@ async def build_recovery(view: SessionView) -> ft.Control:
     body: list[ft.Control] = []
     if board.may_move:
         body.append(wrap(note))
+    # The columns wrap onto the next line on a narrow screen rather than scroll sideways:
+    # every card stays on the page, in the machine's order, left to right.
     body.append(
-        ft.Row(columns, scroll=ft.ScrollMode.AUTO, vertical_alignment=ft.CrossAxisAlignment.START)
+        ft.Row(
+            columns,
+            wrap=True,
+            spacing=GAP_PX * 2,
+            run_spacing=GAP_PX * 2,
+            vertical_alignment=ft.CrossAxisAlignment.START,
+        )
     )
     return frame(view, RECOVERY, body)
 
@@ -641,8 +649,9 @@ async def _close(view: SessionView, rid: str, *, settle: bool, text: str) -> Non
 # --- /activity ------------------------------------------------------------------------------
 
 
-def _latest(node: Node, r: Reading) -> list[Any]:
-    return node.store.latest_placed(limits.ACTIVITY_SCAN_MAX)
+def _activity(node: Node, r: Reading, where: vm.ActivityFilter, page: int) -> vm.ActivityPage:
+    latest = node.store.latest_placed(limits.ACTIVITY_SCAN_MAX)
+    return vm.activity(latest, where, page, vm.actor_names(r))
 
 
 async def build_activity(view: SessionView) -> ft.Control:
@@ -653,8 +662,7 @@ async def build_activity(view: SessionView) -> ft.Control:
         group_id=params.get("group", ""),
     )
     page_no = int(params["page"]) if params.get("page", "").isdigit() else 0
-    latest = await on_node(view, _latest)
-    page = vm.activity(latest, where, page_no)
+    page = await on_node(view, lambda node, r: _activity(node, r, where, page_no))
     kind = field(t("office.activity.kind"), "activity-kind", where.kind_prefix)
     member = field(t("office.activity.member"), "activity-member", where.member_id)
     group = field(t("office.activity.group"), "activity-group", where.group_id)
@@ -704,8 +712,9 @@ async def build_activity(view: SessionView) -> ft.Control:
 
 def _activity_row(view: SessionView, index: int, row: vm.ActivityRow) -> ft.Control:
     t = view.t
-    who = row.member_id or row.actor
-    parts = [t("office.activity.row", when=row.when, kind=row.kind, who=who)]
+    parts = [t("office.activity.row", when=row.when, kind=row.kind, who=row.actor)]
+    if row.member_id and row.member_id != row.actor_id:
+        parts.append(row.member_id)
     if row.group_id:
         parts.append(row.group_id)
     if row.amount:

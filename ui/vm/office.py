@@ -210,9 +210,9 @@ def loan_inbox(r: Reading, *, pools: Mapping[str, str] | None = None) -> LoanInb
         (row for row in state.rows(lv.LOANS).values() if row["status"] in PIPELINE[1:]),
         key=lambda row: (int(row["applied_ms"]), str(row["loan_id"])),
     )
-    ordered = [lv.loan_row(state, a.loan_id) for a in applied] + later
+    ordered = ([lv.loan_row(state, a.loan_id) for a in applied] + later)[: limits.LOAN_INBOX_SHOWN]
     cards = [_loan_card(r, row, chosen.get(str(row["loan_id"]), "")) for row in ordered]
-    return LoanInbox(tuple(cards[: limits.LOAN_INBOX_SHOWN]), len(applied))
+    return LoanInbox(tuple(cards), len(applied))
 
 
 def _loan_card(r: Reading, row: Mapping[str, Any], picked: str) -> LoanCard:
@@ -497,7 +497,8 @@ def close_by_hand(r: Reading, request_id: str, *, settle: bool, text: str) -> Co
 class ActivityRow:
     when: str
     kind: str
-    actor: str  # the member or device the entry acts for
+    actor: str  # the member or device the entry acts for, in words
+    actor_id: str  # its member id or device key
     member_id: str
     group_id: str
     amount: str
@@ -523,19 +524,34 @@ class ActivityFilter:
     def matches(self, row: ActivityRow) -> bool:
         return (
             row.kind.startswith(self.kind_prefix)
-            and (not self.member_id or self.member_id in (row.member_id, row.actor))
+            and (not self.member_id or self.member_id in (row.member_id, row.actor_id))
             and (not self.group_id or row.group_id == self.group_id)
         )
 
 
-def _activity_row(entry: StoredEntry) -> ActivityRow:
+ROOT_NAME = "root admin"  # the branch's founding device, which no enrolment names
+
+
+def actor_names(r: Reading) -> dict[str, str]:
+    """Who an entry acts for, in words: devices by their enrolled name, members by name."""
+    names = {str(k): str(d.get("name", "")) for k, d in r.state.rows("devices").items()}
+    branch = r.state.get("branch", "branch") or {}
+    if branch.get("root"):
+        names.setdefault(str(branch["root"]), ROOT_NAME)
+    for mid, member in r.state.rows(base.MEMBERS).items():
+        names[str(mid)] = f"{member.get('name', '')} ({mid})"
+    return names
+
+
+def _activity_row(entry: StoredEntry, names: Mapping[str, str]) -> ActivityRow:
     body = entry_from_stored(entry.raw).body
     member = body.get("member_id") or body.get("from_member_id") or ""
     amount = body.get("amount_paise")
     return ActivityRow(
         when=fmt.datetime_local(entry.ts, limits.APP_TIME_ZONE),
         kind=entry.kind,
-        actor=entry.actor[: limits.ACTOR_SHOWN_CHARS],
+        actor=names.get(entry.actor) or entry.actor[: limits.ACTOR_SHOWN_CHARS],
+        actor_id=entry.actor,
         member_id=str(member),
         group_id=str(body.get("group_id", "")),
         amount=fmt.rupees(amount)
@@ -547,11 +563,16 @@ def _activity_row(entry: StoredEntry) -> ActivityRow:
 
 
 def activity(
-    latest: Sequence[StoredEntry], where: ActivityFilter = ActivityFilter(), page: int = 0
+    latest: Sequence[StoredEntry],
+    where: ActivityFilter = ActivityFilter(),
+    page: int = 0,
+    names: Mapping[str, str] | None = None,
 ) -> ActivityPage:
     """The latest stored entries (oldest first, as `store.latest_placed` gives them),
-    newest first, filtered, one page of ACTIVITY_PAGE_ROWS."""
-    rows = [row for row in map(_activity_row, reversed(latest)) if where.matches(row)]
+    newest first, filtered, one page of ACTIVITY_PAGE_ROWS; `names` (actor_names) say who."""
+    said = names or {}
+    rows = [_activity_row(e, said) for e in reversed(latest)]
+    rows = [row for row in rows if where.matches(row)]
     size = limits.ACTIVITY_PAGE_ROWS
     pages = max(1, -(-len(rows) // size))
     page = min(max(0, page), pages - 1)

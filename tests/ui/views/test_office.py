@@ -80,7 +80,7 @@ async def test_kyc_queue_shows_masked_rows_and_documents(ctx: AppContext) -> Non
     home = await staff(ctx, "/kyc")
     page = home.page
     assert text_by(page, "office-title") == "KYC queue"
-    assert text_by(page, "kyc-pending") == "4 members wait for a KYC decision"
+    assert text_by(page, "kyc-pending") == "Waiting for a KYC decision: 4"
     values = text_by(page, "kyc-values-M037")
     assert "PAN XXXXX" in values and "Bank account XXXXXXXX" in values
     assert text_by(page, "kyc-doc-M037-pan") == "PAN: recorded"
@@ -105,7 +105,7 @@ async def test_bulk_approve_two_ticked_members_in_one_entry(ctx: AppContext) -> 
     assert await on_node(ctx, lambda node: node.store.count()) == before + 1
     state = await on_node(ctx, members)
     assert state["M037"]["kyc"] == state["M038"]["kyc"] == base.KYC_APPROVED
-    assert text_by(home.page, "kyc-pending") == "2 members wait for a KYC decision"
+    assert text_by(home.page, "kyc-pending") == "Waiting for a KYC decision: 2"
     assert not has(home.page, ident="kyc-M037")
 
 
@@ -141,7 +141,7 @@ async def test_loan_inbox_card_and_approval(ctx: AppContext) -> None:
     await on_node(ctx, lambda node: _apply(node, "L-V1", BORROWER, 5_000))
     home = await staff(ctx, "/loans/inbox")
     page = home.page
-    assert text_by(page, "loans-waiting") == "1 applications wait for a decision"
+    assert text_by(page, "loans-waiting") == "Applications waiting for a decision: 1"
     assert "L-V1" in text_by(page, "loan-row-L-V1") and "₹5,000" in text_by(page, "loan-row-L-V1")
     assert text_by(page, "loan-eligibility-L-V1") == "Eligible"
     assert text_by(page, "loan-risk-L-V1").startswith("Risk ")
@@ -234,7 +234,7 @@ async def test_bank_request_settled_by_hand_and_mail_outbox_state(ctx: AppContex
     await on_node(ctx, requested)
     home = await staff(ctx, "/bank")
     page = home.page
-    assert text_by(page, "bank-pending") == "2 bank requests wait for the bank"
+    assert text_by(page, "bank-pending") == "Requests waiting for the bank: 2"
     assert "Deposit" in text_by(page, "bank-row-DEP-V1") and "₹2,500" in text_by(
         page, "bank-row-DEP-V1"
     )

@@ -383,7 +383,7 @@ def test_mail_outbox_rows_sent_waiting_failed_and_why(tmp_path: Path) -> None:
 
 
 def test_activity_is_newest_first_filtered_and_paged(branch: tuple[Node, Path]) -> None:
-    node, _ = branch
+    node, folder = branch
     latest = node.store.latest_placed(limits.ACTIVITY_SCAN_MAX)
     page = vm.activity(latest)
     assert page.scanned == len(latest) and page.matched == len(latest)
@@ -396,6 +396,14 @@ def test_activity_is_newest_first_filtered_and_paged(branch: tuple[Node, Path]) 
     group = vm.activity(latest, vm.ActivityFilter(group_id=RUNNING))
     assert group.matched and all(r.group_id == RUNNING for r in group.rows)
     member = vm.activity(latest, vm.ActivityFilter(member_id=BORROWER))
-    assert member.matched and all(BORROWER in (r.member_id, r.actor) for r in member.rows)
+    assert member.matched and all(BORROWER in (r.member_id, r.actor_id) for r in member.rows)
+    names = vm.activity(latest, names=vm.actor_names(reading(node, folder)))
+    assert names.rows[0].actor == vm.ROOT_NAME  # the demo's last entry is the root's
+    attested = vm.activity(
+        latest,
+        vm.ActivityFilter(kind_prefix="minutes.attested"),
+        names=vm.actor_names(reading(node, folder)),
+    )
+    assert any(r.actor.endswith(f"({r.actor_id})") for r in attested.rows)  # a member, named
     none = vm.activity(latest, vm.ActivityFilter(kind_prefix="no.such."))
     assert (none.matched, none.rows, none.pages) == (0, (), 1)

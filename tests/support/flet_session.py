@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -43,10 +44,12 @@ from ui.backend import Backend
 from ui.gate import Who
 from ui.shell import AppContext, SessionView
 
-# Rounds of yielding to the loop `settle` allows: the Backend's pump sleeps
-# LIVE_COALESCE_MS between a commit and the fan-out, then each session rebuilds.
-SETTLE_ROUNDS = 40
-SETTLE_STEP_S = 0.01
+# `settle` waits for the Backend's pump (LIVE_COALESCE_MS between a commit and the fan-out),
+# then until no session has sent anything for SETTLE_QUIET_STEPS steps in a row: on a busy
+# machine the fan-out takes longer, and a fixed wait made tests flaky. Bounded by SETTLE_MAX_S.
+SETTLE_STEP_S = 0.02
+SETTLE_QUIET_STEPS = 3
+SETTLE_MAX_S = 5.0
 # A control tree deeper than this is a cycle in the walk, not a screen.
 WALK_DEPTH_MAX = 200
 
@@ -60,6 +63,8 @@ class RecordingConnection(Connection):
         self.loop = loop
         self.sent: list[Any] = []  # flet.messaging.protocol.Message, in order
         self.sent_bytes = 0
+        self.messages = 0  # sent so far (a subclass may keep none of them)
+        _CONNECTIONS.add(self)
 
     def pack(self, obj: Any) -> bytes:
         packed: bytes = msgpack.packb(
@@ -69,7 +74,15 @@ class RecordingConnection(Connection):
 
     def send_message(self, message: Any) -> None:
         self.sent_bytes += len(self.pack([message.action, message.body]))
+        self.messages += 1
         self.sent.append(message)
+
+
+_CONNECTIONS: weakref.WeakSet[RecordingConnection] = weakref.WeakSet()
+
+
+def _messages_sent() -> int:
+    return sum(conn.messages for conn in list(_CONNECTIONS))
 
 
 @dataclass(slots=True)
@@ -169,15 +182,19 @@ async def dispatch(handle: AppSessionHandle, control_id: int, name: str, data: A
     await settle()
 
 
-async def settle(rounds: int = SETTLE_ROUNDS) -> None:
-    """Let committed events reach every session: the Backend's pump waits LIVE_COALESCE_MS,
-    then each listener rebuilds. Bounded: `rounds` short sleeps."""
+async def settle() -> None:
+    """Let committed events reach every session: past the Backend's coalescing wait, until
+    no session has sent its browser anything for a few steps. Bounded: SETTLE_MAX_S."""
     from ui import limits
 
+    loop = asyncio.get_running_loop()
     await asyncio.sleep(limits.LIVE_COALESCE_MS / 1000 + SETTLE_STEP_S)
-    for _ in range(rounds // 4):
-        await asyncio.sleep(0)
-    await asyncio.sleep(SETTLE_STEP_S)
+    deadline = loop.time() + SETTLE_MAX_S
+    last, quiet = _messages_sent(), 0
+    while quiet < SETTLE_QUIET_STEPS and loop.time() < deadline:
+        await asyncio.sleep(SETTLE_STEP_S)
+        now = _messages_sent()
+        quiet, last = (quiet + 1 if now == last else 0), now
 
 
 # --- reading the control tree ----------------------------------------------------------------

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
 import importlib
 import secrets
 import weakref
@@ -27,6 +29,7 @@ from typing import Any
 
 import flet as ft
 
+from chitnode.services.events import Event
 from ui import fmt, limits, theme
 from ui.backend import Reading
 from ui.shell import MEMBER, STAFF, Screen, SessionView
@@ -38,6 +41,7 @@ MEETING_ROUTE = "/meeting"
 SETTLEMENT_STEP = "settlement"
 NONCE_BYTES = 8  # a confirmation's random part of its command id
 MERGE_SKIP = frozenset({"parent", "page", "key"})  # Flet's links, and identity
+LIVE_KEY = "room-live"  # the room's Column a bid updates in place
 COUNTDOWN_MARK = "countdown"  # the countdown Text's `data`: the ticker finds it after a merge
 
 
@@ -54,6 +58,9 @@ class _Pad:
     countdown: ft.Text | None = None
     ticker: asyncio.Task[None] | None = None
     shown: ft.Control | None = None  # the screen's controls as last sent: updated in place
+    room: vm.Room | None = None  # the room as last shown (a bid updates it without a re-read)
+    live: ft.Column | None = None  # the room's part a bid changes (best, standing, bids, pad)
+    lines: dict[str, ft.Text] = dataclasses.field(default_factory=dict)  # bid lines made
     plan: tuple[bool, int] = (False, 0)  # the countdown this build asks for: (running, ms left)
 
 
@@ -156,15 +163,20 @@ def _best(view: SessionView, best: int | None, ident: str) -> ft.Control:
     return theme.big_number(view.t("auction.best"), value, identifier=ident)
 
 
-def _bid_lines(view: SessionView, bids: tuple[vm.BidLine, ...], ident: str) -> ft.Control:
-    """Newest first, each under its alias."""
-    lines: list[ft.Control] = [
-        ft.Text(
-            view.t("auction.bid_line", alias=b.alias, discount=view.money(b.discount_paise)),
-            weight=ft.FontWeight.BOLD if b.mine else None,
-        )
-        for b in reversed(bids)
-    ]
+def _bid_lines(
+    view: SessionView, pad: _Pad, bids: tuple[vm.BidLine, ...], ident: str
+) -> ft.Control:
+    """Newest first, each under its alias. A bid's line never changes, so each session
+    makes it once (`pad.lines`) and a new bid costs one new Text, not the whole list."""
+    lines: list[ft.Control] = []
+    for number, b in reversed(list(enumerate(bids))):
+        key = f"bid-{number}"  # bids are only ever added: a line keeps its number
+        said = view.t("auction.bid_line", alias=b.alias, discount=view.money(b.discount_paise))
+        line = pad.lines.get(key)
+        if line is None or line.value != said:
+            weight = ft.FontWeight.BOLD if b.mine else None
+            line = pad.lines[key] = ft.Text(said, weight=weight, key=key)
+        lines.append(line)
     if not lines:
         lines = [ft.Text(view.t("auction.no_bids"))]
     return ft.Semantics(content=ft.Column(lines, tight=True), identifier=ident)
@@ -280,6 +292,19 @@ def _set_fields(control: Any) -> set[str]:
     return plain | set(getattr(control, "_values", {}))
 
 
+def _merge_list(before: list[Any], after: list[Any], depth: int) -> list[Any]:
+    """Children matched by key when every new one has a key (a bid list grows at the top:
+    the old lines stay as they are), else by position."""
+    keys = [getattr(c, "key", None) for c in after]
+    if after and all(k is not None for k in keys):
+        old_by_key = {getattr(c, "key", None): c for c in before}
+        return [
+            merge(old_by_key[k], n, depth) if k in old_by_key else n
+            for k, n in zip(keys, after, strict=True)
+        ]
+    return [merge(o, n, depth) for o, n in zip(before, after, strict=False)]
+
+
 def merge(old: Any, new: Any, depth: int = 0) -> Any:
     """`new`'s values set on `old` where both are the same kind of control in the same
     place (and key), recursively through content and lists of controls; `new` itself
@@ -300,8 +325,8 @@ def merge(old: Any, new: Any, depth: int = 0) -> Any:
             if value is not before:
                 setattr(old, name, value)
         elif isinstance(value, list) and isinstance(before, list):
-            kept = [merge(o, n, depth + 1) for o, n in zip(before, value, strict=False)]
-            value = kept + value[len(before) :]
+            kept = _merge_list(before, value, depth + 1)
+            value = kept + value[len(kept) :]
             moved = any(a is not b for a, b in zip(kept, before, strict=False))
             if moved or len(value) != len(before):
                 setattr(old, name, value)
@@ -338,7 +363,7 @@ async def _desk_tree(view: SessionView) -> tuple[_Pad, ft.Control]:
         _best(view, desk.best_paise, "auction-best"),
     ]
     parts.append(ft.Row(figures, wrap=True, spacing=theme.GAP_PX * 4))
-    parts.append(_bid_lines(view, desk.bids, "auction-bids"))
+    parts.append(_bid_lines(view, pad, desk.bids, "auction-bids"))
     if desk.result is not None:
         parts += _desk_result(view, desk)
     elif desk.status == vm.DRAWING:
@@ -500,7 +525,13 @@ def _desk_result(view: SessionView, desk: vm.Desk) -> list[ft.Control]:
 
 
 async def build_room(view: SessionView) -> ft.Control:
-    return await _in_place(view, _room_tree)
+    shown = await _in_place(view, _room_tree)
+    pad = _PADS.get(view)
+    if pad is not None:
+        live = [c for c in _controls_under(shown) if getattr(c, "key", None) == LIVE_KEY]
+        pad.live = live[0] if live and isinstance(live[0], ft.Column) else None
+    _watch_bids(view)
+    return shown
 
 
 async def _room_tree(view: SessionView) -> tuple[_Pad, ft.Control]:
@@ -527,18 +558,26 @@ async def _room_tree(view: SessionView) -> tuple[_Pad, ft.Control]:
     )
     parts.append(_text(limits_said, "room-limits"))
     open_now = room.status == vm.OPEN and room.bidding and room.remaining_ms > 0
-    figures: list[ft.Control] = [
-        _countdown(view, pad, "room-countdown", open_now, room.remaining_ms),
-        _best(view, room.best_paise, "room-best"),
-    ]
-    parts.append(ft.Row(figures, wrap=True, spacing=theme.GAP_PX * 4))
+    parts.append(_countdown(view, pad, "room-countdown", open_now, room.remaining_ms))
+    pad.room = room
+    parts.append(_live_box(await _room_live(view, pad, room)))
+    return pad, ft.Column(parts, spacing=theme.GAP_PX * 2)
+
+
+def _live_box(parts: list[ft.Control]) -> ft.Column:
+    return ft.Column(parts, key=LIVE_KEY, spacing=theme.GAP_PX * 2)
+
+
+async def _room_live(view: SessionView, pad: _Pad, room: vm.Room) -> list[ft.Control]:
+    """What a bid changes on a phone: the best, leading or outbid, the bids, the pad."""
+    parts: list[ft.Control] = [_best(view, room.best_paise, "room-best")]
     if room.i_lead or room.outbid:
         key = "auction.leading" if room.i_lead else "auction.outbid"
         chip = "paid" if room.i_lead else "due"
         parts.append(
             theme.status_chip(chip, lambda _status: view.t(key), identifier="room-standing")
         )
-    parts.append(_bid_lines(view, room.bids, "room-bids"))
+    parts.append(_bid_lines(view, pad, room.bids, "room-bids"))
     if room.result is not None:
         parts += _room_result(view, room)
     elif room.can_bid:
@@ -548,7 +587,65 @@ async def _room_tree(view: SessionView) -> tuple[_Pad, ft.Control]:
 
         why = i18n.error_text(view.lang, room.mine[0].block)
         parts.append(_text(view.t("auction.cannot_bid", why=why), "room-cannot-bid"))
-    return pad, ft.Column(parts, spacing=theme.GAP_PX * 2)
+    return parts
+
+
+# --- a bid reaching every phone ----------------------------------------------------------------
+
+# One listener per Backend: a bid is read once for all the rooms showing its draw.
+_FAN_OUTS: weakref.WeakKeyDictionary[Any, Callable[[], None]] = weakref.WeakKeyDictionary()
+
+
+def _room_rebuilds(event: Event) -> bool:
+    """The room is rebuilt by the shell for every change of its draw but a bid: bids reach
+    the rooms through `_fan_out`, which updates only the part a bid changes."""
+    return vm.is_draw_event(event) and event.kind != vm.BID
+
+
+def _watch_bids(view: SessionView) -> None:
+    backend, ctx = view.backend, view.ctx
+    if backend in _FAN_OUTS:
+        return
+
+    async def arrived(events: list[Event]) -> None:
+        groups = {e.group_id for e in events if e.kind == vm.BID and e.applied}
+        if not groups:
+            return
+        showing: dict[tuple[str, int], list[tuple[SessionView, _Pad]]] = {}
+        for v in list(ctx.sessions.values()):
+            pad = _PADS.get(v)
+            if pad is not None and pad.draw[0] in groups and _in_room(v):
+                showing.setdefault(pad.draw, []).append((v, pad))
+        for (group_id, month), rooms in sorted(showing.items()):  # events name no month
+            bids = await backend.read(functools.partial(_bids_of, group_id, month))
+            for v, pad in rooms:
+                await _bids_arrived(v, pad, bids)
+
+    _FAN_OUTS[backend] = backend.listen(arrived)
+
+
+def _bids_of(group_id: str, month: int, reading: Reading) -> vm.Bids:
+    return vm.bids_of(reading, group_id, month)
+
+
+def _in_room(view: SessionView) -> bool:
+    return view.screen is not None and view.screen.route == ROOM_ROUTE
+
+
+async def _bids_arrived(view: SessionView, pad: _Pad, bids: vm.Bids) -> None:
+    """New bids on one phone: only the live part is rebuilt, merged and sent; a phone with
+    a confirmation open is rebuilt whole (its amount may have to be confirmed afresh)."""
+    if pad.room is None or pad.live is None or pad.confirming:
+        await view.rebuild(header=False)
+        return
+    room = vm.with_bids(pad.room, bids)
+    pad.room = room
+    live = merge(pad.live, _live_box(await _room_live(view, pad, room)))
+    if live is not pad.live:
+        await view.rebuild(header=False)
+        return
+    with contextlib.suppress(Exception):  # the browser may have gone
+        live.update()
 
 
 async def _room_bid_pad(view: SessionView, pad: _Pad, room: vm.Room) -> list[ft.Control]:
@@ -628,5 +725,5 @@ def _room_result(view: SessionView, room: vm.Room) -> list[ft.Control]:
 
 SCREENS = [
     Screen(DESK_ROUTE, STAFF, "auction.title", build_desk, vm.is_draw_event),
-    Screen(ROOM_ROUTE, MEMBER, "auction.room_title", build_room, vm.is_draw_event),
+    Screen(ROOM_ROUTE, MEMBER, "auction.room_title", build_room, _room_rebuilds),
 ]

@@ -14,6 +14,7 @@ The countdown belongs to the node: `ends_ms` is the opening entry's time plus it
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -378,6 +379,39 @@ def _my_month(terms: GroupTerms, result: Result | None, mine: list[MyTicket]) ->
     if won and others_only and len(mine) == 1:
         return 0, subscription_paise(terms)
     return result.per_ticket_dividend_paise, result.next_instalment_paise
+
+
+# --- a bid arriving: what changes for everyone ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Bids:
+    """A draw's bids as every phone sees them (aliases only): one reading for all rooms."""
+
+    group_id: str
+    month: int
+    status: str
+    best_paise: int | None
+    lines: tuple[BidLine, ...]  # `mine` False: each room marks its own
+
+
+def bids_of(reading: Reading, group_id: str, month: int) -> Bids:
+    auction = _auction(reading.state, group_id, month)
+    if auction is None:
+        raise RuleViolation(f"month {month}'s draw is not open", code="no_open_auction")
+    return Bids(group_id, month, str(auction["status"]), auction["best_paise"], _bids(auction))
+
+
+def with_bids(room: Room, bids: Bids) -> Room:
+    """`room` after new bids, without reading the fold again for each phone."""
+    mine = frozenset(t.alias for t in room.mine)
+    lines = tuple(BidLine(b.alias, b.discount_paise, b.ts_ms, b.alias in mine) for b in bids.lines)
+    return dataclasses.replace(
+        room,
+        bids=lines,
+        best_paise=bids.best_paise,
+        leading_alias=lines[-1].alias if lines else "",
+    )
 
 
 # --- the step buttons (UX.md rule 6: never free text) ------------------------------------------

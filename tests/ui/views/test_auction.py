@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import flet as ft
 import pytest
 
 from chitnode.domain import chit_views
@@ -167,3 +168,20 @@ async def test_closing_a_commit_reveal_draw_reveals_the_desk_s_secret_and_settle
         assert text_by(laptop.page, "auction-prize").endswith(
             fmt.rupees(settled.result.prize_paise)
         )
+
+
+def test_merge_keeps_the_shown_controls_and_takes_the_new_values() -> None:
+    old_best = ft.Text("₹2,000", key="best")
+    old_lines = [ft.Text("Bidder 1 offers ₹2,000", key="bid-0")]
+    shown = ft.Column([old_best, ft.Column(old_lines)])
+    fresh_lines = [ft.Text("Bidder 2 offers ₹2,100", key="bid-1"), ft.Text("x", key="bid-0")]
+    fresh = ft.Column([ft.Text("₹2,100", key="best"), ft.Column(fresh_lines)])
+    merged = screens.merge(shown, fresh)
+    assert merged is shown and shown.controls[0] is old_best and old_best.value == "₹2,100"
+    lines = shown.controls[1].controls
+    assert lines[0] is fresh_lines[0] and lines[1] is old_lines[0]  # matched by key, not place
+    assert old_lines[0].value == "x"
+    # a different kind of control in the same place is shown as it comes
+    other = ft.Row([])
+    assert screens.merge(shown, other) is other
+    assert screens.merge(ft.Text("a", key="k1"), ft.Text("b", key="k2")).value == "b"

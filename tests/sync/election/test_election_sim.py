@@ -21,6 +21,7 @@ A failing seed says how to replay it:
 from __future__ import annotations
 
 import heapq
+import json
 import os
 import random
 from dataclasses import dataclass, field
@@ -295,11 +296,13 @@ def make_sim(seed: int, counts_suspend: bool = True) -> Sim:
     return sim
 
 
-def simulate(sim: Sim) -> None:
+def simulate(sim: Sim) -> float:
+    """Run the seed's schedule; the simulated ms from healing to the holder that stayed."""
     while sim.now < SAFETY_MS:
         sim.step(faults=True)
         sim.check_safety()
     sim.heal()
+    healed_at = sim.now
     settled_at: float | None = None
     holder: tuple[int, int] | None = None
     while sim.now < SAFETY_MS + HEAL_MS:
@@ -319,6 +322,7 @@ def simulate(sim: Sim) -> None:
         if j != i:
             named = node.device.core.holder(node.device.clock, SCOPE)
             assert named == (sim.nodes[i].device.key, term), f"n{j} names {named}"
+    return settled_at - healed_at
 
 
 def fold_check(sim: Sim, tmp: Path) -> None:
@@ -335,11 +339,13 @@ def seeds() -> list[int]:
 
 
 def test_election_simulation(tmp_path: Path) -> None:
-    figures = {"seeds": 0, "grants": 0, "steps_faults": 0}
+    faults: dict[str, int] = {}
+    settle_ms: list[float] = []
+    grants = top_term = 0
     for seed in seeds():
         sim = make_sim(seed)
         try:
-            simulate(sim)
+            settle_ms.append(simulate(sim))
             if seed % FOLD_EVERY == 0 or REPLAY is not None:
                 fold_check(sim, tmp_path / str(seed))
         except AssertionError as failure:
@@ -348,10 +354,23 @@ def test_election_simulation(tmp_path: Path) -> None:
                 f"seed {seed}: {failure}\nreplay: CHITNODE_ELECTION_SEED={seed} python -m pytest"
                 f" -q tests/sync/election/test_election_sim.py\n{trace}"
             )
-        figures["seeds"] += 1
-        figures["grants"] += len(sim.grants)
-        figures["steps_faults"] += sum(sim.faults.values())
-    print(figures)
+        grants += len(sim.grants)
+        top_term = max([top_term, *sim.grants])
+        for name, count in sim.faults.items():
+            faults[name] = faults.get(name, 0) + count
+    settle_ms.sort()
+    figures = {
+        "seeds": len(settle_ms),
+        "faults": faults,
+        "grants": grants,
+        "highest_term": top_term,
+        "heal_to_holder_ms": {
+            "p50": round(settle_ms[len(settle_ms) // 2]),
+            "p99": round(settle_ms[len(settle_ms) * 99 // 100]),
+            "max": round(settle_ms[-1]),
+        },
+    }
+    print("election-sim " + json.dumps(figures, sort_keys=True))  # RELIABILITY.md: figures
 
 
 def test_a_clock_that_stops_in_suspend_lets_two_devices_write() -> None:

@@ -7,8 +7,10 @@ would take home, and each confirmation carries its own command id, so a second p
 a resend writes nothing more (rule 5). The countdown is the node's (`ends_ms` from the
 opening entry): a per-session task ticks the text once a second while the screen shows,
 and stops when the screen goes, the time is up or the session ends (bounded by
-COUNTDOWN_TICKS_MAX). Bids from phones, from the laptop or from a peer reach every open
-screen through the shell's live rebuild (`watches`).
+COUNTDOWN_TICKS_MAX). Bids from phones, from the laptop or from a peer reach the desk
+through the shell's live rebuild (`watches`) and the rooms through one listener that
+updates only what a bid changes (`_watch_bids`); a rebuild is merged into the controls a
+browser already has (`merge`), so a bid sends a few changed texts, not a new tree.
 
 Identifiers (ft.Semantics) read by tests: auction-* on the desk, room-* on the phone; the
 buttons have keys of the same names (auction-up, room-bid, ...).
@@ -246,7 +248,8 @@ async def _in_place(
     and serialise every control of it (bench/bench_auction_fanout.py: most of a bid's
     fan-out time). Kept controls with new values diff to a few changed texts."""
     pad, fresh = await tree(view)
-    shown = merge(pad.shown, fresh) if pad.shown is not None else fresh
+    on_screen = pad.shown is not None and any(c is pad.shown for c in view.body.controls)
+    shown = merge(pad.shown, fresh) if on_screen else fresh  # back from elsewhere: afresh
     pad.shown = shown
     running, left = pad.plan
     text = _find_countdown(shown)

@@ -185,3 +185,21 @@ def test_merge_keeps_the_shown_controls_and_takes_the_new_values() -> None:
     other = ft.Row([])
     assert screens.merge(shown, other) is other
     assert screens.merge(ft.Text("a", key="k1"), ft.Text("b", key="k2")).value == "b"
+
+
+@pytest.mark.asyncio
+async def test_a_room_left_and_opened_again_still_hears_the_bids(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    async with _app(tmp_path, clock) as ctx:
+        phone = await open_session(ctx, who=Who(MEMBER, "M1"), route="/room")
+        await phone.go("/auction", group=GID)  # away (a member gets the door)
+        await phone.go("/room")
+        rules = await _rules(ctx)
+        kind, body = vm.bid_command(GID, 1, 2, rules.min_paise, actor="M2")
+        await ctx.backend.submit(FOREMAN, kind, body)
+        await settle()
+        assert text_by(phone.page, "room-best").endswith(fmt.rupees(rules.min_paise))
+        assert text_by(phone.page, "room-bids").count("offers") == 1
+        lowest = vm.lowest_bid(rules, rules.min_paise)
+        assert text_by(phone.page, "room-proposed").endswith(fmt.rupees(lowest))

@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import importlib
 import secrets
 import weakref
 from collections.abc import Awaitable, Callable
@@ -32,7 +31,7 @@ from typing import Any
 import flet as ft
 
 from chitnode.services.events import Event
-from ui import fmt, limits, theme
+from ui import fmt, limits, meeting_desk, theme
 from ui.backend import Reading
 from ui.shell import MEMBER, STAFF, Screen, SessionView
 from ui.vm import auction as vm
@@ -468,22 +467,26 @@ def _desk_close(view: SessionView, desk: vm.Desk) -> ft.Control:
 
 def _held_secret(reading: Reading, group_id: str, month: int) -> str | None:
     """The lot secret this laptop's meeting desk committed to (ui/meeting_desk.py), if any."""
-    try:
-        desk_module = importlib.import_module("ui.meeting_desk")
-    except ModuleNotFoundError:
-        return None
-    secret: str | None = desk_module.lot_secret(reading.folder, group_id, month)
-    return secret
+    return meeting_desk.lot_secret(reading.folder, group_id, month)
+
+
+def _forget_secret(reading: Reading, group_id: str, month: int) -> None:
+    meeting_desk.forget_lot(reading.folder, group_id, month)
 
 
 async def _reveal(view: SessionView, desk: vm.Desk) -> bool:
+    """Reveal the desk's secret: the draw and the settlement follow in the kernel. Once in
+    the log, the desk's copy is forgotten."""
     secret = await view.read(lambda r: _held_secret(r, desk.group_id, desk.month))
     if not secret:  # held by the laptop that opened the draw: say where to reveal it
         view.banner.value = view.t("auction.no_secret")
         view.banner_box.visible = True
         return False
     kind, body = vm.reveal_command(desk.group_id, desk.month, secret)
-    return await view.submit(kind, body) is not None
+    if await view.submit(kind, body) is None:
+        return False
+    await view.read(lambda r: _forget_secret(r, desk.group_id, desk.month))
+    return True
 
 
 def _desk_reveal(view: SessionView, desk: vm.Desk) -> list[ft.Control]:

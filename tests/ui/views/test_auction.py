@@ -28,7 +28,7 @@ from tests.support.flet_session import (
     settle,
     text_by,
 )
-from ui import fmt, i18n, limits
+from ui import fmt, i18n, limits, meeting_desk
 from ui.gate import MEMBER, STAFF, Who
 from ui.shell import AppContext
 from ui.views import auction as screens
@@ -158,11 +158,13 @@ async def test_closing_a_commit_reveal_draw_reveals_the_desk_s_secret_and_settle
             body = {"group_id": GID, "month": 1, "contribution": rng.randbytes(32).hex()}
             await ctx.backend.submit(FOREMAN, "lot.contributed", {**body, "actor": member})
         await laptop.go("/auction", group=GID, month="1")
+        assert meeting_desk.lot_secret(tmp_path / "node", GID, 1) is not None  # the desk's
         await click(laptop, find(laptop.page, key="auction-close"))
         await settle()
         assert laptop.banner == ""
         said = text_by(laptop.page, "auction-result")
         assert " won by lot" in said and said == text_by(phone.page, "room-result")
+        assert meeting_desk.lot_secret(tmp_path / "node", GID, 1) is None  # in the log now
         settled = await ctx.backend.read(lambda r: vm.desk(r, GID, 1))
         assert settled.status == vm.CLOSED and settled.result is not None
         assert text_by(laptop.page, "auction-prize").endswith(

@@ -1,0 +1,117 @@
+"""Three real Nodes elect a treasury holder over election frames (sync/election/shell.py):
+every entry goes through Node.submit, every message through encode/decode, and after the
+feeds are synced every node's fold holds the same grant and the same state digest."""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from chitnode.node.node import Node
+from chitnode.store.api import Store
+from sync.election import voter_margin_ms
+from sync.election.shell import Frame, NodeElection
+from sync.reconcile.errors import BadMessage
+
+SCOPE = "treasury"
+LEASE_MS = 30_000
+FRAMES_MAX = 1_000  # frames one exchange may take; more is a loop
+
+
+@dataclass
+class Hand:
+    """An elapsed-time clock moved by hand."""
+
+    ms: int = 0
+
+    def elapsed_ms(self) -> int:
+        return self.ms
+
+
+def sync_all(nodes: list[Node]) -> None:
+    """Every node ends with every entry any of them holds (two passes: all to all)."""
+    for _ in range(2):
+        for src in nodes:
+            for dst in nodes:
+                if src is not dst:
+                    dst.ingest(_missing(src.store, dst.store))
+
+
+def _missing(src: Store, dst: Store) -> list:  # type: ignore[type-arg]
+    out = []
+    for author in src.authors():
+        last = src.last_stored(author)
+        have = dst.last_stored(author)
+        for seq in range((have[0] if have else 0) + 1, (last[0] if last else 0) + 1):
+            entry = src.entry_at(author, seq)
+            assert entry is not None
+            out.append(entry)
+    return out
+
+
+@pytest.fixture
+def branch(tmp_path: Path) -> Iterator[list[Node]]:
+    root = Node.init(tmp_path / "root", "Election Branch")
+    laptops = [Node.join_empty(tmp_path / f"laptop{i}", root.branch, root.public) for i in (1, 2)]
+    for i, laptop in enumerate(laptops, 1):
+        body = {"key": laptop.public, "role": "foreman", "name": f"Laptop {i}"}
+        root.submit("device.enrolled", body)
+    keys = [root.public, *(n.public for n in laptops)]
+    root.submit("scope.electorate_set", {"scope": SCOPE, "keys": keys, "lease_ms": LEASE_MS})
+    nodes = [root, *laptops]
+    sync_all(nodes)
+    yield nodes
+    for node in nodes:
+        node.close()
+
+
+def exchange(shells: dict[str, NodeElection], sender: str, frames: list[Frame]) -> int:
+    queue = deque((sender, f) for f in frames)
+    delivered = 0
+    while queue:
+        assert delivered < FRAMES_MAX, "the devices kept talking"
+        src, frame = queue.popleft()
+        delivered += 1
+        queue.extend((frame.to, f) for f in shells[frame.to].receive(src, frame.text))
+    return delivered
+
+
+def test_three_nodes_elect_a_holder_over_frames_and_agree_on_it(branch: list[Node]) -> None:
+    clock = Hand()
+    shells = {n.public: NodeElection(n, clock, random.Random(i)) for i, n in enumerate(branch)}
+    clock.ms = LEASE_MS + voter_margin_ms(LEASE_MS)  # fresh processes wait out a lease
+    candidate = branch[1]
+    frames = shells[candidate.public].campaign(SCOPE)
+    assert exchange(shells, candidate.public, frames) > 0
+    assert shells[candidate.public].may_write(SCOPE) == 1
+    assert all(s.refusals == [] for s in shells.values())
+    # renewals travel as frames too and keep the lease at term 1
+    for _ in range(10):
+        clock.ms += LEASE_MS // 4
+        for key, shell in shells.items():
+            exchange(shells, key, shell.tick())
+    assert shells[candidate.public].may_write(SCOPE) == 1
+    assert [s.may_write(SCOPE) for k, s in shells.items() if k != candidate.public] == [None] * 2
+    sync_all(branch)
+    for node in branch:
+        lease = node.engine.state.get("leases", f"{SCOPE}|{candidate.public}")
+        assert lease is not None and (lease["term"], lease["status"]) == (1, "held")
+        grant = node.engine.state.get("grants", f"{SCOPE}|1")
+        assert grant is not None and grant["holder"] == candidate.public
+    assert len({n.engine.digest() for n in branch}) == 1
+    votes = branch[0].engine.state.rows("votes")
+    assert len(votes) >= 2  # a strict majority of three signed, in every fold
+
+
+def test_a_bad_frame_changes_nothing(branch: list[Node]) -> None:
+    shell = NodeElection(branch[0], Hand(), random.Random(0))
+    before = branch[0].engine.digest()
+    with pytest.raises(BadMessage) as info:
+        shell.receive(branch[1].public, '{"v":1,"type":"vote_answer"}')
+    assert info.value.code == "bad_message"
+    assert branch[0].engine.digest() == before

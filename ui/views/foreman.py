@@ -441,13 +441,13 @@ class GroupFormView:
                             view.t("foreman.form.preview"),
                             self.show_preview,
                         ),
-                        labelled("newgroup-create", self.confirm),
                         button("newgroup-home", view.t("nav.home"), go_to(view, STAFF_HOME)),
                     ],
                     spacing=theme.GAP_PX,
                     wrap=True,
                 ),
-                labelled("newgroup-preview", self.preview_box),
+                labelled("newgroup-preview", self.preview_box),  # read it, then confirm
+                labelled("newgroup-create", self.confirm),
             ],
             spacing=theme.GAP_PX * 2,
         )
@@ -533,9 +533,10 @@ def forming_controls(view: SessionView, state: setup.Forming) -> ft.Control:
         if await view.submit(kind, body) is not None:
             await view.go(GROUP, group=gid)
 
-    publish_button = theme.action_button(
-        view.t("foreman.setup.publish"), publish, primary=state.can_publish
+    publish_label = view.t(
+        "foreman.setup.published" if state.published else "foreman.setup.publish"
     )
+    publish_button = theme.action_button(publish_label, publish, primary=state.can_publish)
     publish_button.disabled = not state.can_publish
     start_button = theme.action_button(
         view.t("foreman.setup.start"), start, primary=state.can_start

@@ -129,7 +129,7 @@ async def test_new_group_previews_then_creates_then_forms_and_starts(ctx: AppCon
         fill(s, f"newgroup-{ident}", value)
     await press(s, "newgroup-preview-button")
     assert find(s.page, ident="newgroup-max_discount_pct").content.error == (
-        "A percentage: a number from 0 to 100, up to two decimals."
+        "A percentage from 0 to 100, like 5 or 4.5."
     )
     assert find(s.page, ident="newgroup-create").content.disabled  # nothing to confirm
     fill(s, "newgroup-max_discount_pct", "45")  # above the branch's 40% ceiling
@@ -158,6 +158,8 @@ async def test_new_group_previews_then_creates_then_forms_and_starts(ctx: AppCon
     await press(s, "setup-publish")
     assert "0 of 3 holders have signed" in text_by(s.page, "setup-signatures")
     assert text_by(s.page, "setup-sign-M002") == "Not signed yet"
+    published = find(s.page, ident="setup-publish").content
+    assert published.content == "Sent for signing" and published.disabled
 
     # Each member signs from a phone (the member's own session); the laptop sees it live.
     for member_id in ("M001", "M002", "M003"):

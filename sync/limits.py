@@ -256,6 +256,7 @@ ELECTION_RESEND_MS = 300  # requests of a round left unanswered are sent again t
 ELECTION_SCOPES_MAX = 4_096  # scopes one core follows (the treasury and one per group)
 ELECTION_ELECTORATE_MAX = 15  # devices in one scope's electorate (kernel_kinds: 1..15 keys)
 ELECTION_TERM_MAX = kernel.JSON_INT_MAX  # terms are JSON integers in entries
+ELECTION_TICK_S = 0.1  # a serving node's election looks at its timers this often
 ELECTION_OUTPUTS_PER_CALL_MAX = 1_024  # outputs one shell call leads to; more: a loop, a bug
 ELECTION_SCOPE_CHARS_MAX = 80  # `treasury` or `group:<id>` (kernel_kinds.check_scope's bound)
 # One frame (sync/election/wire.py): a vote answer carries its vote entry's line as a JSON

@@ -36,9 +36,15 @@ class Dialled:
 
 
 async def dial(
-    ctx: PeerContext, host: str, port: int, *, server_fingerprint: str | None = None
+    ctx: PeerContext,
+    host: str,
+    port: int,
+    *,
+    server_fingerprint: str | None = None,
+    path: str = SYNC_PATH,
 ) -> Dialled:
-    """Open the sync websocket to host:port; PeerUnreachable / NotEnrolled if we cannot."""
+    """Open the sync websocket (or another, `path`) to host:port; PeerUnreachable /
+    NotEnrolled if we cannot."""
     tls: ssl.SSLContext
     if server_fingerprint is not None:
         connector, tls = pinned_connector(server_fingerprint), pinned_context(ctx.cred)
@@ -46,7 +52,7 @@ async def dial(
         connector, tls = aiohttp.TCPConnector(), client_context(ctx.cred, ctx.trusted.ders())
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=limits.PEER_CONNECT_TIMEOUT_S)
     http = aiohttp.ClientSession(connector=connector, timeout=timeout)
-    url = URL.build(scheme="wss", host=host, port=port, path=SYNC_PATH)
+    url = URL.build(scheme="wss", host=host, port=port, path=path)
     try:
         async with asyncio.timeout(limits.PEER_CONNECT_TIMEOUT_S):
             ws = await http.ws_connect(

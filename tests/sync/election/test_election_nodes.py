@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from chitnode.node.node import Node
-from chitnode.store.api import Store
 from sync.election import voter_margin_ms
 from sync.election.shell import Frame, NodeElection
 from sync.reconcile.errors import BadMessage
+from tests.support.election import sync_all
 
 SCOPE = "treasury"
 LEASE_MS = 30_000
@@ -31,27 +31,6 @@ class Hand:
 
     def elapsed_ms(self) -> int:
         return self.ms
-
-
-def sync_all(nodes: list[Node]) -> None:
-    """Every node ends with every entry any of them holds (two passes: all to all)."""
-    for _ in range(2):
-        for src in nodes:
-            for dst in nodes:
-                if src is not dst:
-                    dst.ingest(_missing(src.store, dst.store))
-
-
-def _missing(src: Store, dst: Store) -> list:  # type: ignore[type-arg]
-    out = []
-    for author in src.authors():
-        last = src.last_stored(author)
-        have = dst.last_stored(author)
-        for seq in range((have[0] if have else 0) + 1, (last[0] if last else 0) + 1):
-            entry = src.entry_at(author, seq)
-            assert entry is not None
-            out.append(entry)
-    return out
 
 
 @pytest.fixture

@@ -1,0 +1,160 @@
+"""Election frames over the peer channel: a websocket per peer at `/v1/election`.
+
+The same mutual-TLS channel as sync (sync/peer): only enrolled devices reach the route,
+and the peer's key is the one its certificate is bound to in the log. Each device keeps
+one election socket per peer (the newest replaces an older one, whichever side dialled)
+and sends every frame the election gives to the socket of its addressee; a frame for a
+peer with no socket is dropped, as the election tolerates any loss. A frame that is not
+an election message closes the socket with its code (`bad_message`, ...).
+
+    hub = ElectionHub(node_thread, NodeElection(node, BootClock(), random.Random()))
+    hub.attach(server)            # before server.start: adds the route
+    hub.start()                   # ticks the election
+    link = ElectionLink(hub, ctx, host, port); link.start()   # dial a peer, redial
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import aiohttp
+from aiohttp import web
+
+from chitnode.errors import ChitError
+from sync import limits
+from sync.election.shell import Frame, NodeElection
+from sync.node_thread import NodeThread
+from sync.peer.client import dial
+from sync.peer.context import PeerContext
+from sync.peer.server import PEER_KEY, PeerServer
+from sync.peer.session import ERROR_CLOSE
+
+ELECTION_PATH = "/v1/election"
+Socket = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
+
+
+class ElectionHub:
+    """This device's election on the network: the shell on the node thread, the sockets."""
+
+    def __init__(self, node_thread: NodeThread, shell: NodeElection) -> None:
+        self._nt, self.shell = node_thread, shell
+        self._sockets: dict[str, Socket] = {}
+        self._ticker: asyncio.Task[None] | None = None
+        self.dropped = 0  # frames for a peer with no open socket
+
+    def attach(self, server: PeerServer) -> None:
+        server.app.router.add_get(ELECTION_PATH, self._accept)
+
+    def start(self) -> None:
+        if self._ticker is None:
+            self._ticker = asyncio.create_task(self._tick(), name="election ticks")
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        for ws in list(self._sockets.values()):
+            await ws.close()
+
+    def peers(self) -> list[str]:
+        return sorted(k for k, ws in self._sockets.items() if not ws.closed)
+
+    async def campaign(self, scope: str) -> None:
+        await self.send(await self._nt.run(lambda _node: self.shell.campaign(scope)))
+
+    async def withdraw(self, scope: str) -> None:
+        await self.send(await self._nt.run(lambda _node: self.shell.withdraw(scope)))
+
+    async def may_write(self, scope: str) -> int | None:
+        return await self._nt.run(lambda _node: self.shell.may_write(scope))
+
+    async def send(self, frames: list[Frame]) -> None:
+        for frame in frames:
+            ws = self._sockets.get(frame.to)
+            if ws is None or ws.closed:
+                self.dropped += 1
+                continue
+            try:
+                await ws.send_str(frame.text)
+            except (ConnectionError, aiohttp.ClientError, RuntimeError):
+                self.dropped += 1  # the socket went meanwhile: a lost frame
+
+    async def serve(self, peer: str, ws: Socket) -> None:
+        """Read one peer's frames until its socket closes; this socket is its newest."""
+        old = self._sockets.get(peer)
+        self._sockets[peer] = ws
+        if old is not None and old is not ws:
+            await old.close()
+        try:
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+                try:
+                    frames = await self._nt.run(_receive, self.shell, peer, msg.data)
+                except ChitError as exc:
+                    await ws.close(code=ERROR_CLOSE, message=exc.code.encode())
+                    break
+                await self.send(frames)
+        finally:
+            if self._sockets.get(peer) is ws:
+                del self._sockets[peer]
+
+    async def _accept(self, request: web.Request) -> web.StreamResponse:
+        peer = request[PEER_KEY]
+        assert peer is not None  # not an anonymous route: the server's gate saw to it
+        ws = web.WebSocketResponse(
+            max_msg_size=limits.ELECTION_FRAME_BYTES_MAX, heartbeat=limits.PEER_HEARTBEAT_S
+        )
+        await ws.prepare(request)
+        await self.serve(peer, ws)
+        return ws
+
+    async def _tick(self) -> None:
+        while True:
+            await self.send(await self._nt.run(lambda _node: self.shell.tick()))
+            await asyncio.sleep(limits.ELECTION_TICK_S)
+
+
+def _receive(_node: object, shell: NodeElection, peer: str, text: str) -> list[Frame]:
+    return shell.receive(peer, text)
+
+
+class ElectionLink:
+    """Keeps an election socket to one peer: dial, serve it, redial with a backoff."""
+
+    def __init__(self, hub: ElectionHub, ctx: PeerContext, host: str, port: int) -> None:
+        self.hub, self.ctx, self.host, self.port = hub, ctx, host, port
+        self._task: asyncio.Task[None] | None = None
+        self.last_error: str | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            name = f"election link {self.host}:{self.port}"
+            self._task = asyncio.create_task(self._run(), name=name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        wait = limits.PEER_LINK_BACKOFF_BASE_S
+        while True:
+            try:
+                dialled = await dial(self.ctx, self.host, self.port, path=ELECTION_PATH)
+            except ChitError as exc:
+                self.last_error = exc.code
+            else:
+                wait = limits.PEER_LINK_BACKOFF_BASE_S
+                try:
+                    if dialled.peer is not None:
+                        await self.hub.serve(dialled.peer, dialled.ws)
+                finally:
+                    await dialled.close()
+            await asyncio.sleep(wait)
+            wait = min(2 * wait, limits.PEER_LINK_BACKOFF_MAX_S)

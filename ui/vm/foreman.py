@@ -92,18 +92,22 @@ class Home:
 
 
 def lease_of(state: State, gid: str, device_key: str) -> tuple[str, int]:
-    """(LEASE_*, the term this device holds or 0) for group `gid`'s scope."""
+    """(LEASE_*, the term this device holds or 0) for group `gid`'s scope: who holds the
+    latest granted term, if its holder still holds it (not released or handed over)."""
     scope = f"group:{gid}"
-    own = state.get("leases", f"{scope}|{device_key}")
-    if own is not None and own["status"] == "held":
-        latest = max(_terms(state, scope), default=0)
-        if int(own["term"]) >= latest:
-            return LEASE_HELD, int(own["term"])
     keys, _ = electorate(state, scope)
+    terms = _terms(state, scope)
+    if terms:
+        latest = max(terms)
+        holder = str((state.get("grants", f"{scope}|{latest}") or {}).get("holder", ""))
+        lease = state.get("leases", f"{scope}|{holder}")
+        if lease is not None and lease["status"] == "held" and int(lease["term"]) == latest:
+            if holder == device_key:
+                return LEASE_HELD, latest
+            if device_key in keys:
+                return LEASE_ELSEWHERE, 0
     if device_key not in keys:
         return LEASE_NOT_ELECTOR, 0
-    if _terms(state, scope):
-        return LEASE_ELSEWHERE, 0
     return (LEASE_ON_DEMAND, 0) if keys == [device_key] else (LEASE_ELECTION, 0)
 
 

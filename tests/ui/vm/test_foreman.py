@@ -206,3 +206,26 @@ def test_ticket_status_names_the_worst_that_is_true() -> None:
     group["status"] = "forming"
     assert status(start, signed=False) == vm.PENDING
     assert status(start) == vm.SIGNED
+
+
+def test_every_lease_state_from_hand_made_coordination_tables() -> None:
+    from chitnode.domain.state import State
+
+    me, other, root = "aa" * 32, "bb" * 32, "cc" * 32
+    scope = "group:G"
+    state = State(tables={"branch": {"branch": {"root": root}}})
+    assert vm.lease_of(state, "G", root) == (vm.LEASE_ON_DEMAND, 0)  # the root alone elects
+    assert vm.lease_of(state, "G", me) == (vm.LEASE_NOT_ELECTOR, 0)
+    state.tables["electorates"] = {scope: {"keys": sorted([me, other]), "lease_ms": 60_000}}
+    assert vm.lease_of(state, "G", me) == (vm.LEASE_ELECTION, 0)  # no term granted yet
+    state.tables["grants"] = {f"{scope}|1": {"holder": other, "seq": 3}}
+    state.tables["leases"] = {f"{scope}|{other}": {"term": 1, "status": "held", "seq": 3}}
+    assert vm.lease_of(state, "G", me) == (vm.LEASE_ELSEWHERE, 0)
+    assert vm.lease_of(state, "G", other) == (vm.LEASE_HELD, 1)
+    state.tables["grants"][f"{scope}|2"] = {"holder": me, "seq": 9}
+    state.tables["leases"][f"{scope}|{me}"] = {"term": 2, "status": "held", "seq": 9}
+    assert vm.lease_of(state, "G", me) == (vm.LEASE_HELD, 2)
+    assert vm.lease_of(state, "G", other) == (vm.LEASE_ELSEWHERE, 0)  # its term 1 is stale
+    state.tables["leases"][f"{scope}|{me}"]["status"] = "released"  # nobody holds it now
+    assert vm.lease_of(state, "G", me) == (vm.LEASE_ELECTION, 0)
+    assert vm.lease_of(state, "G", root) == (vm.LEASE_NOT_ELECTOR, 0)

@@ -223,6 +223,13 @@ class Election:
             return None
         return state.holder, state.holder_term
 
+    def awaits_vote(self, scope: str, term: int, voter: str) -> bool:
+        """Whether a vote of `voter` at `term` would count now (a candidate's open round)."""
+        state = self.scopes.get(scope)
+        if state is None or state.role != "candidate" or state.round_term != term:
+            return False
+        return voter in state.keys and voter != self.me and voter not in state.votes
+
     def role(self, scope: str) -> Role:
         return self.scopes[scope].role
 

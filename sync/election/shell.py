@@ -59,8 +59,11 @@ class NodeElection:
     def receive(self, sender: str, text: str | bytes) -> list[Frame]:
         """A frame from `sender` (the channel's authenticated peer); raises BadMessage."""
         message, vote = decode(text)
-        if vote is not None and vote.author == sender:
-            self.node.ingest([vote])  # the grant will name it: the fold must hold it first
+        counts = vote is not None and self.core.awaits_vote(message.scope, message.term, sender)
+        if vote is not None and counts and vote.author == sender:
+            # The grant will name it: the fold must hold it first. Only a vote this round
+            # still waits for: no other device can slip entries in through the election.
+            self.node.ingest([vote])
         return self._do(self.core.receive(self.clock.elapsed_ms(), sender, message))
 
     def may_write(self, scope: str) -> int | None:

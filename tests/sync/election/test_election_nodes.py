@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from chitnode.node.node import Node
-from sync.election import voter_margin_ms
+from sync.election import Ref, VoteAnswer, voter_margin_ms
 from sync.election.shell import Frame, NodeElection
+from sync.election.wire import encode
 from sync.reconcile.errors import BadMessage
 from tests.support.election import sync_all
 
@@ -94,3 +95,16 @@ def test_a_bad_frame_changes_nothing(branch: list[Node]) -> None:
         shell.receive(branch[1].public, '{"v":1,"type":"vote_answer"}')
     assert info.value.code == "bad_message"
     assert branch[0].engine.digest() == before
+
+
+def test_a_vote_nobody_asked_for_is_not_taken_in(branch: list[Node]) -> None:
+    """The election is no side door into the log: an unasked vote's entry is dropped."""
+    root, laptop = branch[0], branch[2]
+    body = {"scope": SCOPE, "term": 7, "candidate": root.public}
+    receipt = laptop.submit("lease.vote", body)
+    vote = laptop.store.entry_at(laptop.public, receipt.seq)
+    assert vote is not None
+    answer = VoteAnswer(SCOPE, 7, True, 7, Ref(laptop.public, vote.seq, vote.hash))
+    shell = NodeElection(root, Hand(), random.Random(0))
+    assert shell.receive(laptop.public, encode(answer, vote)) == []
+    assert root.store.entry_at(laptop.public, vote.seq) is None

@@ -256,6 +256,10 @@ ELECTION_RESEND_MS = 300  # requests of a round left unanswered are sent again t
 ELECTION_SCOPES_MAX = 4_096  # scopes one core follows (the treasury and one per group)
 ELECTION_ELECTORATE_MAX = 15  # devices in one scope's electorate (kernel_kinds: 1..15 keys)
 ELECTION_TERM_MAX = kernel.JSON_INT_MAX  # terms are JSON integers in entries
+# Frames one election socket may bring (sync/election/transport.py): a campaign resends
+# every ELECTION_RESEND_MS and a holder beats 5 times a lease, per scope; more is a flood.
+ELECTION_FRAMES_PER_S = 2_048
+ELECTION_FRAMES_BURST_MAX = 4_096
 ELECTION_TICK_S = 0.1  # a serving node's election looks at its timers this often
 ELECTION_OUTPUTS_PER_CALL_MAX = 1_024  # outputs one shell call leads to; more: a loop, a bug
 ELECTION_SCOPE_CHARS_MAX = 80  # `treasury` or `group:<id>` (kernel_kinds.check_scope's bound)

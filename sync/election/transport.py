@@ -5,7 +5,8 @@ and the peer's key is the one its certificate is bound to in the log. Each devic
 one election socket per peer (the newest replaces an older one, whichever side dialled)
 and sends every frame the election gives to the socket of its addressee; a frame for a
 peer with no socket is dropped, as the election tolerates any loss. A frame that is not
-an election message closes the socket with its code (`bad_message`, ...).
+an election message closes the socket with its code (`bad_message`, ...), and so does a
+peer sending faster than ELECTION_FRAMES_PER_S (`rate_limited`).
 
     hub = ElectionHub(node_thread, NodeElection(node, BootClock(), random.Random()))
     hub.attach(server)            # before server.start: adds the route
@@ -28,7 +29,7 @@ from sync.node_thread import NodeThread
 from sync.peer.client import dial
 from sync.peer.context import PeerContext
 from sync.peer.server import PEER_KEY, PeerServer
-from sync.peer.session import ERROR_CLOSE
+from sync.peer.session import ERROR_CLOSE, FrameBudget
 
 ELECTION_PATH = "/v1/election"
 Socket = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
@@ -37,8 +38,16 @@ Socket = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
 class ElectionHub:
     """This device's election on the network: the shell on the node thread, the sockets."""
 
-    def __init__(self, node_thread: NodeThread, shell: NodeElection) -> None:
+    def __init__(
+        self,
+        node_thread: NodeThread,
+        shell: NodeElection,
+        *,
+        frames_burst: int = limits.ELECTION_FRAMES_BURST_MAX,
+        frames_per_s: float = limits.ELECTION_FRAMES_PER_S,
+    ) -> None:
         self._nt, self.shell = node_thread, shell
+        self._burst, self._per_s = frames_burst, frames_per_s
         self._sockets: dict[str, Socket] = {}
         self._ticker: asyncio.Task[None] | None = None
         self.dropped = 0  # frames for a peer with no open socket
@@ -88,11 +97,14 @@ class ElectionHub:
         self._sockets[peer] = ws
         if old is not None and old is not ws:
             await old.close()
+        loop = asyncio.get_running_loop()
+        budget = FrameBudget(loop.time, burst=self._burst, per_s=self._per_s)
         try:
             async for msg in ws:
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     break
                 try:
+                    budget.take()  # a flood is cut: rate_limited
                     frames = await self._nt.run(_receive, self.shell, peer, msg.data)
                 except ChitError as exc:
                     await ws.close(code=ERROR_CLOSE, message=exc.code.encode())

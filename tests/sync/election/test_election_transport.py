@@ -9,9 +9,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from sync.election import voter_margin_ms
+from sync.election import PreVote, voter_margin_ms
 from sync.election.shell import NodeElection
 from sync.election.transport import ELECTION_PATH, ElectionHub, ElectionLink
+from sync.election.wire import encode
 from sync.node_thread import NodeThread
 from sync.peer.client import dial
 from sync.peer.context import PeerContext
@@ -23,6 +24,7 @@ from tests.support.peer import HOST, Peer, enrol, founder, newcomer, until
 pytestmark = pytest.mark.asyncio
 SCOPE = "treasury"
 LEASE_MS = 30_000
+FLOOD_BURST = 64  # frames a socket may bring here; the election itself sends a handful
 
 
 class Hand:
@@ -50,12 +52,13 @@ def electors(tmp_path: Path) -> list[Peer]:
     return peers
 
 
-async def serve(peer: Peer, shell: NodeElection) -> ElectionHub:
+async def serve(peer: Peer, shell: NodeElection, frames_burst: int) -> ElectionHub:
     """Peer.start, with the election's route added before the server listens."""
     peer.nt = NodeThread(peer.node)
     peer.ctx = await PeerContext.open(peer.nt, peer.cred)
     peer.server = PeerServer(peer.nt, peer.cred, context=peer.ctx)
-    hub = ElectionHub(peer.nt, shell)
+    # a tiny budget that never refills in the test's time: the flood below meets it
+    hub = ElectionHub(peer.nt, shell, frames_burst=frames_burst, frames_per_s=0.001)
     hub.attach(peer.server)
     peer.port = await peer.server.start(HOST, 0)
     hub.start()
@@ -69,7 +72,8 @@ async def test_three_devices_elect_a_holder_over_the_peer_channel(tmp_path: Path
     links: list[ElectionLink] = []
     try:
         for i, peer in enumerate(peers):
-            hubs.append(await serve(peer, NodeElection(peer.node, clock, random.Random(i))))
+            shell = NodeElection(peer.node, clock, random.Random(i))
+            hubs.append(await serve(peer, shell, FLOOD_BURST))
         for i, j in ((0, 1), (0, 2), (1, 2)):
             ctx = peers[i].ctx
             assert ctx is not None
@@ -96,6 +100,16 @@ async def test_three_devices_elect_a_holder_over_the_peer_channel(tmp_path: Path
             msg = await dialled.ws.receive()
             assert msg.type == aiohttp.WSMsgType.CLOSE
             assert (msg.data, msg.extra) == (ERROR_CLOSE, "bad_message")
+        finally:
+            await dialled.close()
+        # a peer that floods the election socket is cut once its budget is spent
+        dialled = await dial(ctx, HOST, peers[0].port, path=ELECTION_PATH)
+        try:
+            for _ in range(FLOOD_BURST + 1):
+                await dialled.ws.send_str(encode(PreVote("group:elsewhere", 1)))
+            msg = await dialled.ws.receive()
+            assert msg.type == aiohttp.WSMsgType.CLOSE
+            assert (msg.data, msg.extra) == (ERROR_CLOSE, "rate_limited")
         finally:
             await dialled.close()
     finally:

@@ -53,6 +53,7 @@ TABS = (
 FIELD_WIDTH_PX = 260
 COLUMN_WIDTH_PX = 232  # one recovery column: four fit side by side on a 1024-px laptop
 CARD_PADDING_PX = 12
+DRAG_GROUP = "recovery"  # a recovery card drops only on a recovery column
 
 
 # --- pieces ---------------------------------------------------------------------------------
@@ -155,7 +156,8 @@ async def write(view: SessionView, commands: list[vm.Command]) -> bool:
     for kind, body in commands:
         if await view.submit(kind, body) is None:
             return False
-    await view.rebuild()
+    # No rebuild here: the write's event rebuilds the screen (every office screen watches
+    # its own kinds), once; a second rebuild would replace a field the user is typing in.
     return True
 
 
@@ -417,7 +419,7 @@ async def _decide(
 
 async def build_recovery(view: SessionView) -> ft.Control:
     board = await view.read(vm.recovery_board)
-    note = field(view.t("office.recovery.note"), "recovery-note", view.params.get("note", ""))
+    note = field(view.t("office.recovery.note"), "recovery-note")
     note.width = FIELD_WIDTH_PX * 2
     columns = [_column(view, column, board.may_move, note) for column in board.columns]
     body: list[ft.Control] = []
@@ -449,10 +451,31 @@ def _column(
         weight=ft.FontWeight.BOLD,
     )
     cards = [_recovery_card(view, c, may_move, note) for c in column.cards]
-    return ft.Container(
+    box = ft.Container(
         content=ft.Column([head, *cards], spacing=GAP_PX, tight=True),
         width=COLUMN_WIDTH_PX,
     )
+    if not may_move:
+        return box
+    return ft.DragTarget(group=DRAG_GROUP, content=box, on_accept=_dropped(view, column, note))
+
+
+def _dropped(
+    view: SessionView, column: vm.RecoveryColumn, note: ft.TextField
+) -> Callable[[ft.DragTargetEvent], Awaitable[None]]:
+    """A card dropped on this column: the same move its button makes (the kernel judges
+    it: a skipped stage is refused in words); dropped where it already is, nothing."""
+
+    async def accept(e: ft.DragTargetEvent) -> None:
+        key = getattr(getattr(e, "src", None), "data", None)
+        if not isinstance(key, str) or "|" not in key:
+            return
+        gid, ticket, stage = key.split("|")
+        if stage == column.stage:
+            return
+        await _noted(view, vm.move_case(gid, int(ticket), column.stage, note.value or ""))
+
+    return accept
 
 
 def _recovery_card(
@@ -495,7 +518,15 @@ def _recovery_card(
         lines.append(said(t("office.recovery.no_case"), f"recovery-nocase-{ident}", size=13))
     if may_move and not closed:
         lines.append(_moves(view, c, note, ident))
-    return card(lines, f"recovery-{ident}")
+    shown = card(lines, f"recovery-{ident}")
+    if not may_move or closed or not c.stage:
+        return shown
+    return ft.Draggable(  # dragging is the buttons' shortcut: a case moves the same way
+        group=DRAG_GROUP,
+        content=shown,
+        content_feedback=ft.Text(c.member_name, weight=ft.FontWeight.BOLD),
+        data=f"{c.group_id}|{c.ticket}|{c.stage}",
+    )
 
 
 def _moves(view: SessionView, c: vm.RecoveryCard, note: ft.TextField, ident: str) -> ft.Control:
@@ -504,7 +535,7 @@ def _moves(view: SessionView, c: vm.RecoveryCard, note: ft.TextField, ident: str
     if not c.stage:
 
         async def opening() -> None:
-            await write(view, [vm.open_case(c.group_id, c.ticket, note.value or "")])
+            await _noted(view, vm.open_case(c.group_id, c.ticket, note.value or ""))
 
         buttons.append(button(t("office.recovery.open"), opening, f"recovery-open-{ident}"))
     for to in c.moves:
@@ -515,7 +546,12 @@ def _moves(view: SessionView, c: vm.RecoveryCard, note: ft.TextField, ident: str
 
 
 async def _move(view: SessionView, c: vm.RecoveryCard, to: str, note: ft.TextField) -> None:
-    await write(view, [vm.move_case(c.group_id, c.ticket, to, note.value or "")])
+    await _noted(view, vm.move_case(c.group_id, c.ticket, to, note.value or ""))
+
+
+async def _noted(view: SessionView, command: vm.Command) -> None:
+    """A move's note is for that move: the rebuild after it starts the field empty again."""
+    await write(view, [command])
 
 
 # --- /bank ----------------------------------------------------------------------------------
@@ -734,15 +770,45 @@ def _prefixed(*prefixes: str) -> Callable[[Event], bool]:
     return watches
 
 
-def _not_auction(event: Event) -> bool:
-    """Every write but a live auction's bids (a burst would rebuild the board per batch)."""
-    return not event.kind.startswith(("auction.", "lot."))
+# What changes a screen, so that a write elsewhere in the branch (a meeting's bids and
+# payments on another desk) does not rebuild it, and wipe a note being typed, for nothing.
+LOAN_EVENTS = (
+    "loan.",
+    "kyc.",
+    "treasury.",
+    "recovery.",
+    "contribution.",
+    "prize.",
+    "auction.closed",
+    "ticket.",
+    "group.",
+    "security.",
+)
+RECOVERY_EVENTS = (
+    "recovery.",
+    "contribution.",
+    "ticket.",
+    "removal.",
+    "penalty.",
+    "demand.",
+    "defaulter.",
+    "group.",
+    "auction.closed",
+    "prize.",
+    "member.",
+)
 
 
 SCREENS = [
     Screen(KYC, STAFF, "office.title.kyc", build_kyc, watches=_prefixed("kyc.", "member.")),
-    Screen(LOANS, STAFF, "office.title.loans", build_loans, watches=_not_auction),
-    Screen(RECOVERY, STAFF, "office.title.recovery", build_recovery, watches=_not_auction),
+    Screen(LOANS, STAFF, "office.title.loans", build_loans, watches=_prefixed(*LOAN_EVENTS)),
+    Screen(
+        RECOVERY,
+        STAFF,
+        "office.title.recovery",
+        build_recovery,
+        watches=_prefixed(*RECOVERY_EVENTS),
+    ),
     Screen(BANK, STAFF, "office.title.bank", build_bank, watches=_prefixed("bank.")),
     Screen(ACTIVITY, STAFF, "office.title.activity", build_activity),
 ]

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import flet as ft
 import pytest
 import pytest_asyncio
 
@@ -23,6 +24,7 @@ from tests.support.flet_session import (
     AppSessionHandle,
     app_context,
     click,
+    dispatch,
     find,
     has,
     open_session,
@@ -296,3 +298,55 @@ async def test_header_and_tabs_reach_every_office_screen(ctx: AppContext) -> Non
     ):
         await press(home, f"office-tab-{tab}")
         assert home.view.route == route and home.banner == ""
+
+
+@pytest.mark.asyncio
+async def test_a_recovery_card_dragged_to_the_next_column_moves(ctx: AppContext) -> None:
+    gid, ticket = await on_node(ctx, _open_case)
+    home = await staff(ctx, "/recovery")
+    fill(home, "recovery-note", "called, promised to pay")
+
+    def target(stage: str) -> Any:
+        return next(
+            c
+            for c in walk(home.page)
+            if isinstance(c, ft.DragTarget) and has(c, ident=f"recovery-col-{stage}")
+        )
+
+    card = next(
+        c
+        for c in walk(home.page)
+        if isinstance(c, ft.Draggable) and c.data == f"{gid}|{ticket}|notice"
+    )
+    drop = {"src_id": card._i, "l": {"x": 10, "y": 10}, "g": {"x": 10, "y": 10}}
+    await dispatch(home, target("legal")._i, "accept", drop)  # a skipped stage: refused
+    assert home.banner == i18n.error_text("en", "illegal_transition")
+    await dispatch(home, target("follow_up")._i, "accept", drop)
+    stage = await on_node(
+        ctx,
+        lambda node: next(
+            r["stage"]
+            for r in node.engine.state.rows(base.RECOVERIES).values()
+            if (r["group_id"], r["ticket"]) == (gid, ticket) and not r["closed"]
+        ),
+    )
+    assert stage == "follow_up" and home.banner == ""
+
+
+def test_each_screen_rebuilds_for_its_own_writes_only() -> None:
+    from chitnode.services.events import Event
+    from ui.views.office import SCREENS
+
+    def event(kind: str) -> Event:
+        return Event(kind, "h", "a", 1, 0, "applied", "", (), 0)
+
+    watches = {screen.route: screen.watches for screen in SCREENS}
+    assert watches["/recovery"](event("recovery.moved"))
+    assert watches["/recovery"](event("contribution.recorded"))
+    assert not watches["/recovery"](event("auction.bid"))  # a meeting's bids: not the board
+    assert watches["/loans/inbox"](event("loan.applied"))
+    assert not watches["/loans/inbox"](event("wallet.transferred"))
+    assert watches["/kyc"](event("kyc.submitted")) and not watches["/kyc"](event("loan.applied"))
+    assert watches["/bank"](event("bank.deposit_settled"))
+    assert not watches["/bank"](event("kyc.approved"))
+    assert all(watches["/activity"](event(k)) for k in ("auction.bid", "kyc.approved"))

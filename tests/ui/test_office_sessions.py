@@ -5,6 +5,8 @@
 - A staff session on an employee's device works the office but reaches no admin screen
   (the shell's ADMIN audience sends it home), and an admin-only write it forges is the
   kernel's refusal, in words: the device's role in the log decides, not the browser.
+- A staff session on an auditor's device reads the office (masked KYC only) and writes
+  nothing: no decision buttons, and a forged write stops at the gate.
 """
 
 from __future__ import annotations
@@ -51,20 +53,31 @@ async def _admin_probe(view: SessionView) -> ft.Control:
     return ft.Semantics(content=ft.Text("admin only"), identifier="admin-probe")
 
 
-@pytest_asyncio.fixture
-async def employee_ctx(tmp_path: Path, clock: FakeClock) -> AsyncIterator[AppContext]:
-    """The app on an employee's device: the admin enrols it; it holds the admin's log."""
+def enrolled_device(tmp_path: Path, clock: FakeClock, role: str) -> Node:
+    """A device of `role`: the admin enrols it, and it holds the admin's log."""
     admin = Node.init(tmp_path / "admin", "Test Branch", clock=clock)
     try:
         admin.submit("member.registered", {"member_id": "M1", "name": "Asha Rao"})
         admin.submit("kyc.submitted", KYC_BODY)
         desk = joiner(tmp_path / "desk", admin.branch, admin.public)
-        admin.submit("device.enrolled", {"key": desk.public, "role": "employee", "name": "Desk"})
+        admin.submit("device.enrolled", {"key": desk.public, "role": role, "name": "Desk"})
         desk.ingest([entry_from_stored(row.raw) for row in admin.store.placed_entries()])
     finally:
         admin.close()
-    async with app_context(desk, tmp_path / "desk") as ctx:
+    return desk
+
+
+@pytest_asyncio.fixture
+async def employee_ctx(tmp_path: Path, clock: FakeClock) -> AsyncIterator[AppContext]:
+    """The app on an employee's device, with an admin screen of the test's own."""
+    async with app_context(enrolled_device(tmp_path, clock, "employee"), tmp_path / "desk") as ctx:
         ctx.screens[ADMIN_PROBE] = Screen(ADMIN_PROBE, ADMIN, "office.nav", _admin_probe)
+        yield ctx
+
+
+@pytest_asyncio.fixture
+async def auditor_ctx(tmp_path: Path, clock: FakeClock) -> AsyncIterator[AppContext]:
+    async with app_context(enrolled_device(tmp_path, clock, "auditor"), tmp_path / "desk") as ctx:
         yield ctx
 
 
@@ -144,3 +157,23 @@ async def test_an_admin_only_write_from_an_employee_device_is_refused_in_words(
     assert await desk.view.submit("treasury.funded", body) is None
     assert desk.banner == i18n.error_text("en", refused.value.code)
     assert await employee_ctx.backend.nt.run(lambda node: node.store.count()) == before
+
+
+@pytest.mark.asyncio
+async def test_an_auditor_device_reads_the_office_and_writes_nothing(
+    auditor_ctx: AppContext,
+) -> None:
+    desk = await open_session(auditor_ctx, who=Who("staff", name="Auditor"))
+    assert desk.view.who.is_auditor
+    await desk.go("/kyc")
+    assert text_by(desk.page, "kyc-pending") == "Waiting for a KYC decision: 1"
+    assert not has(desk.page, ident="kyc-approve-M1")  # no button the role could not use
+    assert not has(desk.page, ident="kyc-bulk-approve")
+    await click(desk, find(desk.page, ident="kyc-reveal-M1").content)
+    assert text_by(desk.page, "kyc-hidden-M1") == i18n.t("en", "office.kyc.hidden.not_staff")
+    await desk.go("/recovery")
+    assert not has(desk.page, ident="recovery-note")
+    before = await auditor_ctx.backend.nt.run(lambda node: node.store.count())
+    assert await desk.view.submit("kyc.approved", {"member_id": "M1"}) is None
+    assert desk.banner == i18n.error_text("en", "not_allowed_here")
+    assert await auditor_ctx.backend.nt.run(lambda node: node.store.count()) == before

@@ -179,6 +179,31 @@ async def test_sanction_refused_by_the_bankers_check_is_said_in_words(ctx: AppCo
     assert loan["status"] == lv.APPROVED
 
 
+@pytest.mark.asyncio
+async def test_pool_chosen_then_sanction_and_disburse_from_the_inbox(ctx: AppContext) -> None:
+    def approved(node: Node) -> None:
+        _apply(node, "L-V3", BORROWER, 5_000)
+        node.submit("loan.approved", {"loan_id": "L-V3", "reason": "ok"})
+        node.submit("treasury.funded", {"amount_paise": 1_00_000_00, "bank_ref": "NEFT-F1"})
+
+    await on_node(ctx, approved)
+    home = await staff(ctx, "/loans/inbox")
+    pools = find(home.page, ident="loan-pool-L-V3").content
+    assert isinstance(pools, ft.Dropdown) and pools.value != "treasury"
+    pools.value = "treasury"  # the person picks the treasury, as the browser would
+    await dispatch(home, pools._i, "select", "treasury")
+    assert home.view.params["pool.L-V3"] == "treasury"
+    assert text_by(home.page, "loan-bankers-badge-L-V3") == "Banker's check: safe"
+    await press(home, "loan-sanctioned-L-V3")  # the node takes the treasury's lease itself
+    assert home.banner == ""
+    assert text_by(home.page, "loan-status-L-V3") == "Status: sanctioned"
+    fill(home, "loan-ref-L-V3", "NEFT-77")
+    await press(home, "loan-disbursed-L-V3")
+    loan = await on_node(ctx, lambda node: node.engine.state.get(lv.LOANS, "L-V3"))
+    assert loan["status"] == lv.ACTIVE and loan["tranches"][0]["bank_ref"] == "NEFT-77"
+    assert not has(home.page, ident="loan-L-V3")  # nothing left for a person to do
+
+
 # --- /recovery ------------------------------------------------------------------------------
 
 

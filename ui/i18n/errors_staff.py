@@ -174,6 +174,9 @@ _SENTENCES: dict[str, str] = {
     "control_failed": "The running server did not answer.",
     "message_too_big": "Another device sent too much at once.",
     "not_enrolled": "The other device is not enrolled in this branch.",
+    "not_in_electorate": "This device does not vote for or hold that group's lock.",
+    "report_write_failed": "The report could not be saved (disk full or no permission); "
+    "nothing was left half-written.",
     "not_serving": "Start the server first.",
     "page_refused": "Records from another device failed the checks; nothing was stored.",
     "peer_refused": "The other device refused, without saying why.",

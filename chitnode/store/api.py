@@ -99,6 +99,8 @@ class EntryFilter:
     kind: str | None = None
     since_ms: int | None = None  # ts at or after
     until_ms: int | None = None  # ts at or before
+    kind_prefix: str | None = None  # kinds starting so ("loan." for every loan kind)
+    before_pos: int | None = None  # placed before this position: the next page, newest first
 
     def matches(self, row: StoredEntry) -> bool:
         return (
@@ -106,6 +108,8 @@ class EntryFilter:
             and (self.kind is None or row.kind == self.kind)
             and (self.since_ms is None or row.ts >= self.since_ms)
             and (self.until_ms is None or row.ts <= self.until_ms)
+            and (self.kind_prefix is None or row.kind.startswith(self.kind_prefix))
+            and (self.before_pos is None or (row.pos is not None and row.pos < self.before_pos))
         )
 
 

@@ -528,8 +528,18 @@ class SqliteStore:
             " AND (?2 IS NULL OR kind = ?2)"
             " AND (?3 IS NULL OR ts >= ?3)"
             " AND (?4 IS NULL OR ts <= ?4)"
+            " AND (?6 IS NULL OR substr(kind, 1, length(?6)) = ?6)"
+            " AND (?7 IS NULL OR pos < ?7)"
             " ORDER BY pos DESC LIMIT ?5",
-            (match.actor, match.kind, match.since_ms, match.until_ms, limit),
+            (
+                match.actor,
+                match.kind,
+                match.since_ms,
+                match.until_ms,
+                limit,
+                match.kind_prefix,
+                match.before_pos,
+            ),
         ).fetchall()
         return [StoredEntry(*row) for row in reversed(rows)]
 

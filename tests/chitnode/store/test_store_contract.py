@@ -286,6 +286,22 @@ def test_latest_placed_is_the_last_matching_entries_in_fold_order(store: Store) 
     assert store.latest_placed(9, EntryFilter(kind="nothing")) == []
 
 
+def test_latest_placed_pages_back_by_position_and_matches_a_kind_prefix(store: Store) -> None:
+    a, b = feed_of(2, 4), feed_of(3, 2, kind="lease.vote")
+    stored(store, a)
+    stored(store, b)
+    order = [a[0], b[0], a[1], a[2], b[1], a[3]]
+    place(store, order)
+    newest = store.latest_placed(2)
+    assert [r.hash for r in newest] == [e.hash for e in order[4:]]
+    first_pos = newest[0].pos
+    assert first_pos is not None
+    page = store.latest_placed(2, EntryFilter(before_pos=first_pos))  # the page before
+    assert [r.hash for r in page] == [e.hash for e in order[2:4]]
+    assert [r.seq for r in store.latest_placed(9, EntryFilter(kind_prefix="lease."))] == [1, 2]
+    assert store.latest_placed(9, EntryFilter(kind_prefix="lease.x")) == []
+
+
 # --- forks and commands -----------------------------------------------------------------
 
 

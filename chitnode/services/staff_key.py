@@ -21,6 +21,7 @@ key on a device and moves it between devices. docs/privacy.md tells the story.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -113,19 +114,31 @@ def has_staff_key(node: Node) -> bool:
 
 def load_staff_key(node: Node) -> bytes:
     """This device's staff key; KeyUnavailable if it has none or cannot unlock it."""
+    return staff_key_loader(node)()
+
+
+def staff_key_loader(node: Node) -> Callable[[], bytes]:
+    """What `load_staff_key` reads of the store, read now; the unlocking (a passphrase's
+    key derivation, or the OS keyring) left to the function returned, which touches no
+    store: a server calls it off the node's thread, so other writes do not wait for it."""
     kind = node.store.meta(META_STORE)
-    if kind is None:
-        raise KeyUnavailable(
-            "this device holds no staff key: the root admin creates it, and an admin's "
-            "device shares it with staff devices over the peer channel"
-        )
-    staff_key = _load_keyring(node.branch) if kind == "keyring" else _load_file(node.store.data_dir)
-    if len(staff_key) != STAFF_KEY_BYTES:
-        raise KeyUnavailable("the stored staff key has the wrong length")
     expected = node.store.meta(META_ID)
-    if expected is not None and fingerprint(staff_key) != expected:
-        raise KeyUnavailable("the stored staff key is not the one this device recorded")
-    return staff_key
+    branch, data_dir = node.branch, node.store.data_dir
+
+    def unlock() -> bytes:
+        if kind is None:
+            raise KeyUnavailable(
+                "this device holds no staff key: the root admin creates it, and an admin's "
+                "device shares it with staff devices over the peer channel"
+            )
+        staff_key = _load_keyring(branch) if kind == "keyring" else _load_file(data_dir)
+        if len(staff_key) != STAFF_KEY_BYTES:
+            raise KeyUnavailable("the stored staff key has the wrong length")
+        if expected is not None and fingerprint(staff_key) != expected:
+            raise KeyUnavailable("the stored staff key is not the one this device recorded")
+        return staff_key
+
+    return unlock
 
 
 def _store(node: Node, staff_key: bytes) -> None:

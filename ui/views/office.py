@@ -21,12 +21,14 @@ the staff key) is read here, on the node thread, and handed to the view-models a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import flet as ft
 
+from chitnode.errors import ChitError
 from chitnode.node.node import Node
 from chitnode.services.events import Event
 from chitnode.store.bank_outbox import OUTBOX_FILE as BANK_OUTBOX_FILE
@@ -164,15 +166,27 @@ async def write(view: SessionView, commands: list[vm.Command]) -> bool:
 # --- /kyc -----------------------------------------------------------------------------------
 
 
-async def build_kyc(view: SessionView) -> ft.Control:
-    from chitnode.services import staff_key
+async def _opened_key(view: SessionView) -> bytes | None:
+    """The staff key, for a device whose role may see full KYC values (an auditor's never
+    even unlocks it); the store is read on the node thread, the unlocking (a passphrase's
+    key derivation) off it, so a meeting's writes do not wait. None: no usable key."""
+    from chitnode.services import kyc_vault, staff_key
 
+    role = await view.read(lambda r: r.device_role)
+    if not kyc_vault.can_see_full(role):
+        return None
+    unlock = await view.backend.nt.run(staff_key.staff_key_loader)
+    try:
+        return await asyncio.to_thread(unlock)
+    except ChitError:
+        return None
+
+
+async def build_kyc(view: SessionView) -> ft.Control:
     reveal = view.params.get("reveal", "")
-    queue = await on_node(
-        view,
-        lambda node, r: vm.kyc_queue(
-            r, reveal=reveal, load_key=lambda: staff_key.load_staff_key(node)
-        ),
+    key = await _opened_key(view) if reveal else None
+    queue = await view.read(
+        lambda r: vm.kyc_queue(r, reveal=reveal, load_key=None if key is None else lambda: key)
     )
     ticks: dict[str, ft.Checkbox] = {}
     rows: list[ft.Control] = []

@@ -19,6 +19,7 @@ from chitnode.domain import bank_kinds as bank
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import loan_views as lv
 from chitnode.node.node import Node
+from chitnode.services import kyc_vault, staff_key
 from tests.support.demo_branch import DemoBranch, closed_demo, open_copy
 from tests.support.flet_session import (
     AppSessionHandle,
@@ -91,6 +92,28 @@ async def test_kyc_queue_shows_masked_rows_and_documents(ctx: AppContext) -> Non
     assert home.view.params["reveal"] == "M037"
     assert text_by(page, "kyc-hidden-M037") == "Only masked values were recorded for this member."
     assert "XXXXX" in text_by(page, "kyc-values-M037")
+
+
+@pytest.mark.asyncio
+async def test_full_values_shown_on_asking_on_a_device_with_the_staff_key(
+    ctx: AppContext,
+) -> None:
+    def sealed(node: Node) -> None:
+        key = staff_key.ensure_staff_key(node)
+        node.submit("member.registered", {"member_id": "M901", "name": "Sealed Person"})
+        masked, box = kyc_vault.seal_kyc(key, "ABCDE1234F", "123456789012", "9876543210")
+        body = {"member_id": "M901", "name": "Sealed Person", **masked, "sealed": box}
+        node.submit("kyc.submitted", body)
+
+    await on_node(ctx, sealed)
+    home = await staff(ctx, "/kyc")
+    assert "XXXXX1234F" in text_by(home.page, "kyc-values-M901")
+    assert "ABCDE1234F" not in text_by(home.page, "kyc-values-M901")  # not until asked
+    await press(home, "kyc-reveal-M901")
+    shown = text_by(home.page, "kyc-values-M901")
+    assert "PAN ABCDE1234F" in shown and "Bank account 123456789012" in shown
+    assert text_by(home.page, "kyc-full-M901").startswith("Full values shown")
+    assert "XXXXX" in text_by(home.page, "kyc-values-M037")  # only the one asked for
 
 
 @pytest.mark.asyncio

@@ -353,7 +353,7 @@ def _auctions(view: SessionView, home: vm.Home) -> list[ft.Control]:
 
 
 def _meeting_now(view: SessionView, home: vm.Home, branch_id: str) -> ft.Control:
-    """ "I am here": a meeting of my group open at the table ticks me present."""
+    """The "I am here" button: a meeting of my group open at the table ticks me present."""
     mine = {line.group_id: line.group_name for line in home.tickets}
     open_now = [m for m in meeting_desk.open_meetings(branch_id) if m.group_id in mine]
     parts: list[ft.Control] = []

@@ -283,6 +283,7 @@ async def test_attesting_minutes_from_the_inbox(ctx: AppContext) -> None:
     assert f"month {item.month}" in text_by(phone.page, "inbox-attest-0")
     news = [text_by(phone.page, i) for i in _idents(phone.page, "inbox-news-")]
     assert news and not any("₹" in line for line in news)  # no amounts on a shared phone
+    _fits_a_phone(phone)
     await _press(phone, "inbox-attest-0-confirm")
     minutes = (await _state(ctx)).get(base.MINUTES, base.month_key(item.group_id, item.month))
     assert mid in minutes["attesters"]

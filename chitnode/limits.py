@@ -24,6 +24,9 @@ EXPORT_ENTRIES_MAX = 50_000_000  # a header claiming more is refused before read
 # A report lists this many problems, then only counts them (a hostile file holds a
 # problem every few bytes: 4M of them once took 946 MB to list).
 VERIFY_PROBLEMS_KEPT_MAX = 10_000
+# An audit's findings list this many broken or rejected entries, then only count them
+# (services/audit.py): the findings file and the auditor's screen stay readable.
+AUDIT_LISTED_MAX = 1_000
 # Authors whose entries have problems, remembered with their codes for import's choice
 # of feeds to skip; past this the file is refused whole.
 VERIFY_PROBLEM_AUTHORS_MAX = 10_000

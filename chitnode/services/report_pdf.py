@@ -98,6 +98,7 @@ def export_heads(path: Path) -> tuple[Head, ...]:
 
 
 def header_of(node: Node) -> PageHeader:
+    """What every page of a report printed from `node` now names (read at the edge)."""
     status = node.status()
     heads = tuple(Head(a, int(h["seq"]), str(h["hash"])) for a, h in status["heads"].items())
     return PageHeader(
@@ -122,7 +123,8 @@ def footer_lines(header: PageHeader) -> tuple[str, str]:
 
 
 class ReportWriteFailed(ChitError):
-    """The report file could not be written (nothing is left at its path)."""
+    """The report file could not be written: any older file at its path is untouched, and
+    no partial file is left."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, code="report_write_failed")

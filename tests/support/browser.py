@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,12 +60,27 @@ DESKTOP_VIEWPORT = {"width": 1024, "height": 720}  # the foreman's laptop, kept 
 FIRST_FRAME_MS = 90_000  # Flutter's boot on 2 shared cores (1.5-2.8 s alone, FLET.md)
 SEMANTICS_MS = 15_000  # the semantics tree after the placeholder is pressed
 STEP_MS = 20_000  # one screen's change after a tap, or a live update from another session
+POLL_MS = 100  # between two looks at a node that should change
+PRESS_TRIES = 3  # presses of a button whose press a re-layout swallowed
+RESPONSE_MS = 5_000  # the answer to one press, before pressing again
 SETTLE_MS = 1_000  # before a screenshot: a transient "Working..." overlay can show at first
 SCREENSHOT_MAX_BYTES = 200_000  # each committed picture stays small (house rule)
 # Set to a folder (docs/screenshots) to keep the pictures; otherwise they go to a temp dir.
 SCREENSHOTS_ENV = "CHITNODE_SCREENSHOTS"
+# Set (to anything) to print each step with the seconds since the module's first (pytest -s).
+STEPS_ENV = "CHITNODE_BROWSER_STEPS"
+_STARTED = time.monotonic()
 
 
+def step_log(what: str) -> None:
+    if os.environ.get(STEPS_ENV):
+        print(f"{time.monotonic() - _STARTED:7.1f}s  {what}", flush=True)
+
+
+# What a semantics node says: its text, its label, the value of a field inside it.
+_SAID = """node => [node.textContent, node.getAttribute('aria-label') || '',
+    ...Array.from(node.querySelectorAll('[aria-label]'), e => e.getAttribute('aria-label')),
+    ...Array.from(node.querySelectorAll('input, textarea'), f => f.value)].join(' ')"""
 # True while a text field is being edited (typing goes to the focused input).
 _EDITING = "['INPUT', 'TEXTAREA'].includes(document.activeElement?.tagName)"
 
@@ -96,23 +112,36 @@ class AppPage:
     def __init__(self, page: Page, *, phone: bool) -> None:
         self.page = page
         self.phone = phone
+        self.who = "phone" if phone else "laptop"
 
     def ident(self, identifier: str) -> Locator:
         """The node an `ft.Semantics(identifier=...)` put in the DOM."""
         return self.page.locator(f'[flt-semantics-identifier="{identifier}"]')
 
     def text(self, identifier: str) -> str:
-        """The text of that node (its words, or its label when it carries no text)."""
+        """What the node says: its text, its label, or the value of a field it holds (a
+        selectable text is a read-only text field in the semantics tree)."""
         node = self.ident(identifier).first
         node.wait_for(state="attached", timeout=STEP_MS)
-        words = node.text_content() or ""
-        return words.strip() or (node.get_attribute("aria-label") or "").strip()
+        return str(node.evaluate(_SAID)).strip()
 
-    def expect_text(self, identifier: str, wanted: str | re.Pattern[str]) -> None:
-        """Wait (bounded) until the node's text contains `wanted`."""
-        expect(self.ident(identifier).first).to_contain_text(wanted, timeout=STEP_MS)
+    def expect_text(self, identifier: str, wanted: str | re.Pattern[str]) -> str:
+        """Wait (bounded) until the node says `wanted` (a substring or a pattern); what it
+        says then."""
+        step_log(f"{self.who} waits for {identifier} to say {wanted!r}")
+        seen = ""
+        for _ in range(STEP_MS // POLL_MS):
+            node = self.ident(identifier).first
+            if node.count():
+                seen = str(node.evaluate(_SAID)).strip()
+                found = wanted.search(seen) if isinstance(wanted, re.Pattern) else wanted in seen
+                if found:
+                    return seen
+            self.page.wait_for_timeout(POLL_MS)
+        raise AssertionError(f"{identifier!r} never said {wanted!r}; last: {seen!r}")
 
     def expect_shown(self, identifier: str) -> None:
+        step_log(f"{self.who} waits for {identifier}")
         expect(self.ident(identifier).first).to_be_attached(timeout=STEP_MS)
 
     def button(self, name: str | re.Pattern[str]) -> Locator:
@@ -120,6 +149,7 @@ class AppPage:
 
     def press(self, target: Locator) -> None:
         """A finger on a phone, the mouse on the laptop."""
+        step_log(f"{self.who} presses {target}")
         expect(target).to_be_visible(timeout=STEP_MS)
         if self.phone:
             target.tap()
@@ -134,6 +164,30 @@ class AppPage:
         """Press the node carrying `identifier` (a tile or row that is not a plain button)."""
         self.press(self.ident(identifier).first)
 
+    def tap_until(self, name: str | re.Pattern[str], then: str, wanted: str = "") -> None:
+        """Press the button labelled `name` until `then` shows and says `wanted`."""
+        self.press_until(self.button(name), then, wanted)
+
+    def tap_ident_until(self, identifier: str, then: str, wanted: str = "") -> None:
+        """Press the node carrying `identifier` until `then` shows and says `wanted`."""
+        self.press_until(self.ident(identifier).first, then, wanted)
+
+    def press_until(self, target: Locator, then: str, wanted: str) -> None:
+        """Press `target` until `then` says `wanted` (at most PRESS_TRIES presses).
+
+        A press that lands while the screen is being re-laid out (a live update, a
+        screen just shown) can be lost: the node under the finger is being replaced.
+        Each press waits RESPONSE_MS for the answer before the next, so one answered
+        late is not pressed again unseen (an overshoot fails on `wanted`)."""
+        for _ in range(PRESS_TRIES):
+            self.press(target)
+            for _ in range(RESPONSE_MS // POLL_MS):
+                node = self.ident(then).first
+                if node.count() and wanted in str(node.evaluate(_SAID)):
+                    return
+                self.page.wait_for_timeout(POLL_MS)
+        self.expect_text(then, wanted)  # fails naming what the screen says
+
     def fill(self, label: str | re.Pattern[str], value: str) -> None:
         """Type `value` into the text field labelled `label`, as a person would.
 
@@ -143,6 +197,7 @@ class AppPage:
         press the field, wait for an input to take it, type, and check the input holds
         the text.
         """
+        step_log(f"{self.who} types into {label!r}")
         field = self.page.get_by_role("textbox", name=label).first
         expect(field).to_be_visible(timeout=STEP_MS)
         self.page.evaluate(f"() => {{ if ({_EDITING}) document.activeElement.blur(); }}")
@@ -175,6 +230,7 @@ def open_app(chromium: Chromium, url: str, *, phone: bool = False) -> AppPage:
     else:
         context = chromium.browser.new_context(viewport=DESKTOP_VIEWPORT)
     page = context.new_page()
+    step_log(f"{'phone' if phone else 'laptop'} opens {url}")
     page.goto(url)
     page.wait_for_selector("#loading", state="detached", timeout=FIRST_FRAME_MS)
     placeholder = page.locator("flt-semantics-placeholder")
@@ -183,6 +239,7 @@ def open_app(chromium: Chromium, url: str, *, phone: bool = False) -> AppPage:
     else:
         placeholder.dispatch_event("click")
     page.wait_for_selector("flt-semantics", state="attached", timeout=SEMANTICS_MS)
+    step_log("drawn")
     return AppPage(page, phone=phone)
 
 
@@ -246,13 +303,77 @@ def _phones_url(serve: ServeProcess) -> str:
     raise AssertionError("serve printed no phones line")
 
 
+# The serve's wall clock, moved by the test: a `sitecustomize` module on the child's
+# PYTHONPATH adds the offset kept in a file to time.time() and time.time_ns() (the node's
+# SystemClock reads time.time_ns). Python imports it at start-up, before anything else.
+WALL_OFFSET_ENV = "CHITNODE_TEST_WALL_OFFSET_FILE"
+WALL_OFFSET_READ_S = 0.2  # the child reads the file again when its copy is this old
+_SITECUSTOMIZE = f"""\
+import os
+import time
+
+_path = os.environ.get({WALL_OFFSET_ENV!r})
+if _path:
+    _time, _time_ns, _mono = time.time, time.time_ns, time.monotonic
+    _seen = [0, -1.0]  # the offset in ns, when it was read (monotonic)
+
+    def _offset_ns():
+        now = _mono()
+        if now - _seen[1] >= {WALL_OFFSET_READ_S}:
+            try:
+                with open(_path, encoding="ascii") as f:
+                    _seen[0] = int(f.read().strip() or 0) * 1_000_000_000
+            except (OSError, ValueError):
+                pass
+            _seen[1] = now
+        return _seen[0]
+
+    time.time = lambda: _time() + _offset_ns() / 1e9
+    time.time_ns = lambda: _time_ns() + _offset_ns()
+"""
+
+
+class ServeClock:
+    """The wall clock of a serve process, which a test moves forward as a meeting's
+    minutes pass (a 15-minute auction countdown), as process tests move a FakeClock.
+
+    Only the wall clock moves (the node's clock, entries' times): the monotonic one,
+    which logins' idle timers and the event loop's timers run on, does not.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "sitecustomize.py").write_text(_SITECUSTOMIZE, encoding="utf-8")
+        self.folder = folder
+        self.path = folder / "wall-offset-s"
+        self.offset_s = 0
+        self._write()
+
+    def env(self) -> dict[str, str | None]:
+        inherited = os.environ.get("PYTHONPATH")
+        path = os.pathsep.join([str(self.folder), *([inherited] if inherited else [])])
+        return {"PYTHONPATH": path, WALL_OFFSET_ENV: str(self.path)}
+
+    def advance(self, seconds: int) -> None:
+        """Move the serve's wall clock `seconds` on; returns once the serve reads it."""
+        self.offset_s += seconds
+        self._write()
+        time.sleep(WALL_OFFSET_READ_S * 5)  # well past the child's copy's age
+
+    def _write(self) -> None:
+        temp = self.path.with_suffix(".tmp")
+        temp.write_text(f"{self.offset_s}\n", encoding="ascii")
+        temp.replace(self.path)  # whole: the serve never reads half a line
+
+
 @contextmanager
-def app_serve(folder: Path, *args: str) -> Iterator[AppServer]:
+def app_serve(folder: Path, *args: str, clock: ServeClock | None = None) -> Iterator[AppServer]:
     """`chitnode serve` for `folder` with the app on a free loopback port; stopped by pid."""
     with ServeProcess(
         folder,
         *("--listen", HOST, "--app-port", "0", "--peer-port", "0", "--no-discovery"),
         *args,
+        env=clock.env() if clock is not None else None,
     ) as serve:
         doc = serve.wait_ready()
         port = int(doc["app_port"])

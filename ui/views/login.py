@@ -11,7 +11,7 @@ phones' bids are not held up.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import flet as ft
 
@@ -27,6 +27,17 @@ FIELD_WIDTH_PX = 320  # fits a 360-px phone with the page's padding
 def _button(label: str, on_click: Callable[..., object], *, primary: bool = True) -> ft.Control:
     kind = ft.FilledButton if primary else ft.TextButton
     return kind(content=label, on_click=on_click, height=TOUCH_TARGET_PX, width=FIELD_WIDTH_PX)
+
+
+def _to(view: SessionView, route: str) -> Callable[[], Awaitable[None]]:
+    """A click handler that goes to `route`. Async on purpose: Flet awaits a coroutine
+    function, but a plain lambda returning `view.go(...)` is called and its coroutine
+    dropped, never run (the button did nothing in a real browser)."""
+
+    async def going() -> None:
+        await view.go(route)
+
+    return going
 
 
 def _title(view: SessionView, key: str, identifier: str) -> ft.Control:
@@ -66,7 +77,7 @@ async def build_unlock(view: SessionView) -> ft.Control:
             [
                 _title(view, "unlock.title", "unlock-title"),
                 ft.Semantics(content=ft.Text(view.t("unlock.remote")), identifier="unlock-remote"),
-                _button(view.t("unlock.member_instead"), lambda: view.go(MEMBER_LOGIN)),
+                _button(view.t("unlock.member_instead"), _to(view, MEMBER_LOGIN)),
             ],
             spacing=16,
         )
@@ -99,7 +110,7 @@ async def build_unlock(view: SessionView) -> ft.Control:
             _title(view, "unlock.title", "unlock-title"),
             secret,
             ft.Semantics(content=_button(view.t("unlock.action"), unlock), identifier="unlock"),
-            _button(view.t("unlock.member_instead"), lambda: view.go(MEMBER_LOGIN), primary=False),
+            _button(view.t("unlock.member_instead"), _to(view, MEMBER_LOGIN), primary=False),
         ],
         spacing=16,
     )
@@ -157,7 +168,7 @@ async def build_login(view: SessionView) -> ft.Control:
     ]
     if view.local:
         controls.append(
-            _button(view.t("unlock.staff_instead"), lambda: view.go(STAFF_LOGIN), primary=False)
+            _button(view.t("unlock.staff_instead"), _to(view, STAFF_LOGIN), primary=False)
         )
     return ft.Column(controls, spacing=16)
 

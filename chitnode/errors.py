@@ -110,6 +110,7 @@ CODES: dict[str, str] = {
     "auction_running": "the countdown has not ended",
     "author_frozen": "author frozen: …",
     "bad_amount": "not a rupee amount: …",
+    "bad_audit_filter": "an audit-trail filter the app cannot read (a date not YYYY-MM-DD)",
     "bad_bank_account": "a bank account is 9 to 18 digits",
     "bad_bank_ref": "bank_ref: 1-64 letters, digits or / . _ : -",
     "bad_banker_request": "no process … in this state",

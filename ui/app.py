@@ -26,6 +26,8 @@ SCREEN_MODULES = (
     "ui.views.auction",
     "ui.views.member",
     "ui.views.office",
+    "ui.views.auditor",
+    "ui.views.admin",
 )
 
 

@@ -132,3 +132,14 @@ MAIL_ROWS_SHOWN = 50  # mail outbox rows, newest first
 ACTIVITY_SCAN_MAX = 2000
 ACTIVITY_PAGE_ROWS = 50
 ACTOR_SHOWN_CHARS = 16  # a device key's first hex digits; member ids are shorter
+
+# --- the admin's screens (ui/vm/admin.py, ui/views/admin.py) ---------------------------------
+
+ADMIN_TREND_MONTHS = 12  # bars of the dashboard's collections trend, the latest months
+AUDIT_PAGE_ROWS = 50  # audit-trail rows a page reads from the store (never the whole log)
+AUDIT_CHUNK_LINES = 2000  # entries the integrity check reads on the node thread at a time
+ADMIN_FENCED_SHOWN = 100  # fencing evidence pairs listed (the check counts them all)
+ADMIN_FORKS_SHOWN = 50  # forked authors listed on the integrity screen
+ADMIN_DEVICES_SHOWN = 500  # enrolled devices listed
+MONITOR_REFRESH_S = 5.0  # the kernel monitor strip's figures are read at most this often
+MONITOR_ROUNDS_MAX = 100_000  # a strip's refresh loop ends after this many rounds (~6 days)

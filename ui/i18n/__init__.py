@@ -31,6 +31,8 @@ AREAS = (
     "member",
     "auction",
     "office",
+    "auditor",
+    "admin",
 )
 ERROR_PREFIX = "error."  # error_text(lang, code) reads the key "error.<code>"
 # Each language named in its own script, as the first screen offers it (UX.md rule 9).

@@ -119,8 +119,20 @@ def look(word: str, status: str, identifier: str) -> ft.Control:
 
 def frame(view: SessionView, route: str, body: list[ft.Control]) -> ft.Control:
     """The office's title and its tabs above a screen's body."""
+    return tabbed(view, route, body, TABS, "office")
+
+
+def tabbed(
+    view: SessionView,
+    route: str,
+    body: list[ft.Control],
+    places: tuple[tuple[str, str, str], ...],
+    area: str,
+) -> ft.Control:
+    """An area's tabs (route, name, title key), and the title of `route`, above `body`;
+    identifiers `<area>-tab-<name>` and `<area>-title` (the admin's screens use it too)."""
     tabs: list[ft.Control] = []
-    for target, name, key in TABS:
+    for target, name, key in places:
         tabs.append(
             ft.Semantics(
                 content=ft.TextButton(
@@ -129,16 +141,16 @@ def frame(view: SessionView, route: str, body: list[ft.Control]) -> ft.Control:
                     height=TOUCH_TARGET_PX,
                     disabled=target == route,
                 ),
-                identifier=f"office-tab-{name}",
+                identifier=f"{area}-tab-{name}",
             )
         )
-    title = next(key for target, _, key in TABS if target == route)
+    title = next(key for target, _, key in places if target == route)
     return ft.Column(
         [
             ft.Row(tabs, wrap=True, spacing=GAP_PX),
             ft.Semantics(
                 content=ft.Text(view.t(title), size=24, weight=ft.FontWeight.BOLD),
-                identifier="office-title",
+                identifier=f"{area}-title",
                 header=True,
             ),
             *body,

@@ -26,7 +26,6 @@ SCREEN_MODULES = (
     "ui.views.auction",
     "ui.views.member",
     "ui.views.office",
-    "ui.views.auditor",
     "ui.views.admin",
 )
 

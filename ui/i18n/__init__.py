@@ -31,7 +31,6 @@ AREAS = (
     "member",
     "auction",
     "office",
-    "auditor",
     "admin",
 )
 ERROR_PREFIX = "error."  # error_text(lang, code) reads the key "error.<code>"

@@ -26,7 +26,7 @@ SCREEN_MODULES = (
     "ui.views.auction",
     "ui.views.member",
     "ui.views.office",
-    "ui.views.admin",
+    "ui.views.auditor",
 )
 
 

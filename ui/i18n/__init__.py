@@ -31,7 +31,7 @@ AREAS = (
     "member",
     "auction",
     "office",
-    "admin",
+    "auditor",
 )
 ERROR_PREFIX = "error."  # error_text(lang, code) reads the key "error.<code>"
 # Each language named in its own script, as the first screen offers it (UX.md rule 9).

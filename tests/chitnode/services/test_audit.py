@@ -10,17 +10,16 @@ are still computed from what verifies. A hand-made export shows forks, fencing e
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from chitnode.domain import chit_kinds_base as base
-from chitnode.domain.state import State
+from chitnode.domain.kinds import MANAGERS, REGISTRY, KindSpec
+from chitnode.domain.state import Change, Put, State
 from chitnode.errors import NotFound
 from chitnode.log.entry import Entry
-from chitnode.log.export import ExportHeader, write_export
 from chitnode.services.archive import export_file
 from chitnode.services.audit import (
     Findings,
@@ -29,9 +28,9 @@ from chitnode.services.audit import (
     prizes_without_minutes,
     save_findings,
 )
-from tests.chitnode import test_coordination
 from tests.support.demo_branch import demo_branch
-from tests.support.feeds import BRANCH, Feed, enrol, founded, seeded_key, twin_of
+from tests.support.exports import tamper, write_feeds_export
+from tests.support.feeds import Feed, enrol, founded, seeded_key, twin_of
 
 
 @pytest.fixture(scope="module")
@@ -41,20 +40,6 @@ def demo_export(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
         path = branch.folder.parent / "demo.chitlog"
         count = export_file(branch.node, path)
         yield path, branch.node.engine.digest(), count
-
-
-def tamper(export: Path, into: Path) -> tuple[int, str]:
-    """Flip one digit inside the body of the middle entry; (its seq, its author)."""
-    lines = export.read_bytes().split(b"\n")
-    at = len(lines) // 2
-    line = lines[at]
-    digit = re.compile(rb"\d(\d)").search(line, line.index(b'"body":{'))
-    assert digit is not None
-    pos = digit.start(1)
-    lines[at] = line[:pos] + (b"1" if line[pos : pos + 1] != b"1" else b"2") + line[pos + 1 :]
-    into.write_bytes(b"\n".join(lines))
-    seq = json.loads(line)["seq"]
-    return int(seq), str(json.loads(line)["author"])
 
 
 def test_the_demo_export_folds_alone_to_the_nodes_own_state(
@@ -115,14 +100,19 @@ def test_a_missing_file_is_not_found() -> None:
         audit_export(Path("/nonexistent/x.chitlog"))
 
 
-coordinated_kind = test_coordination.coordinated_kind  # the fixture: a coordinated test kind
+KIND = "test.audit_payout"
 
 
-def _export(path: Path, root: Feed, entries: list[Entry]) -> None:
-    ordered = sorted(entries, key=lambda e: (e.author, e.seq))
-    header = ExportHeader(BRANCH, root.public, root.public, 1_767_225_600_000, len(ordered))
-    with open(path, "wb") as out:
-        write_export(out, root.key, header, ordered)
+def _payout(state: State, entry: Entry) -> list[Change]:
+    return [Put("test_payouts", str(entry.body["ref"]), {"term": entry.body["term"]})]
+
+
+@pytest.fixture
+def coordinated_kind() -> Iterator[str]:
+    """A coordinated kind managers may write, registered for one test."""
+    REGISTRY[KIND] = KindSpec(KIND, MANAGERS, _payout, True, "test only")
+    yield KIND
+    del REGISTRY[KIND]
 
 
 def test_forks_fencing_and_rejections_by_code(tmp_path: Path, coordinated_kind: str) -> None:
@@ -148,7 +138,7 @@ def test_forks_fencing_and_rejections_by_code(tmp_path: Path, coordinated_kind: 
     once = c.write("test.note", {"text": "one"}, [grant2])
     twin = twin_of(c.key, once, {"text": "two"})
     export = tmp_path / "forked.chitlog"
-    _export(export, root, [*root.entries, *a.entries, *b.entries, *c.entries, twin])
+    write_feeds_export(export, root, [*root.entries, *a.entries, *b.entries, *c.entries, twin])
 
     found = audit_export(export)
     assert found.counts["fork"] == 1  # the twin travels as evidence; its feed still folds

@@ -27,6 +27,7 @@ SCREEN_MODULES = (
     "ui.views.member",
     "ui.views.office",
     "ui.views.auditor",
+    "ui.views.admin",
 )
 
 

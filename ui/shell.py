@@ -46,6 +46,11 @@ STAFF_LOGIN = "/unlock"
 MEMBER_LOGIN = "/login"
 
 
+# The kernel monitor strip's builder, shown in every staff session's header: ui/views/admin.py
+# puts it here when the screens load (the shell imports no screen module).
+STRIP: list[Callable[[SessionView], ft.Control]] = []
+
+
 def _any_event(event: Event) -> bool:
     return True
 
@@ -294,12 +299,15 @@ class SessionView:
             )
         ]
         if self.who.is_staff:
-            places = (
+            places: tuple[tuple[str, str], ...] = (
                 (STAFF_HOME, "nav.home"),
                 ("/phones", "phones.title"),
                 ("/kyc", "office.nav"),  # the back office (ui/views/office.py)
                 ("/audit", "auditor.nav"),  # an export's audit (ui/views/auditor.py)
+                ("/audit", "auditor.nav"),  # an export's audit (ui/views/auditor.py)
             )
+            if self.who.is_admin:  # the admin's screens (ui/views/admin.py)
+                places += (("/admin", "admin.nav"),)
             for route, key in places:
                 right.append(
                     ft.TextButton(content=self.t(key), on_click=self._going(route), height=48)
@@ -313,7 +321,10 @@ class SessionView:
                     identifier="logout",
                 )
             )
-        return [ft.Row(left, wrap=True), ft.Row(right, wrap=True)]
+        frame: list[ft.Control] = [ft.Row(left, wrap=True), ft.Row(right, wrap=True)]
+        if self.who.is_staff:  # the kernel monitor strip (ui/views/admin.py)
+            frame += [build(self) for build in STRIP]
+        return frame
 
     def _going(self, route: str) -> Callable[[], Awaitable[None]]:
         async def going() -> None:

@@ -32,6 +32,7 @@ AREAS = (
     "auction",
     "office",
     "auditor",
+    "admin",
 )
 ERROR_PREFIX = "error."  # error_text(lang, code) reads the key "error.<code>"
 # Each language named in its own script, as the first screen offers it (UX.md rule 9).

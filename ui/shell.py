@@ -304,7 +304,6 @@ class SessionView:
                 ("/phones", "phones.title"),
                 ("/kyc", "office.nav"),  # the back office (ui/views/office.py)
                 ("/audit", "auditor.nav"),  # an export's audit (ui/views/auditor.py)
-                ("/audit", "auditor.nav"),  # an export's audit (ui/views/auditor.py)
             )
             if self.who.is_admin:  # the admin's screens (ui/views/admin.py)
                 places += (("/admin", "admin.nav"),)

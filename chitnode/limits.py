@@ -27,6 +27,9 @@ VERIFY_PROBLEMS_KEPT_MAX = 10_000
 # An audit's findings list this many broken or rejected entries, then only count them
 # (services/audit.py): the findings file and the auditor's screen stay readable.
 AUDIT_LISTED_MAX = 1_000
+# An audit folds an export of up to this many entries in memory (its raw lines held as a
+# MemoryStore holds them, ~1 KB each); a bigger one folds into a scratch SQLite store.
+AUDIT_MEMORY_FOLD_MAX = 100_000
 # Authors whose entries have problems, remembered with their codes for import's choice
 # of feeds to skip; past this the file is refused whole.
 VERIFY_PROBLEM_AUTHORS_MAX = 10_000

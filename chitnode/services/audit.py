@@ -1,9 +1,10 @@
 """An auditor's reading of a `.chitlog` export: verify it, fold it alone, list what is wrong.
 
 Nothing here touches a node's store. The export is verified exactly as `chitnode verify`
-does it (`verify_file`), then folded into a store of its own (a `MemoryStore` unless the
-caller passes another) by the same fold engine every node runs, so every member's and
-group's balance is recomputed from the log alone. The findings name:
+does it (`verify_file`), then folded into a store of its own (in memory, or for a big
+export a scratch SQLite store in a temporary folder) by the same fold engine every node
+runs, so every member's and group's balance is recomputed from the log alone. The
+findings name:
 
 - broken entries, with their verify codes (bad_hash, bad_sig, broken_chain, gap, ...);
 - forks: two signed entries by one author at one seq (the fold keeps both as evidence);
@@ -22,6 +23,7 @@ cannot be trusted to be the author's, while everything before it verifies and co
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import groupby, islice
@@ -41,6 +43,7 @@ from chitnode.node.fold import FoldEngine
 from chitnode.services.report_pdf import write_atomically
 from chitnode.store.api import FROZEN, HELD, Store
 from chitnode.store.memory import MemoryStore
+from chitnode.store.sqlite import SqliteStore
 
 STALE_TERM = "stale_term"  # the fold's code for a coordinated entry a higher term fenced off
 FINDINGS_SUFFIX = ".findings.json"  # written next to the export: <name>.chitlog.findings.json
@@ -154,7 +157,11 @@ def audit_export(
     on_fold: Tick | None = None,
     store: Store | None = None,
 ) -> Findings:
-    """Verify `path`, fold what verifies into `store` (a new MemoryStore), list findings.
+    """Verify `path`, fold what verifies into `store`, list findings.
+
+    Without a `store`: a new MemoryStore for an export of up to AUDIT_MEMORY_FOLD_MAX
+    entries, else a SqliteStore in a temporary folder (removed after), so a big export is
+    never held in memory whole. Never the node's store.
 
     `on_verify` is called once per entry verified, `on_fold` once per entry line read for
     the fold: a caller shows both as progress. Raises NotFound for a missing file."""
@@ -172,8 +179,17 @@ def audit_export(
         findings.not_folded = report.entries
         return findings
     findings.branch_id = report.header.branch
-    engine = fold_export(path, report, findings, on_fold, store or MemoryStore())
-    read_findings(engine, findings)
+    if store is not None:
+        read_findings(fold_export(path, report, findings, on_fold, store), findings)
+    elif report.entries <= limits.AUDIT_MEMORY_FOLD_MAX:
+        read_findings(fold_export(path, report, findings, on_fold, MemoryStore()), findings)
+    else:  # a big export folds on disk, in a scratch folder of its own, removed after
+        with tempfile.TemporaryDirectory(prefix="chitnode-audit-") as scratch:
+            disk = SqliteStore.open(Path(scratch), create=True)
+            try:
+                read_findings(fold_export(path, report, findings, on_fold, disk), findings)
+            finally:
+                disk.close()
     return findings
 
 

@@ -10,11 +10,14 @@ are still computed from what verifies. A hand-made export shows forks, fencing e
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from chitnode import limits
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain.kinds import MANAGERS, REGISTRY, KindSpec
 from chitnode.domain.state import Change, Put, State
@@ -60,6 +63,27 @@ def test_the_demo_export_folds_alone_to_the_nodes_own_state(
     assert any(g.total_paise > 0 for g in found.groups)
     assert found.prizes_without_minutes == [] and found.forks == []
     assert found.branch_name == "Mangaluru Demo Branch"
+
+
+def test_a_big_export_folds_in_a_scratch_store_to_the_same_state(
+    demo_export: tuple[Path, str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past AUDIT_MEMORY_FOLD_MAX entries the fold runs on a SQLite store in a temporary
+    folder (removed after): the same findings as in memory."""
+    path, digest, count = demo_export
+    monkeypatch.setattr(limits, "AUDIT_MEMORY_FOLD_MAX", count - 1)
+    scratch: list[Path] = []
+    real = tempfile.TemporaryDirectory
+
+    def recorded(*args: Any, **kw: Any) -> tempfile.TemporaryDirectory[str]:
+        folder = real(*args, **kw)
+        scratch.append(Path(folder.name))
+        return folder
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", recorded)
+    found = audit_export(path)
+    assert found.state_digest == digest and found.folded == count and found.balanced
+    assert len(scratch) == 1 and not scratch[0].exists()  # the scratch store is gone
 
 
 def test_a_tampered_export_lists_the_broken_entry_and_folds_what_verifies(

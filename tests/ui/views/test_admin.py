@@ -9,6 +9,7 @@ open an employee's device: the shell sends it home from every admin route.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +17,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from sync.invite import code
+from sync.invite.book import InviteBook
+from sync.serve import runtime
 from tests.support.demo_branch import DemoBranch, closed_demo, open_copy
 from tests.support.flet_session import (
     AppSessionHandle,
@@ -35,6 +39,8 @@ from ui.vm import admin as vm
 
 ADMIN_ROUTES = [route for route, _, _ in TABS]
 STAFF_WHO = Who("staff", name="Nirmala")
+PEER_PORT = 7444  # written into serve.json only: nothing listens
+LAN_HOST = "192.168.1.10"
 CHECK_ROUNDS_MAX = 600  # settles while the integrity check runs (each bounded by settle)
 
 
@@ -201,3 +207,49 @@ async def test_an_employee_device_is_sent_home_from_every_admin_route(ctx: AppCo
         await handle.go(route)
         assert handle.view.screen is not None and handle.view.screen.route == STAFF_HOME
         assert not has(handle.page, ident="admin-title")
+
+
+@pytest.mark.asyncio
+async def test_while_serving_an_admin_invites_a_device_and_sees_its_peers(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app runs inside serve: `runtime.current` is this process's run and serve.json
+    names this pid and its peer port, as `chitnode serve` leaves them (the run itself is
+    not started: no socket is needed to make an invite or to read the status)."""
+    folder = ctx.backend.folder
+    run = runtime.ServeRuntime(options=runtime.ServeOptions(folder), run_here=None)  # type: ignore[arg-type]
+    runtime.write_serve_file(
+        folder, {"pid": os.getpid(), "peer_port": PEER_PORT, "addresses": [LAN_HOST]}
+    )
+    monkeypatch.setattr(runtime, "current", run)
+    handle = await admin(ctx, DEVICES)
+    assert not has(handle.page, ident="devices-not-serving")
+    assert text_by(handle.page, "devices-guard") == "Own feed: —"
+    fill(handle, "devices-invite-name", "Counter 2")
+    fill(handle, "devices-invite-role", "employee")
+    await press(handle, "devices-invite")
+    assert handle.banner == ""
+    shown = find(handle.page, ident="devices-invite-code").value
+    invite = code.decode(shown)
+    branch = await ctx.backend.read(lambda r: r.branch_id)
+    assert (invite.branch, invite.addresses) == (branch, ((LAN_HOST, PEER_PORT),))
+    [pending] = InviteBook(folder).rows()
+    assert (pending.role, pending.name) == ("employee", "Counter 2")
+    await settle()
+    assert text_by(handle.page, "strip-peers") == "peers 0"
+
+
+@pytest.mark.asyncio
+async def test_the_strip_reads_again_on_its_own_period_not_per_write(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handle = await admin(ctx, DASHBOARD)
+    stored = await ctx.backend.nt.run(lambda node: node.store.count())
+    assert text_by(handle.page, "strip-wal") == f"WAL {stored}"
+    await ctx.backend.submit(STAFF_WHO, "member.registered", {"member_id": "M900", "name": "Ravi"})
+    await settle()  # the write's event has reached the session: the strip waits its period
+    assert text_by(handle.page, "strip-wal") == f"WAL {stored}"
+    monkeypatch.setattr(limits, "MONITOR_REFRESH_S", 0.01)
+    await handle.go(STAFF_HOME)  # a new header: a new strip, read at once
+    await settle()
+    assert text_by(handle.page, "strip-wal") == f"WAL {stored + 1}"

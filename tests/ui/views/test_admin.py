@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from chitnode.log.entry import entry_from_stored
 from sync.invite import code
 from sync.invite.book import InviteBook
 from sync.serve import runtime
@@ -253,3 +254,23 @@ async def test_the_strip_reads_again_on_its_own_period_not_per_write(
     await handle.go(STAFF_HOME)  # a new header: a new strip, read at once
     await settle()
     assert text_by(handle.page, "strip-wal") == f"WAL {stored + 1}"
+
+
+@pytest.mark.asyncio
+async def test_integrity_shows_a_fork_with_both_twins(built: DemoBranch, tmp_path: Path) -> None:
+    """The root's data folder copied and written on in both places: the same seq twice.
+    The first copy, given the other's entry, keeps it as evidence and lists the fork."""
+    here = open_copy(built, tmp_path / "here")
+    with open_copy(built, tmp_path / "there") as there:
+        there.submit("member.registered", {"member_id": "M902", "name": "Ravi"})
+        twin = entry_from_stored(there.store.latest_placed(1)[0].raw)
+    here.submit("member.registered", {"member_id": "M901", "name": "Asha"})
+    mine = here.store.latest_placed(1)[0]
+    here.ingest([twin])
+    async with app_context(here, tmp_path / "here") as context:
+        handle = await admin(context, INTEGRITY)
+        fork = text_by(handle.page, "integrity-fork-0")
+        assert f"fork at seq {twin.seq}" in fork and twin.seq == mine.seq
+        card_text = text_by(handle.page, "integrity-fork-card-0")
+        assert mine.hash in card_text and twin.hash in card_text
+        assert "main chain" in card_text and "evidence" in card_text

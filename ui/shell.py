@@ -44,6 +44,7 @@ STAFF_HOME = "/foreman"
 MEMBER_HOME = "/me"
 STAFF_LOGIN = "/unlock"
 MEMBER_LOGIN = "/login"
+AUDITOR_HOME = "/audit"
 
 
 # The kernel monitor strip's builder, shown in every staff session's header: ui/views/admin.py
@@ -77,6 +78,8 @@ class AppContext:
 
 
 def home_route(who: Who, *, local: bool) -> str:
+    if who.is_auditor:  # an auditor's device audits exports (ui/views/auditor.py)
+        return AUDITOR_HOME
     if who.is_staff:
         return STAFF_HOME
     if who.is_member:
@@ -303,7 +306,7 @@ class SessionView:
                 (STAFF_HOME, "nav.home"),
                 ("/phones", "phones.title"),
                 ("/kyc", "office.nav"),  # the back office (ui/views/office.py)
-                ("/audit", "auditor.nav"),  # an export's audit (ui/views/auditor.py)
+                (AUDITOR_HOME, "auditor.nav"),  # an export's audit (ui/views/auditor.py)
             )
             if self.who.is_admin:  # the admin's screens (ui/views/admin.py)
                 places += (("/admin", "admin.nav"),)

@@ -25,11 +25,11 @@ import flet as ft
 from chitnode.errors import ChitError
 from chitnode.services.audit import Findings, audit_export, save_findings
 from chitnode.services.events import Event
-from ui.shell import STAFF, Screen, SessionView
+from ui.shell import AUDITOR_HOME, STAFF, Screen, SessionView
 from ui.theme import GAP_PX, TOUCH_TARGET_PX
 from ui.vm import auditor as vm
 
-ROUTE = "/audit"
+ROUTE = AUDITOR_HOME  # where an auditor's device lands after unlocking
 PROGRESS_EVERY_S = 0.25  # how often the bar moves while the worker thread audits
 COLUMN_WIDTHS_PX = (110, 220, 140, 140, 140)  # a findings table's columns on a laptop
 

@@ -136,3 +136,12 @@ async def test_staff_header_links_the_audit_and_members_cannot_open_it(ctx: AppC
     assert "Audit" in [getattr(c, "content", None) for c in staff.view.header.controls[1].controls]
     member = await open_session(ctx, who=Who("member", "M001"), route="/audit")
     assert member.view.screen is not None and member.view.screen.route != "/audit"
+
+
+@pytest.mark.asyncio
+async def test_an_auditors_device_lands_on_the_audit(ctx: AppContext) -> None:
+    home = await open_session(ctx)
+    home.view.device_role = "auditor"  # as read from the fold on an auditor's device
+    await home.login(Who("staff", name="Auditor"))
+    assert home.view.who.is_auditor and home.view.route == "/audit"
+    assert has(home.page, ident="audit-path")

@@ -17,11 +17,13 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from chitnode.log.entry import entry_from_stored
+from chitnode.domain.kinds import MANAGERS, REGISTRY, KindSpec
+from chitnode.log.entry import Entry, entry_from_stored
 from sync.invite import code
 from sync.invite.book import InviteBook
 from sync.serve import runtime
 from tests.support.demo_branch import DemoBranch, closed_demo, open_copy
+from tests.support.feeds import BRANCH, Feed, enrol, founded, seeded_key
 from tests.support.flet_session import (
     AppSessionHandle,
     app_context,
@@ -32,6 +34,7 @@ from tests.support.flet_session import (
     settle,
     text_by,
 )
+from tests.support.peer import joiner
 from ui import fmt, limits
 from ui.gate import Who
 from ui.shell import MEMBER_LOGIN, STAFF_HOME, STAFF_LOGIN, AppContext
@@ -42,6 +45,8 @@ ADMIN_ROUTES = [route for route, _, _ in TABS]
 STAFF_WHO = Who("staff", name="Nirmala")
 PEER_PORT = 7444  # written into serve.json only: nothing listens
 LAN_HOST = "192.168.1.10"
+FENCED_KIND = "test.payout"  # a coordinated kind of this test's own
+SCOPE = "group:g"
 CHECK_ROUNDS_MAX = 600  # settles while the integrity check runs (each bounded by settle)
 
 
@@ -274,3 +279,48 @@ async def test_integrity_shows_a_fork_with_both_twins(built: DemoBranch, tmp_pat
         card_text = text_by(handle.page, "integrity-fork-card-0")
         assert mine.hash in card_text and twin.hash in card_text
         assert "main chain" in card_text and "evidence" in card_text
+
+
+def _vote(feed: Feed, scope: str, term: int, candidate: Feed, deps: list[Entry]) -> Entry:
+    return feed.write(
+        "lease.vote", {"scope": scope, "term": term, "candidate": candidate.public}, deps
+    )
+
+
+def _grant(holder: Feed, scope: str, term: int, votes: list[Entry]) -> Entry:
+    refs = [[v.author, v.seq, v.hash] for v in votes]
+    return holder.write("lease.granted", {"scope": scope, "term": term, "votes": refs}, [votes[-1]])
+
+
+@pytest.mark.asyncio
+async def test_integrity_shows_fencing_evidence_with_both_entries(tmp_path: Path) -> None:
+    """Two foremen elected in turn for one scope: the first, still at term 1 after it saw
+    term 2's grant, writes a coordinated entry; the fold refuses it `stale_term`, and the
+    screen shows it beside the grant that fenced it (coordination-v1 rule 3)."""
+    REGISTRY[FENCED_KIND] = KindSpec(FENCED_KIND, MANAGERS, lambda state, entry: [], True, "test")
+    try:
+        root, a, b = founded(), Feed(seeded_key(2)), Feed(seeded_key(3))
+        node = joiner(tmp_path / "node", BRANCH, root.public)
+        root.write("device.enrolled", {"key": node.public, "role": "admin", "name": "Desk"})
+        enrol(root, a, "foreman")
+        enrol(root, b, "foreman")
+        keys = sorted([a.public, b.public, root.public])
+        body = {"scope": SCOPE, "keys": keys, "lease_ms": 60_000}
+        e_set = root.write("scope.electorate_set", body)
+        va = _vote(a, SCOPE, 1, a, [e_set])
+        grant1 = _grant(a, SCOPE, 1, [va, _vote(root, SCOPE, 1, a, [va])])
+        vb = _vote(b, SCOPE, 2, b, [grant1])
+        grant2 = _grant(b, SCOPE, 2, [vb, _vote(root, SCOPE, 2, b, [vb])])
+        stale = a.write(FENCED_KIND, {"scope": SCOPE, "term": 1, "ref": "late"}, [grant2])
+        node.ingest([*root.entries, *a.entries, *b.entries])
+        assert node.store.outcome_of(stale.author, stale.seq) == ("rejected", "stale_term")
+        async with app_context(node, tmp_path / "node") as context:
+            handle = await admin(context, INTEGRITY)
+            fenced = text_by(handle.page, "integrity-fenced-0")
+            assert f"seq {stale.seq} at term 1 in {SCOPE}" in fenced
+            assert stale.hash in text_by(handle.page, "integrity-fenced-card-0")
+            by = text_by(handle.page, "integrity-fenced-by-0")
+            assert f"term 2, granted to foreman device at seq {grant2.seq}" in by
+            assert grant2.hash in by
+    finally:
+        del REGISTRY[FENCED_KIND]

@@ -65,6 +65,8 @@ PRESS_TRIES = 3  # presses of a button whose press a re-layout swallowed
 RESPONSE_MS = 5_000  # the answer to one press, before pressing again
 SETTLE_MS = 1_000  # before a screenshot: a transient "Working..." overlay can show at first
 SCREENSHOT_MAX_BYTES = 200_000  # each committed picture stays small (house rule)
+# Words of the red boxes Flet draws in place of a control it cannot show.
+FLET_ERROR_SIGNS = ("must be provided", "Unknown control", "Traceback")
 # Set to a folder (docs/screenshots) to keep the pictures; otherwise they go to a temp dir.
 SCREENSHOTS_ENV = "CHITNODE_SCREENSHOTS"
 # Set (to anything) to print each step with the seconds since the module's first (pytest -s).
@@ -124,6 +126,17 @@ class AppPage:
         node = self.ident(identifier).first
         node.wait_for(state="attached", timeout=STEP_MS)
         return str(node.evaluate(_SAID)).strip()
+
+    def texts(self, prefix: str) -> dict[str, str]:
+        """What every node whose identifier starts with `prefix` says, read at one instant
+        (a list being rebuilt cannot drop a node between two reads)."""
+        found = self.page.evaluate(
+            f"""prefix => Object.fromEntries(Array.from(
+                document.querySelectorAll(`[flt-semantics-identifier^="${{prefix}}"]`),
+                node => [node.getAttribute('flt-semantics-identifier'), ({_SAID})(node)]))""",
+            prefix,
+        )
+        return {str(k): str(v).strip() for k, v in dict(found).items()}
 
     def expect_text(self, identifier: str, wanted: str | re.Pattern[str]) -> str:
         """Wait (bounded) until the node says `wanted` (a substring or a pattern); what it
@@ -204,15 +217,24 @@ class AppPage:
         self.page.wait_for_function(f"() => !({_EDITING})", timeout=STEP_MS)
         self.press(field)
         self.page.wait_for_function(f"() => {_EDITING}", timeout=STEP_MS)
-        self.page.keyboard.press("ControlOrMeta+A")  # a field may come filled in
-        self.page.keyboard.type(value)
-        expect(self.page.locator("input:focus, textarea:focus")).to_have_value(
-            value, timeout=STEP_MS
-        )
+        focused = self.page.locator("input:focus, textarea:focus")
+        for _ in range(PRESS_TRIES):
+            self.page.keyboard.press("ControlOrMeta+A")  # a field may come filled in
+            self.page.keyboard.type(value)
+            # Keys typed before Flutter has taken the field over are lost (it then writes
+            # its own text back): type again until the field holds all of it.
+            for _ in range(RESPONSE_MS // POLL_MS):
+                if focused.count() and focused.first.input_value() == value:
+                    return
+                self.page.wait_for_timeout(POLL_MS)
+        expect(focused).to_have_value(value, timeout=STEP_MS)
 
     def shot(self, path: Path) -> Path:
-        """A PNG of the tab in CSS pixels, after a short settle; fails if it grew too big."""
+        """A PNG of the tab in CSS pixels, after a short settle; fails if it grew too big,
+        or if the screen shows one of Flet's error boxes (a control it could not draw)."""
         self.page.wait_for_timeout(SETTLE_MS)
+        said = str(self.page.locator("body").evaluate(_SAID))
+        assert not any(sign in said for sign in FLET_ERROR_SIGNS), said
         path.parent.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(path), type="png", scale="css")
         size = path.stat().st_size

@@ -84,19 +84,18 @@ def next_step(laptop: web.AppPage, step: str) -> None:
 
 
 RUPEES = re.compile(r"₹[0-9,]+")
-INBOX_ITEMS_MAX = 10  # minutes waiting in one member's inbox (the demo leaves a few)
+ITEM = re.compile(r"inbox-attest-[0-9]+")  # an item's line (its button: ...-confirm)
 
 
 def attest(phone: web.AppPage, minutes: str) -> None:
     """Confirm the minutes named `minutes` in the phone's inbox; they leave the list."""
     phone.expect_shown("inbox-attest-title")
-    items = [f"inbox-attest-{i}" for i in range(INBOX_ITEMS_MAX)]
-    shown = [i for i in items if phone.ident(i).count()]
-    ours = [i for i in shown if minutes in phone.text(i)]
-    assert ours, [phone.text(i) for i in shown]
+    said = phone.texts("inbox-attest-")
+    ours = [item for item, words in said.items() if ITEM.fullmatch(item) and minutes in words]
+    assert ours, said
     phone.tap_ident(f"{ours[0]}-confirm")
     for _ in range(web.STEP_MS // web.POLL_MS):
-        if not any(phone.ident(i).count() and minutes in phone.text(i) for i in items):
+        if not any(minutes in words for words in phone.texts("inbox-attest-").values()):
             return
         phone.page.wait_for_timeout(web.POLL_MS)
     raise AssertionError(f"the minutes of {minutes} stayed in the inbox")

@@ -43,7 +43,10 @@ def labelled(identifier: str, control: ft.Control) -> ft.Control:
 
 
 def text(identifier: str, value: str, **kw: Any) -> ft.Control:
-    return labelled(identifier, ft.Text(value, **kw))
+    # `visible` goes on the wrapper: a Semantics over a hidden control is a Flet error box
+    # in the browser ("Semantics.content must be provided and visible").
+    visible = bool(kw.pop("visible", True))
+    return ft.Semantics(content=ft.Text(value, **kw), identifier=identifier, visible=visible)
 
 
 def title(identifier: str, value: str) -> ft.Control:

@@ -68,7 +68,13 @@ class _Screen:
         self.view = view
         self.branch_id = branch_id
         self.data = data
-        self.problem = ft.Text("", color=ft.Colors.ERROR, key="meeting-problem", visible=False)
+        self.problem = ft.Text("", color=ft.Colors.ERROR, key="meeting-problem")
+        # Hidden until there is a problem. The wrapper hides, not the text: a Semantics over
+        # an invisible control is a Flet error box in the browser ("Semantics.content must
+        # be provided and visible").
+        self.problem_line = ft.Semantics(
+            content=self.problem, identifier="meeting-problem", visible=False
+        )
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -92,9 +98,9 @@ class _Screen:
     def say(self, key: str) -> None:
         """A problem with what was typed, in words, under the title (nothing was written)."""
         self.problem.value = self.t(key)
-        self.problem.visible = True
+        self.problem_line.visible = True
         with contextlib.suppress(Exception):
-            self.problem.update()
+            self.problem_line.update()
 
     async def go_step(self, step: str) -> None:
         await self.view.go(ROUTE, group=self.gid, month=str(self.month), step=step)
@@ -137,7 +143,7 @@ class _Screen:
                 _ident(ft.Text(title, size=TITLE_SIZE, weight=ft.FontWeight.BOLD), "meeting-title"),
                 _text(step_line, "meeting-step", size=18),
                 self.navigation(),  # on top: a step's list can be long
-                _ident(self.problem, "meeting-problem"),
+                self.problem_line,
                 body,
             ],
             spacing=theme.GAP_PX * 2,

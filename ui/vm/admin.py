@@ -331,7 +331,16 @@ def lease_rows(leases: Iterable[ScopeLease]) -> tuple[LeaseRow, ...]:
 
 
 def devices(r: Reading) -> Devices:
+    """The root admin's device (enrolled by the genesis) first, then the enrolled ones."""
     rows = []
+    branch = r.state.get("branch", "branch")
+    root = str(branch["root"]) if branch is not None else ""
+    if root and r.state.get("devices", root) is None:
+        rows.append(
+            DeviceRow(
+                root, device_name(r.state, root), "admin", "active", "", None, root == r.device_key
+            )
+        )
     for key, row in sorted(r.state.rows("devices").items(), key=lambda kv: str(kv[1]["name"])):
         after = row.get("after_seq")
         rows.append(

@@ -125,8 +125,10 @@ def test_devices_and_the_revocation_chitnode_revoke_writes(
     data = vm.devices(reading)
     assert data.may_manage  # the demo runs on its root admin's device
     enrolled = reading.state.rows("devices")
-    assert {d.key for d in data.devices} == set(enrolled)
-    some = data.devices[0]
+    root, *others = data.devices
+    assert (root.name, root.role, root.this_device) == ("root admin", "admin", True)
+    assert {d.key for d in others} == set(enrolled)
+    some = others[0]
     heads = demo.node.store.placed_heads()
     kind, body = vm.revoke_command(some.key, "  lost phone ", heads)
     assert kind == "device.revoked"

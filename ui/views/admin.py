@@ -572,6 +572,7 @@ def _peers_block(view: SessionView) -> list[ft.Control]:
 
 # --- the kernel monitor strip (every staff screen) ------------------------------------------
 
+_REFRESHING: set[asyncio.Task[None]] = set()  # the strips' refresh loops now running
 STRIP_FIELDS = ("ram", "cpu", "threads", "wal", "held", "leases", "peers", "sync")
 
 
@@ -642,7 +643,9 @@ def monitor_strip(view: SessionView) -> ft.Control:
                 strip.update()
             await asyncio.sleep(limits.MONITOR_REFRESH_S)
 
-    asyncio.get_running_loop().create_task(refreshing())
+    task = asyncio.get_running_loop().create_task(refreshing())
+    _REFRESHING.add(task)  # the loop keeps only a weak reference to a task
+    task.add_done_callback(_REFRESHING.discard)
     return box
 
 

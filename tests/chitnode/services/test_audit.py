@@ -193,3 +193,14 @@ def test_a_prize_paid_without_complete_minutes_is_found() -> None:
 
 def test_an_empty_finding_is_balanced_and_clean() -> None:
     assert Findings(path="x").anomalies == 0
+
+
+def test_a_file_that_is_no_export_is_found_broken_and_folds_nothing(tmp_path: Path) -> None:
+    junk = tmp_path / "notes.chitlog"
+    junk.write_bytes(b"these are not the minutes\nnor is this\n")
+    found = audit_export(junk)
+    assert not found.verified and "bad_format" in found.counts and "bad_seal" in found.counts
+    assert found.folded == 0 and found.members == [] and found.state_digest == ""
+    empty = tmp_path / "empty.chitlog"
+    empty.write_bytes(b"")
+    assert audit_export(empty).counts == {"bad_format": 1, "bad_seal": 1}

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import json
 import os
 import socket
 from collections.abc import Iterator
@@ -166,7 +167,71 @@ def asgi_app(ctx: AppContext) -> Any:
         session_timeout_seconds=limits.FLET_SESSION_TIMEOUT_S,
     )
     app.add_middleware(GZipMiddleware, minimum_size=limits.GZIP_MINIMUM_BYTES)
+    add_font_routes(app)
     return app
+
+
+# --- fonts ------------------------------------------------------------------------------------
+#
+# Kannada and Hindi: Roboto has no Kannada or Devanagari letters, so Flutter falls back to
+# Noto fonts it fetches from `fontFallbackBaseUrl`, which no_cdn points at this node
+# (`/assets/fonts/<family>/<version>/<subset>.woff2`). Flet ships none of them, so every
+# Kannada or Hindi word showed as boxes. The node answers those requests with whole Noto
+# fonts from assets/fonts/ (SIL OFL, assets/fonts/OFL.txt): a whole font is a superset of
+# any subset Flutter asks for, and a phone fetches each once, only when it shows the script.
+# Flutter asks "notosans" for Devanagari too (today's Noto Sans has it), and for signs
+# Roboto lacks; NotoSans-LatinDevanagari.ttf is Noto Sans's Latin, punctuation and currency
+# merged with Noto Sans Devanagari (fontTools), shaping tables kept.
+FALLBACK_FONTS = {
+    "notosanskannada": "NotoSansKannada-Regular.ttf",
+    "notosansdevanagari": "NotoSansDevanagari-Regular.ttf",
+    "notosans": "NotoSans-LatinDevanagari.ttf",
+    "notosanssymbols": "NotoSans-LatinDevanagari.ttf",  # bullets, arrows: what it has
+}
+# Flet's font manifest also lists KaTeX (maths) and Cupertino icon fonts, which Flutter loads
+# at start-up though the app draws neither: ~1.2 MB of a phone's first load. The node serves
+# the manifest without them.
+UNUSED_FONT_FAMILIES = ("packages/flutter_math_fork/", "packages/cupertino_icons/")
+
+
+def flet_web_dir() -> Path:
+    import flet_web
+
+    return Path(flet_web.__file__).parent / "web"
+
+
+def font_manifest() -> list[dict[str, Any]]:
+    path = flet_web_dir() / "assets" / "FontManifest.json"
+    families: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return [f for f in families if not str(f.get("family", "")).startswith(UNUSED_FONT_FAMILIES)]
+
+
+def add_font_routes(app: Any) -> None:
+    """The two font answers above, ahead of Flet's static files (which match every path)."""
+    from starlette.requests import Request
+    from starlette.responses import FileResponse, JSONResponse, Response
+    from starlette.routing import Route
+
+    manifest = font_manifest()
+
+    async def fallback_font(request: Request) -> Response:
+        name = FALLBACK_FONTS.get(str(request.path_params["family"]))
+        if name is None:
+            return Response(status_code=404)
+        return FileResponse(ASSETS / "fonts" / name, media_type="font/ttf")
+
+    async def manifest_answer(request: Request) -> Response:
+        return JSONResponse(manifest)
+
+    async def roboto(request: Request) -> Response:  # the default font, from Flet's own copy
+        return FileResponse(flet_web_dir() / "assets" / "fonts" / "roboto.woff2")
+
+    routes = [
+        Route("/assets/FontManifest.json", manifest_answer),
+        Route("/assets/fonts/{family}/{version}/{subset}", fallback_font),
+        Route("/assets/assets/fonts/roboto/{version}/{subset}", roboto),
+    ]
+    app.router.routes[0:0] = routes
 
 
 def _own_addresses() -> list[str]:

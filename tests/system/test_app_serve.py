@@ -5,6 +5,7 @@ port refused with its code, and SIGTERM stopping everything (issue 12)."""
 from __future__ import annotations
 
 import gzip
+import json
 import socket
 import stat
 import urllib.request
@@ -14,7 +15,7 @@ import pytest
 
 from tests.support.cli_proc import found_branch
 from tests.support.serve_proc import HOST, ServeProcess
-from ui.server import ASSETS
+from ui.server import ASSETS, FALLBACK_FONTS
 
 pytestmark = pytest.mark.system
 
@@ -47,6 +48,14 @@ def test_serve_runs_the_app_offline_and_gzipped(tmp_path: Path) -> None:
         # The app's own icons (assets/), served in place of Flet's.
         _, _, icon = fetch(f"http://{HOST}:{port}/icons/icon-192.png")
         assert icon == (ASSETS / "icons" / "icon-192.png").read_bytes()
+        # Kannada and Hindi need Noto fonts Flet does not ship: the node serves them where
+        # no-CDN Flutter asks, and a font manifest without the unused KaTeX/Cupertino fonts.
+        for family, name in FALLBACK_FONTS.items():
+            _, headers, font = fetch(f"http://{HOST}:{port}/assets/fonts/{family}/v1/x.woff2")
+            assert font == (ASSETS / "fonts" / name).read_bytes()
+        _, _, manifest = fetch(f"http://{HOST}:{port}/assets/FontManifest.json")
+        families = [f["family"] for f in json.loads(manifest)]
+        assert "MaterialIcons" in families and not any("KaTeX" in f for f in families)
         png = folder / "phone-qr.png"
         assert png.read_bytes().startswith(b"\x89PNG")
         assert stat.S_IMODE(png.stat().st_mode) & 0o077 == 0  # owner-only: it holds a token

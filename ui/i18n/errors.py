@@ -32,6 +32,11 @@ _SENTENCES: dict[str, tuple[str, str, str]] = {
         "ಬಿಡ್‌ಗಳು ನಿಗದಿತ ಹಂತಗಳಲ್ಲಿ ಏರುತ್ತವೆ. + ಮತ್ತು − ಬಟನ್ ಬಳಸಿ.",
         "बोली तय कदमों में बढ़ती है। + और − बटन इस्तेमाल करें।",
     ),
+    "not_lease_holder": (
+        "The laptop running this group cannot be reached now. Try again at the meeting.",
+        "ಈ ಗುಂಪನ್ನು ನಡೆಸುವ ಲ್ಯಾಪ್‌ಟಾಪ್ ಈಗ ಸಿಗುತ್ತಿಲ್ಲ. ಸಭೆಯಲ್ಲಿ ಮತ್ತೆ ಪ್ರಯತ್ನಿಸಿ.",
+        "इस समूह को चलाने वाला लैपटॉप अभी नहीं मिल रहा। बैठक में फिर कोशिश करें।",
+    ),
     "too_many_bids": (
         "You have reached the most bids allowed in this auction.",
         "ಈ ಹರಾಜಿನಲ್ಲಿ ಅನುಮತಿಸಿದಷ್ಟು ಬಿಡ್‌ಗಳನ್ನು ನೀವು ಈಗಾಗಲೇ ಮಾಡಿದ್ದೀರಿ.",

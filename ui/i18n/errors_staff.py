@@ -95,7 +95,6 @@ _SENTENCES: dict[str, str] = {
     "bad_banker_state": "A commitment needs a name.",
     "release_exceeds_allocation": "A process cannot give back more than it holds.",
     "stale_term": "A newer decision already covers this.",
-    "not_lease_holder": "This laptop does not hold the right to do this now.",
     "bad_scope": "That is not a group this applies to.",
     "bad_mail": "That is not a mail this laptop sends.",
     "outbox_full": "Too many mails wait to be sent. Let them go out first.",

@@ -63,6 +63,9 @@ class Screen:
     title_key: str  # catalogue key of the screen's title
     build: Callable[[SessionView], Awaitable[ft.Control]]
     watches: Callable[[Event], bool] = _any_event  # which committed events rebuild it
+    # True: on a member's session, only events naming that member (Event.members) rebuild
+    # it, so one member's transfer does not redraw every other phone's wallet.
+    mine: bool = False
 
 
 @dataclass(slots=True)
@@ -251,9 +254,16 @@ class SessionView:
     # --- live -------------------------------------------------------------------------------
 
     async def on_events(self, events: Sequence[Event]) -> None:
-        if self.screen is None or not any(self.screen.watches(e) for e in events):
+        screen = self.screen
+        if screen is None or not any(screen.watches(e) and self._concerns(e) for e in events):
             return
         await self.rebuild(header=False)  # a new header each bid cost every session ~2 ms
+
+    def _concerns(self, event: Event) -> bool:
+        screen = self.screen
+        if screen is None or not screen.mine or not self.who.is_member:
+            return True
+        return self.who.member_id in event.members
 
     def start(self) -> None:
         self._stop_listening = self.backend.listen(self.on_events)

@@ -976,8 +976,8 @@ def _kinds(prefixes: tuple[str, ...]) -> Callable[[Event], bool]:
 SCREENS = [
     Screen(ME, MEMBER, "member.title.home", build_home, _touches_member),
     Screen(PASSBOOK, MEMBER, "member.title.passbook", build_passbook, _touches_member),
-    Screen(LOANS, MEMBER, "member.title.loans", build_loans, _kinds(LOAN_KINDS)),
-    Screen(WALLET, MEMBER, "member.title.wallet", build_wallet, _kinds(WALLET_KINDS)),
+    Screen(LOANS, MEMBER, "member.title.loans", build_loans, _kinds(LOAN_KINDS), mine=True),
+    Screen(WALLET, MEMBER, "member.title.wallet", build_wallet, _kinds(WALLET_KINDS), mine=True),
     Screen(AGREEMENT, MEMBER, "member.title.agreement", build_agreement, _kinds(("agreement.",))),
     Screen(INBOX, MEMBER, "member.title.inbox", build_inbox, _kinds(INBOX_KINDS)),
 ]

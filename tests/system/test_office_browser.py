@@ -28,21 +28,6 @@ TICKED = ("M037", "M038")  # two of the demo's four members whose KYC waits
 NOTE_LABEL = "Note for the move (what was done)"
 
 
-FILL_TRIES = 2  # a field the board rebuilt a moment ago may drop the first key typed
-
-
-def fill(laptop: web.AppPage, label: str, value: str) -> None:
-    """Type into a field of a freshly rebuilt screen: Flutter's new field can take focus a
-    key late, so a second try (select all, type again) replaces a clipped first one."""
-    for attempt in range(FILL_TRIES):
-        try:
-            laptop.fill(label, value)
-            return
-        except AssertionError:
-            if attempt + 1 == FILL_TRIES:
-                raise
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[web.AppServer]:
     folder = web.demo_branch(tmp_path_factory.mktemp("office") / "node")
@@ -76,10 +61,10 @@ def test_kyc_bulk_approve_and_a_recovery_card_moved_two_stages(
     laptop.expect_text("recovery-col-notice", "Notice · 1")
     laptop.expect_text("recovery-col-legal", "Legal · 0")
     laptop.shot(shots / "office-recovery.png")
-    fill(laptop, NOTE_LABEL, "visited the shop, promised Friday")
+    laptop.fill(NOTE_LABEL, "visited the shop, promised Friday")
     laptop.tap("Move to Follow-up")
     laptop.expect_text("recovery-col-follow_up", "Follow-up · 1")
-    fill(laptop, NOTE_LABEL, "lawyer's notice sent")
+    laptop.fill(NOTE_LABEL, "lawyer's notice sent")
     laptop.tap("Move to Legal")
     laptop.expect_text("recovery-col-legal", "Legal · 1")
     laptop.expect_text("recovery-col-notice", "Notice · 0")

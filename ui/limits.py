@@ -21,7 +21,7 @@ APP_SHUTDOWN_TIMEOUT_S = 5.0  # uvicorn's grace for open websockets when serve s
 
 # A browser session's live view is rebuilt from the log after each committed batch; a burst
 # of bids coalesces into one rebuild per session per this many milliseconds at most.
-LIVE_COALESCE_MS = 50
+LIVE_COALESCE_MS = 10
 BANNER_SHOW_MS = 6000  # how long a refusal stays on screen before it fades
 # A login that expired while nobody touched the phone goes back to the door within this.
 IDLE_CHECK_S = 30

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import flet as ft
+from flet.controls.context import context as flet_context
 
 from chitnode.errors import ChitError
 from chitnode.node.node import Receipt
@@ -248,8 +249,19 @@ class SessionView:
         self._update()
 
     def _update(self) -> None:
-        with contextlib.suppress(Exception):  # the browser may have gone: nothing to draw on
-            self.page.update()
+        """Send what changed now, and still let Flet send the rest when the handler ends.
+
+        Flet 1.0.5 skips its update at the end of an event handler once the handler has
+        called `update()` itself: a handler that submits (the shell says "Sending…" here)
+        and then changes a control would leave that change unsent. This push does not
+        count as the handler's own, as Flet does for its internal service updates."""
+        was_called = flet_context.was_update_called()
+        try:
+            with contextlib.suppress(Exception):  # the browser may have gone
+                self.page.update()
+        finally:
+            if not was_called:
+                flet_context.reset_update_called()  # type: ignore[no-untyped-call]
 
     # --- live -------------------------------------------------------------------------------
 

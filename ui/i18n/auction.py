@@ -11,6 +11,12 @@ from __future__ import annotations
 MEMBER_FACING = True
 
 STRINGS: dict[str, dict[str, str]] = {
+    "auction.back_to_meeting": {
+        "en": "Back to the meeting",
+        "kn": "ಸಭೆಗೆ ಹಿಂತಿರುಗಿ",
+        "hi": "बैठक पर वापस",
+    },
+    "auction.back_home": {"en": "My home", "kn": "ನನ್ನ ಮುಖಪುಟ", "hi": "मेरा होम"},
     # --- both screens ---
     "auction.title": {"en": "Live auction", "kn": "ನೇರ ಹರಾಜು", "hi": "लाइव नीलामी"},
     "auction.room_title": {"en": "Auction room", "kn": "ಹರಾಜು ಕೊಠಡಿ", "hi": "नीलामी कक्ष"},

@@ -33,7 +33,7 @@ import flet as ft
 from chitnode.services.events import Event
 from ui import fmt, limits, meeting_desk, theme
 from ui.backend import Reading
-from ui.shell import MEMBER, STAFF, Screen, SessionView
+from ui.shell import MEMBER, MEMBER_HOME, STAFF, Screen, SessionView
 from ui.vm import auction as vm
 
 DESK_ROUTE = "/auction"
@@ -376,7 +376,23 @@ async def _desk_tree(view: SessionView) -> tuple[_Pad, ft.Control]:
             parts += await _desk_bid_pad(view, pad, desk)
         if desk.can_close:
             parts.append(_desk_close(view, desk))
+    parts.append(_going(view, "auction.back_to_meeting", "auction-back", MEETING_ROUTE, desk))
     return pad, ft.Column(parts, spacing=theme.GAP_PX * 2)
+
+
+def _going(view: SessionView, key: str, ident: str, route: str, draw: Any) -> ft.Control:
+    """A way out of the auction screens: the laptop back to its meeting's auction step,
+    a phone back to the member's home (the room has no bottom bar: bids need the room)."""
+    params = {"group": draw.group_id, "month": str(draw.month)}
+    if route == MEETING_ROUTE:
+        params["step"] = "auction"
+    else:
+        params = {}
+
+    async def go() -> None:
+        await view.go(route, **params)
+
+    return ft.Semantics(content=_button(view.t(key), ident, go), identifier=ident)
 
 
 def _desk_bidders(view: SessionView, pad: _Pad, desk: vm.Desk) -> list[ft.Control]:
@@ -552,6 +568,7 @@ async def _room_tree(view: SessionView) -> tuple[_Pad, ft.Control]:
     ]
     if room.status == vm.NONE:
         pad.plan = (False, 0)
+        parts.append(_going(view, "auction.back_home", "room-home", MEMBER_HOME, room))
         return pad, ft.Column(parts)
     if room.mine:
         parts.append(_text(view.t("auction.my_alias", alias=room.my_alias), "room-alias"))
@@ -567,6 +584,7 @@ async def _room_tree(view: SessionView) -> tuple[_Pad, ft.Control]:
     parts.append(_countdown(view, pad, "room-countdown", open_now, room.remaining_ms))
     pad.room = room
     parts.append(_live_box(await _room_live(view, pad, room)))
+    parts.append(_going(view, "auction.back_home", "room-home", MEMBER_HOME, room))
     return pad, ft.Column(parts, spacing=theme.GAP_PX * 2)
 
 

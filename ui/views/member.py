@@ -52,6 +52,9 @@ AGREEMENT = "/agreement"
 INBOX = "/inbox"
 ROOM = "/room"  # the live auction room (ui/views/auction.py)
 FIELD_WIDTH_PX = 320  # a 360-px phone less the page's padding
+NAV_ICON_PX = 22
+NAV_WORD_SIZE = 11  # "Passbook" and its Kannada and Hindi words fit a quarter of the bar
+NAV_HEIGHT_PX = 56  # above the 48-px touch target: an icon over a word
 TITLE_SIZE = 22
 SMALL_SIZE = 13
 INTEGRITY_FILE = "integrity.json"  # <data>/: {"ok": bool, "checked_ms": int, "entries": int}
@@ -99,13 +102,24 @@ def nav(view: SessionView, current: str) -> ft.Control:
     items: list[ft.Control] = []
     for route, key, icon, identifier in NAV:
         here = route == current
+        # The icon above its word, as phones' own bottom bars do: side by side, four
+        # places in 320 px left each word ~40 px and "Passbook" broke into "Pas sbo".
+        label = ft.Column(
+            [
+                ft.Icon(icon, size=NAV_ICON_PX),
+                ft.Text(view.t(key), size=NAV_WORD_SIZE, no_wrap=True),
+            ],
+            spacing=0,
+            tight=True,
+            horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+        )
         item = ft.TextButton(
-            content=view.t(key),
-            icon=icon,
+            content=label,
             on_click=go_to(view, route),
-            height=theme.TOUCH_TARGET_PX,
+            height=NAV_HEIGHT_PX,
             disabled=here,
             expand=True,
+            style=ft.ButtonStyle(padding=0),
         )
         items.append(ft.Semantics(content=item, identifier=identifier, selected=here, expand=True))
     return ft.Row(items, spacing=0, width=FIELD_WIDTH_PX)

@@ -34,7 +34,7 @@ from chitnode.errors import UsageError
 from sync.serve.runtime import PortInUse
 from ui import limits
 from ui.auth import Auth
-from ui.pairing import host_addresses, lan_addresses, phone_url, qr_png, qr_terminal
+from ui.pairing import host_addresses, phone_url, qr_png, qr_terminal
 from ui.shell import AppContext
 
 STARTUP_POLL_S = 0.02  # how often start() looks whether uvicorn is up
@@ -65,6 +65,7 @@ class AppPart:
                 runtime.folder, SystemClock(), allow_remote_staff=self.allow_remote_staff
             ),
             allow_remote_staff=self.allow_remote_staff,
+            listen=listen,
         )
         self.context = ctx
         asgi = asgi_app(ctx)
@@ -240,10 +241,11 @@ def _own_addresses() -> list[str]:
 
 def phone_lines(ctx: AppContext | None, folder: Path, port: int) -> list[str]:
     """The URL and QR a phone scans to reach the member login (one-time meeting token)."""
+    from ui.views.phones import phone_host
+
     if ctx is None or ctx.auth is None:
         return []
-    hosts = list(lan_addresses()) or ["127.0.0.1"]
-    url = phone_url(hosts[0], port, ctx.auth.meeting_token())
+    url = phone_url(phone_host(ctx.listen), port, ctx.auth.meeting_token())
     png = folder / "phone-qr.png"
     qr_png(url, png)
     return [f"phones   {url} (QR below, and {png})", qr_terminal(url)]

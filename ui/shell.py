@@ -78,6 +78,7 @@ class AppContext:
     auth: Any = None  # ui.auth.Auth once a serve runs the app; sessions log in through it
     app_port: int = 0
     allow_remote_staff: bool = False
+    listen: str = ""  # the address the app listens on ("" or 0.0.0.0: every interface)
     sessions: dict[str, SessionView] = field(default_factory=dict)  # Flet session id -> view
 
 

@@ -32,8 +32,14 @@ def qr_png_bytes(url: str) -> bytes:
     return buffer.getvalue()
 
 
-def phone_host() -> str:
-    """The address phones on the Wi-Fi reach this laptop at (the first LAN IPv4)."""
+EVERY_INTERFACE = ("", "0.0.0.0", "::", "*")
+
+
+def phone_host(listen: str = "") -> str:
+    """The address phones on the Wi-Fi reach this laptop at: the one the app listens on,
+    or, listening on every interface, the first LAN IPv4 (phones do not resolve .local)."""
+    if listen not in EVERY_INTERFACE:
+        return listen
     hosts = lan_addresses()
     return hosts[0] if hosts else LOOPBACK
 
@@ -56,7 +62,7 @@ async def build_phones(view: SessionView) -> ft.Control:
     if auth is None:
         view.refuse("not_serving")
         return ft.Column([])
-    meeting_url = phone_url(phone_host(), port, auth.meeting_token())
+    meeting_url = phone_url(phone_host(view.ctx.listen), port, auth.meeting_token())
     connected = sum(1 for s in view.ctx.sessions.values() if s.who.is_member)
     member_field = ft.TextField(label=view.t("login.member_id"), width=240)
     member_box = ft.Column([])
@@ -75,7 +81,7 @@ async def build_phones(view: SessionView) -> ft.Control:
         except ChitError as exc:
             view.refuse(exc.code)
             return
-        url = phone_url(phone_host(), port, token)
+        url = phone_url(phone_host(view.ctx.listen), port, token)
         member_box.controls = [
             ft.Semantics(
                 content=ft.Text(view.t("phones.member_for", name=name, member=member_id)),

@@ -294,6 +294,8 @@ CODES: dict[str, str] = {
     "release_exceeds_allocation": "a process cannot return more than it holds",
     "repayment_exceeds_owed": "a repayment is more than what is owed",
     "report_write_failed": "the report file could not be written (disk, permissions); none is left",
+    "report_folder_unusable": "the report folder is not an existing folder this node may write",
+    "unknown_report": "no such report",
     "request_closed": "the bank request is already closed",
     "request_exists": "request … exists",
     "rule_violation": "a command breaks a domain rule (a more specific code usually says which)",

@@ -28,6 +28,7 @@ SCREEN_MODULES = (
     "ui.views.office",
     "ui.views.auditor",
     "ui.views.admin",
+    "ui.views.reports",
 )
 
 

@@ -330,6 +330,7 @@ class SessionView:
                 ("/phones", "phones.title"),
                 ("/kyc", "office.nav"),  # the back office (ui/views/office.py)
                 (AUDITOR_HOME, "auditor.nav"),  # an export's audit (ui/views/auditor.py)
+                ("/reports", "reports.nav"),  # reports to print (ui/views/reports.py)
             )
             if self.who.is_admin:  # the admin's screens (ui/views/admin.py)
                 places += (("/admin", "admin.nav"),)

@@ -33,6 +33,7 @@ AREAS = (
     "office",
     "auditor",
     "admin",
+    "reports",
 )
 ERROR_PREFIX = "error."  # error_text(lang, code) reads the key "error.<code>"
 # Each language named in its own script, as the first screen offers it (UX.md rule 9).

@@ -176,6 +176,9 @@ _SENTENCES: dict[str, str] = {
     "not_in_electorate": "This device does not vote for or hold that group's lock.",
     "report_write_failed": "The report could not be saved (disk full or no permission); "
     "nothing was left half-written.",
+    "report_folder_unusable": "That is not a folder the app can save into. Type the full path "
+    "of an existing folder you may write to.",
+    "unknown_report": "That is not one of the reports.",
     "not_serving": "Start the server first.",
     "page_refused": "Records from another device failed the checks; nothing was stored.",
     "peer_refused": "The other device refused, without saying why.",

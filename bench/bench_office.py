@@ -46,7 +46,14 @@ from nacl.signing import SigningKey
 
 PAGE_TARGET_S = 2.0  # a first render an admin waits for without wondering (issue 13)
 VERIFY_TARGET_RATIO = 1.1  # the issue's bound: the app not slower than 1.1x the CLI
-PAGES = (("audit", "/admin/audit"), ("dashboard", "/admin"))
+# The audit trail's newest page, the dashboard, and the trail filtered to a kind only the
+# log's very first entry has: the store walks every row's index entry to fill that page
+# (its worst case in time), yet holds no more than a page of them.
+PAGES = (
+    ("audit", "/admin/audit"),
+    ("dashboard", "/admin"),
+    ("audit_filtered", "/admin/audit?kind=branch.genesis"),
+)
 # Rendered once before the figures (not timed): the app's one-time costs (Flet's first
 # session, lazy imports) land here, not on the first page measured.
 WARM_UP_ROUTE = "/admin/devices"
@@ -105,7 +112,9 @@ async def render(ctx: Any, hub: Any, route: str) -> tuple[float, int]:
     await view.go(route)
     seconds = time.perf_counter() - t0
     shown = getattr(view.screen, "route", None)
-    if shown != route:  # a login or another screen instead: the figure would be nothing's
+    if (
+        shown != route.partition("?")[0]
+    ):  # a login or another screen instead: the figure would be nothing's
         raise SystemExit(f"bench_office: {route} showed {shown!r}, banner {view.banner.value!r}")
     view.stop()
     ctx.sessions.pop(session.id, None)
@@ -221,15 +230,17 @@ def main(argv: list[str] | None = None) -> None:
         name: shown[name]["traced_peak_mb"] * MB / max(db_bytes, 1) for name, _ in PAGES
     }
     ok = ratio <= VERIFY_TARGET_RATIO and all(r <= 1.0 for r in page_ratios.values())
+    renders = ", ".join(
+        f"{route} {shown[name]['seconds']:.2f} s ({page_ratios[name]:.2f}x the "
+        f"{PAGE_TARGET_S:.0f} s target; traced peak {shown[name]['traced_peak_mb']:.1f} MB = "
+        f"{memory_ratios[name]:.4f}x the {db_bytes / MB:,.0f} MB store)"
+        for name, route in PAGES
+    )
     human = (
-        f"bench_office: n={args.n:,}; first render /admin/audit {shown['audit']['seconds']:.2f} s "
-        f"({page_ratios['audit']:.2f}x the {PAGE_TARGET_S:.0f} s target, traced peak "
-        f"{shown['audit']['traced_peak_mb']:.1f} MB = {memory_ratios['audit']:.4f}x the "
-        f"{db_bytes / MB:,.0f} MB store), /admin {shown['dashboard']['seconds']:.2f} s "
-        f"({page_ratios['dashboard']:.2f}x, traced peak {shown['dashboard']['traced_peak_mb']:.1f} "
-        f"MB = {memory_ratios['dashboard']:.4f}x), process peak RSS {shown['peak_rss_mb']:.0f} MB; "
-        f"auditor's verify {app_s:.1f} s vs `chitnode verify` {cli_s:.1f} s: {ratio:.2f}x "
-        f"(target <= {VERIFY_TARGET_RATIO}x; {'met' if ok else 'NOT met'})"
+        f"bench_office: n={args.n:,}; first render {renders}; process peak RSS "
+        f"{shown['peak_rss_mb']:.0f} MB; auditor's verify {app_s:.1f} s vs `chitnode verify` "
+        f"{cli_s:.1f} s: {ratio:.2f}x (target <= {VERIFY_TARGET_RATIO}x; "
+        f"{'met' if ok else 'NOT met'})"
     )
     figures: dict[str, Any] = {
         "n": args.n,

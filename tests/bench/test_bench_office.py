@@ -14,6 +14,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench" / "bench_office.py"
 N = 300  # entries: a generated branch just past its genesis and enrolments
+PAGES = {
+    "audit": "/admin/audit",
+    "dashboard": "/admin",
+    "audit_filtered": "/admin/audit?kind=branch.genesis",  # the oldest entry's kind only
+}.items()
 ROUNDING = 0.1  # the JSON's seconds are rounded (to 10 ms for a verify of a tiny export)
 RUN_TIMEOUT_S = 300  # generating, two renders, three verifies of a tiny log: seconds
 
@@ -28,7 +33,7 @@ def test_office_bench_prints_one_json_object_with_pages_and_verify(tmp_path: Pat
     assert "`chitnode verify`" in human
     doc = json.loads(line)
     assert (doc["bench"], doc["n"]) == ("bench_office", N)
-    for name, route in (("audit", "/admin/audit"), ("dashboard", "/admin")):
+    for name, route in PAGES:
         page = doc["pages"][name]
         assert page["route"] == route
         assert page["seconds"] > 0 and page["sent_bytes"] > 0  # a screen went to the browser

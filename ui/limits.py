@@ -25,6 +25,9 @@ LIVE_COALESCE_MS = 10
 BANNER_SHOW_MS = 6000  # how long a refusal stays on screen before it fades
 # A login that expired while nobody touched the phone goes back to the door within this.
 IDLE_CHECK_S = 30
+# The newest bids a phone's auction room lists (the rest are counted): each line is diffed
+# and sent to every phone on every bid.
+ROOM_BID_LINES_MAX = 8
 SESSIONS_MAX = 400  # browser sessions one node serves at once (a big meeting has ~60 phones)
 
 # --- money, dates and words (ui/fmt.py, ui/i18n/) -------------------------------------------

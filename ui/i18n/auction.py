@@ -16,6 +16,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "kn": "ಸಭೆಗೆ ಹಿಂತಿರುಗಿ",
         "hi": "बैठक पर वापस",
     },
+    "auction.earlier_bids": {
+        "en": "and {count} earlier bids",
+        "kn": "ಮತ್ತು {count} ಹಿಂದಿನ ಬಿಡ್‌ಗಳು",
+        "hi": "और {count} पहले की बोलियाँ",
+    },
     "auction.back_home": {"en": "My home", "kn": "ನನ್ನ ಮುಖಪುಟ", "hi": "मेरा होम"},
     # --- both screens ---
     "auction.title": {"en": "Live auction", "kn": "ನೇರ ಹರಾಜು", "hi": "लाइव नीलामी"},

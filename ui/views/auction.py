@@ -170,7 +170,12 @@ def _bid_lines(
     """Newest first, each under its alias. A bid's line never changes, so each session
     makes it once (`pad.lines`) and a new bid costs one new Text, not the whole list."""
     lines: list[ft.Control] = []
-    for number, b in reversed(list(enumerate(bids))):
+    # A phone shows the newest bids only: every bid is diffed and sent to every phone, so a
+    # list that grew with the auction made each later bid slower to reach them all (the
+    # laptop, one session, keeps the whole list for the table).
+    shown = bids[-limits.ROOM_BID_LINES_MAX :] if ident.startswith("room") else bids
+    first = len(bids) - len(shown)
+    for number, b in reversed(list(enumerate(shown, start=first))):
         key = f"bid-{number}"  # bids are only ever added: a line keeps its number
         said = view.t("auction.bid_line", alias=b.alias, discount=view.money(b.discount_paise))
         line = pad.lines.get(key)
@@ -180,6 +185,8 @@ def _bid_lines(
         lines.append(line)
     if not lines:
         lines = [ft.Text(view.t("auction.no_bids"))]
+    if first:
+        lines.append(ft.Text(view.t("auction.earlier_bids", count=first), key="bids-earlier"))
     return ft.Semantics(content=ft.Column(lines, tight=True), identifier=ident)
 
 

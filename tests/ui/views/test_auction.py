@@ -205,3 +205,29 @@ async def test_a_room_left_and_opened_again_still_hears_the_bids(
         assert text_by(phone.page, "room-bids").count("offers") == 1
         lowest = vm.lowest_bid(rules, rules.min_paise)
         assert text_by(phone.page, "room-proposed").endswith(fmt.rupees(lowest))
+
+
+def test_a_phone_lists_only_the_newest_bids_and_counts_the_rest() -> None:
+    """Every bid line is diffed and sent to every phone on every bid: the room keeps a
+    bounded list (ROOM_BID_LINES_MAX) and says how many earlier bids there were; the
+    laptop's list is whole."""
+    from types import SimpleNamespace
+
+    from ui import i18n, limits
+    from ui.views import auction as views
+    from ui.vm import auction as auction_vm
+
+    view = SimpleNamespace(
+        t=lambda key, **kw: i18n.t("en", key, **kw), money=lambda paise: f"₹{paise // 100}"
+    )
+    bids = tuple(
+        auction_vm.BidLine(f"Bidder {n}", 10_000_00 + n * 100_00, n)
+        for n in range(limits.ROOM_BID_LINES_MAX + 5)
+    )
+    room = views._bid_lines(view, views._Pad(), bids, "room-bids")  # type: ignore[arg-type]
+    said = [c.value for c in room.content.controls]
+    assert len(said) == limits.ROOM_BID_LINES_MAX + 1
+    assert said[0].startswith(f"Bidder {len(bids) - 1}")  # newest first
+    assert said[-1] == "and 5 earlier bids"
+    desk = views._bid_lines(view, views._Pad(), bids, "auction-bids")  # type: ignore[arg-type]
+    assert len(desk.content.controls) == len(bids)

@@ -249,6 +249,11 @@ class SessionView:
                 self.refuse("app_screen_failed")
         self._update()
 
+    def push(self) -> None:
+        """For a screen's handler that shows progress while it works: send what changed so
+        far. Unlike `page.update()`, Flet still sends the rest when the handler ends."""
+        self._update()
+
     def _update(self) -> None:
         """Send what changed now, and still let Flet send the rest when the handler ends.
 

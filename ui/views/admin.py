@@ -310,7 +310,7 @@ async def build_integrity(view: SessionView) -> ft.Control:
                 await asyncio.wait({task}, timeout=PROGRESS_POLL_S)
                 bar.value = vm.progress(done[0], total)
                 status.value = view.t("admin.integrity.running", done=done[0], total=total)
-                view.page.update()
+                view.push()  # not page.update(): Flet would then skip the final update
             report = task.result()
         except ChitError as exc:  # the node closed under the check
             view.refuse(exc.code)
@@ -492,7 +492,6 @@ def _device_row(view: SessionView, i: int, d: vm.DeviceRow, may_manage: bool) ->
             why = (reason.value or "").strip()
             if not why:
                 tell(view, view.t("admin.devices.revoke_reason"))
-                view.page.update()
                 return
             heads = await view.backend.nt.run(lambda node: node.store.placed_heads())
             kind, body = vm.revoke_command(d.key, why, heads)

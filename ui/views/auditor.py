@@ -19,7 +19,6 @@ fill it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -133,15 +132,17 @@ async def build_audit(view: SessionView) -> ft.Control:
     folder = view.backend.folder
     choices = await asyncio.to_thread(vm.find_exports, (folder, Path.cwd()))
     path_field = ft.TextField(label=t("auditor.path"), value=view.params.get("file", ""), width=560)
-    bar = ft.ProgressBar(value=0, visible=False, width=560)
+    bar = ft.ProgressBar(value=0, width=560)
+    # The wrapper is what hides: Flet draws an error box for a Semantics whose content is
+    # hidden ("Semantics.content must be provided and visible"; found in the browser).
+    bar_box = ft.Semantics(content=bar, identifier="audit-progress", visible=False)
     bar_text = ft.Text("")
     found_box = ft.Column([], spacing=GAP_PX * 1.5)
     saved = ft.Text("")
     last: list[Findings] = []  # the findings shown, for "Save findings"
 
     def draw() -> None:
-        with contextlib.suppress(Exception):  # the browser may have gone: nothing to draw on
-            view.page.update()
+        view.push()
 
     async def save() -> None:
         if not last:
@@ -174,7 +175,7 @@ async def build_audit(view: SessionView) -> ft.Control:
             shown = vm.progress(counts[0], counts[1], total, t)
             bar.value, bar_text.value = shown.fraction, shown.text
 
-        run_button.disabled, bar.visible, bar.value = True, True, 0
+        run_button.disabled, bar_box.visible, bar.value = True, True, 0
         found_box.controls, saved.value, last[:] = [], "", []
         audit = asyncio.ensure_future(
             asyncio.to_thread(audit_export, path, on_verify=on_verify, on_fold=on_fold)
@@ -213,7 +214,7 @@ async def build_audit(view: SessionView) -> ft.Control:
             ft.Text(t("auditor.hint"), size=13),
             ft.Semantics(content=path_field, identifier="audit-path"),
             ft.Semantics(content=run_button, identifier="audit-run"),
-            ft.Semantics(content=bar, identifier="audit-progress"),
+            bar_box,
             ft.Semantics(content=bar_text, identifier="audit-progress-text"),
             found_box,
             ft.Divider(),

@@ -63,6 +63,7 @@ STEP_MS = 20_000  # one screen's change after a tap, or a live update from anoth
 POLL_MS = 100  # between two looks at a node that should change
 PRESS_TRIES = 3  # presses of a button whose press a re-layout swallowed
 RESPONSE_MS = 5_000  # the answer to one press, before pressing again
+TYPED_SETTLE_MS = 300  # after typing, before the next tap (see AppPage.fill)
 SETTLE_MS = 1_000  # before a screenshot: a transient "Working..." overlay can show at first
 SCREENSHOT_MAX_BYTES = 200_000  # each committed picture stays small (house rule)
 # Words of the red boxes Flet draws in place of a control it cannot show.
@@ -225,6 +226,10 @@ class AppPage:
             # its own text back): type again until the field holds all of it.
             for _ in range(RESPONSE_MS // POLL_MS):
                 if focused.count() and focused.first.input_value() == value:
+                    # The field's value reaches the node as Flutter reports the edit; a
+                    # tap right after can overtake it (seen once: an unlock read a
+                    # half-typed passphrase). Give the report its moment.
+                    self.page.wait_for_timeout(TYPED_SETTLE_MS)
                     return
                 self.page.wait_for_timeout(POLL_MS)
         expect(focused).to_have_value(value, timeout=STEP_MS)

@@ -20,6 +20,14 @@ STRINGS: dict[str, dict[str, str]] = _en(
     title__new_group="New group",
     title__setup="Group set-up",
     title__new_member="New member",
+    # a group's months (its page)
+    months="Months drawn",
+    month_line="Month {month}: ticket {ticket} ({name}), {how}, discount {discount}; prize "
+    "{prize} ({paid}); each ticket's share {share}; next instalment {next}",
+    by_lot="drawn by lot",
+    by_bid="highest bid",
+    prize_paid="paid",
+    prize_unpaid="not paid yet",
     # home
     device="This device: {role} ({device_key}…)",
     groups="Groups",

@@ -316,7 +316,27 @@ def group_controls(view: SessionView, page: vm.GroupPage) -> ft.Control:
     if page.free_tickets:
         free = ", ".join(str(n) for n in page.free_tickets)
         rows.append(text("group-free", view.t("foreman.free_tickets", tickets=free)))
+    if page.months:
+        rows.append(title("group-months", view.t("foreman.months")))
+        rows.extend(month_row(view, m) for m in page.months)
     return ft.Column(rows, spacing=theme.GAP_PX * 2)
+
+
+def month_row(view: SessionView, m: vm.MonthLine) -> ft.Control:
+    """One settled month: who took the prize and how, the figures, and whether it is paid."""
+    said = view.t(
+        "foreman.month_line",
+        month=m.month,
+        ticket=m.winner_ticket,
+        name=m.winner_name,
+        how=view.t("foreman.by_lot" if m.by_lot else "foreman.by_bid"),
+        discount=view.money(m.discount_paise),
+        prize=view.money(m.prize_paise),
+        paid=view.t("foreman.prize_paid" if m.prize_paid else "foreman.prize_unpaid"),
+        share=view.money(m.dividend_paise),
+        next=view.money(m.next_instalment_paise),
+    )
+    return text(f"group-month-{m.month}", said)
 
 
 async def build_group(view: SessionView) -> ft.Control:

@@ -13,8 +13,10 @@ is decided here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
@@ -239,6 +241,21 @@ class TicketLine:
 
 
 @dataclass(frozen=True, slots=True)
+class MonthLine:
+    """One settled month of a group: its draw and its prize (Act s.17: the minutes)."""
+
+    month: int
+    winner_ticket: int
+    winner_name: str
+    by_lot: bool
+    discount_paise: int
+    prize_paise: int
+    dividend_paise: int  # each ticket's share of the discount
+    next_instalment_paise: int
+    prize_paid: bool
+
+
+@dataclass(frozen=True, slots=True)
 class GroupPage:
     line: GroupLine
     chit_value_paise: int
@@ -247,6 +264,26 @@ class GroupPage:
     tickets: tuple[TicketLine, ...]
     free_tickets: tuple[int, ...]  # ticket numbers without a holder (forming)
     unsigned: tuple[str, ...]  # holders yet to sign a published agreement
+    months: tuple[MonthLine, ...] = ()  # settled months, newest first
+
+
+def month_lines(state: State, group: Mapping[str, Any]) -> tuple[MonthLine, ...]:
+    """The group's settled months, newest first, from the fold's settlement rows."""
+    lines = [
+        MonthLine(
+            month=int(row["month"]),
+            winner_ticket=int(row["winner_ticket"]),
+            winner_name=member_name(state, str(row["winner_member"])),
+            by_lot=bool(row.get("by_lot")),
+            discount_paise=int(row["discount_paise"]),
+            prize_paise=int(row["prize_paise"]),
+            dividend_paise=int(row["per_ticket_dividend_paise"]),
+            next_instalment_paise=int(row["next_instalment_paise"]),
+            prize_paid=bool(row.get("prize_paid")),
+        )
+        for row in base.settlement_rows(state, group)
+    ]
+    return tuple(sorted(lines, key=lambda m: -m.month))
 
 
 def defaulted_tickets(state: State, gid: str) -> set[int]:
@@ -325,4 +362,5 @@ def group_page(reading: Reading, gid: str) -> GroupPage:
         unsigned=tuple(
             sorted({line.member_id for line in lines if not line.signed}) if published else ()
         ),
+        months=month_lines(state, group),
     )

@@ -229,3 +229,22 @@ def test_every_lease_state_from_hand_made_coordination_tables() -> None:
     state.tables["leases"][f"{scope}|{me}"]["status"] = "released"  # nobody holds it now
     assert vm.lease_of(state, "G", me) == (vm.LEASE_ELECTION, 0)
     assert vm.lease_of(state, "G", root) == (vm.LEASE_NOT_ELECTOR, 0)
+
+
+def test_group_page_lists_each_month_drawn_with_its_settlement(demo: Demo) -> None:
+    """A group's page has its months (issue 13: 'its months, auctions, prizes and dues'):
+    newest first, each the fold's settlement row in words and figures."""
+    reading = demo.reading()
+    page = vm.group_page(reading, RUNNING)
+    group = base.group_row(reading.state, RUNNING)
+    settled = base.settlement_rows(reading.state, group)
+    assert [m.month for m in page.months] == sorted(
+        (int(r["month"]) for r in settled), reverse=True
+    )
+    for line, row in zip(reversed(page.months), settled, strict=True):
+        assert line.winner_ticket == int(row["winner_ticket"])
+        assert line.prize_paise == int(row["prize_paise"])
+        assert line.discount_paise == int(row["discount_paise"])
+        assert line.dividend_paise == int(row["per_ticket_dividend_paise"])
+        assert line.prize_paid == bool(row["prize_paid"])
+    assert vm.group_page(reading, FORMING).months == ()

@@ -127,7 +127,7 @@ class ReportsForm:
             return
         self.outcome.value = view.t("reports.saving")
         view.clear_banner()
-        view.page.update()
+        view.push()
         try:
             path = await save(view, self.choice(), self.folder.value or "")
         except ChitError as exc:
@@ -135,7 +135,7 @@ class ReportsForm:
             view.refuse(exc.code)
             return
         self.outcome.value = view.t("reports.saved", path=str(path))
-        view.page.update()
+        view.push()
 
     def controls(self) -> list[ft.Control]:
         t = self.view.t

@@ -20,6 +20,7 @@ PAGES = {
     "audit_filtered": "/admin/audit?kind=branch.genesis",  # the oldest entry's kind only
 }.items()
 ROUNDING = 0.1  # the JSON's seconds are rounded (to 10 ms for a verify of a tiny export)
+SECONDS_HALF_STEP = 0.005  # half the 10 ms the verify seconds are rounded to
 RUN_TIMEOUT_S = 300  # generating, two renders, three verifies of a tiny log: seconds
 
 
@@ -43,5 +44,8 @@ def test_office_bench_prints_one_json_object_with_pages_and_verify(tmp_path: Pat
     assert doc["app_verify_seconds"] > 0 and doc["cli_verify_seconds"] > 0
     assert len(doc["cli_verify_seconds_before_after"]) == 2
     assert doc["target_ratio"] == 1.1
-    ratio = doc["app_verify_seconds"] / doc["cli_verify_seconds"]
-    assert doc["ratio"] == pytest.approx(ratio, rel=ROUNDING, abs=0.001)
+    # The seconds are rounded to 10 ms; on a tiny export the app's verify is ~30 ms, so
+    # the ratio is checked against the range the rounding leaves, not a relative error.
+    app, cli, half = doc["app_verify_seconds"], doc["cli_verify_seconds"], SECONDS_HALF_STEP
+    low, high = max(app - half, 0.0) / (cli + half), (app + half) / max(cli - half, half)
+    assert low - 0.001 <= doc["ratio"] <= high + 0.001

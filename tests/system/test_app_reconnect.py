@@ -113,6 +113,7 @@ def test_a_phone_back_on_the_wifi_resumes_its_session_and_sees_what_it_missed(
     try:
         via_wifi = app.pairing_url.replace(f":{app_port}/", f":{wifi.port}/")
         phone = web.open_app(chromium, via_wifi, phone=True)
+        phone.expect_shown("login-paired")  # the door is drawn: typing before it can be lost
         phone.fill("Member number", MEMBER)
         phone.fill("PIN", PIN)
         phone.tap("Log in")

@@ -35,6 +35,7 @@ def test_the_staff_places_open_on_the_laptop(
     chromium: web.Chromium, app: web.AppServer, tmp_path: Path
 ) -> None:
     laptop = web.open_app(chromium, app.url)
+    laptop.expect_shown("unlock-title")  # the door is drawn: typing before it can be lost
     laptop.fill("Passphrase or staff PIN", PASSPHRASE)
     laptop.tap("Unlock")
     laptop.expect_text("header-branch", "Mangaluru Demo Branch")
@@ -78,6 +79,7 @@ def test_a_members_places_open_on_a_phone(
     chromium: web.Chromium, app: web.AppServer, tmp_path: Path
 ) -> None:
     phone = web.open_app(chromium, app.pairing_url, phone=True)
+    phone.expect_shown("login-paired")  # the door is drawn: typing before it can be lost
     phone.fill("Member number", MEMBER)
     phone.fill("PIN", PIN)
     phone.tap("Log in")

@@ -30,14 +30,17 @@ Once revealed the secret is in the log and the desk forgets it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import secrets
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from chitnode.domain.chit_rules import lot_commitment
 from ui import limits
@@ -163,6 +166,30 @@ def listen(fn: Listener) -> Callable[[], None]:
             _DESK.listeners.remove(fn)
 
     return stop
+
+
+def follow(view: Any, following: weakref.WeakSet[Any], wants: Callable[[Any, str], bool]) -> None:
+    """Rebuild a browser session's screen when the desk changes and `wants(view, group_id)`
+    (the desk is not in the log, so no event says so). Once per session per `following`
+    set; the listener goes when the session does. The desk may change on any thread: the
+    rebuild is scheduled on the session's loop."""
+    if view in following:
+        return
+    following.add(view)
+    loop = asyncio.get_running_loop()
+    ref = weakref.ref(view)
+    stops: list[Callable[[], None]] = []
+
+    def changed(branch_id: str, group_id: str, month: int) -> None:
+        seen = ref()
+        if seen is None:  # the session has gone
+            for stop in stops:
+                stop()
+            return
+        if wants(seen, group_id):
+            loop.call_soon_threadsafe(lambda: loop.create_task(seen.rebuild()))
+
+    stops.append(listen(changed))
 
 
 def forget_all() -> None:

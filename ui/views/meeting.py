@@ -12,7 +12,6 @@ Test identifiers: "meeting-title", "meeting-step", "meeting-problem", "meeting-b
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import secrets
 import weakref
@@ -955,24 +954,11 @@ _LISTENING: weakref.WeakSet[SessionView] = weakref.WeakSet()
 
 def _follow_desk(view: SessionView) -> None:
     """Rebuild this session's meeting screen when the desk changes (a phone checked in)."""
-    if view in _LISTENING:
-        return
-    _LISTENING.add(view)
-    loop = asyncio.get_running_loop()
-    ref = weakref.ref(view)
-    stops: list[Callable[[], None]] = []
 
-    def changed(branch_id: str, group_id: str, month: int) -> None:
-        seen = ref()
-        if seen is None:  # the session has gone
-            for stop in stops:
-                stop()
-            return
-        if seen.route != ROUTE or seen.params.get("group") != group_id:
-            return
-        loop.call_soon_threadsafe(lambda: loop.create_task(seen.rebuild()))
+    def wants(seen: SessionView, group_id: str) -> bool:
+        return seen.route == ROUTE and seen.params.get("group") == group_id
 
-    stops.append(meeting_desk.listen(changed))
+    meeting_desk.follow(view, _LISTENING, wants)
 
 
 async def build(view: SessionView) -> ft.Control:

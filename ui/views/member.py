@@ -170,23 +170,7 @@ _FOLLOWING: weakref.WeakSet[SessionView] = weakref.WeakSet()
 def follow_desk(view: SessionView) -> None:
     """Rebuild this session's home when the meeting desk changes (a meeting of a group
     opens or closes at the table): the desk is not in the log, so no event says so."""
-    if view in _FOLLOWING:
-        return
-    _FOLLOWING.add(view)
-    loop = asyncio.get_running_loop()
-    ref = weakref.ref(view)
-    stops: list[Callable[[], None]] = []
-
-    def changed(branch_id: str, group_id: str, month: int) -> None:
-        seen = ref()
-        if seen is None:  # the session has gone
-            for stop in stops:
-                stop()
-            return
-        if seen.route == ME:
-            loop.call_soon_threadsafe(lambda: loop.create_task(seen.rebuild()))
-
-    stops.append(meeting_desk.listen(changed))
+    meeting_desk.follow(view, _FOLLOWING, lambda seen, group_id: seen.route == ME)
 
 
 # --- the integrity badge's record (node-local, beside the store) -----------------------------

@@ -69,6 +69,10 @@ class Node:
         self.engine = FoldEngine(store)
         self.branch = store.meta("branch") or ""
         self._lease_since_ms: dict[str, int] = {}
+        # Where a scope's electorate is more than this device, the running election says
+        # which term this device may write under now (sync/election/shell.py sets it);
+        # None: nobody here runs one, so such a scope is never written from this node.
+        self.elected: Callable[[str], int | None] | None = None
         # One SQLite connection and one in-memory fold: writers take turns. Without this a
         # second thread's failed BEGIN would reload the fold under the first one's feet.
         self._writing = threading.RLock()
@@ -297,10 +301,8 @@ class Node:
         if lease is not None and lease["status"] == "held" and fresh:
             return
         if keys != [self.public]:
-            raise RuleViolation(
-                f"{scope} needs an election among {len(keys)} devices (see sync)",
-                code="not_lease_holder",
-            )
+            self._check_elected(scope, lease)
+            return
         terms = [
             int(k.rpartition("|")[2]) for k in state.rows("grants") if k.startswith(scope + "|")
         ]
@@ -312,6 +314,21 @@ class Node:
             {"scope": scope, "term": term, "votes": [[vote.author, vote.seq, vote.hash]]},
         )
         self._lease_since_ms[scope] = asked_ms
+
+    def _check_elected(self, scope: str, lease: dict[str, Any] | None) -> None:
+        """The election running beside this node lets it write `scope` now, at the term
+        its fold holds; otherwise not_lease_holder (sync forwards to the holder)."""
+        term = self.elected(scope) if self.elected is not None else None
+        if term is None:
+            where = "not elected" if self.elected is not None else "no election runs here"
+            raise RuleViolation(
+                f"this device does not hold {scope} ({where})", code="not_lease_holder"
+            )
+        if lease is None or lease["status"] != "held" or int(lease["term"]) != term:
+            raise RuleViolation(
+                f"this device's grant of {scope} at term {term} is not in its books yet",
+                code="not_lease_holder",
+            )
 
     def _already_done(self, command: Command, cmd_id: str, done: CommandRecord) -> Receipt:
         """The first receipt of a retried command; another command under its id is refused."""

@@ -47,12 +47,16 @@ from sync.election.messages import (
     Output,
     PersistGrant,
     PersistRelease,
+    PersistTransfer,
     PersistVote,
     PreVote,
     PreVoteAnswer,
     Ref,
     Released,
     Send,
+    TakeOver,
+    TakeOverAnswer,
+    Transferred,
     VoteAnswer,
     VoteRequest,
 )
@@ -118,6 +122,11 @@ class _Scope:
     next_heartbeat: int = 0
     heartbeat_round: int = 0
     heartbeats: dict[int, tuple[int, set[str]]] = field(default_factory=dict)  # sent at, acks
+    # transfers: the last one this device knows of (its term, to whom), and, when it is
+    # to this device, the `lease.transferred` entry its grant will name
+    transfer_term: int = 0
+    transfer_to: str | None = None
+    transfer_ref: Ref | None = None
 
     def majority(self, voters: Iterable[str]) -> bool:
         return 2 * len(set(voters) & self.keys) > len(self.keys)
@@ -201,6 +210,89 @@ class Election:
         self._to_others(state, Released(scope, term), out)
         return out
 
+    def transfer(self, now: int, scope: str, to: str) -> list[Output]:
+        """Hand the held `scope` to `to` (before an offline meeting, say): stop writing now.
+
+        This device writes `lease.transferred` and promises `to` a lease, as every elector
+        that learns of the transfer does; `to` then asks the electors to confirm
+        (`TakeOver`) and writes its grant at the next term with a majority of them.
+        """
+        state = self._elector_scope(scope)
+        term = self.may_write(now, scope)
+        if term is None:
+            raise RuleViolation(f"this device does not hold {scope}", code="not_lease_holder")
+        if to not in state.keys or to == self.me:
+            raise RuleViolation(
+                f"{to[:12]} is not another device of the electorate of {scope}",
+                code="bad_transfer",
+            )
+        state.wanted = False
+        self._follow(state)
+        self._transfer_known(now, state, term, to)
+        return [PersistTransfer(scope, term, to)]
+
+    def transfer_persisted(self, now: int, scope: str, term: int, to: str) -> list[Output]:
+        """The `lease.transferred` is in this device's feed: tell the electors."""
+        state = self.scopes.get(scope)
+        out: list[Output] = []
+        if state is not None:
+            self._to_others(state, Transferred(scope, term, to), out)
+        return out
+
+    def transfer_seen(
+        self, now: int, scope: str, term: int, holder: str, to: str, ref: Ref
+    ) -> list[Output]:
+        """The fold holds `holder`'s `lease.transferred` of `term` to `to`, at `ref`."""
+        state = self.scopes.get(scope)
+        stale = state is None or term <= state.transfer_term or term < state.term
+        if stale or state is None or not 0 < term < limits.ELECTION_TERM_MAX:
+            return []
+        if state.role == "holder" and state.held_term == term and holder == self.me:
+            self._follow(state)  # written by an earlier run of this device, say
+        self._transfer_known(now, state, term, to)
+        out: list[Output] = []
+        if to != self.me or self.me not in state.keys:
+            return out
+        # Ours to take: a round like a candidate's, its lease counted from now.
+        state.wanted = True
+        state.role = "candidate"
+        state.round_term = term + 1
+        state.term = max(state.term, term + 1)
+        state.asked_at = now
+        # the electors may learn of the transfer only by sync: a lease to wait for them
+        state.round_ends = now + state.lease_ms
+        state.next_resend = now + limits.ELECTION_RESEND_MS
+        state.votes, state.yes = {}, {self.me}
+        state.transfer_ref = ref
+        self._to_others(state, TakeOver(scope, term + 1), out)
+        self._took_over(scope, state, out)
+        return out
+
+    def _transfer_known(self, now: int, state: _Scope, term: int, to: str) -> None:
+        """A transfer of `term` to `to`: the old holder writes no more, `to` is promised a
+        lease from now (its own is counted from before it asks for confirmations)."""
+        state.transfer_term, state.transfer_to = term, to
+        state.term = max(state.term, term)
+        state.promised_to = to
+        state.promise_until = now + state.lease_ms + voter_margin_ms(state.lease_ms)
+        state.holder, state.holder_term = to, term + 1
+        state.holder_until = now + state.lease_ms
+
+    def _took_over(self, scope: str, state: _Scope, out: list[Output]) -> None:
+        if state.role != "candidate" or state.transfer_ref is None:
+            return
+        if not state.majority(state.yes):
+            return
+        state.role = "holder"
+        state.held_term = state.round_term
+        state.lease_end = state.asked_at + state.lease_ms
+        state.grant_written = False
+        state.heartbeats = {}
+        state.next_heartbeat = state.asked_at
+        state.holder, state.holder_term = self.me, state.held_term
+        ref, state.transfer_ref = state.transfer_ref, None
+        out.append(PersistGrant(scope, state.held_term, (), transfer=ref))
+
     # --- what the shell asks -----------------------------------------------------
 
     def may_write(self, now: int, scope: str) -> int | None:
@@ -211,6 +303,13 @@ class Election:
         if now >= state.lease_end - holder_margin_ms(state.lease_ms):
             return None
         return state.held_term
+
+    def time_left_ms(self, now: int, scope: str) -> int | None:
+        """How long this device may still write `scope` (until its margin), None if not."""
+        if self.may_write(now, scope) is None:
+            return None
+        state = self.scopes[scope]
+        return state.lease_end - holder_margin_ms(state.lease_ms) - now
 
     def holder(self, now: int, scope: str) -> tuple[str, int] | None:
         """The device this one believes holds `scope`, and its term (None: nobody known)."""
@@ -283,6 +382,8 @@ class Election:
         state.next_resend = now + limits.ELECTION_RESEND_MS
         if state.role == "prevote":
             self._to_others(state, PreVote(scope, state.round_term), out, skip=state.yes)
+        elif state.transfer_ref is not None:  # taking over: ask the rest again
+            self._to_others(state, TakeOver(scope, state.round_term), out, skip=state.yes)
         elif self.me in state.votes:  # our own vote is in the feed: ask the rest again
             request = VoteRequest(scope, state.round_term)
             self._to_others(state, request, out, skip=set(state.votes))
@@ -343,6 +444,11 @@ class Election:
                 state.promise_until = min(state.promise_until, now)
                 state.holder_until = min(state.holder_until, now)
                 state.next_campaign = min(state.next_campaign, now)  # stand now, if we do
+        elif isinstance(message, Transferred):
+            pass  # the shell folds the entry it carries and calls `transfer_seen`
+        elif isinstance(message, TakeOver):
+            ok = self._on_take_over(now, sender, message, state)
+            out.append(Send(sender, TakeOverAnswer(scope, message.term, ok, state.term)))
         elif isinstance(message, Heartbeat):
             ok = self._on_heartbeat(now, sender, message, state)
             answer = HeartbeatAnswer(scope, message.term, message.round, ok, state.term)
@@ -356,6 +462,11 @@ class Election:
                     self._prevoted(now, scope, state, out)
             elif isinstance(message, VoteAnswer):
                 self._on_vote_answer(sender, message, state, out)
+            elif isinstance(message, TakeOverAnswer):
+                taking = state.transfer_ref is not None and message.term == state.round_term
+                if taking and message.ok and state.role == "candidate":
+                    state.yes.add(sender)
+                    self._took_over(scope, state, out)
             elif message.ok and state.role == "holder" and message.term == state.held_term:
                 sent = state.heartbeats.get(message.round)
                 if sent is not None:
@@ -399,6 +510,17 @@ class Election:
             # A promise to another device passes to this one: a term at least as late was
             # won by a majority that answered the other one no more, so its lease is over.
             self._promise(now, state, sender)
+        return True
+
+    def _on_take_over(self, now: int, sender: str, message: TakeOver, state: _Scope) -> bool:
+        """Confirm `sender` takes over: only the `to` of the transfer this device knows."""
+        ok = state.transfer_to == sender and state.transfer_term + 1 == message.term
+        if not ok or message.term < state.term:
+            return False
+        state.term = message.term
+        self._promise(now, state, sender)
+        state.holder, state.holder_term = sender, message.term
+        state.holder_until = now + state.lease_ms
         return True
 
     def _on_vote_answer(
@@ -507,6 +629,7 @@ class Election:
 
     def _follow(self, state: _Scope) -> None:
         state.role = "follower"
+        state.transfer_ref = None
         state.held_term = 0
         state.grant_written = False
         state.heartbeats = {}

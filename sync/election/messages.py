@@ -89,8 +89,49 @@ class Released:
     term: int
 
 
+@dataclass(frozen=True, slots=True)
+class Transferred:
+    """The holder of `term` handed the scope to `to` (its `lease.transferred` rides along).
+
+    Electors that hold the entry promise `to` a lease; `to` takes over at `term + 1`.
+    """
+
+    scope: str
+    term: int
+    to: str
+
+
+@dataclass(frozen=True, slots=True)
+class TakeOver:
+    """`to` of a transfer at `term - 1` asks for promises before it writes its grant.
+
+    Its lease is counted from before it asks, as a candidate's is: every promise it gets
+    starts later and lasts longer, so the lease ends before any of them.
+    """
+
+    scope: str
+    term: int
+
+
+@dataclass(frozen=True, slots=True)
+class TakeOverAnswer:
+    scope: str
+    term: int
+    ok: bool
+    voter_term: int
+
+
 Message = (
-    PreVote | PreVoteAnswer | VoteRequest | VoteAnswer | Heartbeat | HeartbeatAnswer | Released
+    PreVote
+    | PreVoteAnswer
+    | VoteRequest
+    | VoteAnswer
+    | Heartbeat
+    | HeartbeatAnswer
+    | Released
+    | Transferred
+    | TakeOver
+    | TakeOverAnswer
 )
 
 
@@ -124,16 +165,22 @@ class PersistVote:
 
 @dataclass(frozen=True, slots=True)
 class PersistGrant:
-    """Write `lease.granted` (every vote listed is also a dep), then call `grant_persisted`."""
+    """Write `lease.granted` (every vote listed is also a dep), then call `grant_persisted`.
+
+    After a transfer the grant names the `lease.transferred` entry instead of votes.
+    """
 
     scope: str
     term: int
     votes: tuple[Ref, ...]
+    transfer: Ref | None = None
 
     kind = "lease.granted"
 
     @property
     def body(self) -> dict[str, Any]:
+        if self.transfer is not None:
+            return {"scope": self.scope, "term": self.term, "transfer": self.transfer.as_list()}
         return {"scope": self.scope, "term": self.term, "votes": [v.as_list() for v in self.votes]}
 
 
@@ -151,5 +198,20 @@ class PersistRelease:
         return {"scope": self.scope, "term": self.term}
 
 
-Persist = PersistVote | PersistGrant | PersistRelease
+@dataclass(frozen=True, slots=True)
+class PersistTransfer:
+    """Write `lease.transferred` to `to`, then call `transfer_persisted` with its place."""
+
+    scope: str
+    term: int
+    to: str
+
+    kind = "lease.transferred"
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return {"scope": self.scope, "term": self.term, "to": self.to}
+
+
+Persist = PersistVote | PersistGrant | PersistRelease | PersistTransfer
 Output = Send | Persist

@@ -24,6 +24,9 @@ from sync.election.messages import (
     PreVoteAnswer,
     Ref,
     Released,
+    TakeOver,
+    TakeOverAnswer,
+    Transferred,
     VoteAnswer,
     VoteRequest,
 )
@@ -38,6 +41,9 @@ _TYPES: dict[type, str] = {
     Heartbeat: "heartbeat",
     HeartbeatAnswer: "heartbeat_answer",
     Released: "released",
+    Transferred: "transferred",
+    TakeOver: "take_over",
+    TakeOverAnswer: "take_over_answer",
 }
 _FIELDS: dict[str, set[str]] = {
     "prevote": {"scope", "term"},
@@ -47,6 +53,9 @@ _FIELDS: dict[str, set[str]] = {
     "heartbeat": {"scope", "term", "round"},
     "heartbeat_answer": {"scope", "term", "round", "ok", "voter_term"},
     "released": {"scope", "term"},
+    "transferred": {"scope", "term", "to", "entry"},
+    "take_over": {"scope", "term"},
+    "take_over_answer": {"scope", "term", "ok", "voter_term"},
 }
 
 
@@ -59,6 +68,9 @@ def encode(message: Message, entry: Entry | None = None) -> str:
     if isinstance(message, VoteAnswer):
         frame["vote"] = message.vote.as_list() if message.vote else None
         frame["entry"] = entry.raw.decode() if entry is not None else None
+    if isinstance(message, Transferred):
+        assert entry is not None, "a transfer travels with its entry"
+        frame["entry"] = entry.raw.decode()
     return json.dumps(frame, sort_keys=True, separators=(",", ":"))
 
 
@@ -86,10 +98,20 @@ def decode(text: str | bytes) -> tuple[Message, Entry | None]:
         return Released(scope, term), None
     if kind == "heartbeat":
         return Heartbeat(scope, term, _int(frame["round"], "round")), None
+    if kind == "take_over":
+        return TakeOver(scope, term), None
+    if kind == "transferred":
+        to = frame["to"]
+        _need(_hex64(to), "to is a device key")
+        handed = _signed(frame["entry"], "lease.transferred", scope, term)
+        _need(handed.body.get("to") == to, "the entry hands the scope to another device")
+        return Transferred(scope, term, str(to)), handed
     voter_term = _int(frame["voter_term"], "voter_term")
     if kind == "heartbeat_answer":
         rnd, ok = _int(frame["round"], "round"), _bool(frame["ok"], "ok")
         return HeartbeatAnswer(scope, term, rnd, ok, voter_term), None
+    if kind == "take_over_answer":
+        return TakeOverAnswer(scope, term, _bool(frame["ok"], "ok"), voter_term), None
     granted = _bool(frame["granted"], "granted")
     if kind == "prevote_answer":
         return PreVoteAnswer(scope, term, granted, voter_term), None
@@ -108,18 +130,24 @@ def _vote(
     author, seq, hash_ = ref
     _need(_hex64(author) and _hex64(hash_), "vote is [author, seq, hash]")
     vote = Ref(author, _int(seq, "vote seq"), hash_)
-    _need(isinstance(line, str), "a vote answer carries its vote entry")
+    entry = _signed(line, "lease.vote", scope, term)
+    _need((entry.author, entry.seq, entry.hash) == (author, vote.seq, hash_), "vote ref mismatch")
+    return vote, entry
+
+
+def _signed(line: Any, kind: str, scope: str, term: int) -> Entry:
+    """The signed entry a frame carries: of `kind`, for this scope and term."""
+    _need(isinstance(line, str), f"the frame carries its {kind} entry")
     try:
         entry = parse_entry(line.encode())
         check_hash(entry)
         check_sig(entry)
     except ChitError as e:
-        raise BadMessage(f"the vote entry is not a valid entry: {e.code}") from e
-    _need((entry.author, entry.seq, entry.hash) == (author, vote.seq, hash_), "vote ref mismatch")
+        raise BadMessage(f"the {kind} entry is not a valid entry: {e.code}") from e
     body = entry.body
-    ok = entry.kind == "lease.vote" and body.get("scope") == scope and body.get("term") == term
-    _need(ok, "the vote entry is not a vote for this scope and term")
-    return vote, entry
+    ok = entry.kind == kind and body.get("scope") == scope and body.get("term") == term
+    _need(ok, f"the entry is not a {kind} for this scope and term")
+    return entry
 
 
 def _need(cond: bool, message: str) -> None:

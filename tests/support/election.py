@@ -21,11 +21,13 @@ from sync.election import (
     Output,
     Persist,
     PersistGrant,
+    PersistTransfer,
     PersistVote,
     Ref,
     Send,
     VoteRecord,
 )
+from sync.election.messages import Transferred
 from tests.support.feeds import Feed, engine_at, enrol, founded, ingest, outcome
 
 SCOPE = "group:g1"
@@ -102,6 +104,11 @@ class Device:
                 out = self.core.vote_persisted(self.clock, persist.scope, persist.term, ref)
             elif isinstance(persist, PersistGrant):
                 out = self.core.grant_persisted(self.clock, persist.scope, persist.term)
+            elif isinstance(persist, PersistTransfer):
+                # the shell folds its own entry: this device knows of the transfer
+                out = self.core.transfer_persisted(
+                    self.clock, persist.scope, persist.term, persist.to
+                )
             else:
                 out = []
             sends.extend(self.take(out))
@@ -150,6 +157,8 @@ class Cluster:
                 continue
             device = self.devices[send.to]
             self.run(device, device.core.receive(device.clock, sender, send.message))
+            if isinstance(send.message, Transferred):  # the shell folds the entry it carries
+                self.run(device, self.transfer_seen(device, self.devices[sender]))
         raise AssertionError("the cluster kept talking")
 
     def advance(self, ms: int, step_ms: int = 50) -> None:
@@ -165,6 +174,18 @@ class Cluster:
     def campaign(self, index: int) -> None:
         device = self[index]
         self.run(device, device.core.campaign(device.clock, SCOPE))
+        self.deliver()
+
+    def transfer_seen(self, device: Device, holder: Device) -> list[Output]:
+        """What `device`'s shell does once its fold holds `holder`'s latest transfer."""
+        _, body, ref = next(f for f in reversed(holder.feed) if f[0] == "lease.transferred")
+        return device.core.transfer_seen(
+            device.clock, body["scope"], body["term"], holder.key, body["to"], ref
+        )
+
+    def transfer(self, index: int, to: int) -> None:
+        device = self[index]
+        self.run(device, device.core.transfer(device.clock, SCOPE, self.keys[to]))
         self.deliver()
 
     def writers(self) -> list[str]:
@@ -196,7 +217,11 @@ def fold_outcomes(
     for device, index in written:
         kind, entry_body, ref = device.feed[index]
         deps = [e_set]
-        if kind == "lease.granted":
+        if kind == "lease.granted" and "transfer" in entry_body:
+            handed = real[Ref(*entry_body["transfer"])]
+            entry_body = {**entry_body, "transfer": [handed.author, handed.seq, handed.hash]}
+            deps = [handed]
+        elif kind == "lease.granted":
             listed = [real[Ref(*v)] for v in entry_body["votes"]]
             entry_body = {**entry_body, "votes": [[e.author, e.seq, e.hash] for e in listed]}
             deps = [e for e in listed if e.author != ref.author] or [e_set]

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from chitnode.errors import RuleViolation
 from chitnode.node.node import Node
 from sync.election import Ref, VoteAnswer, voter_margin_ms
 from sync.election.shell import Frame, NodeElection
 from sync.election.wire import encode
 from sync.reconcile.errors import BadMessage
+from tests.chitnode.test_coordination import KIND, coordinated_kind  # noqa: F401 (a fixture)
 from tests.support.election import sync_all
 
 SCOPE = "treasury"
@@ -108,3 +110,61 @@ def test_a_vote_nobody_asked_for_is_not_taken_in(branch: list[Node]) -> None:
     shell = NodeElection(root, Hand(), random.Random(0))
     assert shell.receive(laptop.public, encode(answer, vote)) == []
     assert root.store.entry_at(laptop.public, vote.seq) is None
+
+
+def elect(shells: dict[str, NodeElection], clock: Hand, candidate: Node) -> None:
+    clock.ms += LEASE_MS + voter_margin_ms(LEASE_MS)  # fresh processes wait out a lease
+    exchange(shells, candidate.public, shells[candidate.public].campaign(SCOPE))
+    assert shells[candidate.public].may_write(SCOPE) == 1
+
+
+@pytest.mark.usefixtures("coordinated_kind")
+def test_only_the_elected_node_writes_coordinated_entries(branch: list[Node]) -> None:
+    """Node.submit asks the election beside it (Node.elected) for a shared scope."""
+    clock = Hand()
+    shells = {n.public: NodeElection(n, clock, random.Random(i)) for i, n in enumerate(branch)}
+    holder, other = branch[1], branch[2]
+    with pytest.raises(RuleViolation) as refused:
+        holder.submit(KIND, {"scope": SCOPE, "ref": "p0"})
+    assert refused.value.code == "not_lease_holder", "nobody is elected yet"
+    elect(shells, clock, holder)
+    receipt = holder.submit(KIND, {"scope": SCOPE, "ref": "p1"})
+    assert receipt.status == "applied"
+    with pytest.raises(RuleViolation) as refused:
+        other.submit(KIND, {"scope": SCOPE, "ref": "p2"})
+    assert refused.value.code == "not_lease_holder"
+    clock.ms += LEASE_MS  # no renewal reached a majority: the holder stops writing
+    assert shells[holder.public].may_write(SCOPE) is None
+    with pytest.raises(RuleViolation):
+        holder.submit(KIND, {"scope": SCOPE, "ref": "p3"})
+
+
+@pytest.mark.usefixtures("coordinated_kind")
+def test_a_transfer_between_real_nodes_lands_in_every_fold(branch: list[Node]) -> None:
+    """The admin desktop hands the treasury to a laptop: `lease.transferred`, then the
+    laptop's grant naming it; after sync every node agrees and only the laptop writes."""
+    clock = Hand()
+    shells = {n.public: NodeElection(n, clock, random.Random(i)) for i, n in enumerate(branch)}
+    desk, laptop = branch[0], branch[2]
+    elect(shells, clock, desk)
+    desk.submit(KIND, {"scope": SCOPE, "ref": "before"})
+    exchange(shells, desk.public, shells[desk.public].transfer(SCOPE, laptop.public))
+    assert shells[desk.public].may_write(SCOPE) is None
+    # the frames came before the entries before the transfer: the folds wait for sync,
+    # and the next tick of each election reads the transfer from its books
+    assert shells[laptop.public].may_write(SCOPE) is None
+    sync_all(branch)
+    for key, shell in shells.items():
+        exchange(shells, key, shell.tick())
+    assert shells[laptop.public].may_write(SCOPE) == 2
+    assert laptop.submit(KIND, {"scope": SCOPE, "ref": "at the meeting"}).status == ("applied")
+    with pytest.raises(RuleViolation) as refused:
+        desk.submit(KIND, {"scope": SCOPE, "ref": "too late"})
+    assert refused.value.code == "not_lease_holder"
+    sync_all(branch)
+    for node in branch:
+        state = node.engine.state
+        assert state.get("leases", f"{SCOPE}|{desk.public}")["status"] == "transferred"
+        assert state.get("leases", f"{SCOPE}|{laptop.public}")["status"] == "held"
+        assert state.get("grants", f"{SCOPE}|2")["holder"] == laptop.public
+    assert len({n.engine.digest() for n in branch}) == 1

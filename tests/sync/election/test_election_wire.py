@@ -16,6 +16,9 @@ from sync.election import (
     PreVoteAnswer,
     Ref,
     Released,
+    TakeOver,
+    TakeOverAnswer,
+    Transferred,
     VoteAnswer,
     VoteRequest,
 )
@@ -44,6 +47,8 @@ def ref_of(entry: Entry) -> Ref:
         Heartbeat(SCOPE, 4, 17),
         HeartbeatAnswer(SCOPE, 4, 17, True, 4),
         Released(SCOPE, 4),
+        TakeOver(SCOPE, 5),
+        TakeOverAnswer(SCOPE, 5, False, 6),
     ],
 )
 def test_messages_round_trip(message: object) -> None:
@@ -121,3 +126,17 @@ def test_bad_frames_are_refused_with_a_stable_code(what: str, text: str, code: s
         decode(text)
     expected = code or ("unsupported_version" if what == "version 2" else "bad_message")
     assert info.value.code == expected, what
+
+
+def test_a_transfer_travels_with_its_signed_entry_and_must_match_it() -> None:
+    holder = Feed(seeded_key(7))
+    to = "cd" * 32
+    entry = holder.write("lease.transferred", {"scope": SCOPE, "term": 3, "to": to})
+    message, carried = decode(encode(Transferred(SCOPE, 3, to), entry))
+    assert message == Transferred(SCOPE, 3, to)
+    assert carried is not None and carried.raw == entry.raw
+    lying = json.loads(encode(Transferred(SCOPE, 3, to), entry))
+    lying["to"] = "ef" * 32  # the frame names another device than the signed entry
+    with pytest.raises(ChitError) as refused:
+        decode(json.dumps(lying))
+    assert refused.value.code == "bad_message"

@@ -353,4 +353,12 @@ CODES: dict[str, str] = {
     "wrong_direction": "the request goes the other way (deposit vs withdrawal)",
     "wrong_inviter": "the server at the code's address is not the node that made the invite",
     "wrong_month": "month … is next",
+    "countersig_missing": "the member has an enrolled key: their consent needs their signature",
+    "countersig_bad": "the member's signature is malformed, by another key or of another statement",
+    "countersig_key_revoked": "signed with a key of the member's that was revoked or replaced",
+    "countersig_replayed": "this signed statement of the member's was already used",
+    "countersig_no_key": "the member has no current key to sign with (or to check a signature by)",
+    "member_key_in_use": "that key was enrolled before; each pairing makes a new key",
+    "member_key_not_current": "that key is not the member's current key",
+    "too_many_member_keys": "a member has had as many keys as a branch allows",
 }

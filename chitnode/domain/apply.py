@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from chitnode.domain import authority, limits
 from chitnode.domain.kernel_kinds import GENESIS, check_coordinated
 from chitnode.domain.kinds import load_all
+from chitnode.domain.member_keys import consent_rows
 from chitnode.domain.state import Change, Put, State
 from chitnode.errors import RuleViolation
 from chitnode.log.entry import Entry
@@ -55,9 +56,11 @@ def decide(state: State, entry: Entry, edges: Edges | None = None) -> list[Chang
         authority.check(state, entry, reach, spec.roles if spec is not None else None)
     if spec is None:
         raise RuleViolation(f"unknown kind {entry.kind}", code="unknown_kind")
+    # A member's consent is the member's: signed by the member's key (issue 15), judged
+    # with the author's authority, before the kind's own rules.
+    changes: list[Change] = consent_rows(state, entry)
     if spec.coordinated:
         check_coordinated(state, entry)
-    changes: list[Change] = []
     cmd_id = entry.body.get("cmd_id")
     if cmd_id is not None:
         ok = isinstance(cmd_id, str) and 0 < len(cmd_id) <= limits.CMD_ID_BYTES_MAX

@@ -82,7 +82,7 @@ DAY_MS = 86_400_000
 # The bounds on bodies (text lengths, list sizes, durations) live in chitnode.domain.limits.
 ID_RE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{limits.ID_CHARS_MAX - 1}}}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-ALWAYS_ALLOWED = frozenset({"cmd_id", "actor"})
+ALWAYS_ALLOWED = frozenset({"cmd_id", "actor", "countersig"})  # countersig: member_keys
 COORDINATED = frozenset({"scope", "term"})
 
 AGREEMENT_DOC = "chitnode.chit-agreement.v1"

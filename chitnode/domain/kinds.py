@@ -27,6 +27,7 @@ KIND_MODULES: tuple[str, ...] = (
     "chitnode.domain.bank_kinds",
     "chitnode.domain.loan_kinds",
     "chitnode.domain.default_kinds",
+    "chitnode.domain.member_keys",
 )
 
 Reducer = Callable[[State, Entry], list[Change]]

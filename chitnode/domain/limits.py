@@ -88,6 +88,11 @@ LEASE_DEFAULT_MS = 5 * 60_000  # a scope's lease when its electorate is the root
 # subject, never for a payload hidden in a certificate.
 CHANNEL_CERT_BYTES_MAX = 2048
 
+# --- member keys (member_keys: member.key_enrolled, issue 15) ---
+# The keys one member has had over a branch's life: a new one each time a phone is lost
+# or replaced. Past this, a typo'd loop of enrolments, not a member, is writing them.
+MEMBER_KEYS_MAX = 32
+
 # --- how they relate (checked at import, like a test) ---
 assert GRACE_DAYS_DEFAULT <= GRACE_DAYS_MAX, "a group that names no grace period is valid"
 assert GROUP_LOAN_BACKING_BPS_DEFAULT <= GROUP_LOAN_BACKING_BPS_MAX, "the default is valid"

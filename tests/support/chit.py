@@ -6,6 +6,7 @@ Test modules import no other test module (tests/test_layering.py), so the helper
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from chitnode.domain import chit_kinds_base as base
 from chitnode.domain.apply import decide
 from chitnode.errors import ChitError, RuleViolation
 from chitnode.log.entry import ZERO_HASH, Entry, seal_entry
+from chitnode.node.node import Node
+from tests.support.clock import FakeClock
 from tests.support.driver import AUCTION_MS, ChitDriver
 
 RUPEE = 100
@@ -27,6 +30,14 @@ def register(driver: ChitDriver, count: int, kyc: str = base.KYC_APPROVED) -> li
     for mid in ids:
         driver.register(mid, f"Member {mid}", kyc=kyc)
     return ids
+
+
+def four_friends(node: Node, clock: FakeClock, seed: int) -> ChitDriver:
+    """A running 4-ticket group (tickets M1..M4), the lease held."""
+    driver = ChitDriver(node, clock, random.Random(seed))
+    driver.form_group(GID, "Four friends", 4 * SUB, register(driver, 4))
+    take_lease(driver)
+    return driver
 
 
 def take_lease(driver: ChitDriver) -> None:

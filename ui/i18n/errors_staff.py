@@ -190,6 +190,19 @@ _SENTENCES: dict[str, str] = {
     "rate_limited": "Another device sent too fast and was cut off.",
     "too_many_sessions": "This laptop is syncing with as many devices as it can.",
     "unsupported_version": "The other device runs a different version of the app.",
+    "countersig_missing": "This member's phone is paired: the member must confirm on their "
+    "phone. Staff cannot confirm for them.",
+    "countersig_bad": "The member's signature does not match what is being recorded. Ask the "
+    "member to confirm again on their own phone.",
+    "countersig_key_revoked": "That signature was made with the member's old phone, whose key "
+    "was revoked. Ask the member to confirm on the paired phone.",
+    "countersig_replayed": "That signature was already used once. Ask the member to confirm again.",
+    "countersig_no_key": "This member has no paired phone to sign with. Pair the member's "
+    "phone first.",
+    "member_key_in_use": "That phone key was enrolled before. Pair again: the phone makes a "
+    "new key.",
+    "member_key_not_current": "That is not the member's current phone key.",
+    "too_many_member_keys": "This member has paired too many phones. Ask the admin.",
 }
 
 STRINGS: dict[str, dict[str, str]] = {

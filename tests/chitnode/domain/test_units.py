@@ -163,6 +163,9 @@ class Tour:
         electorate = {"scope": "group:FT-1", "keys": [self.node.public], "lease_ms": 60_000}
         run("scope.electorate_set", electorate)
         run("lease.released", {"scope": "treasury", "term": lv.loan_row(state, "L-1")["term"]})
+        phone_key = {"member_id": "M040", "key": "ab" * 32}  # a member phone's public key
+        run("member.key_enrolled", phone_key)
+        run("member.key_revoked", phone_key)
 
 
 OnDisk = tuple[list[tuple[str, Any]], list[tuple[str, Any]]]

@@ -145,6 +145,8 @@ CODES: dict[str, str] = {
     "bad_request_id": "request_id: 1-40 letters, digits, '.', '_' or '-'",
     "bad_risk_inputs": "risk inputs must be non-negative integers",
     "bad_scope": "scope must be group:<id>",
+    "no_lease_holder": "no device holding the scope could be reached, and none was elected in time",
+    "not_forwardable": "only coordinated commands of one scope are forwarded to its holder",
     "bad_transfer": "a lease is handed only by its holder, to another device of the electorate",
     "bad_seal": "an export's seal is missing, malformed or does not verify",
     "bad_sealed": "sealed KYC is not hex",

@@ -277,3 +277,10 @@ assert ELECTION_LEASE_MIN_MS // ELECTION_HEARTBEATS_PER_LEASE > 2 * ELECTION_RES
 assert ELECTION_LEASE_MIN_MS * (1_000_000 - ELECTION_HOLDER_MARGIN_PPM) // 1_000_000 > (
     ELECTION_HOLDER_MARGIN_MS + ELECTION_LEASE_MIN_MS // ELECTION_HEARTBEATS_PER_LEASE
 ), "the shortest lease leaves time to write after its first renewal"
+
+# --- forwarding coordinated commands to the holder (sync/election/forward.py, service.py) ---
+FORWARD_COMMANDS_MAX = 64  # commands in one forward (a meeting's batch at most)
+FORWARD_WAIT_S = 6.0  # how long a caller waits for a holder to be found or elected
+FORWARD_REPLY_S = 5.0  # how long one forward waits for the holder's answer
+FORWARD_POLL_S = 0.05  # how often the wait looks again for a holder
+FORWARD_PENDING_MAX = 256  # forwards awaiting an answer at once, per device

@@ -18,11 +18,12 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from chitnode.domain.apply import role_of
+from chitnode.domain.kinds import load_all
 from chitnode.domain.state import State
-from chitnode.node.node import Node, Receipt
+from chitnode.node.node import Command, Node, Receipt
 from chitnode.services.events import Event, EventStream, Filter, published
 from sync.node_thread import NodeThread
 from ui import limits
@@ -30,6 +31,13 @@ from ui.gate import Who, check
 
 T = TypeVar("T")
 Listener = Callable[[list[Event]], Awaitable[None]]
+
+
+class Coordinator(Protocol):
+    """The serve's election (sync/election/service.py): runs a coordinated command here or
+    on the holder of its scope, or raises no_lease_holder naming who was tried."""
+
+    async def submit(self, commands: list[Command]) -> list[Receipt]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +74,7 @@ class Backend:
         self.nt = nt
         self.events = events
         self.folder = folder
+        self.coordinator: Coordinator | None = None  # set in a serve that runs an election
         self._listeners: list[Listener] = []
         self._pump: asyncio.Task[None] | None = None
 
@@ -87,6 +96,11 @@ class Backend:
         """Write one command for `who`; raises the gate's or the kernel's ChitError."""
         stamped = check(who, kind, body)
         events = self.events
+        spec = load_all().get(kind)
+        if self.coordinator is not None and spec is not None and spec.coordinated:
+            # a bid, a payout, a sanction: here if this device holds the group, else on
+            # the device that does; its receipt comes back (docs/coordination.md)
+            return (await self.coordinator.submit([Command(kind, stamped, cmd_id)]))[0]
 
         def write(node: Node) -> Receipt:
             return published(events, lambda: node.submit(kind, stamped, cmd_id))

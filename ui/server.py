@@ -58,6 +58,7 @@ class AppPart:
 
         listen = runtime.options.listen
         backend = Backend(runtime.nt, runtime.events, runtime.folder)
+        backend.coordinator = getattr(runtime, "election", None)
         ctx = AppContext(
             backend=backend,
             screens=load_screens(),

@@ -7,7 +7,7 @@ Pure: a State in, plain values out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chitnode.domain.kernel_kinds import electorate
@@ -28,6 +28,9 @@ class ScopeLease:
     holder_name: str | None
     status: str  # "held" | "transferred" | "released" | "none"
     time_left_ms: int | None  # only the holder's running node knows (None here)
+
+    def with_time_left(self, ms: int | None) -> ScopeLease:
+        return replace(self, time_left_ms=ms)
 
     def as_json(self) -> dict[str, Any]:
         return {

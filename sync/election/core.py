@@ -448,7 +448,8 @@ class Election:
             pass  # the shell folds the entry it carries and calls `transfer_seen`
         elif isinstance(message, TakeOver):
             ok = self._on_take_over(now, sender, message, state)
-            out.append(Send(sender, TakeOverAnswer(scope, message.term, ok, state.term)))
+            taken = TakeOverAnswer(scope, message.term, ok, state.term, state.lease_ms)
+            out.append(Send(sender, taken))
         elif isinstance(message, Heartbeat):
             ok = self._on_heartbeat(now, sender, message, state)
             answer = HeartbeatAnswer(scope, message.term, message.round, ok, state.term)
@@ -464,7 +465,10 @@ class Election:
                 self._on_vote_answer(sender, message, state, out)
             elif isinstance(message, TakeOverAnswer):
                 taking = state.transfer_ref is not None and message.term == state.round_term
-                if taking and message.ok and state.role == "candidate":
+                # a promise shorter than our lease does not cover it: the voter's books
+                # lack the electorate's new lease_ms yet; it answers again once synced
+                long_enough = message.lease_ms >= state.lease_ms
+                if taking and message.ok and long_enough and state.role == "candidate":
                     state.yes.add(sender)
                     self._took_over(scope, state, out)
             elif message.ok and state.role == "holder" and message.term == state.held_term:

@@ -115,10 +115,14 @@ class TakeOver:
 
 @dataclass(frozen=True, slots=True)
 class TakeOverAnswer:
+    """`lease_ms`: the lease the voter promised. A meeting's long lease (`lease transfer
+    --for`) counts only from voters whose books already carry it."""
+
     scope: str
     term: int
     ok: bool
     voter_term: int
+    lease_ms: int
 
 
 Message = (

@@ -18,12 +18,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import itertools
+import json
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
 
 from chitnode.errors import ChitError
+from chitnode.node.node import Command, Receipt
+from chitnode.services.events import EventStream, published
 from sync import limits
+from sync.election.forward import (
+    Forward,
+    Forwarded,
+    NoLeaseHolder,
+    decode_forward,
+    encode_forward,
+    is_forward_frame,
+)
 from sync.election.shell import Frame, NodeElection
 from sync.node_thread import NodeThread
 from sync.peer.client import dial
@@ -33,6 +47,8 @@ from sync.peer.session import ERROR_CLOSE, FrameBudget
 
 ELECTION_PATH = "/v1/election"
 Socket = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
+# Runs a peer's forwarded commands here (the service: checks the peer, submits, publishes).
+OnForward = Callable[[str, Forward], Awaitable[Forwarded]]
 
 
 class ElectionHub:
@@ -45,12 +61,16 @@ class ElectionHub:
         *,
         frames_burst: int = limits.ELECTION_FRAMES_BURST_MAX,
         frames_per_s: float = limits.ELECTION_FRAMES_PER_S,
+        events: EventStream | None = None,
     ) -> None:
-        self._nt, self.shell = node_thread, shell
+        self._nt, self.shell, self._events = node_thread, shell, events
         self._burst, self._per_s = frames_burst, frames_per_s
         self._sockets: dict[str, Socket] = {}
         self._ticker: asyncio.Task[None] | None = None
         self.dropped = 0  # frames for a peer with no open socket
+        self.on_forward: OnForward | None = None
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[Forwarded]] = {}
 
     def attach(self, server: PeerServer) -> None:
         server.app.router.add_get(ELECTION_PATH, self._accept)
@@ -72,13 +92,60 @@ class ElectionHub:
         return sorted(k for k, ws in self._sockets.items() if not ws.closed)
 
     async def campaign(self, scope: str) -> None:
-        await self.send(await self._nt.run(lambda _node: self.shell.campaign(scope)))
+        await self.send(await self.run(lambda: self.shell.campaign(scope)))
 
     async def withdraw(self, scope: str) -> None:
-        await self.send(await self._nt.run(lambda _node: self.shell.withdraw(scope)))
+        await self.send(await self.run(lambda: self.shell.withdraw(scope)))
+
+    async def run(self, call: Callable[[], list[Frame]]) -> list[Frame]:
+        """One shell call on the node thread; what it wrote (votes, grants) is published to
+        live views and peers at once, as any write of a serving node is."""
+        events = self._events
+        if events is None:
+            return await self._nt.run(lambda _node: call())
+        return await self._nt.run(lambda _node: published(events, call))
 
     async def may_write(self, scope: str) -> int | None:
         return await self._nt.run(lambda _node: self.shell.may_write(scope))
+
+    async def forward(self, peer: str, commands: list[Command]) -> list[Receipt]:
+        """Run `commands` on `peer` (the holder); its receipts, or its refusal raised.
+
+        NoLeaseHolder if no socket to it is open, it does not answer in time, or too many
+        forwards wait already; the refusal of the holder is raised with its own code.
+        """
+        ws = self._sockets.get(peer)
+        if ws is None or ws.closed:
+            raise NoLeaseHolder(f"no connection to {peer[:12]}")
+        if len(self._waiting) >= limits.FORWARD_PENDING_MAX:
+            raise NoLeaseHolder("too many commands wait for a holder's answer already")
+        fid = next(self._ids)
+        answer: asyncio.Future[Forwarded] = asyncio.get_running_loop().create_future()
+        self._waiting[fid] = answer
+        try:
+            await ws.send_str(encode_forward(Forward(fid, tuple(commands))))
+            reply = await asyncio.wait_for(answer, limits.FORWARD_REPLY_S)
+        except (ConnectionError, aiohttp.ClientError, RuntimeError, TimeoutError) as exc:
+            raise NoLeaseHolder(f"{peer[:12]} did not answer ({type(exc).__name__})") from exc
+        finally:
+            self._waiting.pop(fid, None)
+        if reply.error is not None:
+            raise ChitError(reply.error[1], code=reply.error[0])
+        assert reply.receipts is not None
+        return list(reply.receipts)
+
+    async def _forward_frame(self, peer: str, ws: Socket, frame: dict[str, object]) -> None:
+        message = decode_forward(frame)  # BadMessage closes the socket
+        if isinstance(message, Forwarded):
+            waiting = self._waiting.get(message.id)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(message)
+            return
+        if self.on_forward is None:
+            reply = Forwarded(message.id, None, ("not_forwardable", "this device runs none"))
+        else:
+            reply = await self.on_forward(peer, message)
+        await ws.send_str(encode_forward(reply))
 
     async def send(self, frames: list[Frame]) -> None:
         for frame in frames:
@@ -105,7 +172,10 @@ class ElectionHub:
                     break
                 try:
                     budget.take()  # a flood is cut: rate_limited
-                    frames = await self._nt.run(_receive, self.shell, peer, msg.data)
+                    if _is_forward(msg.data):
+                        await self._forward_frame(peer, ws, json.loads(msg.data))
+                        continue
+                    frames = await self.run(functools.partial(self.shell.receive, peer, msg.data))
                 except ChitError as exc:
                     await ws.close(code=ERROR_CLOSE, message=exc.code.encode())
                     break
@@ -126,12 +196,18 @@ class ElectionHub:
 
     async def _tick(self) -> None:
         while True:
-            await self.send(await self._nt.run(lambda _node: self.shell.tick()))
+            await self.send(await self.run(self.shell.tick))
             await asyncio.sleep(limits.ELECTION_TICK_S)
 
 
-def _receive(_node: object, shell: NodeElection, peer: str, text: str) -> list[Frame]:
-    return shell.receive(peer, text)
+def _is_forward(text: str) -> bool:
+    """A forward frame, not an election message (those are decoded on the node thread)."""
+    if len(text) > limits.ELECTION_FRAME_BYTES_MAX:
+        return False  # the election's decode refuses it with its code
+    try:
+        return is_forward_frame(json.loads(text))
+    except ValueError:
+        return False
 
 
 class ElectionLink:

@@ -55,7 +55,7 @@ _FIELDS: dict[str, set[str]] = {
     "released": {"scope", "term"},
     "transferred": {"scope", "term", "to", "entry"},
     "take_over": {"scope", "term"},
-    "take_over_answer": {"scope", "term", "ok", "voter_term"},
+    "take_over_answer": {"scope", "term", "ok", "voter_term", "lease_ms"},
 }
 
 
@@ -111,7 +111,8 @@ def decode(text: str | bytes) -> tuple[Message, Entry | None]:
         rnd, ok = _int(frame["round"], "round"), _bool(frame["ok"], "ok")
         return HeartbeatAnswer(scope, term, rnd, ok, voter_term), None
     if kind == "take_over_answer":
-        return TakeOverAnswer(scope, term, _bool(frame["ok"], "ok"), voter_term), None
+        ok, lease_ms = _bool(frame["ok"], "ok"), _int(frame["lease_ms"], "lease_ms")
+        return TakeOverAnswer(scope, term, ok, voter_term, lease_ms), None
     granted = _bool(frame["granted"], "granted")
     if kind == "prevote_answer":
         return PreVoteAnswer(scope, term, granted, voter_term), None

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from chitnode.domain import limits as domain
-from chitnode.errors import UsageError
-from chitnode.node.node import Node
+from chitnode.domain.kinds import load_all
+from chitnode.errors import ChitError, UsageError
+from chitnode.node.node import Command, Node, Receipt
 from chitnode.services.receipts import check_applied
 from chitnode.store.paths import data_folder
 from sync import limits
@@ -146,16 +147,46 @@ def _submit(args: argparse.Namespace) -> int:
     with Node.open(data_folder(args.data)) as node:
         receipt = node.submit(args.kind, body, args.cmd_id)
         check_applied(node, receipt)  # written but frozen or rejected: exit 3, what to do
-    if args.json:
-        print(json.dumps(asdict(receipt), indent=2, sort_keys=True))
-    elif receipt.already_done:
-        print(
-            f"Already done: {args.kind} is entry #{receipt.seq} {receipt.status} "
-            f"(id {receipt.cmd_id})"
-        )
-    else:
-        print(f"Applied {args.kind}: entry #{receipt.seq} (id {receipt.cmd_id})")
+    print(receipt_text(args.kind, receipt, args.json))
     return 0
+
+
+def receipt_text(kind: str, receipt: Receipt, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(asdict(receipt), indent=2, sort_keys=True)
+    if receipt.already_done:
+        done = f"entry #{receipt.seq} {receipt.status}"
+        return f"Already done: {kind} is {done} (id {receipt.cmd_id})"
+    return f"Applied {kind}: entry #{receipt.seq} (id {receipt.cmd_id})"
+
+
+async def submit_on_loop(election: Any, argv: list[str]) -> tuple[int, str, str] | None:
+    """`chitnode submit` of a coordinated kind inside a serve: through the election, which
+    runs it here or forwards it to the holder (a wait on the network, so on the loop);
+    None for anything else, which runs on the node thread as usual."""
+    if election is None or len(argv) < 3 or argv[0] != "submit":
+        return None
+    spec = load_all().get(argv[1])
+    if spec is None or not spec.coordinated:
+        return None
+    parser = argparse.ArgumentParser(prog="chitnode", add_help=False, exit_on_error=False)
+    add_submit(parser.add_subparsers(dest="command"))
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except (argparse.ArgumentError, SystemExit):
+        return None  # the usual path reports it
+    if extra:
+        return None
+    try:
+        command = Command(args.kind, parse_body(args.body), args.cmd_id)
+        receipt = (await election.submit([command]))[0]
+    except ChitError as exc:
+        status = 2 if isinstance(exc, UsageError) else 1  # as chitnode/cli/main.py exits
+        return status, "", f"chitnode: error [{exc.code}]: {exc.message}\n"
+    if receipt.status != "applied":
+        words = f"entry #{receipt.seq} was written but {receipt.status} ({receipt.code})"
+        return 3, "", f"chitnode: error [not_applied]: {words}\n"
+    return 0, receipt_text(args.kind, receipt, args.json) + "\n", ""
 
 
 # --- peers and status ----------------------------------------------------------------------

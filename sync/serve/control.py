@@ -32,7 +32,7 @@ import struct
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -56,6 +56,9 @@ LOCAL_ONLY = frozenset({"serve", "init", "demo", "join", "verify", "roles", "cal
 # Runs `argv` as the CLI would, in this process, never forwarded; `adjust` fixes the
 # parsed arguments first. The kernel CLI hands it to serve (sync may not import the CLI).
 RunHere = Callable[[list[str], Callable[[argparse.Namespace], None]], int]
+# Runs a command on the loop instead (it waits on the network, which a command on the
+# node thread must not): (status, stdout, stderr), or None to run it as usual.
+OnLoop = Callable[[list[str]], Awaitable[tuple[int, str, str] | None]]
 
 
 class ControlFailed(ChitError):
@@ -178,8 +181,10 @@ class ControlServer:
         run_here: RunHere,
         *,
         after_command: Callable[[Node, bool], None] | None = None,
+        on_loop: OnLoop | None = None,
     ) -> None:
         self._nt = nt
+        self._on_loop = on_loop
         self._folder = folder.resolve()
         self._run_here = run_here
         self._after = after_command
@@ -258,6 +263,9 @@ class ControlServer:
             request = parse_request(line)
             if request.data.resolve() != self._folder:  # one serve runs one folder's commands
                 raise ControlFailed(f"this serve runs for {self._folder}, not {request.data}")
+            early = await self._on_loop(request.argv) if self._on_loop is not None else None
+            if early is not None:  # a command that waits on the network: run on the loop
+                return {"status": early[0], "stdout": early[1], "stderr": early[2]}
             status, out, err = await self._nt.run(self._run_command, request)
         except asyncio.LimitOverrunError:
             return _refusal(ControlFailed("the control request is over its size bound"))

@@ -39,10 +39,11 @@ from sync.channel.tls import TrustedPeers
 from sync.discovery.book import PeerBook
 from sync.discovery.finder import PeerFinder
 from sync.discovery.mdns import Discovery
+from sync.election.service import ElectionService
 from sync.invite.server import install as install_invite_routes
 from sync.invite.transfer import keep_pulling
 from sync.node_thread import NodeThread
-from sync.peer.client import PeerLink, sync_with
+from sync.peer.client import sync_with
 from sync.peer.context import PeerContext
 from sync.peer.server import PeerServer
 from sync.serve.control import SOCKET_FILE, ControlServer, RunHere
@@ -98,6 +99,7 @@ class ServeRuntime:
     control: ControlServer | None = None
     context: PeerContext | None = None
     server: PeerServer | None = None
+    election: ElectionService | None = None  # leases, forwarding (sync/election/service.py)
     finder: PeerFinder | None = None
     discovery: Discovery | None = None
     secrets: asyncio.Task[None] | None = None  # pulls the staff key and PINs (sync/invite)
@@ -137,6 +139,8 @@ class ServeRuntime:
         )
         self.server = PeerServer(nt, cred, self.book, context=ctx)
         install_invite_routes(self.server, folder)
+        self.election = await ElectionService.start_on(nt, self.events)
+        self.election.attach(self.server)  # its route, before the server starts
         try:
             self.peer_port = await self.server.start(options.listen, options.peer_port)
         except OSError as exc:
@@ -157,12 +161,14 @@ class ServeRuntime:
         await nt.run(lambda n: _bind_certificate(n, self.events, cred))
         await ctx.refresh_trust()
 
-        self.control = ControlServer(nt, folder, self.run_here, after_command=self._after_command)
+        self.control = ControlServer(
+            nt, folder, self.run_here, after_command=self._after_command, on_loop=self._on_loop
+        )
         await self.control.start()
         self.endpoints.append(f"control  unix:{self.control.path}")
 
         self.finder = PeerFinder(
-            self.book, node.public, lambda h, p: PeerLink(ctx, h, p), peers=options.peers
+            self.book, node.public, self.election.link_factory(ctx), peers=options.peers
         )
         await self.finder.start()
         self.secrets = asyncio.create_task(keep_pulling(ctx, folder))
@@ -202,6 +208,11 @@ class ServeRuntime:
     def _remembered(self, own: str) -> list[tuple[str, int]]:
         assert self.book is not None
         return [(c.host, c.port) for c in self.book.candidates(exclude_key=own)]
+
+    async def _on_loop(self, argv: list[str]) -> tuple[int, str, str] | None:
+        from sync.serve.cli import submit_on_loop  # the CLI module imports this one
+
+        return await submit_on_loop(self.election, argv)
 
     def _after_command(self, node: Node, finished: bool) -> None:
         """On the node thread, after a control command: publish what it committed to live
@@ -244,6 +255,9 @@ class ServeRuntime:
         if self.finder is not None:
             await self.finder.stop()
             self.finder = None
+        if self.election is not None:
+            await self.election.stop()
+            self.election = None
         if self.server is not None:
             await self.server.stop()
             self.server = None

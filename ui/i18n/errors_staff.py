@@ -96,6 +96,8 @@ _SENTENCES: dict[str, str] = {
     "release_exceeds_allocation": "A process cannot give back more than it holds.",
     "stale_term": "A newer decision already covers this.",
     "bad_scope": "That is not a group this applies to.",
+    "not_forwardable": "Only auction, payout and loan steps go to the device holding the group; "
+    "this one is saved here.",
     "bad_transfer": "A group can be handed only by the device holding it, to another device "
     "that may hold it.",
     "bad_mail": "That is not a mail this laptop sends.",

@@ -84,7 +84,7 @@ def test_only_the_holder_may_transfer_and_only_to_another_elector() -> None:
 def test_a_take_over_is_confirmed_only_by_electors_that_know_the_transfer() -> None:
     cluster = elected(3)
     out = cluster.send(2, 1, TakeOver(SCOPE, 2))  # the laptop claims a transfer never made
-    assert [o.message for o in out] == [TakeOverAnswer(SCOPE, 2, False, 1)]
+    assert [o.message for o in out] == [TakeOverAnswer(SCOPE, 2, False, 1, LEASE_MS)]
 
 
 def test_the_laptop_waits_for_a_majority_before_it_writes_its_grant() -> None:

@@ -48,7 +48,7 @@ def ref_of(entry: Entry) -> Ref:
         HeartbeatAnswer(SCOPE, 4, 17, True, 4),
         Released(SCOPE, 4),
         TakeOver(SCOPE, 5),
-        TakeOverAnswer(SCOPE, 5, False, 6),
+        TakeOverAnswer(SCOPE, 5, False, 6, 30_000),
     ],
 )
 def test_messages_round_trip(message: object) -> None:

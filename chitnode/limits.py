@@ -153,6 +153,19 @@ LOG_ROWS_MAX = 100_000  # `chitnode log --limit`: rows printed at most
 # latest: three years stay readable on one A4 width.
 REPORT_CHART_MONTHS_MAX = 36
 
+# --- the head office (chitnode/hq: many branches in one DuckDB or PostgreSQL database) ---
+# Rows sent to the database in one executemany: big enough that a 10k-entry import is a
+# few round trips to PostgreSQL, small enough that one batch never holds much memory.
+HQ_WRITE_BATCH_ROWS = 5_000
+# `hq import` draws a progress bar (stderr, on a terminal or with --progress) only for an
+# export at least this big: a small one is done before a bar would be read.
+HQ_PROGRESS_MIN_BYTES = 1_000_000
+# Seconds a PostgreSQL connection attempt may take before `hq_db_unusable`.
+HQ_CONNECT_TIMEOUT_S = 10
+# `hq kpis --branch B`: a branch id is 32 hex digits and a name at most domain's
+# NAME_CHARS_MAX; anything longer cannot name a branch and is refused before any query.
+HQ_BRANCH_ARG_CHARS_MAX = 200
+
 # --- how they relate (checked at import, like a test) ---
 assert LOG_ROWS_DEFAULT <= LOG_ROWS_MAX, "the default page of `chitnode log` is allowed"
 # A range a worker checks holds at least one whole entry line, or the range path stalls.

@@ -26,6 +26,7 @@ from chitnode.cli import calc as cli_calc
 from chitnode.cli.commands import HANDLERS
 from chitnode.domain import limits as limits_domain
 from chitnode.errors import ChitError, UsageError
+from chitnode.hq import cli as hq_cli
 from chitnode.services.receipts import NotApplied
 from chitnode.store.failures import store_error
 
@@ -202,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = loans.add_parser("inbox", parents=[common], help="pending applications, assessed")
     p.set_defaults(handler=HANDLERS["loans inbox"])
     cli_calc.add_parsers(sub)
+    hq_cli.add_parsers(sub, common)  # `chitnode hq ...` (issue 16)
     for plugin in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
         plugin.load()(sub)
     return parser

@@ -192,6 +192,15 @@ _SENTENCES: dict[str, str] = {
     "rate_limited": "Another device sent too fast and was cut off.",
     "too_many_sessions": "This laptop is syncing with as many devices as it can.",
     "unsupported_version": "The other device runs a different version of the app.",
+    "hq_already_imported": "The head office already has everything in that export; nothing "
+    "was changed.",
+    "hq_db_unusable": "The head-office database could not be opened. Check its path or "
+    "PostgreSQL address.",
+    "hq_feeds_refused": "Some devices' records in that export failed the checks and were left "
+    "out; the rest were imported.",
+    "hq_schema_newer": "This head-office database was made by a newer version of chitnode. "
+    "Update chitnode; the database was not touched.",
+    "hq_unknown_branch": "The head office has no branch by that name or id.",
     "countersig_missing": "This member's phone is paired: the member must confirm on their "
     "phone. Staff cannot confirm for them.",
     "countersig_bad": "The member's signature does not match what is being recorded. Ask the "

@@ -20,7 +20,10 @@ As a library::
     from reference_verifier import verify_export
     problems = verify_export(data)   # list of (code, seq | None, author | None)
 
-Section numbers (§) refer to wal-v1.md.
+Section numbers (§) refer to wal-v1.md. It also checks members' countersignatures,
+the signatures members make on their phones over what they consent to (docs/wal-format.md,
+"Member countersignatures", which this part follows), reported with the codes of
+`COUNTERSIG_CODES`.
 """
 
 from __future__ import annotations
@@ -87,6 +90,34 @@ CODES = (
     COUNT_MISMATCH,
 )
 
+# Member countersignatures (docs/wal-format.md, "Member countersignatures"): not §6 codes.
+STATEMENT_PREFIX = b"chitnode/consent/v1\n"
+KEY_ENROLLED = "member.key_enrolled"
+KEY_REVOKED = "member.key_revoked"
+FOREMAN_ATTESTER = "foreman"
+# kind -> (the body field naming the member, the body fields the member signs)
+CONSENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "agreement.signed": ("member_id", ("group_id", "member_id", "terms_hash")),
+    "auction.bid": (
+        "actor",
+        ("group_id", "month", "ticket", "discount_paise", "actor", "cmd_id"),
+    ),
+    "minutes.attested": ("attester", ("group_id", "month", "attester", "minutes_hash")),
+    "lot.contributed": ("actor", ("group_id", "month", "actor", "contribution")),
+}
+COUNTERSIG_MISSING = "countersig_missing"
+COUNTERSIG_BAD = "countersig_bad"
+COUNTERSIG_KEY_REVOKED = "countersig_key_revoked"
+COUNTERSIG_REPLAYED = "countersig_replayed"
+COUNTERSIG_NO_KEY = "countersig_no_key"
+COUNTERSIG_CODES = (
+    COUNTERSIG_MISSING,
+    COUNTERSIG_BAD,
+    COUNTERSIG_KEY_REVOKED,
+    COUNTERSIG_REPLAYED,
+    COUNTERSIG_NO_KEY,
+)
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -113,6 +144,16 @@ def ed25519_ok(public_hex: str, message: bytes, sig_hex: object) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def consent_statement(kind: str, body: dict[str, Any], branch: str) -> bytes | None:
+    """The bytes a member signs for a consent entry; None when a signed field is missing."""
+    _, fields = CONSENTS[kind]
+    if any(f not in body for f in fields):
+        return None
+    return STATEMENT_PREFIX + canonical(
+        {"branch": branch, "kind": kind, **{f: body[f] for f in fields}}
+    )
 
 
 def _is_int(x: Any) -> bool:
@@ -582,6 +623,16 @@ def _vector_clocks(
     return vc, inc
 
 
+def _precedes(vc: dict[int, dict[str, int]], a: Entry, b: Entry) -> bool:
+    """§5 "precedes causally": a is in b's causal past (by the vector clocks)."""
+    assert a.author is not None and a.seq is not None and b.seq is not None
+    if a.line == b.line:
+        return False
+    if a.author == b.author:
+        return a.seq < b.seq
+    return vc[b.line].get(a.author, 0) >= a.seq
+
+
 def _check_authority(
     entries: list[Entry],
     root: str | None,
@@ -600,12 +651,7 @@ def _check_authority(
     placed = [e for e in entries if e.placed]
 
     def precedes(a: Entry, b: Entry) -> bool:
-        assert a.author is not None and a.seq is not None and b.seq is not None
-        if a.line == b.line:
-            return False
-        if a.author == b.author:
-            return a.seq < b.seq
-        return vc[b.line].get(a.author, 0) >= a.seq
+        return _precedes(vc, a, b)
 
     ever_enrolled = {
         e.body["key"]
@@ -716,6 +762,111 @@ def _check_authority(
     report.notes.extend(notes)
 
 
+def _consent_member(e: Entry) -> str | None:
+    """The member whose consent a consent entry is (None: the foreman's attestation, or
+    no member named, which chitnode's own rules refuse)."""
+    assert e.kind is not None and e.body is not None
+    member = e.body.get(CONSENTS[e.kind][0])
+    if not isinstance(member, str) or (e.kind == "minutes.attested" and member == FOREMAN_ATTESTER):
+        return None
+    return member
+
+
+def _countersig(value: Any) -> tuple[str, str] | None:
+    """(key, sig) of a well-formed `countersig` value, else None."""
+    if not isinstance(value, dict) or set(value) != {"key", "sig"}:
+        return None
+    key, sig = value["key"], value["sig"]
+    return (key, sig) if _is_hex(key, HEX64_RE) and _is_hex(sig, HEX128_RE) else None
+
+
+def _check_countersignatures(
+    entries: list[Entry], vc: dict[int, dict[str, int]], report: Report
+) -> None:
+    """Members' countersignatures (docs/wal-format.md, "Member countersignatures").
+
+    A key counts for a member from its first `member.key_enrolled` (a key is enrolled
+    once, for one member); it ends at a `member.key_revoked` of it, or at the member's next
+    enrolment, for the entries those precede causally. A consent entry by a member with a
+    key before it needs a countersig by a current key over its statement; a statement
+    counts once. Only what holds in every order the fold may place concurrent entries in
+    is reported: a key enrolled concurrently is given the benefit, one revoked
+    concurrently is a note.
+    """
+    sound = [e for e in entries if e.placed and e.authentic and e.body is not None]
+    order = sorted(sound, key=lambda x: (sum(vc[x.line].values()), x.line))
+
+    def precedes(a: Entry, b: Entry) -> bool:
+        return _precedes(vc, a, b)
+
+    owner: dict[str, str] = {}  # key -> the member its first enrolment names
+    enrols: dict[str, list[Entry]] = defaultdict(list)  # member -> its keys' enrolments
+    ends: dict[str, list[Entry]] = defaultdict(list)  # key -> its revocations
+    for e in order:
+        body = e.body or {}
+        member, key = body.get("member_id"), body.get("key")
+        if not isinstance(member, str) or not isinstance(key, str) or not _is_hex(key, HEX64_RE):
+            continue
+        if e.kind == KEY_ENROLLED and key not in owner:
+            owner[key] = member
+            enrols[member].append(e)
+        elif e.kind == KEY_REVOKED and owner.get(key) == member:
+            ends[key].append(e)
+
+    def ended(enrolment: Entry, e: Entry) -> bool:
+        """Whether the key `enrolment` enrolled no longer signs for entry `e`."""
+        key = (enrolment.body or {})["key"]
+        member = (enrolment.body or {})["member_id"]
+        if any(precedes(rv, e) for rv in ends[key]):
+            return True
+        return any(precedes(enrolment, o) and precedes(o, e) for o in enrols[member])
+
+    statements: set[bytes] = set()
+    for e in order:
+        if e.kind not in CONSENTS:
+            continue
+        member = _consent_member(e)
+        if member is None:
+            continue
+        body = e.body or {}
+        before = [en for en in enrols[member] if precedes(en, e)]
+        if "countersig" not in body:
+            if before:
+                current = [en for en in before if not ended(en, e)]
+                code = COUNTERSIG_MISSING if current else COUNTERSIG_NO_KEY
+                report.on(e, code, f"{member} has an enrolled key: their consent needs it")
+            continue
+        given = _countersig(body["countersig"])
+        if given is None:
+            report.on(e, COUNTERSIG_BAD, 'countersig is not {"key": hex64, "sig": hex128}')
+            continue
+        key, sig = given
+        possible = [en for en in enrols[member] if not precedes(e, en)]
+        if not possible:
+            report.on(e, COUNTERSIG_NO_KEY, f"{member} has no key enrolled before this entry")
+            continue
+        named = [en for en in possible if (en.body or {})["key"] == key]
+        if not named:
+            report.on(e, COUNTERSIG_BAD, f"the countersig's key is not one of {member}'s")
+            continue
+        if all(ended(en, e) for en in named):
+            report.on(e, COUNTERSIG_KEY_REVOKED, "signed by a key revoked or replaced before it")
+            continue
+        statement = consent_statement(str(e.kind), body, str((e.obj or {}).get("branch")))
+        if statement is None or not ed25519_ok(key, statement, sig):
+            report.on(e, COUNTERSIG_BAD, "the countersig does not verify over its statement")
+            continue
+        if statement in statements:
+            report.on(e, COUNTERSIG_REPLAYED, "the same signed statement is used again")
+            continue
+        statements.add(statement)
+        if any(not precedes(rv, e) and not precedes(e, rv) for rv in ends[key]):
+            report.notes.append(
+                f"a countersig of {member} is concurrent with the revocation of its key: "
+                "the fold's order decides it"
+            )
+
+
 def verify_report(data: bytes) -> Report:
     """Verify a whole export; never stops at the first problem."""
     report = Report()
@@ -781,6 +932,7 @@ def verify_report(data: bytes) -> Report:
     report.authors = len(feeds)
     vc, incomplete = _vector_clocks(entries, feeds, report)
     _check_authority(entries, root, vc, incomplete, report)
+    _check_countersignatures(entries, vc, report)
 
     # Counts (§6.1, §6.3).
     counts = {
@@ -841,7 +993,7 @@ def main(argv: list[str] | None = None) -> int:
     tally: dict[str, int] = defaultdict(int)
     for code, *_ in problems:
         tally[code] += 1
-    detail = ", ".join(f"{c}={tally[c]}" for c in CODES if tally[c])
+    detail = ", ".join(f"{c}={tally[c]}" for c in (*CODES, *COUNTERSIG_CODES) if tally[c])
     verdict = "FAIL" if problems else "OK"
     print(
         f"summary: {verdict}: {report.entries} entries, {report.authors} authors, "

@@ -248,7 +248,7 @@ class Node:
                 raise RuleViolation("coordinated commands name a scope", code="bad_scope")
             self._ensure_lease(scope)
             body["term"] = self._held_term(scope)
-        entry = self._seal(command.kind, body)
+        entry = self._seal(command.kind, body, pinned=_pinned_deps(command.kind, body))
         return entry, self._dry_run(entry)
 
     def _fold_own(self, entry: Entry, writes: Writes) -> Outcome | None:
@@ -258,9 +258,18 @@ class Node:
             outcome = self.engine.ingest([entry]).outcomes.get(entry.hash)
         return outcome
 
-    def _seal(self, kind: str, body: dict[str, Any]) -> Entry:
-        heads = self.engine.heads
+    def _seal(
+        self, kind: str, body: dict[str, Any], pinned: dict[str, tuple[int, str]] | None = None
+    ) -> Entry:
+        """`pinned`: for these authors, depend on that entry instead of their head (a grant
+        names its votes as deps; a voter may have written more since its vote)."""
+        heads = {**self.engine.heads, **(pinned or {})}
         deps: list[Dep] = sorted((a, s, h) for a, (s, h) in heads.items() if a != self.public)
+        if pinned and len(deps) > limits.DEPS_MAX:  # the pinned ones first, then the rest
+            deps = sorted(
+                [d for d in deps if d[0] in pinned]
+                + [d for d in deps if d[0] not in pinned][: limits.DEPS_MAX - len(pinned)]
+            )
         own = self.engine.last_stored(self.public)
         seq, prev = (own[0] + 1, own[1]) if own else (1, ZERO_HASH)
         entry = seal_entry(
@@ -442,6 +451,21 @@ def _lent_here(data_dir: Path) -> Node | None:
     if node is None or _lending.folder != data_dir.resolve():
         return None
     return node
+
+
+def _pinned_deps(kind: str, body: dict[str, Any]) -> dict[str, tuple[int, str]] | None:
+    """The entries a lease grant must name in its deps (coordination-v1: every listed
+    vote, or the transfer), by author; None for any other kind."""
+    if kind != "lease.granted":
+        return None
+    refs = body.get("votes") if "votes" in body else [body.get("transfer")]
+    pinned: dict[str, tuple[int, str]] = {}
+    for ref in refs if isinstance(refs, list) else []:
+        if isinstance(ref, list) and len(ref) == 3:
+            author, seq, hash_ = ref
+            if isinstance(author, str) and isinstance(seq, int) and isinstance(hash_, str):
+                pinned[author] = (seq, hash_)
+    return pinned
 
 
 def _same_command(entry: Entry, command: Command) -> bool:

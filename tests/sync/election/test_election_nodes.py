@@ -168,3 +168,32 @@ def test_a_transfer_between_real_nodes_lands_in_every_fold(branch: list[Node]) -
         assert state.get("leases", f"{SCOPE}|{laptop.public}")["status"] == "held"
         assert state.get("grants", f"{SCOPE}|2")["holder"] == laptop.public
     assert len({n.engine.digest() for n in branch}) == 1
+
+
+def test_a_grant_names_the_votes_even_when_a_voter_wrote_more_since(branch: list[Node]) -> None:
+    """The grant's deps are the votes it lists, not the voters' heads: a voter that
+    wrote something after its vote, which reached the candidate first, costs nothing."""
+    clock = Hand()
+    shells = {n.public: NodeElection(n, clock, random.Random(i)) for i, n in enumerate(branch)}
+    clock.ms = LEASE_MS + voter_margin_ms(LEASE_MS)
+    candidate, voter = branch[1], branch[0]
+    queue = deque((candidate.public, f) for f in shells[candidate.public].campaign(SCOPE))
+    wrote_after_vote = False
+    for _ in range(FRAMES_MAX):
+        if not queue:
+            break
+        src, frame = queue.popleft()
+        if branch[2].public in (src, frame.to):
+            continue  # the other laptop is away: the candidate needs this voter's vote
+        answer = src == voter.public and '"vote_answer"' in frame.text
+        if answer and not wrote_after_vote:
+            voter.submit("member.registered", {"member_id": "M9", "name": "After the vote"})
+            sync_all(branch)  # the voter's later entry reaches the candidate first
+            wrote_after_vote = True
+        queue.extend((frame.to, f) for f in shells[frame.to].receive(src, frame.text))
+    assert wrote_after_vote
+    assert shells[candidate.public].refusals == []
+    assert shells[candidate.public].may_write(SCOPE) == 1
+    sync_all(branch)
+    assert all(n.engine.state.get("grants", f"{SCOPE}|1") is not None for n in branch)
+    assert len({n.engine.digest() for n in branch}) == 1

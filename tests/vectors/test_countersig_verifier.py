@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from chitnode.domain import chit_kinds_base as base
@@ -182,3 +184,37 @@ def test_an_export_of_a_real_node_verifies_and_a_forged_countersig_is_caught(
     relinked = t.relink(t.replace(entries, t.sign(forged)))
     data = t.seal_lines([t.canon(header), *(t.canon(e) for e in relinked)], t.SECRET[node.public])
     assert t.reference_codes(data) == {("countersig_bad", bid_seq, node.public)}
+
+
+# --------------------------------------------------------------------------- the docs
+
+DOC = (HERE.parents[1] / "docs" / "wal-format.md").read_text(encoding="utf-8")
+SECTION = DOC[DOC.index("## 10. Member countersignatures") :]
+
+
+def _blocks(text: str, lang: str) -> list[str]:
+    parts = text.split("```")
+    return [p[len(lang) :].strip("\n") for p in parts[1::2] if p.startswith(lang + "\n")]
+
+
+def test_the_docs_worked_example_is_the_bid_vector() -> None:
+    case = next(v for v in STATEMENTS["vectors"] if v["kind"] == "auction.bid")
+    for value in (case["member_seed_hex"], case["member_key"], case["branch"]):
+        assert value in SECTION
+    plain = [b for b in _blocks(SECTION, "") if b and all(c in "0123456789abcdef\n" for c in b)]
+    hexes = ["".join(b.split()) for b in plain]
+    assert case["statement_hex"] in hexes and case["sig"] in hexes
+    assert case["statement_text"].rstrip("\n") in _blocks(SECTION, "")
+    assert json.loads(_blocks(SECTION, "json")[0]) == case["body"]
+
+
+def test_the_docs_own_checker_accepts_a_real_countersig_and_refuses_a_changed_one() -> None:
+    scope: dict[str, Any] = {}
+    exec(_blocks(SECTION, "python")[0], scope)  # the auditor's snippet, as printed
+    keyed = with_key()
+    signed = countersigned({**BID, "cmd_id": "b1"}, "auction.bid", PHONE["phone M1"])
+    entry = foreman_writes(keyed, "auction.bid", signed)[-1]
+    scope["check"](t.canon(entry))
+    changed = {**entry, "body": {**entry["body"], "discount_paise": 1}}
+    with pytest.raises(InvalidSignature):
+        scope["check"](t.canon(changed))

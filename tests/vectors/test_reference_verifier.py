@@ -534,7 +534,8 @@ def test_doc_worked_example_matches_the_vectors() -> None:
 
 @pytest.mark.skipif(not DOC.exists(), reason="docs/wal-format.md not present")
 def test_doc_snippet_runs(tmp_path: Path) -> None:
-    snippet = DOC.read_text().split("```python\n")[-1].split("```")[0]
+    section_8 = DOC.read_text().split("## 8. ")[1].split("\n## ")[0]  # section 10 has its own
+    snippet = section_8.split("```python\n")[-1].split("```")[0]
     script = tmp_path / "snippet.py"
     script.write_text(snippet)
     clean = subprocess.run([sys.executable, str(script), str(HERE / VECTORS)], capture_output=True)

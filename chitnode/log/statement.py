@@ -5,13 +5,17 @@ device wrote it, never which member agreed. A member's consent (agreement signed
 placed, minutes attested, lot contributed) therefore carries a second signature, the
 member's own, made on the member's phone over the statement returned here:
 
-    STATEMENT_PREFIX + canonical({"branch": ..., "kind": ..., <the kind's fields>})
+    canonical({"ns": NAMESPACE, "branch": ..., "kind": ..., "member": ..., <the fields>})
 
 `canonical` is the log's own (wal-v1 §2), so an auditor's tool rebuilds the statement
 from the entry with the JSON rules it already has (docs/wal-format.md, "Member
-countersignatures"). The branch id binds a signature to one branch; the kind to one
-act; the fields are exactly what the member agrees to, copied from the entry's body
-under the same names. The signature sits in the body as
+countersignatures"). A JSON object, because the phone's signer page (ui/signer.py,
+assets/signer) shows the member every field it signs and refuses a statement naming
+another `member` or `branch`. `ns` keeps it apart from everything else a member key
+signs (the signer's enrolment challenge has its own `ns`; the log's and the export's
+signing messages are not JSON). The branch binds a signature to one branch, the kind
+to one act, the member to one person; the fields are exactly what the member agrees
+to, copied from the entry's body under the same names. The signature sits in the body as
 `"countersig": {"key": <hex64>, "sig": <hex128>}`, outside the statement it signs.
 
 Pure: bytes in, bytes out (signing for tests and the demo takes the seed as an argument).
@@ -29,9 +33,9 @@ from chitnode.errors import RuleViolation
 from chitnode.log.canonical import canonical
 from chitnode.log.entry import HEX64_RE, HEX128_RE
 
-# Versioned and ending in a newline, so no statement can be read as a WAL signing message
-# (`chitnode.wal.v1:`), an export seal or a later statement version.
-STATEMENT_PREFIX = b"chitnode/consent/v1\n"
+# The statement's `ns`: versioned, and no other message a member key signs carries it.
+NAMESPACE = "chitnode.consent.v1"
+FRAME = ("ns", "branch", "kind", "member")  # the statement's own fields, besides the body's
 COUNTERSIG = "countersig"  # the body field that holds {"key", "sig"}
 
 # The body fields each consent signs, by kind: all of them, so nothing a member agreed to
@@ -52,6 +56,9 @@ CONSENT_MEMBER: dict[str, str] = {
     "lot.contributed": "actor",
 }
 FOREMAN_ATTESTER = "foreman"  # chit_kinds_base.FOREMAN_ATTESTER: the log layer cannot import it
+assert not {f for fields in CONSENT_FIELDS.values() for f in fields} & set(FRAME), (
+    "a body field would overwrite the statement's own"
+)
 
 
 def is_consent(kind: str) -> bool:
@@ -76,14 +83,14 @@ def statement_for(kind: str, body: Mapping[str, Any], branch: str) -> bytes:
     field the statement signs (a countersigned bid without its `cmd_id`).
     """
     fields = CONSENT_FIELDS.get(kind)
-    if fields is None:
-        raise RuleViolation(f"{kind} is not a member's consent", code="bad_body")
+    member = consent_member(kind, body)
+    if fields is None or member is None:
+        raise RuleViolation(f"{kind} with this body is not a member's consent", code="bad_body")
     missing = [f for f in fields if f not in body]
     if missing:
         raise RuleViolation(f"a countersigned {kind} needs {missing}", code="bad_body")
-    return STATEMENT_PREFIX + canonical(
-        {"branch": branch, "kind": kind, **{f: body[f] for f in fields}}
-    )
+    frame = {"ns": NAMESPACE, "branch": branch, "kind": kind, "member": member}
+    return canonical({**frame, **{f: body[f] for f in fields}})
 
 
 def countersig_of(body: Mapping[str, Any]) -> tuple[str, str] | None:

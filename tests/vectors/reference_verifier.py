@@ -91,7 +91,7 @@ CODES = (
 )
 
 # Member countersignatures (docs/wal-format.md, "Member countersignatures"): not §6 codes.
-STATEMENT_PREFIX = b"chitnode/consent/v1\n"
+CONSENT_NS = "chitnode.consent.v1"  # the statement's "ns"
 KEY_ENROLLED = "member.key_enrolled"
 KEY_REVOKED = "member.key_revoked"
 FOREMAN_ATTESTER = "foreman"
@@ -146,14 +146,24 @@ def ed25519_ok(public_hex: str, message: bytes, sig_hex: object) -> bool:
     return True
 
 
-def consent_statement(kind: str, body: dict[str, Any], branch: str) -> bytes | None:
-    """The bytes a member signs for a consent entry; None when a signed field is missing."""
-    _, fields = CONSENTS[kind]
-    if any(f not in body for f in fields):
+def consent_member(kind: str, body: dict[str, Any]) -> str | None:
+    """The member whose consent an entry of a consent kind is (None: the foreman's
+    attestation, or no member named, which chitnode's own rules refuse)."""
+    member = body.get(CONSENTS[kind][0])
+    if not isinstance(member, str) or (kind == "minutes.attested" and member == FOREMAN_ATTESTER):
         return None
-    return STATEMENT_PREFIX + canonical(
-        {"branch": branch, "kind": kind, **{f: body[f] for f in fields}}
-    )
+    return member
+
+
+def consent_statement(kind: str, body: dict[str, Any], branch: str) -> bytes | None:
+    """The bytes a member signs for a consent entry; None when it names no member or a
+    signed field is missing."""
+    _, fields = CONSENTS[kind]
+    member = consent_member(kind, body)
+    if member is None or any(f not in body for f in fields):
+        return None
+    frame = {"ns": CONSENT_NS, "branch": branch, "kind": kind, "member": member}
+    return canonical({**frame, **{f: body[f] for f in fields}})
 
 
 def _is_int(x: Any) -> bool:
@@ -762,16 +772,6 @@ def _check_authority(
     report.notes.extend(notes)
 
 
-def _consent_member(e: Entry) -> str | None:
-    """The member whose consent a consent entry is (None: the foreman's attestation, or
-    no member named, which chitnode's own rules refuse)."""
-    assert e.kind is not None and e.body is not None
-    member = e.body.get(CONSENTS[e.kind][0])
-    if not isinstance(member, str) or (e.kind == "minutes.attested" and member == FOREMAN_ATTESTER):
-        return None
-    return member
-
-
 def _countersig(value: Any) -> tuple[str, str] | None:
     """(key, sig) of a well-formed `countersig` value, else None."""
     if not isinstance(value, dict) or set(value) != {"key", "sig"}:
@@ -825,10 +825,10 @@ def _check_countersignatures(
     for e in order:
         if e.kind not in CONSENTS:
             continue
-        member = _consent_member(e)
+        body = e.body or {}
+        member = consent_member(str(e.kind), body)
         if member is None:
             continue
-        body = e.body or {}
         before = [en for en in enrols[member] if precedes(en, e)]
         if "countersig" not in body:
             if before:

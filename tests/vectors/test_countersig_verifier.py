@@ -38,7 +38,7 @@ M1, M1_NEW, M2 = (t.pub(PHONE[k]) for k in ("phone M1", "phone M1 new", "phone M
 
 
 def test_the_statement_vectors_rebuild_and_verify_without_chitnode() -> None:
-    assert bytes.fromhex(STATEMENTS["namespace_hex"]) == rv.STATEMENT_PREFIX
+    assert STATEMENTS["ns"] == rv.CONSENT_NS
     assert sorted(v["kind"] for v in STATEMENTS["vectors"]) == sorted(rv.CONSENTS)
     for case in STATEMENTS["vectors"]:
         statement = rv.consent_statement(case["kind"], case["body"], case["branch"])

@@ -17,7 +17,7 @@ from chitnode.errors import RuleViolation
 from chitnode.log.canonical import parse_canonical
 from chitnode.log.statement import (
     CONSENT_FIELDS,
-    STATEMENT_PREFIX,
+    NAMESPACE,
     consent_member,
     countersig_of,
     countersign,
@@ -44,20 +44,21 @@ def test_the_vectors_statement_and_signature_are_rebuilt_exactly(case: dict[str,
 
 def test_every_consent_kind_has_a_vector_and_the_namespace_is_the_documented_one() -> None:
     assert sorted(c["kind"] for c in CASES) == sorted(CONSENT_FIELDS)
-    assert bytes.fromhex(DOC["namespace_hex"]) == STATEMENT_PREFIX == b"chitnode/consent/v1\n"
+    assert DOC["ns"] == NAMESPACE == "chitnode.consent.v1"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["kind"] for c in CASES])
-def test_a_statement_is_the_prefix_and_the_canonical_json_of_exactly_the_signed_fields(
+def test_a_statement_is_the_canonical_json_of_its_frame_and_exactly_the_signed_fields(
     case: dict[str, Any],
 ) -> None:
     statement = statement_for(case["kind"], case["body"], case["branch"])
-    assert statement.startswith(STATEMENT_PREFIX)
-    signed = parse_canonical(statement[len(STATEMENT_PREFIX) :])  # canonical, or it raises
+    signed = parse_canonical(statement)  # canonical JSON (what the phone shows), or it raises
     fields = CONSENT_FIELDS[case["kind"]]
     assert signed == {
+        "ns": NAMESPACE,
         "branch": case["branch"],
         "kind": case["kind"],
+        "member": "M1",  # the phone refuses a statement naming another member
         **{f: case["body"][f] for f in fields},
     }
 
@@ -88,6 +89,10 @@ def test_no_statement_for_other_kinds_or_a_consent_missing_a_field() -> None:
     no_nonce = {k: v for k, v in bid["body"].items() if k != "cmd_id"}
     with pytest.raises(RuleViolation) as info:
         statement_for("auction.bid", no_nonce, bid["branch"])
+    assert info.value.code == "bad_body"
+    foreman = {"group_id": "G", "month": 1, "attester": "foreman", "minutes_hash": "0" * 64}
+    with pytest.raises(RuleViolation) as info:  # the foreman's attestation is no member's
+        statement_for("minutes.attested", foreman, bid["branch"])
     assert info.value.code == "bad_body"
 
 

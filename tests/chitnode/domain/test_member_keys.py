@@ -10,6 +10,7 @@ separate step). The members' seeds below are test keys made up for these tests.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from nacl.signing import SigningKey
 
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import member_keys as mk
+from chitnode.domain.chit_rules import lot_commitment
 from chitnode.log.statement import countersign
 from chitnode.node.node import Node
 from tests.support.chit import (
@@ -30,9 +32,11 @@ from tests.support.chit import (
     open_draw,
     pay_all,
     refused,
+    register,
+    take_lease,
 )
 from tests.support.clock import FakeClock
-from tests.support.driver import ChitDriver
+from tests.support.driver import AUCTION_MS, ChitDriver
 
 
 def seed(n: int) -> bytes:
@@ -234,3 +238,28 @@ def test_a_countersig_only_sits_on_a_members_consent(four: ChitDriver) -> None:
     foreman = {"group_id": GID, "month": month, "minutes_hash": digest, "attester": "foreman"}
     assert refused(four, "minutes.attested", {**foreman, "countersig": sig}) == "bad_body"
     assert refused(four, "minutes.attested", {**foreman, "countersig": "x"}) == "countersig_bad"
+
+
+def test_a_keyed_members_lot_contribution_is_signed_from_the_phone(
+    fresh_node: Node, clock: FakeClock
+) -> None:
+    """Lot v2 (commit-reveal): a present member's contribution to the draw is their act."""
+    driver = ChitDriver(fresh_node, clock, random.Random(17))
+    rules = {"state": "Karnataka", "discount_ceiling_bps": 4_000, "source": "test: 40%"}
+    driver.submit("branch.chit_rules_set", rules)
+    driver.form_group(GID, "Four friends", 4 * SUB, register(driver, 4))
+    take_lease(driver)
+    enrol(driver, "M1", 1)
+    pay_all(driver)
+    secret = "5e" * 32
+    opened = {"group_id": GID, "scope": f"group:{GID}", "month": 1, "present": ["M1", "M2"]}
+    opened = {**opened, "foreman_present": True, "duration_ms": AUCTION_MS}
+    driver.submit("auction.opened", {**opened, "lot_commit": lot_commitment(secret)})
+    driver.clock.advance(AUCTION_MS)
+    body = {"group_id": GID, "month": 1, "contribution": "c1" * 32, "actor": "M1"}
+    assert refused(driver, "lot.contributed", body) == "countersig_missing"
+    driver.submit("lot.contributed", signed(driver, "lot.contributed", body, 1))
+    unkeyed = {**body, "contribution": "c2" * 32, "actor": "M2"}  # M2 has no key yet
+    driver.submit("lot.contributed", unkeyed)
+    auction = driver.state.get(base.AUCTIONS, base.month_key(GID, 1)) or {}
+    assert [c["member"] for c in auction["lot"]["contributions"]] == ["M1", "M2"]

@@ -22,14 +22,12 @@ import json
 import os
 import queue
 import secrets
-import shutil
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,117 +37,20 @@ from sync import limits
 from sync.discovery.book import PeerBook
 from sync.discovery.mdns import device_fingerprint
 from tests.support.cli_proc import chitnode, found_branch, ok
+from tests.support.election_procs import Host, Lan, lan_of
+from tests.support.election_procs import run_ip as _run
 from tests.support.serve_proc import ServeProcess
 
 pytestmark = pytest.mark.system
 
 REPO = Path(__file__).resolve().parents[2]
 WAIT_S = 60.0  # the longest any one expectation waits (2 shared cores, many processes)
-IP_TIMEOUT_S = 20.0  # one `ip`/`bridge` command
 STOP_TIMEOUT_S = 15.0  # a child's clean stop before it is killed
 QUIET_S = 4.0  # after announcing, how long a blocked LAN stays silent before we look
 SERVE_PORT = 7461  # serve's default peer port: each namespace has its own port space
 STATUS_POLL_S = 0.5  # how often a test asks a child for its status while it waits
 # The interface poll notices a link change within one interval; allow a few.
 LINK_NOTICED_S = 4 * limits.DISCOVERY_INTERFACE_POLL_S + WAIT_S
-
-
-def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        argv, capture_output=True, text=True, timeout=IP_TIMEOUT_S, check=check, stdin=None
-    )
-
-
-def _why_no_namespaces() -> str | None:
-    """Why this machine cannot run the tier (None: it can)."""
-    if sys.platform != "linux":
-        return "network namespaces are Linux only"
-    if os.geteuid() != 0:
-        return "network namespaces need root (CAP_NET_ADMIN and CAP_SYS_ADMIN)"
-    for tool in ("ip", "bridge"):
-        if shutil.which(tool) is None:
-            return f"iproute2's `{tool}` is not installed"
-    return None
-
-
-@dataclass
-class Host:
-    """One node's place on the LAN: its namespace, its veth pair and its address."""
-
-    netns: str
-    port: str  # the veth end on the bridge (host side): what a partition takes down
-    inner: str  # the veth end inside the namespace
-    address: str
-
-    def prefix(self) -> list[str]:
-        """Run a command inside this namespace."""
-        return ["ip", "netns", "exec", self.netns]
-
-
-@dataclass
-class Lan:
-    run_id: str
-    bridge: str
-    hosts: list[Host] = field(default_factory=list)
-
-    def link(self, host: Host, up: bool) -> None:
-        """Plug or unplug `host`'s cable (its bridge port)."""
-        _run("ip", "link", "set", host.port, "up" if up else "down")
-
-    def readdress(self, host: Host, address: str) -> None:
-        """Give `host` another address in the LAN's /24 (a new DHCP lease)."""
-        inside = ["ip", "-n", host.netns, "addr"]
-        # Delete first: deleting a primary address takes its subnet's secondaries with it.
-        _run(*inside, "del", f"{host.address}/24", "dev", host.inner)
-        _run(*inside, "add", f"{address}/24", "dev", host.inner)
-        host.address = address
-
-    def mcast_flood(self, host: Host, on: bool) -> None:
-        """Let the bridge flood multicast to `host`, or not (guest Wi-Fi, AP isolation)."""
-        _run("bridge", "link", "set", "dev", host.port, "mcast_flood", "on" if on else "off")
-
-
-@contextmanager
-def lan_of(nodes: int) -> Iterator[Lan]:
-    """A bridge and `nodes` namespaces on it; all of it deleted on the way out."""
-    why = _why_no_namespaces()
-    if why is not None:
-        pytest.skip(why)
-    run_id = secrets.token_hex(3)
-    subnet = f"10.{100 + secrets.randbelow(150)}.{secrets.randbelow(256)}"
-    lan = Lan(run_id, f"cn{run_id}b")
-    made: list[list[str]] = []  # the delete command of each object made, in order
-    try:
-        try:
-            _run("ip", "link", "add", lan.bridge, "type", "bridge")
-        except subprocess.CalledProcessError as exc:
-            pytest.skip(f"cannot make a bridge here: {exc.stderr.strip()}")
-        made.append(["ip", "link", "del", lan.bridge])
-        _run("ip", "link", "set", lan.bridge, "up")
-        for i in range(nodes):
-            host = Host(
-                f"cn{run_id}n{i}", f"cn{run_id}h{i}", f"cn{run_id}p{i}", f"{subnet}.{i + 2}"
-            )
-            try:
-                _run("ip", "netns", "add", host.netns)
-            except subprocess.CalledProcessError as exc:
-                pytest.skip(f"`ip netns add` fails here: {exc.stderr.strip()}")
-            made.append(["ip", "netns", "del", host.netns])
-            _run("ip", "link", "add", host.port, "type", "veth", "peer", "name", host.inner)
-            made.append(["ip", "link", "del", host.port])  # also goes with the namespace
-            _run("ip", "link", "set", host.inner, "netns", host.netns)
-            _run("ip", "link", "set", host.port, "master", lan.bridge)
-            _run("ip", "link", "set", host.port, "up")
-            inside = ["ip", "-n", host.netns]
-            _run(*inside, "addr", "add", f"{host.address}/24", "dev", host.inner)
-            _run(*inside, "link", "set", host.inner, "up")
-            _run(*inside, "link", "set", "lo", "up")
-            lan.hosts.append(host)
-        yield lan
-    finally:
-        for argv in reversed(made):
-            # A veth end goes with its namespace; only what is still there is deleted.
-            _run(*argv, check=False)
 
 
 def test_the_lan_is_cleaned_up_exactly() -> None:

@@ -84,8 +84,41 @@ _TEXTS: dict[str, str] = dict(
     ),
     devices__lease="{scope}: term {term}, {status} by {name}",
     devices__lease_none="{scope}: no holder yet",
-    devices__lease_left="time left {left}",
-    devices__lease_unknown="time left unknown here",
+    # leases: time left in words, and the hand-over before an offline meeting
+    lease__left_h="{h} h {m} min left",
+    lease__left_min="{m} min left",
+    lease__left_s="{s} s left",
+    lease__left_holder="time left: on the holder",
+    lease__left_nobody="nobody writes for it",
+    lease__refresh="Refresh leases",
+    lease__why_no_election=(
+        "Handing {scope} over needs the election of `chitnode serve`: open this screen "
+        "in the app of the serve running on this device."
+    ),
+    lease__why_alone=(
+        "Only one device may hold {scope}: add the foreman's laptop to its electorate "
+        "first (chitnode lease electorate), then hand it over here."
+    ),
+    lease__why_not_here=(
+        "This device does not hold {scope} now: the device holding it hands it over "
+        "(its Devices screen, or chitnode lease transfer there)."
+    ),
+    lease__hand="Hand over for a meeting",
+    lease__dialog="Hand {scope} to a laptop for an offline meeting",
+    lease__to="To device",
+    lease__for="Meeting length",
+    lease__hours="{h} h",
+    lease__dialog_note=(
+        "This device stops writing for the group at once; the laptop holds it for the "
+        "meeting's length, on the network or off it. Nobody else can be elected until "
+        "that lease ends, even if the laptop is lost: afterwards, set the short lease again."
+    ),
+    lease__confirm="Hand over",
+    lease__cancel="Cancel",
+    lease__handed=(
+        "{scope} handed to {name} for {h} h: it holds the group once the electorate "
+        "confirms (its row here says so after a refresh)."
+    ),
     # the monitor strip
     strip__ram="RAM {value}",
     strip__cpu="CPU {value}",

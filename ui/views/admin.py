@@ -23,12 +23,12 @@ import contextlib
 import threading
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import flet as ft
 import psutil
 
-from chitnode.errors import ChitError
+from chitnode.errors import ChitError, RuleViolation
 from chitnode.log.entry import parse_entry
 from chitnode.node.node import Node
 from chitnode.services import forks as fork_service
@@ -41,6 +41,9 @@ from ui.theme import GAP_PX
 from ui.views.office import bound, button, card, field, on_node, said, tabbed, tell, wrap
 from ui.views.phones import QR_SIZE_PX, qr_png_bytes
 from ui.vm import admin as vm
+
+if TYPE_CHECKING:
+    from sync.election.service import LeaseRow as ElectionRow
 
 DASHBOARD, AUDIT, INTEGRITY, DEVICES = (
     "/admin",
@@ -59,6 +62,7 @@ BAR_WIDTH_PX = 48
 KPI_WIDTH_PX = 220
 HASH_SHOWN_CHARS = 16  # a hash's first hex digits on a row (the whole hash is selectable)
 KEY_SHOWN_CHARS = 16
+DIALOG_FIELD_WIDTH_PX = 260  # the hand-over's two choices side by side on a laptop
 PROGRESS_POLL_S = 0.2  # how often the progress bar is redrawn while the check runs
 INVITE_ROLES = ("foreman", "employee", "auditor", "admin")
 _PROCESS = psutil.Process()  # one handle: cpu_percent measures since its previous call
@@ -86,10 +90,11 @@ def _kpi(label: str, value: str, name: str, detail: str = "") -> ft.Control:
     return ft.Container(content=card(parts, f"admin-kpi-card-{name}"), width=KPI_WIDTH_PX)
 
 
-def trend_chart(view: SessionView, trend: tuple[vm.Bar, ...]) -> ft.Control:
-    """Bars drawn with containers; each bar's figure is text (tests, screen readers)."""
+def trend_chart(view: SessionView, trend: tuple[vm.Bar, ...], area: str = "admin") -> ft.Control:
+    """Bars drawn with containers; each bar's figure is text (tests, screen readers).
+    `area` prefixes the identifiers (the head office's screen draws its bars here too)."""
     if not trend:
-        return said(view.t("admin.trend.none"), "admin-trend-none")
+        return said(view.t("admin.trend.none"), f"{area}-trend-none")
     columns: list[ft.Control] = []
     for bar in trend:
         figure = view.money(bar.paise)
@@ -110,7 +115,7 @@ def trend_chart(view: SessionView, trend: tuple[vm.Bar, ...]) -> ft.Control:
                     alignment=ft.MainAxisAlignment.END,
                     spacing=4,
                 ),
-                identifier=f"admin-bar-{bar.label}",
+                identifier=f"{area}-bar-{bar.label}",
                 label=view.t("admin.trend.bar", month=bar.label, amount=figure),
             )
         )
@@ -447,27 +452,181 @@ async def build_devices(view: SessionView) -> ft.Control:
         body.append(_device_row(view, i, d, data.may_manage))
     body += _invite_block(view, data.may_manage)
     body += _peers_block(view)
-    body.append(ft.Text(view.t("admin.devices.leases_title"), size=18, weight=ft.FontWeight.BOLD))
-    if not data.leases:
-        body.append(said(view.t("admin.devices.no_leases"), "devices-no-leases"))
-    for i, lease in enumerate(data.leases):
-        if lease.holder:
-            text = view.t(
-                "admin.devices.lease",
-                scope=lease.scope,
-                term=lease.term,
-                status=lease.status,
-                name=lease.holder_name or lease.holder[:KEY_SHOWN_CHARS],
-            )
-        else:
-            text = view.t("admin.devices.lease_none", scope=lease.scope)
-        left = (
-            view.t("admin.devices.lease_unknown")
-            if lease.time_left_ms is None
-            else view.t("admin.devices.lease_left", left=f"{lease.time_left_ms // 1000} s")
-        )
-        body.append(said(f"{text}; {left}", f"devices-lease-{i}"))
+    body += await _leases_block(view, data)
     return frame(view, DEVICES, body)
+
+
+# --- leases: holder, term, time left, and the hand-over before an offline meeting -----------
+
+
+class Sockets(Protocol):
+    def peers(self) -> list[str]: ...  # devices whose election socket is open now
+
+
+@runtime_checkable
+class LeaseDesk(Protocol):
+    """The serve's election as this screen uses it (sync/election/service.py,
+    ElectionService): the books with this device's time left, and the transfer."""
+
+    async def lease_rows(self) -> list[ElectionRow]: ...
+
+    async def transfer(self, scope: str, to: str) -> None: ...
+
+    @property
+    def hub(self) -> Sockets: ...
+
+
+def lease_desk(view: SessionView) -> LeaseDesk | None:
+    """The election of the serve this app runs in; None in a process without one (tests
+    over a bare Node, a serve without election): then the books alone are shown."""
+    desk = view.backend.coordinator
+    return desk if isinstance(desk, LeaseDesk) else None
+
+
+async def desk_leases(desk: LeaseDesk) -> tuple[vm.LeaseRow, ...]:
+    return vm.lease_rows(r.lease.with_time_left(r.time_left_ms) for r in await desk.lease_rows())
+
+
+async def _leases_block(view: SessionView, data: vm.Devices) -> list[ft.Control]:
+    desk = lease_desk(view)
+    leases = data.leases if desk is None else await desk_leases(desk)
+    out: list[ft.Control] = [
+        ft.Text(view.t("admin.devices.leases_title"), size=18, weight=ft.FontWeight.BOLD),
+        # time left is read when the screen is drawn: this draws it again (lease events do)
+        button(view.t("admin.lease.refresh"), bound(view.rebuild), "lease-refresh"),
+    ]
+    if not leases:
+        out.append(said(view.t("admin.devices.no_leases"), "devices-no-leases"))
+    for i, lease in enumerate(leases):
+        out.append(_lease_row(view, i, lease, desk, data))
+    return out
+
+
+def _lease_row(
+    view: SessionView, i: int, lease: vm.LeaseRow, desk: LeaseDesk | None, data: vm.Devices
+) -> ft.Control:
+    if lease.holder:
+        text = view.t(
+            "admin.devices.lease",
+            scope=lease.scope,
+            term=lease.term,
+            status=lease.status,
+            name=lease.holder_name or lease.holder[:KEY_SHOWN_CHARS],
+        )
+    else:
+        text = view.t("admin.devices.lease_none", scope=lease.scope)
+    left, figures = vm.time_left(lease)
+    lines: list[ft.Control] = [
+        said(f"{text}; {view.t(f'admin.lease.{left}', **figures)}", f"devices-lease-{i}")
+    ]
+    if not data.may_manage:
+        return ft.Column(lines, spacing=2, tight=True)
+    why = vm.why_no_hand_over(lease, data.device_key, desk is not None)
+    if why or desk is None:
+        lines.append(said(view.t(f"admin.lease.why_{why}", scope=lease.scope), f"lease-why-{i}"))
+        return ft.Column(lines, spacing=2, tight=True)
+    dialog = _hand_over_dialog(view, i, lease, desk, data.device_key)
+
+    async def open_dialog() -> None:
+        dialog.visible = True
+
+    lines += [button(view.t("admin.lease.hand"), open_dialog, f"lease-hand-{i}"), dialog]
+    return ft.Column(lines, spacing=2, tight=True)
+
+
+def _hand_over_dialog(
+    view: SessionView, i: int, lease: vm.LeaseRow, desk: LeaseDesk, me: str
+) -> ft.Control:
+    """The hand-over's choices under its row: to which device, for how long; shown on
+    the row's button, gone again on Cancel (or when a lease event redraws the screen)."""
+    targets = vm.hand_targets(lease, me)
+    to = ft.Dropdown(
+        label=view.t("admin.lease.to"),
+        value=targets[0][0],
+        options=[
+            ft.DropdownOption(key=key, text=name or key[:KEY_SHOWN_CHARS]) for key, name in targets
+        ],
+        width=DIALOG_FIELD_WIDTH_PX,
+    )
+    hours = ft.Dropdown(
+        label=view.t("admin.lease.for"),
+        value=str(vm.MEETING_HOURS_DEFAULT),
+        options=[
+            ft.DropdownOption(key=str(h), text=view.t("admin.lease.hours", h=h))
+            for h in vm.MEETING_HOURS
+        ],
+        width=DIALOG_FIELD_WIDTH_PX,
+    )
+    box: ft.Control  # the card, hidden until the row's button (its wrapper hides, FLET.md)
+
+    async def confirm() -> None:
+        if await hand_over(view, desk, lease.scope, me, to.value or "", _hours_ms(hours.value)):
+            box.visible = False
+
+    async def cancel() -> None:
+        box.visible = False
+
+    box = card(
+        [
+            said(view.t("admin.lease.dialog", scope=lease.scope), f"lease-dialog-title-{i}"),
+            ft.Row(
+                [
+                    ft.Semantics(content=to, identifier=f"lease-to-{i}"),
+                    ft.Semantics(content=hours, identifier=f"lease-for-{i}"),
+                ],
+                wrap=True,
+                spacing=GAP_PX,
+            ),
+            ft.Text(view.t("admin.lease.dialog_note"), size=12),
+            ft.Row(
+                [
+                    button(
+                        view.t("admin.lease.confirm"),
+                        confirm,
+                        f"lease-confirm-{i}",
+                        primary=True,
+                    ),
+                    button(view.t("admin.lease.cancel"), cancel, f"lease-cancel-{i}"),
+                ],
+                wrap=True,
+                spacing=GAP_PX,
+            ),
+        ],
+        f"lease-dialog-{i}",
+    )
+    box.visible = False
+    return box
+
+
+def _hours_ms(text: str | None) -> int:
+    """A meeting length picked in hours; 0 (refused by vm.hand_over) if it is no number."""
+    return int(text) * vm.HOUR_MS if text and text.isdigit() else 0
+
+
+async def hand_over(
+    view: SessionView, desk: LeaseDesk, scope: str, me: str, to: str, lease_ms: int
+) -> bool:
+    """Hand `scope` to `to` for a meeting: checked against the election's rows as they are
+    now; then the electorate's lease (an admin's entry, through the shell as every write),
+    then the transfer. Each refusal is said in words on the banner; False after one."""
+    row = next((r for r in await desk_leases(desk) if r.scope == scope), None)
+    try:
+        if row is None:
+            raise RuleViolation(f"{scope} has no electorate", code="bad_transfer")
+        plan = vm.hand_over(row, me, to, lease_ms, desk.hub.peers())
+    except ChitError as exc:
+        view.refuse(exc.code)
+        return False
+    if plan.electorate_set is not None and await view.submit(*plan.electorate_set) is None:
+        return False
+    try:
+        await desk.transfer(plan.scope, plan.to)
+    except ChitError as exc:
+        view.refuse(exc.code)
+        return False
+    name = plan.to_name or plan.to[:KEY_SHOWN_CHARS]
+    tell(view, view.t("admin.lease.handed", scope=plan.scope, name=name, h=lease_ms // vm.HOUR_MS))
+    return True
 
 
 def _device_row(view: SessionView, i: int, d: vm.DeviceRow, may_manage: bool) -> ft.Control:

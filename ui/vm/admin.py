@@ -9,7 +9,9 @@
   forks (chitnode.services.forks) and fencing evidence (coordinated entries refused with
   `stale_term`, each beside the higher term's grant that fenced it).
 - `devices`: the enrolled devices, the revocation command as `chitnode revoke` builds it,
-  the leases as `chitnode lease status` reads them.
+  the leases as `chitnode lease status` reads them; `hand_over` checks and builds a
+  hand-over before an offline meeting (`chitnode lease transfer --for`), `time_left` says
+  a holder's time left in words.
 - `monitor`: the kernel monitor strip's figures, from numbers the view gathered.
 """
 
@@ -25,11 +27,13 @@ from chitnode.domain import chit_views as views
 from chitnode.domain import default_views as dv
 from chitnode.domain import loan_views as lv
 from chitnode.domain.state import State
-from chitnode.errors import ChitError
+from chitnode.errors import ChitError, RuleViolation, UsageError
 from chitnode.log.records import Problem
 from chitnode.services import report_tables as tables
 from chitnode.store.api import EntryFilter, StoredEntry
 from sync.election.books import ScopeLease, device_name, scope_leases
+from sync.election.cli import LEASE_FOR_MAX_MS
+from sync.election.forward import NoLeaseHolder
 from ui import limits
 from ui.backend import Reading
 
@@ -306,6 +310,7 @@ class LeaseRow:
     status: str  # held | transferred | released | none
     lease_ms: int
     time_left_ms: int | None  # None: only the holder's running election knows
+    electorate: tuple[tuple[str, str], ...] = ()  # (device key, name): who may hold it
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +318,7 @@ class Devices:
     devices: tuple[DeviceRow, ...]
     leases: tuple[LeaseRow, ...]
     may_manage: bool  # this device is an admin's: it may revoke and invite
+    device_key: str = ""  # this device: it hands over only the scopes it holds
 
 
 def lease_rows(leases: Iterable[ScopeLease]) -> tuple[LeaseRow, ...]:
@@ -325,6 +331,7 @@ def lease_rows(leases: Iterable[ScopeLease]) -> tuple[LeaseRow, ...]:
             status=s.status,
             lease_ms=s.lease_ms,
             time_left_ms=s.time_left_ms,
+            electorate=tuple(s.electorate),
         )
         for s in leases
     )
@@ -358,6 +365,7 @@ def devices(r: Reading) -> Devices:
         tuple(rows[: limits.ADMIN_DEVICES_SHOWN]),
         lease_rows(scope_leases(r.state)),
         r.device_role == "admin",
+        r.device_key,
     )
 
 
@@ -365,6 +373,94 @@ def revoke_command(key: str, reason: str, placed_heads: Mapping[str, tuple[int, 
     """`chitnode revoke`'s entry: valid up to the key's feed head as this node placed it."""
     after_seq = placed_heads.get(key, (0, ""))[0]
     return "device.revoked", {"key": key, "reason": reason.strip(), "after_seq": after_seq}
+
+
+# --- handing a group over before an offline meeting ----------------------------------------
+
+HOUR_MS = 3_600_000
+MINUTE_MS = 60_000
+# The meeting lengths the hand-over offers, in hours: a chit meeting runs one to a few hours;
+# the longest matches `chitnode lease transfer --for`'s bound (sync/election/cli.py, 24 h).
+MEETING_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+MEETING_HOURS_DEFAULT = 4  # an evening's meeting with the drive there and back
+assert max(MEETING_HOURS) * HOUR_MS <= LEASE_FOR_MAX_MS, "every choice is a lease the CLI gives"
+# Why a lease row has no hand-over button (catalogue "admin.lease.why_<reason>"): the admin
+# reads a sentence, never a missing button without a word.
+NO_ELECTION, ALONE, NOT_HERE = "no_election", "alone", "not_here"
+
+
+def held_here(row: LeaseRow, me: str) -> bool:
+    """This device holds the scope now: its running election counts the lease's time left."""
+    return row.holder == me and row.status == "held" and row.time_left_ms is not None
+
+
+def hand_targets(row: LeaseRow, me: str) -> tuple[tuple[str, str], ...]:
+    """The devices `row`'s scope may be handed to: its electorate but this device."""
+    return tuple((key, name) for key, name in row.electorate if key != me)
+
+
+def why_no_hand_over(row: LeaseRow, me: str, election: bool) -> str:
+    """ "" when this device may hand the scope over now, else the reason (NO_ELECTION, ALONE,
+    NOT_HERE): the election runs only inside `chitnode serve`; only another device of the
+    electorate can take the lease; only the holder hands it on (coordination-v1)."""
+    if not election:
+        return NO_ELECTION
+    if not hand_targets(row, me):
+        return ALONE
+    return "" if held_here(row, me) else NOT_HERE
+
+
+def time_left(row: LeaseRow) -> tuple[str, dict[str, int]]:
+    """The time left in words: a catalogue key's last part and its figures, e.g.
+    ("left_min", {"m": 4}) for "4 min left"; rounded down, as a lease ends on its own."""
+    ms = row.time_left_ms
+    if ms is None:
+        return ("left_holder", {}) if row.status == "held" else ("left_nobody", {})
+    if ms >= HOUR_MS:
+        return "left_h", {"h": ms // HOUR_MS, "m": ms % HOUR_MS // MINUTE_MS}
+    if ms >= MINUTE_MS:
+        return "left_min", {"m": ms // MINUTE_MS}
+    return "left_s", {"s": ms // 1000}
+
+
+@dataclass(frozen=True, slots=True)
+class HandOver:
+    """What the hand-over button does, in order: the electorate's new lease (an admin's
+    entry, None when the lease is that long already), then the transfer to `to`."""
+
+    scope: str
+    to: str
+    to_name: str
+    lease_ms: int
+    electorate_set: Command | None
+
+
+def hand_over(row: LeaseRow, me: str, to: str, lease_ms: int, connected: Iterable[str]) -> HandOver:
+    """`chitnode lease transfer SCOPE --to TO --for LEASE`, checked before anything is
+    written: a refusal here leaves the books as they were (a long lease set for a transfer
+    that then failed would keep the group from being elected for hours)."""
+    if not 0 < lease_ms <= LEASE_FOR_MAX_MS:
+        raise UsageError("a meeting's lease lasts up to 24 h")
+    if not held_here(row, me):
+        raise RuleViolation(
+            f"this device does not hold {row.scope} now: hand it over on its holder",
+            code="not_lease_holder",
+        )
+    names = dict(hand_targets(row, me))
+    if to not in names:
+        raise RuleViolation(
+            f"{to[:12]} is not another device of the electorate of {row.scope}",
+            code="bad_transfer",
+        )
+    if to not in set(connected):
+        raise NoLeaseHolder(
+            f"{names[to] or to[:12]} is not connected to this device: start `chitnode serve` "
+            "on it, on this network, and try again"
+        )
+    keys = sorted(key for key, _ in row.electorate)
+    body = {"scope": row.scope, "keys": keys, "lease_ms": lease_ms}
+    first = None if lease_ms == row.lease_ms else ("scope.electorate_set", body)
+    return HandOver(row.scope, to, names[to], lease_ms, first)
 
 
 # --- the kernel monitor strip ---------------------------------------------------------------

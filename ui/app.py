@@ -29,6 +29,7 @@ SCREEN_MODULES = (
     "ui.views.auditor",
     "ui.views.admin",
     "ui.views.reports",
+    "ui.views.hq",
 )
 
 

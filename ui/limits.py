@@ -146,3 +146,10 @@ ADMIN_FORKS_SHOWN = 50  # forked authors listed on the integrity screen
 ADMIN_DEVICES_SHOWN = 500  # enrolled devices listed
 MONITOR_REFRESH_S = 5.0  # the kernel monitor strip's figures are read at most this often
 MONITOR_ROUNDS_MAX = 100_000  # a strip's refresh loop ends after this many rounds (~6 days)
+
+# --- the head office's KPI dashboard (ui/vm/hq.py, ui/views/hq.py) ---------------------------
+
+# Branches listed on the screen (rows, filter, last imports): a company runs tens to hundreds;
+# the total always counts every branch, and `chitnode hq status` lists them all.
+HQ_BRANCHES_SHOWN = 500
+HQ_ANOMALIES_SHOWN = 5  # a branch's anomalies listed (the rest counted); `hq status` has all

@@ -30,6 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="offer the staff screens to other machines too (default: this machine only)",
     )
+    parser.add_argument(
+        "--hq-db",
+        default="",
+        metavar="PATH_OR_URL",
+        help="the head-office database the app's /hq screen reads, as `chitnode hq --db`"
+        " (default: hq.duckdb in the data folder)",
+    )
 
 
 def create(args: argparse.Namespace) -> Any:
@@ -38,4 +45,8 @@ def create(args: argparse.Namespace) -> Any:
         return None
     from ui.server import AppPart
 
-    return AppPart(port=args.app_port, allow_remote_staff=args.allow_remote_staff)
+    return AppPart(
+        port=args.app_port,
+        allow_remote_staff=args.allow_remote_staff,
+        hq_db=getattr(args, "hq_db", ""),
+    )

@@ -45,6 +45,7 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"  # icons, the app's stat
 class AppPart:
     port: int
     allow_remote_staff: bool = False
+    hq_db: str = ""  # the head-office database the /hq screen reads (serve --hq-db)
     bound_port: int = 0
     context: AppContext | None = None
     _server: Any = None
@@ -67,6 +68,7 @@ class AppPart:
             ),
             allow_remote_staff=self.allow_remote_staff,
             listen=listen,
+            hq_db=self.hq_db,
         )
         self.context = ctx
         asgi = asgi_app(ctx)

@@ -80,6 +80,7 @@ class AppContext:
     allow_remote_staff: bool = False
     listen: str = ""  # the address the app listens on ("" or 0.0.0.0: every interface)
     sessions: dict[str, SessionView] = field(default_factory=dict)  # Flet session id -> view
+    hq_db: str = ""  # the head-office database /hq reads (serve --hq-db); "": <data>/hq.duckdb
 
 
 def home_route(who: Who, *, local: bool) -> str:
@@ -338,7 +339,7 @@ class SessionView:
                 ("/reports", "reports.nav"),  # reports to print (ui/views/reports.py)
             )
             if self.who.is_admin:  # the admin's screens (ui/views/admin.py)
-                places += (("/admin", "admin.nav"),)
+                places += (("/admin", "admin.nav"), ("/hq", "hq.nav"))  # hq: ui/views/hq.py
             for route, key in places:
                 right.append(
                     ft.TextButton(content=self.t(key), on_click=self._going(route), height=48)

@@ -34,6 +34,7 @@ AREAS = (
     "auditor",
     "admin",
     "reports",
+    "hq",
 )
 ERROR_PREFIX = "error."  # error_text(lang, code) reads the key "error.<code>"
 # Each language named in its own script, as the first screen offers it (UX.md rule 9).

@@ -368,4 +368,8 @@ CODES: dict[str, str] = {
     "member_key_in_use": "that key was enrolled before; each pairing makes a new key",
     "member_key_not_current": "that key is not the member's current key",
     "too_many_member_keys": "a member has had as many keys as a branch allows",
+    "receipt_malformed": "the file is not a receipt (JSON with v, branch, member_id, what, entry)",
+    "receipt_tampered": "the receipt's entry does not hash to its hash, or its signature fails",
+    "receipt_wrong_branch": "the receipt is of another branch than the log it is checked against",
+    "receipt_not_found": "no receipt of this member at that entry (author:seq or hash)",
 }

@@ -166,6 +166,18 @@ HQ_CONNECT_TIMEOUT_S = 10
 # NAME_CHARS_MAX; anything longer cannot name a branch and is refused before any query.
 HQ_BRANCH_ARG_CHARS_MAX = 200
 
+# --- receipts members keep (services/member_receipts.py, issue 15 point 4) ---
+# A receipt file is the entry's line (at most ENTRY_BYTES_MAX) with a few short fields
+# around it; anything bigger is not a receipt and is refused before it is parsed.
+RECEIPT_FILE_BYTES_MAX = ENTRY_BYTES_MAX + 4 * 1024
+RECEIPT_WHAT_CHARS_MAX = 200  # the receipt's words ("payment ₹5,000.00 · group ...")
+# Receipts listed for one member at most (newest first): a passbook of twenty years of
+# monthly payments in several groups, with a wallet, fits.
+MEMBER_RECEIPTS_MAX = 2_000
+# `chitnode receipt show MEMBER HASH`: the passbook prints 12 hex digits of an entry's hash;
+# that many name one entry of a member's receipts, fewer might name several.
+RECEIPT_REF_HASH_CHARS_MIN = 12
+
 # --- how they relate (checked at import, like a test) ---
 assert LOG_ROWS_DEFAULT <= LOG_ROWS_MAX, "the default page of `chitnode log` is allowed"
 # A range a worker checks holds at least one whole entry line, or the range path stalls.

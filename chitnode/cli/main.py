@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 
 from chitnode import __version__, limits
 from chitnode.cli import calc as cli_calc
+from chitnode.cli import receipt as receipt_cli
 from chitnode.cli.commands import HANDLERS
 from chitnode.domain import limits as limits_domain
 from chitnode.errors import ChitError, UsageError
@@ -204,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=HANDLERS["loans inbox"])
     cli_calc.add_parsers(sub)
     hq_cli.add_parsers(sub, common)  # `chitnode hq ...` (issue 16)
+    receipt_cli.add_parsers(sub, common)  # `chitnode receipt ...`, `passbook` (issue 15)
     for plugin in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
         plugin.load()(sub)
     return parser

@@ -214,6 +214,13 @@ _SENTENCES: dict[str, str] = {
     "new key.",
     "member_key_not_current": "That is not the member's current phone key.",
     "too_many_member_keys": "This member has paired too many phones. Ask the admin.",
+    "receipt_malformed": "That file is not a receipt. Save the receipt again from the "
+    "member's passbook.",
+    "receipt_tampered": "That receipt was altered after it was given: it proves nothing. "
+    "Ask for the original.",
+    "receipt_wrong_branch": "That receipt belongs to another branch. Check it against that "
+    "branch's log.",
+    "receipt_not_found": "This member has no receipt for that entry.",
 }
 
 STRINGS: dict[str, dict[str, str]] = {

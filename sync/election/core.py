@@ -118,6 +118,9 @@ class _Scope:
     # holding
     held_term: int = 0
     lease_end: int = 0
+    # writes stop here: lease_end less the margin of the lease it was counted with (an
+    # electorate's new lease_ms, a meeting's 4 h, must not shrink a 5 s lease already held)
+    write_end: int = 0
     grant_written: bool = False
     next_heartbeat: int = 0
     heartbeat_round: int = 0
@@ -286,6 +289,7 @@ class Election:
         state.role = "holder"
         state.held_term = state.round_term
         state.lease_end = state.asked_at + state.lease_ms
+        state.write_end = state.lease_end - holder_margin_ms(state.lease_ms)
         state.grant_written = False
         state.heartbeats = {}
         state.next_heartbeat = state.asked_at
@@ -300,7 +304,7 @@ class Election:
         state = self.scopes.get(scope)
         if state is None or state.role != "holder" or not state.grant_written:
             return None
-        if now >= state.lease_end - holder_margin_ms(state.lease_ms):
+        if now >= state.write_end:
             return None
         return state.held_term
 
@@ -309,7 +313,7 @@ class Election:
         if self.may_write(now, scope) is None:
             return None
         state = self.scopes[scope]
-        return state.lease_end - holder_margin_ms(state.lease_ms) - now
+        return state.write_end - now
 
     def holder(self, now: int, scope: str) -> tuple[str, int] | None:
         """The device this one believes holds `scope`, and its term (None: nobody known)."""
@@ -350,7 +354,7 @@ class Election:
         return out
 
     def _tick_holder(self, now: int, scope: str, state: _Scope, out: list[Output]) -> None:
-        if now >= state.lease_end - holder_margin_ms(state.lease_ms):
+        if now >= state.write_end:
             # CheckQuorum: no majority renewed the lease in time; the promises our voters
             # gave outlast this moment, so nobody else can be elected before it.
             self._follow(state)
@@ -544,6 +548,7 @@ class Election:
         state.role = "holder"
         state.held_term = state.round_term
         state.lease_end = state.asked_at + state.lease_ms
+        state.write_end = state.lease_end - holder_margin_ms(state.lease_ms)
         state.grant_written = False
         state.heartbeats = {}
         state.next_heartbeat = state.asked_at  # renew at the next tick
@@ -555,6 +560,8 @@ class Election:
         sent_at, acks = state.heartbeats[rnd]
         if state.majority(acks):
             state.lease_end = max(state.lease_end, sent_at + state.lease_ms)
+            renewed = sent_at + state.lease_ms - holder_margin_ms(state.lease_ms)
+            state.write_end = max(state.write_end, renewed)
             for old in [r for r in state.heartbeats if r <= rnd]:
                 del state.heartbeats[old]
 

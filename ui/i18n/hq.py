@@ -13,10 +13,10 @@ MEMBER_FACING = False
 _TEXTS: dict[str, str] = dict(
     nav="Head office",
     title="Head office: every branch",
-    where="Read from {where}, as `chitnode hq kpis` reads it. Each branch's figures are as of "
+    where="Read from {where}, as chitnode hq kpis reads it. Each branch's figures are as of "
     "its newest entry.",
     empty="No branch imported yet: run chitnode hq import EXPORT",
-    empty__how="Each branch writes its log with `chitnode export FILE`; the head office "
+    empty__how="Each branch writes its log with chitnode export FILE; the head office "
     "checks every entry, folds it with the same rules and adds it here. Then tap Read again.",
     unavailable="The head-office database could not be read; the reason is above.",
     filter="Branch",
@@ -32,12 +32,12 @@ _TEXTS: dict[str, str] = dict(
     members__detail="{tickets} tickets",
     default__detail="{defaults} of {tickets} tickets",
     loans__detail="{loans} loans",
-    more_branches="{n} more branches are counted in the total; `chitnode hq kpis` lists them.",
+    more_branches="{n} more branches are counted in the total; chitnode hq kpis lists them.",
     trend__title="Collections by month",
     imports__title="Last imports and anomalies",
     imports__line="Last import {when}: {entries} entries from {feeds} devices",
     imports__clean="No anomalies",
-    imports__more="and {n} more: see `chitnode hq status`",
+    imports__more="and {n} more: see chitnode hq status",
 )
 
 STRINGS: dict[str, dict[str, str]] = {

@@ -9,6 +9,7 @@ bars, the imports, the empty state, and the refusals of a database it cannot rea
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from tests.support.flet_session import (
     walk,
 )
 from tests.support.hq_app import HqOffice, two_branch_office
-from ui import fmt, i18n, limits
+from ui import fmt, i18n, limits, serve_part
 from ui.gate import Who
 from ui.shell import AppContext
 from ui.views.hq import HQ
@@ -203,3 +204,11 @@ async def test_only_admins_reach_it_and_their_header_links_it(ctx: AppContext) -
     assert not has(member.page, ident="hq-title")
     guest = await open_session(ctx, route=HQ)
     assert not has(guest.page, ident="hq-title")
+
+
+async def test_serve_hq_db_reaches_the_app_part() -> None:
+    parser = argparse.ArgumentParser()
+    serve_part.add_arguments(parser)
+    part = serve_part.create(parser.parse_args(["--hq-db", "postgresql://db.hq/hq"]))
+    assert part.hq_db == "postgresql://db.hq/hq"
+    assert serve_part.create(parser.parse_args([])).hq_db == ""  # <data>/hq.duckdb

@@ -115,16 +115,19 @@ class _Scope:
     next_resend: int = 0
     yes: set[str] = field(default_factory=set)  # PreVote yeses (self included)
     votes: dict[str, Ref] = field(default_factory=dict)  # votes received (own included)
+    promised: dict[str, int] = field(default_factory=dict)  # the lease each vote promised
     # holding
     held_term: int = 0
     lease_end: int = 0
     # writes stop here: lease_end less the margin of the lease it was counted with (an
     # electorate's new lease_ms, a meeting's 4 h, must not shrink a 5 s lease already held)
     write_end: int = 0
+    held_lease: int = 0  # the lease last counted (what a majority promised): renewals pace
     grant_written: bool = False
     next_heartbeat: int = 0
     heartbeat_round: int = 0
-    heartbeats: dict[int, tuple[int, set[str]]] = field(default_factory=dict)  # sent at, acks
+    # renewal rounds: sent at, and each answer's promised lease
+    heartbeats: dict[int, tuple[int, dict[str, int]]] = field(default_factory=dict)
     # transfers: the last one this device knows of (its term, to whom), and, when it is
     # to this device, the `lease.transferred` entry its grant will name
     transfer_term: int = 0
@@ -265,7 +268,7 @@ class Election:
         # the electors may learn of the transfer only by sync: a lease to wait for them
         state.round_ends = now + state.lease_ms
         state.next_resend = now + limits.ELECTION_RESEND_MS
-        state.votes, state.yes = {}, {self.me}
+        state.votes, state.promised, state.yes = {}, {}, {self.me}
         state.transfer_ref = ref
         self._to_others(state, TakeOver(scope, term + 1), out)
         self._took_over(scope, state, out)
@@ -290,6 +293,7 @@ class Election:
         state.held_term = state.round_term
         state.lease_end = state.asked_at + state.lease_ms
         state.write_end = state.lease_end - holder_margin_ms(state.lease_ms)
+        state.held_lease = state.lease_ms  # take-over answers were at least this long
         state.grant_written = False
         state.heartbeats = {}
         state.next_heartbeat = state.asked_at
@@ -366,13 +370,16 @@ class Election:
     def _heartbeat(self, now: int, scope: str, state: _Scope, out: list[Output]) -> None:
         state.heartbeat_round += 1
         rnd = state.heartbeat_round
-        state.heartbeats[rnd] = (now, {self.me})
+        state.heartbeats[rnd] = (now, {self.me: state.lease_ms})
         # our own answer: we promise ourselves, as our voters promise us
         self._promise(now, state, self.me)
         oldest = rnd - limits.ELECTION_HEARTBEAT_ROUNDS_KEPT
         for old in [r for r in state.heartbeats if r <= oldest]:
             del state.heartbeats[old]
-        state.next_heartbeat = now + state.lease_ms // limits.ELECTION_HEARTBEATS_PER_LEASE
+        # paced by the lease a majority promised, not the books' lease_ms: a longer one only
+        # this device knows of yet must not space the renewals past the promises' end
+        pace = min(state.held_lease or state.lease_ms, state.lease_ms)
+        state.next_heartbeat = now + pace // limits.ELECTION_HEARTBEATS_PER_LEASE
         self._to_others(state, Heartbeat(scope, state.held_term, rnd), out)
         self._renewed(state, rnd)
 
@@ -404,7 +411,7 @@ class Election:
         state.round_ends = now + self._timeout()
         state.next_resend = now + limits.ELECTION_RESEND_MS
         state.yes = {self.me}
-        state.votes = {}
+        state.votes, state.promised = {}, {}
         self._to_others(state, PreVote(scope, state.round_term), out)
         self._prevoted(now, scope, state, out)
 
@@ -421,7 +428,7 @@ class Election:
         state.asked_at = now  # the lease clock starts before any vote is asked for
         state.round_ends = now + self._timeout()
         state.next_resend = now + limits.ELECTION_RESEND_MS
-        state.votes = {}
+        state.votes, state.promised = {}, {}
         self._vote(now, state, self.me, term)
         out.append(PersistVote(scope, term, self.me))
 
@@ -456,7 +463,9 @@ class Election:
             out.append(Send(sender, taken))
         elif isinstance(message, Heartbeat):
             ok = self._on_heartbeat(now, sender, message, state)
-            answer = HeartbeatAnswer(scope, message.term, message.round, ok, state.term)
+            answer = HeartbeatAnswer(
+                scope, message.term, message.round, ok, state.term, state.lease_ms
+            )
             out.append(Send(sender, answer))
         else:
             self._learn_term(now, state, message.voter_term)
@@ -478,7 +487,7 @@ class Election:
             elif message.ok and state.role == "holder" and message.term == state.held_term:
                 sent = state.heartbeats.get(message.round)
                 if sent is not None:
-                    sent[1].add(sender)
+                    sent[1][sender] = message.lease_ms
                     self._renewed(state, message.round)
         return out
 
@@ -488,10 +497,11 @@ class Election:
         scope, term = message.scope, message.term
         if state.voted_term == term and state.voted_for == sender:
             if state.vote_ref is not None:  # asked again: the same vote, the same entry
-                out.append(Send(sender, VoteAnswer(scope, term, True, state.term, state.vote_ref)))
+                again = VoteAnswer(scope, term, True, state.term, state.vote_ref, state.lease_ms)
+                out.append(Send(sender, again))
             return  # not yet in the feed: the answer leaves with `vote_persisted`
         if term <= state.term or self._promise_binds(now, state, sender):
-            out.append(Send(sender, VoteAnswer(scope, term, False, state.term, None)))
+            out.append(Send(sender, VoteAnswer(scope, term, False, state.term, None, 0)))
             return
         if state.role != "follower":
             self._follow(state)  # a later term: our own round or lease is over
@@ -540,6 +550,7 @@ class Election:
         if not message.granted or vote is None or vote.author != sender:
             return
         state.votes[sender] = vote
+        state.promised[sender] = message.lease_ms
         self._won(message.scope, state, out)
 
     def _won(self, scope: str, state: _Scope, out: list[Output]) -> None:
@@ -547,8 +558,12 @@ class Election:
             return
         state.role = "holder"
         state.held_term = state.round_term
-        state.lease_end = state.asked_at + state.lease_ms
-        state.write_end = state.lease_end - holder_margin_ms(state.lease_ms)
+        # the lease a majority of the votes promised at least (a voter whose books still
+        # carry a shorter lease_ms promised only that)
+        lease = self._majority_lease(state, {**state.promised, self.me: state.lease_ms})
+        state.lease_end = state.asked_at + lease
+        state.write_end = state.lease_end - holder_margin_ms(lease)
+        state.held_lease = lease
         state.grant_written = False
         state.heartbeats = {}
         state.next_heartbeat = state.asked_at  # renew at the next tick
@@ -559,11 +574,21 @@ class Election:
     def _renewed(self, state: _Scope, rnd: int) -> None:
         sent_at, acks = state.heartbeats[rnd]
         if state.majority(acks):
-            state.lease_end = max(state.lease_end, sent_at + state.lease_ms)
-            renewed = sent_at + state.lease_ms - holder_margin_ms(state.lease_ms)
-            state.write_end = max(state.write_end, renewed)
+            lease = self._majority_lease(state, acks)
+            state.held_lease = lease
+            state.lease_end = max(state.lease_end, sent_at + lease)
+            state.write_end = max(state.write_end, sent_at + lease - holder_margin_ms(lease))
             for old in [r for r in state.heartbeats if r <= rnd]:
                 del state.heartbeats[old]
+
+    @staticmethod
+    def _majority_lease(state: _Scope, promises: dict[str, int]) -> int:
+        """The longest lease a strict majority of `promises` covers: the majority-th longest
+        promise of an elector (at most this device's own lease_ms)."""
+        leases = sorted((v for k, v in promises.items() if k in state.keys), reverse=True)
+        needed = len(state.keys) // 2 + 1
+        covered = leases[needed - 1] if len(leases) >= needed else 0
+        return min(covered, state.lease_ms)
 
     def _learn_term(self, now: int, state: _Scope, term: int) -> None:
         """An answer names a later term: a holder or a candidate of an older one gives up."""
@@ -585,7 +610,7 @@ class Election:
         state.vote_ref = ref
         candidate = state.voted_for
         if candidate != self.me:
-            return [Send(candidate, VoteAnswer(scope, term, True, state.term, ref))]
+            return [Send(candidate, VoteAnswer(scope, term, True, state.term, ref, state.lease_ms))]
         out: list[Output] = []
         if state.role == "candidate" and state.round_term == term:
             state.votes[self.me] = ref
@@ -645,7 +670,7 @@ class Election:
         state.grant_written = False
         state.heartbeats = {}
         state.yes = set()
-        state.votes = {}
+        state.votes, state.promised = {}, {}
 
     def _to_others(
         self, state: _Scope, message: Message, out: list[Output], skip: Iterable[str] = ()

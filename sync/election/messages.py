@@ -54,13 +54,18 @@ class VoteRequest:
 
 @dataclass(frozen=True, slots=True)
 class VoteAnswer:
-    """A vote (`vote`: the voter's `lease.vote` entry, already in its feed) or a refusal."""
+    """A vote (`vote`: the voter's `lease.vote` entry, already in its feed) or a refusal.
+
+    `lease_ms`: the lease the voter promised (its books' lease_ms; 0 in a refusal). The
+    candidate's lease is the one a majority promised at least (sync/election/core.py).
+    """
 
     scope: str
     term: int
     granted: bool
     voter_term: int
     vote: Ref | None
+    lease_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +79,14 @@ class Heartbeat:
 
 @dataclass(frozen=True, slots=True)
 class HeartbeatAnswer:
+    """`lease_ms`: the lease the voter promised with an ok (its books' lease_ms)."""
+
     scope: str
     term: int
     round: int
     ok: bool
     voter_term: int
+    lease_ms: int
 
 
 @dataclass(frozen=True, slots=True)

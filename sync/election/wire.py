@@ -49,9 +49,9 @@ _FIELDS: dict[str, set[str]] = {
     "prevote": {"scope", "term"},
     "prevote_answer": {"scope", "term", "granted", "voter_term"},
     "vote_request": {"scope", "term"},
-    "vote_answer": {"scope", "term", "granted", "voter_term", "vote", "entry"},
+    "vote_answer": {"scope", "term", "granted", "voter_term", "vote", "entry", "lease_ms"},
     "heartbeat": {"scope", "term", "round"},
-    "heartbeat_answer": {"scope", "term", "round", "ok", "voter_term"},
+    "heartbeat_answer": {"scope", "term", "round", "ok", "voter_term", "lease_ms"},
     "released": {"scope", "term"},
     "transferred": {"scope", "term", "to", "entry"},
     "take_over": {"scope", "term"},
@@ -109,7 +109,8 @@ def decode(text: str | bytes) -> tuple[Message, Entry | None]:
     voter_term = _int(frame["voter_term"], "voter_term")
     if kind == "heartbeat_answer":
         rnd, ok = _int(frame["round"], "round"), _bool(frame["ok"], "ok")
-        return HeartbeatAnswer(scope, term, rnd, ok, voter_term), None
+        lease_ms = _int(frame["lease_ms"], "lease_ms")
+        return HeartbeatAnswer(scope, term, rnd, ok, voter_term, lease_ms), None
     if kind == "take_over_answer":
         ok, lease_ms = _bool(frame["ok"], "ok"), _int(frame["lease_ms"], "lease_ms")
         return TakeOverAnswer(scope, term, ok, voter_term, lease_ms), None
@@ -117,7 +118,8 @@ def decode(text: str | bytes) -> tuple[Message, Entry | None]:
     if kind == "prevote_answer":
         return PreVoteAnswer(scope, term, granted, voter_term), None
     vote, entry = _vote(frame["vote"], frame["entry"], scope, term, granted)
-    return VoteAnswer(scope, term, granted, voter_term, vote), entry
+    lease_ms = _int(frame["lease_ms"], "lease_ms")
+    return VoteAnswer(scope, term, granted, voter_term, vote, lease_ms), entry
 
 
 def _vote(

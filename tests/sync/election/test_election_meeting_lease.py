@@ -33,3 +33,21 @@ def test_a_meetings_lease_set_while_held_keeps_the_holder_and_goes_with_the_tran
     assert cluster.writers() == [laptop.key], "the laptop holds past the everyday lease"
     left = laptop.core.time_left_ms(laptop.clock, SCOPE)
     assert left is not None and left > MEETING_MS - 11 * LEASE_MS - 400_000
+
+
+def test_a_longer_lease_one_device_alone_knows_of_covers_nothing_unpromised() -> None:
+    """The holder's books carry the meeting's lease, its voters' do not yet: every answer
+    says what it promised, and the holder counts only what a majority promised, so it
+    stops writing when the short promises run out, not hours later."""
+    cluster = Cluster(3)
+    cluster.advance(LEASE_MS + voter_margin_ms(LEASE_MS) + 50)
+    holder = cluster[0]
+    holder.core.set_electorate(SCOPE, cluster.keys, MEETING_MS)  # only its books know
+    cluster.campaign(0)
+    cluster.advance(3 * LEASE_MS)  # renewed by voters that promise the everyday lease
+    assert cluster.writers() == [holder.key]
+    left = holder.core.time_left_ms(holder.clock, SCOPE)
+    assert left is not None and left < LEASE_MS, "not the meeting's lease: nobody promised it"
+    cluster.cut.add(holder.key)
+    cluster.advance(LEASE_MS)
+    assert holder.writes() is None, "cut off, it stops within the lease its voters promised"

@@ -106,7 +106,7 @@ def test_a_vote_nobody_asked_for_is_not_taken_in(branch: list[Node]) -> None:
     receipt = laptop.submit("lease.vote", body)
     vote = laptop.store.entry_at(laptop.public, receipt.seq)
     assert vote is not None
-    answer = VoteAnswer(SCOPE, 7, True, 7, Ref(laptop.public, vote.seq, vote.hash))
+    answer = VoteAnswer(SCOPE, 7, True, 7, Ref(laptop.public, vote.seq, vote.hash), LEASE_MS)
     shell = NodeElection(root, Hand(), random.Random(0))
     assert shell.receive(laptop.public, encode(answer, vote)) == []
     assert root.store.entry_at(laptop.public, vote.seq) is None

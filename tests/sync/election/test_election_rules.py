@@ -60,7 +60,7 @@ def test_a_vote_is_answered_only_once_it_is_in_the_feed() -> None:
     sends = voter.complete()
     kind, body, ref = voter.feed[-1]
     assert (kind, body) == ("lease.vote", {"scope": SCOPE, "term": 1, "candidate": cluster.keys[0]})
-    assert [s.message for s in sends] == [VoteAnswer(SCOPE, 1, True, 1, ref)]
+    assert [s.message for s in sends] == [VoteAnswer(SCOPE, 1, True, 1, ref, LEASE_MS)]
 
 
 def test_a_write_lost_in_a_crash_was_never_an_answer() -> None:
@@ -71,7 +71,7 @@ def test_a_write_lost_in_a_crash_was_never_an_answer() -> None:
     voter.restart(clock=5)  # the process died before the vote reached the feed
     assert voter.feed == []
     assert answers(cluster.send(0, 2, VoteRequest(SCOPE, 1))) == [
-        VoteAnswer(SCOPE, 1, False, 0, None)  # and the restarted voter waits out a lease
+        VoteAnswer(SCOPE, 1, False, 0, None, 0)  # and the restarted voter waits out a lease
     ]
 
 
@@ -83,19 +83,19 @@ def test_one_vote_per_term_even_across_a_restart() -> None:
     ref = voter.feed[-1][2]
     # another candidate, same term: refused, nothing written
     assert cluster.send(1, 2, VoteRequest(SCOPE, 1)) == [
-        Send(cluster.keys[1], VoteAnswer(SCOPE, 1, False, 1, None))
+        Send(cluster.keys[1], VoteAnswer(SCOPE, 1, False, 1, None, 0))
     ]
     # the same candidate asking again gets the same vote, not a second entry
     assert answers(cluster.send(0, 2, VoteRequest(SCOPE, 1))) == [
-        VoteAnswer(SCOPE, 1, True, 1, ref)
+        VoteAnswer(SCOPE, 1, True, 1, ref, LEASE_MS)
     ]
     voter.restart(clock=0)
     voter.clock = LEASE_MS + VM
     assert answers(cluster.send(1, 2, VoteRequest(SCOPE, 1))) == [
-        VoteAnswer(SCOPE, 1, False, 1, None)
+        VoteAnswer(SCOPE, 1, False, 1, None, 0)
     ]
     assert answers(cluster.send(0, 2, VoteRequest(SCOPE, 1))) == [
-        VoteAnswer(SCOPE, 1, True, 1, ref)
+        VoteAnswer(SCOPE, 1, True, 1, ref, LEASE_MS)
     ]
     assert [k for k, _, _ in voter.feed] == ["lease.vote"]
 
@@ -167,7 +167,7 @@ def test_an_answer_naming_a_later_term_makes_the_holder_step_down_at_once() -> N
     cluster = elected()
     holder = cluster[0]
     assert holder.writes() == 1
-    cluster.send(1, 0, HeartbeatAnswer(SCOPE, 1, 1, False, 2))
+    cluster.send(1, 0, HeartbeatAnswer(SCOPE, 1, 1, False, 2, LEASE_MS))
     assert holder.writes() is None and holder.core.role(SCOPE) == "follower"
 
 
@@ -200,7 +200,7 @@ def test_a_voter_votes_for_another_only_after_the_lease_plus_a_margin() -> None:
     voter.clock = promised_at + LEASE_MS + VM - 1
     assert answers(cluster.send(1, 2, PreVote(SCOPE, 2))) == [PreVoteAnswer(SCOPE, 2, False, 1)]
     assert answers(cluster.send(1, 2, VoteRequest(SCOPE, 2))) == [
-        VoteAnswer(SCOPE, 2, False, 1, None)
+        VoteAnswer(SCOPE, 2, False, 1, None, 0)
     ]
     voter.clock = promised_at + LEASE_MS + VM
     assert answers(cluster.send(1, 2, PreVote(SCOPE, 2))) == [PreVoteAnswer(SCOPE, 2, True, 1)]
@@ -229,7 +229,7 @@ def test_a_restarted_voter_waits_out_a_whole_lease_before_any_vote() -> None:
     for clock in (started, started + LEASE_MS + VM - 1):
         voter.clock = clock
         assert answers(cluster.send(2, 1, VoteRequest(SCOPE, 5))) == [
-            VoteAnswer(SCOPE, 5, False, 1, None)
+            VoteAnswer(SCOPE, 5, False, 1, None, 0)
         ]
     voter.clock = started + LEASE_MS + VM
     assert cluster.send(2, 1, VoteRequest(SCOPE, 5)) == [PersistVote(SCOPE, 5, candidate.key)]

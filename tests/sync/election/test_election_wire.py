@@ -43,9 +43,9 @@ def ref_of(entry: Entry) -> Ref:
         PreVote(SCOPE, 4),
         PreVoteAnswer("treasury", 4, True, 3),
         VoteRequest(SCOPE, 4),
-        VoteAnswer(SCOPE, 4, False, 9, None),
+        VoteAnswer(SCOPE, 4, False, 9, None, 0),
         Heartbeat(SCOPE, 4, 17),
-        HeartbeatAnswer(SCOPE, 4, 17, True, 4),
+        HeartbeatAnswer(SCOPE, 4, 17, True, 4, 30_000),
         Released(SCOPE, 4),
         TakeOver(SCOPE, 5),
         TakeOverAnswer(SCOPE, 5, False, 6, 30_000),
@@ -57,7 +57,7 @@ def test_messages_round_trip(message: object) -> None:
 
 def test_a_granted_vote_travels_with_its_signed_entry() -> None:
     entry = vote_entry()
-    answer = VoteAnswer(SCOPE, 3, True, 3, ref_of(entry))
+    answer = VoteAnswer(SCOPE, 3, True, 3, ref_of(entry), 30_000)
     message, carried = decode(encode(answer, entry))
     assert message == answer
     assert carried is not None and carried.raw == entry.raw
@@ -65,7 +65,7 @@ def test_a_granted_vote_travels_with_its_signed_entry() -> None:
 
 def _frame(**changes: object) -> str:
     entry = vote_entry()
-    frame = json.loads(encode(VoteAnswer(SCOPE, 3, True, 3, ref_of(entry)), entry))
+    frame = json.loads(encode(VoteAnswer(SCOPE, 3, True, 3, ref_of(entry), 30_000), entry))
     frame.update(changes)
     return json.dumps(frame)
 

@@ -205,6 +205,7 @@ CODES: dict[str, str] = {
     "hq_already_imported": "the head office already holds every entry of that export",
     "hq_db_unusable": "the head-office database cannot be opened or reached (path or URL)",
     "hq_feeds_refused": "some feeds of a branch export failed verification and were not imported",
+    "hq_pull_failed": "no peer of the branch finished a catch-up with the head-office device",
     "hq_schema_newer": "the head-office database was made by a newer chitnode: not touched",
     "hq_unknown_branch": "the head office holds no branch by that id or name",
     "illegal_transition": "cannot move from … to …",

@@ -284,3 +284,6 @@ FORWARD_WAIT_S = 6.0  # how long a caller waits for a holder to be found or elec
 FORWARD_REPLY_S = 5.0  # how long one forward waits for the holder's answer
 FORWARD_POLL_S = 0.05  # how often the wait looks again for a holder
 FORWARD_PENDING_MAX = 256  # forwards awaiting an answer at once, per device
+
+# --- the head office's pull (sync/hq/pull.py) ---
+HQ_PULL_PEERS_MAX = 8  # addresses one device tries, in order, until a catch-up finishes

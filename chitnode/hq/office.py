@@ -174,11 +174,7 @@ class HeadOffice:
             )
         )
         activity = _months(
-            self.db.query(
-                f"SELECT branch_id, month, count(*) FROM entries{monthly}"
-                " GROUP BY branch_id, month",
-                params,
-            )
+            self.db.query(f"SELECT branch_id, month, entries FROM kpi_activity{monthly}", params)
         )
         return Kpis(
             tuple(
@@ -349,6 +345,13 @@ class HeadOffice:
 
     def _write_figures(self, branch: str, figures: BranchFigures) -> None:
         db = self.db
+        activity: dict[str, int] = dict(
+            db.query(
+                "SELECT month, count(*) FROM entries WHERE branch_id = ? GROUP BY month", (branch,)
+            )
+        )
+        self._write_months("kpi_activity", "entries", branch, activity)
+        self._write_months("kpi_collections", "collected_paise", branch, figures.collections)
         values = [branch, figures.as_of_ms, *(getattr(figures, c) for c in _KPI_COLUMNS)]
         updates = ", ".join(f"{c} = excluded.{c}" for c in ("as_of_ms", *_KPI_COLUMNS))
         db.execute(
@@ -356,19 +359,21 @@ class HeadOffice:
             f" ON CONFLICT (branch_id) DO UPDATE SET {updates}",
             values,
         )
-        months = {
-            str(m)
-            for (m,) in db.query("SELECT month FROM kpi_collections WHERE branch_id = ?", (branch,))
+
+    def _write_months(self, table: str, column: str, branch: str, values: dict[str, int]) -> None:
+        """Make `table`'s rows of `branch` (month -> `column`) exactly `values`."""
+        db = self.db
+        held = {
+            str(m) for (m,) in db.query(f"SELECT month FROM {table} WHERE branch_id = ?", (branch,))
         }
         db.executemany(
-            "DELETE FROM kpi_collections WHERE branch_id = ? AND month = ?",
-            [(branch, m) for m in sorted(months - set(figures.collections))],
+            f"DELETE FROM {table} WHERE branch_id = ? AND month = ?",
+            [(branch, m) for m in sorted(held - set(values))],
         )
         db.insert(
-            "kpi_collections",
-            [(branch, m, p) for m, p in sorted(figures.collections.items())],
-            "ON CONFLICT (branch_id, month)"
-            " DO UPDATE SET collected_paise = excluded.collected_paise",
+            table,
+            [(branch, m, int(v)) for m, v in sorted(values.items())],
+            f"ON CONFLICT (branch_id, month) DO UPDATE SET {column} = excluded.{column}",
         )
 
 

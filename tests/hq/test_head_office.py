@@ -258,3 +258,24 @@ def test_consolidated_reports_add_up_the_branches(
     assert {r["branch"] for r in loans} <= {b.name for b in demo_exports}
     total = next(r for r in sections["Loans"] if r["branch"] == "Total")
     assert int(total["amount_paise"]) == sum(int(v) for t in own for v in t.column("amount_paise"))
+
+
+def test_an_older_schema_is_migrated_with_its_rows(hq_target: str, tmp_path: Path) -> None:
+    """A version-1 database (before kpi_activity) opens at the latest version, and the
+    new table is filled from the entries it already held."""
+    db = connect(hq_target)
+    try:
+        db.execute(schema.SCHEMA_VERSION_TABLE)
+        with db.transaction():
+            for statement in schema.MIGRATIONS[0]:
+                db.execute(statement)
+            db.execute("INSERT INTO schema_version VALUES (?, ?)", (1, 0))
+        rows = [("b" * 32, "a" * 64, seq, "h", "k", 0, "2026-01", "{}") for seq in (1, 2, 3)]
+        db.insert("entries", rows)
+    finally:
+        db.close()
+    with HeadOffice.open(hq_target, data=tmp_path) as office:
+        assert schema.version_of(office.db) == schema.LATEST >= 2
+        assert office.db.query("SELECT branch_id, month, entries FROM kpi_activity") == [
+            ("b" * 32, "2026-01", 3)
+        ]

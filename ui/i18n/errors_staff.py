@@ -198,6 +198,8 @@ _SENTENCES: dict[str, str] = {
     "PostgreSQL address.",
     "hq_feeds_refused": "Some devices' records in that export failed the checks and were left "
     "out; the rest were imported.",
+    "hq_pull_failed": "The branch could not be reached from the head office; nothing was "
+    "imported from it. Check that it is serving and try again.",
     "hq_schema_newer": "This head-office database was made by a newer version of chitnode. "
     "Update chitnode; the database was not touched.",
     "hq_unknown_branch": "The head office has no branch by that name or id.",

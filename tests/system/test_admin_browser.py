@@ -87,6 +87,21 @@ def test_the_audit_trail_filtered_by_kind_shows_only_that_kind(
     laptop.close()
 
 
+def test_the_devices_screen_shows_each_groups_lease_and_why_it_stays(
+    chromium: web.Chromium, app: web.AppServer
+) -> None:
+    """The demo's groups are each held by its root alone: every lease row names the holder
+    and its term, and says why there is no hand-over (tests/system/test_admin_lease_serve.py
+    hands one over between two serves)."""
+    laptop = unlocked(chromium, app)
+    laptop.tap_until("Admin", "admin-title", "Dashboard")
+    laptop.tap_ident_until("admin-tab-devices", "admin-title", "Devices")
+    row = laptop.expect_text("devices-lease-0", "held by root admin")
+    assert row.startswith("group:") and ": term " in row, row
+    laptop.expect_text("lease-why-0", "Only one device may hold")
+    laptop.close()
+
+
 def test_the_reports_screen_saves_a_pdf_into_the_data_folder(
     chromium: web.Chromium, app: web.AppServer
 ) -> None:

@@ -39,6 +39,8 @@ LEASE_MS = 5_000  # the treasury's everyday lease: the shortest the election all
 MEETING_MS = 4 * 3_600_000  # the dialog's default meeting length
 SCOPE = "treasury"
 LAPTOP_NAME = "Dev"  # tests/support/peer.py enrol's name for a device
+DESKTOP_MIDDLE = (512, 400)  # inside the laptop's 1024 x 720 tab, over the screen's body
+SCROLL_PX = 4_000  # past the end of the Devices screen: the wheel stops at the end
 
 
 def _branch(tmp_path: Path) -> tuple[Path, Path, str, str]:
@@ -78,6 +80,13 @@ def _withdraw(folder: Path, request_id: str) -> tuple[int, str]:
 def _lease(folder: Path) -> dict[str, object]:
     rows = json.loads(ok(chitnode("--data", folder, "lease", "status", "--json")))
     return next(r for r in rows if r["scope"] == SCOPE)
+
+
+def to_the_end(tab: web.AppPage) -> None:
+    """Scroll the screen to its end with the mouse wheel (the leases are below the
+    devices), so a picture shows them."""
+    tab.page.mouse.move(DESKTOP_MIDDLE[0], DESKTOP_MIDDLE[1])
+    tab.page.mouse.wheel(0, SCROLL_PX)
 
 
 @pytest.fixture
@@ -120,6 +129,7 @@ def test_the_admin_hands_the_treasury_to_the_laptop_for_a_meeting(
     assert "held by root admin" in row and row.endswith(" s left"), row
     admin.tap_ident("lease-hand-0")
     admin.expect_text("lease-dialog-title-0", f"Hand {SCOPE} to a laptop")
+    to_the_end(admin)
     admin.shot(shots / "admin-lease-handover.png")
     pressed = time.monotonic()
     admin.tap_ident("lease-confirm-0")
@@ -141,6 +151,7 @@ def test_the_admin_hands_the_treasury_to_the_laptop_for_a_meeting(
     assert code == 0, err
     admin.tap_ident("lease-refresh")
     admin.expect_text("devices-lease-0", "held by Dev")
+    to_the_end(admin)
     admin.shot(shots / "admin-leases.png")
     admin.close()
     print(json.dumps({"test": "admin_lease_serve", "handed_over_s": round(taken_s, 2)}))

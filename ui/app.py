@@ -25,6 +25,7 @@ SCREEN_MODULES = (
     "ui.views.meeting",
     "ui.views.auction",
     "ui.views.member",
+    "ui.views.member_receipts",
     "ui.views.office",
     "ui.views.auditor",
     "ui.views.admin",

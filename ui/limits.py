@@ -153,3 +153,12 @@ MONITOR_ROUNDS_MAX = 100_000  # a strip's refresh loop ends after this many roun
 # the total always counts every branch, and `chitnode hq status` lists them all.
 HQ_BRANCHES_SHOWN = 500
 HQ_ANOMALIES_SHOWN = 5  # a branch's anomalies listed (the rest counted); `hq status` has all
+
+# --- receipts members keep (ui/receipt_links.py, ui/views/member_receipts.py) ----------------
+
+RECEIPT_LINK_TTL_MS = 10 * 60_000  # a receipt's download link works this long after it is shown
+RECEIPT_LINK_KEY_BYTES = 32  # the HMAC key that signs download links (made at start-up)
+# A download link's token: a member id, an `<author>:<seq>`, a time and a MAC in base64url:
+# well under this; anything longer is refused before it is decoded.
+RECEIPT_TOKEN_CHARS_MAX = 512
+RECEIPT_QR_PX = 280  # the QR's side on a 360-px phone: a second phone's camera reads it

@@ -35,6 +35,7 @@ from sync.serve.runtime import PortInUse
 from ui import limits
 from ui.auth import Auth
 from ui.pairing import host_addresses, phone_url, qr_png, qr_terminal
+from ui.receipt_links import add_receipt_routes
 from ui.shell import AppContext
 
 STARTUP_POLL_S = 0.02  # how often start() looks whether uvicorn is up
@@ -172,6 +173,7 @@ def asgi_app(ctx: AppContext) -> Any:
     )
     app.add_middleware(GZipMiddleware, minimum_size=limits.GZIP_MINIMUM_BYTES)
     add_font_routes(app)
+    add_receipt_routes(app, ctx)  # a member's receipt file (ui/receipt_links.py)
     return app
 
 

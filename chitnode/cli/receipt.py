@@ -1,8 +1,9 @@
 """`chitnode receipt ...` and `chitnode passbook ...`: receipts members keep (issue 15 point 4).
 
     chitnode receipt show MEMBER [REF] [--out FILE] [--json]
-        without REF: the member's receipts (REF, date, what); with REF (`<author>:<seq>`
-        or an entry hash, 12+ digits): that receipt's file, on stdout or into FILE
+        without REF: the member's receipts (date, hash, what); with REF (an entry hash or
+        its first 12+ digits, `<author>:<seq>`, or a receipt's key from --json): that
+        receipt's file, on stdout or into FILE
     chitnode receipt check FILE [--export X.chitlog] [--json]
         where the receipt's entry stands in this node's log, or in an export:
         exit 0 when in the log, 1 otherwise (missing, conflict, unknown author)
@@ -37,7 +38,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         "show", parents=[common], help="a member's receipts, or one receipt's file"
     )
     p.add_argument("member_id", metavar="MEMBER")
-    p.add_argument("ref", nargs="?", metavar="REF", help="<author>:<seq>, or an entry hash")
+    p.add_argument(
+        "ref", nargs="?", metavar="REF", help="an entry hash (12+ digits), <author>:<seq>, or a key"
+    )
     p.add_argument("--out", type=Path, metavar="FILE", help="write the receipt file here")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_receipt_show)
@@ -61,7 +64,7 @@ def _when(ms: int) -> str:
 def _listing(receipt: mr.MemberReceipt) -> dict[str, Any]:
     entry = receipt.entry
     return {
-        "ref": receipt.ref,
+        "ref": receipt.key,
         "hash": entry.hash,
         "ts_ms": entry.ts,
         "kind": entry.kind,
@@ -95,8 +98,8 @@ def _print_list(receipts: list[mr.MemberReceipt], as_json: bool) -> None:
         print_json([_listing(r) for r in receipts])
         return
     for r in receipts:
-        print(f"{_when(r.entry.ts)}  {r.entry.author[:12]}:{r.entry.seq:<6} {printable(r.what)}")
-    print(f"{len(receipts)} receipt(s); `chitnode receipt show MEMBER <author>:<seq>` for one")
+        print(f"{_when(r.entry.ts)}  {r.entry.hash[:12]}  {printable(r.what)}")
+    print(f"{len(receipts)} receipt(s); `chitnode receipt show MEMBER <hash>` for one")
 
 
 def cmd_receipt_check(args: argparse.Namespace) -> int:

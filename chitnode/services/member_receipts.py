@@ -68,6 +68,7 @@ PRIZE_PAID = "prize.paid"
 DRAW_CLOSED = "auction.closed"  # the entry that settles a month: prize and shares of discount
 DISBURSED = "loan.disbursed"
 REPAID = "loan.repaid"
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]")
 _MEMBER_ID_RE = re.compile(r"\A[A-Za-z0-9._-]{1,64}\Z")  # ids as the kernel makes them
 
 
@@ -128,12 +129,20 @@ class MemberReceipt:
 
     @property
     def file_name(self) -> str:
-        return f"receipt-{self.member_id}-{self.entry.author[:8]}-{self.entry.seq}.json"
+        member = _UNSAFE_IN_NAME.sub("_", self.member_id)  # a file name, and an HTTP header's
+        return f"receipt-{member}-{self.entry.author[:8]}-{self.entry.seq}.json"
 
     @property
     def ref(self) -> str:
-        """Where the entry sits: `<author>:<seq>` (what `chitnode receipt show` takes)."""
+        """Where the entry sits: `<author>:<seq>`."""
         return f"{self.entry.author}:{self.entry.seq}"
+
+    @property
+    def key(self) -> str:
+        """This receipt among the member's: `<author>:<seq>/<category>/<ticket>`. One entry
+        can stand for several lines (a month's close: a share for each of two tickets; a
+        prize paid: the prize, the dues kept from it, a loan netted), each its receipt."""
+        return f"{self.ref}/{self.category}/{self.ticket}"
 
 
 def parse_receipt(data: bytes) -> MemberReceipt:
@@ -338,8 +347,13 @@ def _receipt(branch: str, member_id: str, entry: Entry, line: _Line) -> MemberRe
 
 
 def find_receipt(receipts: list[MemberReceipt], ref: str) -> MemberReceipt:
-    """The receipt `ref` names: `<author>:<seq>`, or an entry hash (or its first 12+ digits)."""
-    ref = ref.strip().lower()
+    """The receipt `ref` names: its key, else the first of its entry's by `<author>:<seq>`,
+    by the entry's hash or by 12+ first digits of it."""
+    ref = ref.strip()
+    exact = next((r for r in receipts if r.key == ref), None)
+    if exact is not None:
+        return exact
+    ref = ref.lower()
     for receipt in receipts:
         if ref in (receipt.ref, receipt.entry.hash) or (
             len(ref) >= limits.RECEIPT_REF_HASH_CHARS_MIN and receipt.entry.hash.startswith(ref)

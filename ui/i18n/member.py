@@ -151,6 +151,45 @@ STRINGS: dict[str, dict[str, str]] = {
         "kn": "ಪಡೆದದ್ದು: {amount}",
         "hi": "मिला: {amount}",
     },
+    "member.passbook.save": {
+        "en": "Save receipt",
+        "kn": "ರಸೀದಿ ಉಳಿಸಿ",
+        "hi": "रसीद सहेजें",
+    },
+    "member.title.receipt": {"en": "Receipt", "kn": "ರಸೀದಿ", "hi": "रसीद"},
+    "member.receipt.qr": {
+        "en": "The receipt as a QR code",
+        "kn": "QR ಕೋಡ್ ಆಗಿ ರಸೀದಿ",
+        "hi": "QR कोड के रूप में रसीद",
+    },
+    "member.receipt.download": {
+        "en": "Download the receipt",
+        "kn": "ರಸೀದಿ ಡೌನ್‌ಲೋಡ್ ಮಾಡಿ",
+        "hi": "रसीद डाउनलोड करें",
+    },
+    "member.receipt.proves": {
+        "en": "This receipt is the signed record itself. Keep it: any branch laptop can check "
+        "it, and if the records ever lose it, the receipt proves they were changed.",
+        "kn": "ಈ ರಸೀದಿಯೇ ಸಹಿ ಮಾಡಿದ ದಾಖಲೆ. ಇದನ್ನು ಇಟ್ಟುಕೊಳ್ಳಿ: ಯಾವುದೇ ಶಾಖೆಯ ಲ್ಯಾಪ್‌ಟಾಪ್ ಇದನ್ನು "
+        "ಪರಿಶೀಲಿಸಬಹುದು; ದಾಖಲೆಗಳಲ್ಲಿ ಇದು ಕಾಣೆಯಾದರೆ, ಅವುಗಳನ್ನು ಬದಲಿಸಲಾಗಿದೆ ಎಂದು ಈ ರಸೀದಿ ತೋರಿಸುತ್ತದೆ.",
+        "hi": "यह रसीद स्वयं हस्ताक्षरित रिकॉर्ड है। इसे संभालकर रखें: शाखा का कोई भी लैपटॉप इसे "
+        "जाँच सकता है, और यदि रिकॉर्ड से यह कभी गायब हो, तो यह रसीद साबित करती है कि रिकॉर्ड बदले गए।",
+    },
+    "member.receipt.hash": {
+        "en": "Record {hash}",
+        "kn": "ದಾಖಲೆ {hash}",
+        "hi": "रिकॉर्ड {hash}",
+    },
+    "member.receipt.none": {
+        "en": "There is no receipt of yours here.",
+        "kn": "ಇಲ್ಲಿ ನಿಮ್ಮ ರಸೀದಿ ಇಲ್ಲ.",
+        "hi": "यहाँ आपकी कोई रसीद नहीं है।",
+    },
+    "member.receipt.back": {
+        "en": "Back to the passbook",
+        "kn": "ಪಾಸ್‌ಬುಕ್‌ಗೆ ಹಿಂತಿರುಗಿ",
+        "hi": "पासबुक पर वापस",
+    },
     "member.passbook.ask": {
         "en": "Ask about this line",
         "kn": "ಈ ಸಾಲಿನ ಬಗ್ಗೆ ಕೇಳಿ",

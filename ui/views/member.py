@@ -37,10 +37,12 @@ from chitnode.services.events import Event
 from chitnode.store.bank_outbox import OUTBOX_FILE, OutboxTable
 from chitnode.store.integrity import CheckReport, check_lines
 from ui import fmt, meeting_desk, theme
+from ui.backend import reading_of
 from ui.shell import MEMBER, Screen, SessionView
 from ui.vm import inbox as inbox_vm
 from ui.vm import loans as loans_vm
 from ui.vm import member as vm
+from ui.vm import member_receipts as receipts_vm
 from ui.vm import passbook as passbook_vm
 from ui.vm import wallet as wallet_vm
 
@@ -51,6 +53,7 @@ WALLET = "/wallet"
 AGREEMENT = "/agreement"
 INBOX = "/inbox"
 ROOM = "/room"  # the live auction room (ui/views/auction.py)
+RECEIPT = "/receipt"  # one receipt as a QR code and a file (ui/views/member_receipts.py)
 FIELD_WIDTH_PX = 320  # a 360-px phone less the page's padding
 NAV_ICON_PX = 22
 NAV_WORD_SIZE = 11  # "Passbook" and its Kannada and Hindi words fit a quarter of the bar
@@ -384,7 +387,14 @@ def _meeting_now(view: SessionView, home: vm.Home, branch_id: str) -> ft.Control
 
 async def build_passbook(view: SessionView) -> ft.Control:
     mid = me(view)
-    book = await view.read(lambda r: passbook_vm.build_passbook(r, mid))
+    folder = view.backend.folder
+
+    def read(node: Node) -> tuple[passbook_vm.Passbook, tuple[str, ...]]:
+        book = passbook_vm.build_passbook(reading_of(node, folder), mid)
+        state, store = node.engine.state, node.store
+        return book, receipts_vm.passbook_refs(state, store, mid, book.lines)
+
+    book, refs = await view.backend.nt.run(read)
     body: list[ft.Control] = [
         small(
             "passbook-paid-in",
@@ -395,12 +405,14 @@ async def build_passbook(view: SessionView) -> ft.Control:
             view.t("member.passbook.received", amount=view.money(book.received_paise)),
         ),
     ]
-    lines = [_passbook_line(view, line, i) for i, line in enumerate(book.lines)]
+    lines = [_passbook_line(view, line, i, refs[i]) for i, line in enumerate(book.lines)]
     body += lines or [small("passbook-empty", view.t("member.passbook.empty"))]
     return frame(view, "member.title.passbook", "passbook", PASSBOOK, body)
 
 
-def _passbook_line(view: SessionView, line: passbook_vm.Line, index: int) -> ft.Control:
+def _passbook_line(
+    view: SessionView, line: passbook_vm.Line, index: int, receipt: str = ""
+) -> ft.Control:
     ident = f"passbook-{index}"
     what = view.t(f"member.passbook.kind.{line.kind}")
     if line.month:
@@ -435,6 +447,14 @@ def _passbook_line(view: SessionView, line: passbook_vm.Line, index: int) -> ft.
     ]
     if line.kind == passbook_vm.PRIZE and not line.detail:
         parts.append(small(f"{ident}-unpaid", view.t("member.passbook.unpaid")))
+    if receipt:  # the signed entry itself, to keep (issue 15 point 4)
+        save = ft.TextButton(
+            content=view.t("member.passbook.save"),
+            icon=ft.Icons.QR_CODE_2,
+            on_click=go_to(view, RECEIPT, ref=receipt),
+            height=theme.TOUCH_TARGET_PX,
+        )
+        parts.append(ft.Semantics(content=save, identifier=f"{ident}-save", value=receipt))
     return ft.Column(parts, spacing=2)
 
 

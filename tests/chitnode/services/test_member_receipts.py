@@ -88,6 +88,7 @@ def test_a_member_has_a_receipt_per_payment_prize_and_share_and_each_is_in_the_l
     assert len([r for r in receipts if r.category == mr.CONTRIBUTION]) == len(
         [r for r in paid if r["source"] == "payment"]
     )
+    assert len({r.key for r in receipts}) == len(receipts)  # one key per line, each its own
     log = mr.StoreLog(node.store, node.engine.state)
     for receipt in receipts:
         again = mr.parse_receipt(receipt.to_bytes())  # the file round trip keeps the entry
@@ -208,9 +209,9 @@ def test_the_cli_shows_checks_and_prints_a_passbook(demo: DemoBranch, tmp_path: 
         author, seq = receipt.entry.author, receipt.entry.seq
         cut = _export(opened, tmp_path / "cut.chitlog", _entries(opened.store, cut=(author, seq)))
     listing = json.loads(ok(chitnode("--data", folder, "receipt", "show", member, "--json")))
-    assert listing[0]["ref"] == receipt.ref
+    assert listing[0]["ref"] == receipt.key
     saved = tmp_path / "receipt.json"
-    ok(chitnode("--data", folder, "receipt", "show", member, receipt.ref, "--out", saved))
+    ok(chitnode("--data", folder, "receipt", "show", member, receipt.key, "--out", saved))
     assert saved.read_bytes() == receipt.to_bytes()
 
     assert "OK [in_log]" in ok(chitnode("--data", folder, "receipt", "check", saved))

@@ -3,7 +3,6 @@ what each shows (by Semantics id), touch targets, and the member's acts from the
 
 from __future__ import annotations
 
-import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,12 +13,9 @@ import pytest_asyncio
 
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import loan_views as lv
-from chitnode.node.node import Node
-from chitnode.services.demo import build_demo
-from tests.support.clock import FakeClock
+from tests.support.demo_app import demo_app
 from tests.support.flet_session import (
     AppSessionHandle,
-    app_context,
     click,
     find,
     find_all,
@@ -42,14 +38,8 @@ RUPEE = 100
 
 @pytest_asyncio.fixture
 async def ctx(tmp_path: Path) -> AsyncIterator[AppContext]:
-    folder = tmp_path / "node"
-    clock = FakeClock()
-    node = Node.init(folder, "Demo", clock=clock)
-    build_demo(node, clock, random.Random(2026))
-    meeting_desk.forget_all()
-    async with app_context(node, folder) as made:
+    async with demo_app(tmp_path) as made:
         yield made
-    meeting_desk.forget_all()
 
 
 async def _state(ctx: AppContext) -> Any:

@@ -1,0 +1,62 @@
+"""The member's receipt on the phone: the signed entry as a QR code, and as a file to keep.
+
+"Save receipt" on a passbook line (ui/views/member.py) opens `/receipt?ref=<author>:<seq>`.
+The screen shows what the receipt is for, the QR code of the receipt file (any node, or
+the auditor's own tool, checks it against the log: docs/receipts.md) and a download
+button whose link is signed for this member and this receipt only (ui/receipt_links.py).
+Semantics ids: "receipt-...".
+"""
+
+from __future__ import annotations
+
+import flet as ft
+
+from chitnode.node.node import Node
+from chitnode.services.events import Event
+from ui import limits, receipt_links, theme
+from ui.shell import MEMBER, Screen, SessionView
+from ui.views.member import PASSBOOK, RECEIPT, button, date, frame, go_to, me, small, text
+from ui.vm import member_receipts as vm
+
+
+async def build_receipt(view: SessionView) -> ft.Control:
+    mid, ref = me(view), view.params.get("ref", "")
+
+    def read(node: Node) -> tuple[vm.ReceiptShown | None, int]:
+        shown = vm.receipt_shown(node.engine.state, node.store, mid, ref)
+        return shown, node.clock.now_ms()
+
+    shown, now_ms = await view.backend.nt.run(read)
+    back = button("receipt-back", view.t("member.receipt.back"), go_to(view, PASSBOOK))
+    if shown is None:
+        body = [small("receipt-none", view.t("member.receipt.none")), back]
+        return frame(view, "member.title.receipt", "receipt", PASSBOOK, body)
+    what = view.t(f"member.passbook.kind.{shown.category}") if shown.category else shown.what
+    qr = ft.Image(
+        src=shown.qr_png,
+        width=limits.RECEIPT_QR_PX,
+        height=limits.RECEIPT_QR_PX,
+        semantics_label=view.t("member.receipt.qr"),
+    )
+    download = theme.action_button(view.t("member.receipt.download"), None, primary=True)
+    download.url = receipt_links.link(mid, shown.ref, now_ms)
+    download.width = limits.RECEIPT_QR_PX
+    body = [
+        text(
+            "receipt-what", f"{what} · {view.money(shown.amount_paise)}", weight=ft.FontWeight.W_600
+        ),
+        small("receipt-when", date(view, shown.ts_ms)),
+        ft.Semantics(content=qr, identifier="receipt-qr", value=shown.ref),
+        small("receipt-proves", view.t("member.receipt.proves")),
+        small("receipt-hash", view.t("member.receipt.hash", hash=shown.entry_hash)),
+        ft.Semantics(content=download, identifier="receipt-download"),
+        back,
+    ]
+    return frame(view, "member.title.receipt", "receipt", PASSBOOK, body)
+
+
+def _nothing(event: Event) -> bool:
+    return False  # a receipt never changes: the entry is signed and kept
+
+
+SCREENS = [Screen(RECEIPT, MEMBER, "member.title.receipt", build_receipt, _nothing)]

@@ -157,12 +157,14 @@ class Net:
 
 # kinds that happen once per group and month: the draw's opening and close, the prize
 ONCE_A_MONTH = frozenset({"auction.opened", "auction.closed", "prize.paid"})
+# kinds that happen once per loan (paid out whole, in one tranche)
+ONCE_A_LOAN = frozenset({"loan.sanctioned", "loan.disbursed"})
 
 
 def applied_per_command(node: Node) -> dict[str, int]:
     """How many applied entries carry each command's key (G3: never more than one): a
-    wallet body's `cmd_id`, a bank request's `request_id` (its idempotency key), and a
-    month's draw opening, close and prize."""
+    wallet body's `cmd_id`, a bank request's `request_id` (its idempotency key), a
+    month's draw opening, close and prize, a loan's sanction and payout."""
     counts: dict[str, int] = {}
     for row in node.store.placed_entries(status="applied"):
         body = entry_from_stored(row.raw).body
@@ -172,6 +174,8 @@ def applied_per_command(node: Node) -> dict[str, int]:
             key = f"request {request_id}"
         if row.kind in ONCE_A_MONTH:
             key = f"{row.kind} {body.get('group_id')} month {body.get('month')}"
+        if row.kind in ONCE_A_LOAN:
+            key = f"{row.kind} {body.get('loan_id')}"
         if key is not None:
             counts[key] = counts.get(key, 0) + 1
     return counts

@@ -15,7 +15,9 @@ it reaches, or the device stands for the scope, as `chitnode serve` does):
   `bank.withdrawal_requested`, sometimes more than a wallet holds;
 - the group's months: `auction.opened`, `auction.bid`, `auction.closed` once the
   countdown ran, and `prize.paid` once the minutes and the winner's security are in
-  (those two are free entries, written on whichever device takes the step).
+  (those two are free entries, written on whichever device takes the step);
+- loans from the treasury: `loan.sanctioned`, then `loan.disbursed` in cash or into
+  the member's wallet.
 They also campaign, withdraw, hand a scope over, tick the clocks, partition and heal,
 sync feeds between connected nodes, crash and restart a node (what it committed
 survives), rebuild a fold from its log, and retry a command with its cmd_id.
@@ -25,7 +27,7 @@ After every step (and after every tick and every frame inside a step):
 - G1: every node's accounts sum to zero;
 - G2: no wallet, hold or pool below zero; at most one prize per month and per ticket;
 - G3: no node applies two entries of one command (a wallet `cmd_id`, a bank request, a
-  month's prize); a retry where the command was acknowledged answers `already_done`
+  month's opening, close or prize, a loan's sanction or payout); a retry where the command was acknowledged answers `already_done`
   with the first entry and changes nothing; a node holding the first entry refuses it;
 - G6: nodes holding the same entries have the same state digest; a rebuild from the log
   gives the digest the node had; after healing and syncing every node has one digest.
@@ -61,6 +63,7 @@ from hypothesis.stateful import (
 )
 
 from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import loan_views as lv
 from chitnode.domain.bank_kinds import request_body
 from chitnode.domain.chit_rules import max_discount_paise, min_discount_paise
 from chitnode.domain.wallet_kinds import (
@@ -90,6 +93,7 @@ from tests.support.election_nodes import (
     sync_everyone,
     sync_pair,
 )
+from tests.support.loans import approved, fund
 
 TREASURY = "treasury"
 GROUP = f"group:{GID}"
@@ -106,6 +110,8 @@ MEMBERS = ("M1", "M2", "M3", "M4")  # one ticket each in the group, a wallet eac
 OPENING_PAISE = 50_000  # each member's cash, deposited before the machine starts
 AMOUNT_PAISE_MAX = 30_000  # one debit: two may together overdraw a wallet
 QUEUE_MAX = 5  # debits one `counter` rule submits in a row
+TREASURY_FUND_PAISE = 1_00_000_00  # the branch's own money the treasury lends from
+LOAN_PAISE = 5_000_00  # each member's loan: within what four months' dues let them borrow
 AUCTION_MS = 60_000  # a draw's countdown (AUCTION_MIN_MS), on the entries' clock
 RAISES_MAX = 3  # a bid beats the best by 1..3 increments
 MEETING_STEPS_MAX = 6  # steps one `meeting` rule takes in a row
@@ -147,7 +153,8 @@ def debit(kind: str, member: str, other: str, amount: int, cmd_id: str) -> dict[
 def founded(tmp: Path, count: int, wall: FakeClock, keys: MemoryKeys) -> list[Node]:
     """The root enrols the laptops and names them all the electorate of both scopes; it
     registers M1..M4, forms the 4-ticket group, takes every month's dues in advance and
-    each member's opening cash; every node then holds all of it."""
+    each member's opening cash, funds the treasury and approves a loan L<n> for each
+    member; every node then holds all of it."""
     nodes = branch(tmp, count, SCOPES, LEASE_MS, wall, keys)
     root = nodes[0]
     driver = ChitDriver(root, wall, random.Random(count))
@@ -157,6 +164,9 @@ def founded(tmp: Path, count: int, wall: FakeClock, keys: MemoryKeys) -> list[No
     for member in members:
         body = deposit_body(member, OPENING_PAISE, f"open-{member}", note="opening cash")
         root.submit(DEPOSITED, body)
+    fund(driver, TREASURY_FUND_PAISE)
+    for number, member in enumerate(members, 1):
+        approved(driver, f"L{number}", member, LOAN_PAISE)
     sync_everyone(nodes)
     return nodes
 
@@ -397,6 +407,23 @@ class ElectionMachine(RuleBasedStateMachine):
             return "auction.bid", {**body, "actor": actor}
         self.wall.advance(max(0, int(auction["ends_ms"]) - self.wall.now_ms()))  # countdown
         return "auction.closed", {**scope(), "month": month}
+
+    @rule(
+        at=st.integers(0, 3),
+        number=st.integers(1, len(MEMBERS)),
+        to=st.sampled_from(("cash", "wallet")),
+        forward=st.booleans(),
+    )
+    def lend(self, at: int, number: int, to: str, forward: bool) -> None:
+        """Loan L<number>'s next step as device `at`'s books see it: sanction it from the
+        treasury, or pay it out (in cash, or into the member's wallet)."""
+        loan_id = f"L{number}"
+        status = lv.loan_row(self.device(at).node.engine.state, loan_id)["status"]
+        body = {"loan_id": loan_id, "scope": TREASURY}
+        if status == lv.APPROVED:
+            self.issue(at, Command("loan.sanctioned", body, self.new_id()), forward)
+        elif status == lv.SANCTIONED:
+            self.issue(at, Command("loan.disbursed", {**body, "to": to}, self.new_id()), forward)
 
     def paperwork(self, node: Node, settled: dict[str, Any]) -> None:
         """Before a prize: the foreman, the winner and two others attest the minutes, and

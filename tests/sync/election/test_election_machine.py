@@ -27,8 +27,9 @@ After every step (and after every tick and every frame inside a step):
 - G1: every node's accounts sum to zero;
 - G2: no wallet, hold or pool below zero; at most one prize per month and per ticket;
 - G3: no node applies two entries of one command (a wallet `cmd_id`, a bank request, a
-  month's opening, close or prize, a loan's sanction or payout); a retry where the command was acknowledged answers `already_done`
-  with the first entry and changes nothing; a node holding the first entry refuses it;
+  month's opening, close or prize, a loan's sanction or payout); a retry where the
+  command was acknowledged answers `already_done` with the first entry and changes
+  nothing; a node holding the first entry refuses it;
 - G6: nodes holding the same entries have the same state digest; a rebuild from the log
   gives the digest the node had; after healing and syncing every node has one digest.
 

@@ -27,6 +27,7 @@ from chitnode.services.receipt_pdf import qr_png
 from chitnode.store.api import Store
 from tests.support.cli_proc import chitnode, ok, refused
 from tests.support.demo_branch import DemoBranch, closed_demo, open_copy
+from tests.vectors import receipt_check
 
 
 @pytest.fixture(scope="module")
@@ -122,9 +123,17 @@ def test_a_log_cut_at_the_receipt_s_entry_is_caught(node: Node, tmp_path: Path) 
     assert found.status == mr.MISSING and not found.ok
     assert found.log_head == seq - 1
     assert "cut or rewritten" in found.explain()
+    # The auditor's own tool (no chitnode inside) says the same from the files alone.
+    kept = receipt.to_bytes()
+    assert receipt_check.check(kept, whole.read_bytes())[0] == receipt_check.IN_LOG
+    assert receipt_check.check(kept, cut.read_bytes())[0] == receipt_check.MISSING
+    saved = cut.with_name("receipt.json")
+    saved.write_bytes(kept)
+    assert receipt_check.main([str(saved), str(cut)]) == 1
+    assert receipt_check.main([str(saved), str(whole)]) == 0
 
 
-def test_a_different_entry_at_the_receipt_s_place_is_a_conflict(node: Node) -> None:
+def test_a_different_entry_at_the_receipt_s_place_is_a_conflict(node: Node, tmp_path: Path) -> None:
     receipt = mr.receipts_for(node.engine.state, node.store, _winner(node))[0]
     stored = node.store.entry_at(receipt.entry.author, receipt.entry.seq)
     assert stored is not None
@@ -144,9 +153,12 @@ def test_a_different_entry_at_the_receipt_s_place_is_a_conflict(node: Node) -> N
     forged = mr.MemberReceipt(receipt.branch, receipt.member_id, receipt.what, twin)
     found = mr.check_receipt(mr.StoreLog(node.store, node.engine.state), forged)
     assert found.status == mr.CONFLICT and found.log_hash == stored.hash
+    export = _export(node, tmp_path / "whole.chitlog", _entries(node.store))
+    assert mr.check_receipt(mr.ExportLog(export), forged).status == mr.CONFLICT
+    assert receipt_check.check(forged.to_bytes(), export.read_bytes())[0] == mr.CONFLICT
 
 
-def test_an_edited_receipt_fails_and_words_are_not_trusted(node: Node) -> None:
+def test_an_edited_receipt_fails_and_words_are_not_trusted(node: Node, tmp_path: Path) -> None:
     receipt = mr.receipts_for(node.engine.state, node.store, _winner(node))[0]
     doc = receipt.to_json()
     amount = str(receipt.entry.body["amount_paise"])
@@ -163,6 +175,11 @@ def test_an_edited_receipt_fails_and_words_are_not_trusted(node: Node) -> None:
         assert malformed.value.code == "receipt_malformed"
     with pytest.raises(mr.ReceiptMalformed):
         mr.parse_receipt(b" " * (mr.limits.RECEIPT_FILE_BYTES_MAX + 1))
+    export = _export(node, tmp_path / "whole.chitlog", _entries(node.store)).read_bytes()
+    edited = json.dumps(doc).encode()
+    assert receipt_check.check(edited, export)[0] == receipt_check.TAMPERED
+    assert receipt_check.check(b"[]", export)[0] == receipt_check.MALFORMED
+    assert receipt_check.check(receipt.to_bytes(), export)[0] == receipt_check.IN_LOG
 
 
 def test_a_receipt_of_another_branch_is_refused(node: Node, tmp_path: Path) -> None:
@@ -174,9 +191,14 @@ def test_a_receipt_of_another_branch_is_refused(node: Node, tmp_path: Path) -> N
     with pytest.raises(mr.ReceiptWrongBranch) as refusal:
         mr.check_receipt(mr.StoreLog(node.store, node.engine.state), receipt)
     assert refusal.value.code == "receipt_wrong_branch"
+    export = _export(node, tmp_path / "whole.chitlog", _entries(node.store))
+    with pytest.raises(mr.ReceiptWrongBranch):
+        mr.check_receipt(mr.ExportLog(export), receipt)
+    found = receipt_check.check(foreign.to_bytes(), export.read_bytes())
+    assert found[0] == receipt_check.WRONG_BRANCH
 
 
-def test_a_key_the_branch_never_enrolled_proves_nothing(node: Node) -> None:
+def test_a_key_the_branch_never_enrolled_proves_nothing(node: Node, tmp_path: Path) -> None:
     stranger = SigningKey.generate()
     entry = seal_entry(
         stranger,
@@ -191,6 +213,9 @@ def test_a_key_the_branch_never_enrolled_proves_nothing(node: Node) -> None:
     receipt = mr.parse_receipt(mr.MemberReceipt(node.branch, "M1", "forged", entry).to_bytes())
     found = mr.check_receipt(mr.StoreLog(node.store, node.engine.state), receipt)
     assert found.status == mr.UNKNOWN_AUTHOR
+    export = _export(node, tmp_path / "whole.chitlog", _entries(node.store))
+    assert mr.check_receipt(mr.ExportLog(export), receipt).status == mr.UNKNOWN_AUTHOR
+    assert receipt_check.check(receipt.to_bytes(), export.read_bytes())[0] == mr.UNKNOWN_AUTHOR
 
 
 def test_every_demo_receipt_fits_one_qr_code(node: Node) -> None:

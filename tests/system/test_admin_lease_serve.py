@@ -3,7 +3,7 @@
 `chitnode serve` processes on loopback, in Debian's chromium through Playwright.
 
 The branch: the admin's desktop (its root) and a foreman's laptop, both in the treasury's
-electorate with a 5 s lease. A withdrawal submitted on the desktop elects the desktop. The
+electorate with a 10 s lease. A withdrawal submitted on the desktop elects the desktop. The
 admin unlocks the desktop's app, opens Admin > Devices, reads the treasury's row (held by
 this device, its time left on this clock), presses **Hand over for a meeting** and
 **Hand over** with the defaults (the laptop, 4 h). The laptop then holds the treasury with
@@ -35,7 +35,10 @@ pytestmark = [pytest.mark.system, web.needs_chromium]
 chromium = web.chromium  # the module's one browser (a fixture)
 
 RUPEE = 100
-LEASE_MS = 5_000  # the treasury's everyday lease: the shortest the election allows
+# The treasury's everyday lease: long enough that the desktop keeps it on 2 shared, busy
+# cores while the admin reads the row and presses (one run with 5 s failed, cause not kept).
+LEASE_MS = 10_000
+ELECT_TRIES_MAX = 10  # withdrawals tried while the first election runs (no_lease_holder)
 MEETING_MS = 4 * 3_600_000  # the dialog's default meeting length
 SCOPE = "treasury"
 LAPTOP_NAME = "Dev"  # tests/support/peer.py enrol's name for a device
@@ -106,8 +109,13 @@ def served(
         laptop.wait_ready()
         until(lambda: len(status(desk_dir)["sync"]["connected_in"]) == 1, "the laptop dials in")
         until(lambda: len(status(laptop_dir)["sync"]["connected_in"]) == 1, "the desk dials")
-        code, err = _withdraw(desk_dir, "W1")  # the desktop stands for the treasury
-        assert code == 0, err
+        for attempt in range(ELECT_TRIES_MAX):  # the desktop stands for the treasury
+            code, err = _withdraw(desk_dir, f"W1-{attempt}")
+            if code == 0:
+                break
+            assert "no_lease_holder" in err, err
+        else:
+            raise AssertionError("the desktop was never elected")
         until(lambda: _lease(desk_dir)["time_left_ms"] is not None, "the desktop holds")
         yield desk_dir, laptop_dir, desk_key, laptop_key, f"http://localhost:{doc['app_port']}/"
 

@@ -197,20 +197,36 @@ def test_a_forked_feed_is_refused_and_the_rest_kept(office: HeadOffice, tmp_path
     assert any("refused feed" in a for a in office.branch(BRANCH).anomalies)
 
 
+def test_a_new_branch_with_no_feed_that_verifies_gets_nothing(
+    office: HeadOffice, tmp_path: Path
+) -> None:
+    root = founded("Only a fork")
+    root.write("device.enrolled", _member(1))
+    twin = twin_of(root.key, root.entries[-1], _member(2))
+    export = tmp_path / "forked-root.chitlog"
+    write_feeds_export(export, root, [*root.entries, twin])
+    before = _counts(office)
+    with pytest.raises(ChitError) as exc:
+        office.import_export(export)
+    assert _code(exc) == "hq_feeds_refused"
+    assert f"fork 2 {root.public}" in exc.value.message  # the verifier's line
+    assert _counts(office) == before
+
+
 def test_an_export_that_does_not_verify_changes_nothing(
     office: HeadOffice, demo_exports: list[BranchExport], tmp_path: Path
 ) -> None:
+    """One entry's body changed after the export was sealed: the seal no longer covers
+    the file, so the kernel's verifier refuses all of it (as `chitnode import` does)."""
     bad = tmp_path / "tampered.chitlog"
-    _, author = tamper(demo_exports[0].export, bad)
+    tamper(demo_exports[0].export, bad)
     before = _counts(office)
-    try:
-        result = office.import_export(bad)
-    except ChitError as exc:  # every feed refused: a new branch gets nothing
-        assert exc.code in ("hq_feeds_refused", "import_refused")
-        assert _counts(office) == before
-    else:  # the other feeds went in; the tampered one did not
-        assert author in result.refused
-        assert not office.db.query("SELECT 1 FROM entries WHERE author = ?", (author,))
+    with pytest.raises(ChitError) as exc:
+        office.import_export(bad)
+    assert _code(exc) == "import_refused"
+    assert "nothing imported" in exc.value.message
+    assert _counts(office) == before
+    assert office.branches() == []
 
 
 def test_another_root_for_a_known_branch_is_refused(office: HeadOffice, tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ _TEXTS: dict[str, str] = dict(
     lease__left_nobody="nobody writes for it",
     lease__refresh="Refresh leases",
     lease__why_no_election=(
-        "Handing {scope} over needs the election of `chitnode serve`: open this screen "
+        "Handing {scope} over needs the election of chitnode serve: open this screen "
         "in the app of the serve running on this device."
     ),
     lease__why_alone=(

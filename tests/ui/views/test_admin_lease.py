@@ -141,7 +141,7 @@ async def test_without_an_election_the_books_show_and_each_row_says_why_no_butto
         assert said == (
             f"{lease.scope}: term {lease.term}, held by root admin; time left: on the holder"
         )
-        assert "needs the election of `chitnode serve`" in text_by(handle.page, f"lease-why-{i}")
+        assert "needs the election of chitnode serve:" in text_by(handle.page, f"lease-why-{i}")
         assert not has(handle.page, ident=f"lease-hand-{i}")
 
 

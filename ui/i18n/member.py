@@ -190,6 +190,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "kn": "ಪಾಸ್‌ಬುಕ್‌ಗೆ ಹಿಂತಿರುಗಿ",
         "hi": "पासबुक पर वापस",
     },
+    "member.receipt.back_wallet": {
+        "en": "Back to the wallet",
+        "kn": "ವಾಲೆಟ್‌ಗೆ ಹಿಂತಿರುಗಿ",
+        "hi": "वॉलेट पर वापस",
+    },
     "member.passbook.ask": {
         "en": "Ask about this line",
         "kn": "ಈ ಸಾಲಿನ ಬಗ್ಗೆ ಕೇಳಿ",

@@ -447,15 +447,20 @@ def _passbook_line(
     ]
     if line.kind == passbook_vm.PRIZE and not line.detail:
         parts.append(small(f"{ident}-unpaid", view.t("member.passbook.unpaid")))
-    if receipt:  # the signed entry itself, to keep (issue 15 point 4)
-        save = ft.TextButton(
-            content=view.t("member.passbook.save"),
-            icon=ft.Icons.QR_CODE_2,
-            on_click=go_to(view, RECEIPT, ref=receipt),
-            height=theme.TOUCH_TARGET_PX,
-        )
-        parts.append(ft.Semantics(content=save, identifier=f"{ident}-save", value=receipt))
+    if receipt:
+        parts.append(save_receipt(view, ident, receipt, PASSBOOK))
     return ft.Column(parts, spacing=2)
+
+
+def save_receipt(view: SessionView, ident: str, receipt: str, back: str) -> ft.Control:
+    """A line's "Save receipt": the signed entry itself, to keep (issue 15 point 4)."""
+    save = ft.TextButton(
+        content=view.t("member.passbook.save"),
+        icon=ft.Icons.QR_CODE_2,
+        on_click=go_to(view, RECEIPT, ref=receipt, back=back),
+        height=theme.TOUCH_TARGET_PX,
+    )
+    return ft.Semantics(content=save, identifier=f"{ident}-save", value=receipt)
 
 
 # --- loans ------------------------------------------------------------------------------------
@@ -646,7 +651,14 @@ async def build_wallet(view: SessionView) -> ft.Control:
         if confirm is not None:
             return confirm
     undelivered = _undelivered(view.backend.folder)
-    screen = await view.read(lambda r: wallet_vm.build_wallet(r, mid, undelivered))
+    folder = view.backend.folder
+
+    def read(node: Node) -> tuple[wallet_vm.Wallet, tuple[str, ...]]:
+        wallet = wallet_vm.build_wallet(reading_of(node, folder), mid, undelivered)
+        receipts = receipts_vm.receipts_of(node.engine.state, node.store, mid)
+        return wallet, receipts_vm.wallet_refs(wallet.moves, receipts)
+
+    screen, refs = await view.backend.nt.run(read)
     to_field = ft.TextField(
         label=view.t("member.wallet.to"),
         width=FIELD_WIDTH_PX,
@@ -694,7 +706,7 @@ async def build_wallet(view: SessionView) -> ft.Control:
         )
         body += [_request(view, q, i) for i, q in enumerate(screen.requests)]
     body.append(text("wallet-history", view.t("member.wallet.history"), weight=ft.FontWeight.W_600))
-    moves = [_move(view, m, i) for i, m in enumerate(screen.moves)]
+    moves = [_move(view, m, i, refs[i]) for i, m in enumerate(screen.moves)]
     body += moves or [small("wallet-empty", view.t("member.wallet.empty"))]
     return frame(view, "member.title.wallet", "wallet", WALLET, body)
 
@@ -714,21 +726,21 @@ def _move_words(view: SessionView, move: wallet_vm.Move) -> str:
     return view.t("member.wallet.move.in" if move.amount_paise >= 0 else "member.wallet.move.out")
 
 
-def _move(view: SessionView, move: wallet_vm.Move, index: int) -> ft.Control:
+def _move(view: SessionView, move: wallet_vm.Move, index: int, receipt: str = "") -> ft.Control:
     ident = f"wallet-move-{index}"
     top = ft.Row(
         [ft.Text(_move_words(view, move), expand=True), ft.Text(view.money(move.amount_paise))]
     )
-    return ft.Column(
-        [
-            ft.Semantics(content=top, identifier=ident, value=move.kind),
-            small(
-                f"{ident}-ref",
-                f"{date(view, move.ts_ms)} · {view.t('member.passbook.ref', ref=move.reference)}",
-            ),
-        ],
-        spacing=2,
-    )
+    parts: list[ft.Control] = [
+        ft.Semantics(content=top, identifier=ident, value=move.kind),
+        small(
+            f"{ident}-ref",
+            f"{date(view, move.ts_ms)} · {view.t('member.passbook.ref', ref=move.reference)}",
+        ),
+    ]
+    if receipt:
+        parts.append(save_receipt(view, ident, receipt, WALLET))
+    return ft.Column(parts, spacing=2)
 
 
 def _request(view: SessionView, request: wallet_vm.Request, index: int) -> ft.Control:

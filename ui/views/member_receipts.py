@@ -1,6 +1,7 @@
 """The member's receipt on the phone: the signed entry as a QR code, and as a file to keep.
 
-"Save receipt" on a passbook line (ui/views/member.py) opens `/receipt?ref=<author>:<seq>`.
+"Save receipt" on a passbook line or a wallet move (ui/views/member.py) opens
+`/receipt?ref=<key>&back=<route>` (a receipt's key: `<author>:<seq>/<category>/<ticket>`).
 The screen shows what the receipt is for, the QR code of the receipt file (any node, or
 the auditor's own tool, checks it against the log: docs/receipts.md) and a download
 button whose link is signed for this member and this receipt only (ui/receipt_links.py).
@@ -15,8 +16,22 @@ from chitnode.node.node import Node
 from chitnode.services.events import Event
 from ui import limits, receipt_links, theme
 from ui.shell import MEMBER, Screen, SessionView
-from ui.views.member import PASSBOOK, RECEIPT, button, date, frame, go_to, me, small, text
+from ui.views.member import (
+    PASSBOOK,
+    RECEIPT,
+    WALLET,
+    button,
+    date,
+    frame,
+    go_to,
+    me,
+    small,
+    text,
+)
 from ui.vm import member_receipts as vm
+
+# The screens a receipt is saved from, and the words of the way back to each.
+BACK_TO = {PASSBOOK: "member.receipt.back", WALLET: "member.receipt.back_wallet"}
 
 
 async def build_receipt(view: SessionView) -> ft.Control:
@@ -27,11 +42,14 @@ async def build_receipt(view: SessionView) -> ft.Control:
         return shown, node.clock.now_ms()
 
     shown, now_ms = await view.backend.nt.run(read)
-    back = button("receipt-back", view.t("member.receipt.back"), go_to(view, PASSBOOK))
+    came_from = view.params.get("back", PASSBOOK)
+    back_to = came_from if came_from in BACK_TO else PASSBOOK
+    back = button("receipt-back", view.t(BACK_TO[back_to]), go_to(view, back_to))
     if shown is None:
         body = [small("receipt-none", view.t("member.receipt.none")), back]
         return frame(view, "member.title.receipt", "receipt", PASSBOOK, body)
-    what = view.t(f"member.passbook.kind.{shown.category}") if shown.category else shown.what
+    kind = f"member.passbook.kind.{shown.category}" if shown.category else "member.nav.wallet"
+    what = view.t(kind)
     qr = ft.Image(
         src=shown.qr_png,
         width=limits.RECEIPT_QR_PX,

@@ -16,6 +16,7 @@ from chitnode.services import member_receipts as mr
 from chitnode.services.receipt_pdf import qr_png
 from chitnode.store.api import Store
 from ui.vm import passbook as pb
+from ui.vm import wallet
 
 # Passbook lines of a chit group are told apart by group, month and ticket too; a loan's
 # lines by their amount and moment alone (the passbook names the loan, the receipt the entry).
@@ -47,10 +48,25 @@ def refs_for_lines(
     )
 
 
+def wallet_refs(
+    moves: Sequence[wallet.Move], receipts: Sequence[mr.MemberReceipt]
+) -> tuple[str, ...]:
+    """Each wallet move's receipt key, "" for a move without one."""
+    by_key: dict[tuple[str, int, int], str] = {}
+    for r in receipts:
+        if r.category == mr.WALLET:
+            by_key.setdefault((r.entry.kind, r.entry.ts, r.amount_paise), r.key)
+    return tuple(by_key.get((m.kind, m.ts_ms, abs(m.amount_paise)), "") for m in moves)
+
+
+def receipts_of(state: State, store: Store, member_id: str) -> list[mr.MemberReceipt]:
+    return mr.receipts_for(state, store, member_id)
+
+
 def passbook_refs(
     state: State, store: Store, member_id: str, lines: Sequence[pb.Line]
 ) -> tuple[str, ...]:
-    return refs_for_lines(lines, mr.receipts_for(state, store, member_id))
+    return refs_for_lines(lines, receipts_of(state, store, member_id))
 
 
 @dataclass(frozen=True, slots=True)

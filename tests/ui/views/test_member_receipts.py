@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from chitnode.node.node import Node
 from chitnode.services import member_receipts as mr
 from tests.support.demo_app import demo_app
-from tests.support.flet_session import AppSessionHandle, click, find, open_session
+from tests.support.flet_session import AppSessionHandle, click, find, has, open_session, text_by
 from ui import limits, receipt_links
 from ui.gate import MEMBER, Who
 from ui.shell import AppContext
@@ -108,6 +108,30 @@ async def test_each_payment_prize_and_share_line_saves_its_receipt(ctx: AppConte
 
     await click(phone, find(phone.page, ident="receipt-back").content)
     assert find(phone.page, ident="passbook-title")
+
+
+@pytest.mark.asyncio
+async def test_a_wallet_move_saves_its_receipt_and_goes_back_to_the_wallet(
+    ctx: AppContext,
+) -> None:
+    mid = MEMBER_ID
+    for n, rupees in enumerate((500, 1_200)):  # cash at the counter, into the wallet
+        body = {"member_id": mid, "amount_paise": rupees * 100, "cmd_id": f"d{n}", "note": "cash"}
+        await ctx.backend.nt.run(lambda node, b=body: node.submit("wallet.deposited_cash", b))
+    wallet_keys = {r.key for r in await _receipts(ctx, mid) if r.category == mr.WALLET}
+    assert len(wallet_keys) == 2
+    phone = await _phone(ctx, mid, screens.WALLET)
+    saves = [
+        find(phone.page, ident=f"wallet-move-{i}-save")
+        for i in range(len(wallet_keys))
+        if has(phone.page, ident=f"wallet-move-{i}-save")
+    ]
+    assert saves and {s.value for s in saves} <= wallet_keys
+    await click(phone, saves[0].content)
+    assert find(phone.page, ident="receipt-qr").value == saves[0].value
+    assert text_by(phone.page, "receipt-what").startswith("Wallet · ₹")
+    await click(phone, find(phone.page, ident="receipt-back").content)
+    assert find(phone.page, ident="wallet-title")
 
 
 @pytest.mark.asyncio

@@ -40,7 +40,14 @@ from chitnode.domain.money import format_inr
 from chitnode.domain.state import State
 from chitnode.errors import BadFormat, BadHash, BadSignature, ChitError
 from chitnode.log.canonical import canonical
-from chitnode.log.entry import HEX32_RE, Entry, check_hash, check_sig, parse_entry
+from chitnode.log.entry import (
+    HEX32_RE,
+    Entry,
+    check_hash,
+    check_sig,
+    entry_from_stored,
+    parse_entry,
+)
 from chitnode.log.export import is_seal_line, parse_header, read_lines
 from chitnode.log.verify import verify_file
 from chitnode.store.api import Store
@@ -311,7 +318,7 @@ def receipts_for(state: State, store: Store, member_id: str) -> list[MemberRecei
     _wallet(state, member_id, wanted)
     branch = store.meta("branch") or ""
     out: list[MemberReceipt] = []
-    for entry in _applied(store, wanted.kinds):
+    for entry in _wanted_entries(store, wanted):
         lines = list(wanted.by_hash.get(entry.hash, ()))
         if entry.kind == PRIZE_PAID:
             paid = wanted.prizes_paid.get(_group_month(entry))
@@ -321,11 +328,14 @@ def receipts_for(state: State, store: Store, member_id: str) -> list[MemberRecei
     return out[: limits.MEMBER_RECEIPTS_MAX]
 
 
-def _applied(store: Store, kinds: set[str]) -> Iterator[Entry]:
-    if not kinds:
+def _wanted_entries(store: Store, wanted: _Wanted) -> Iterator[Entry]:
+    """The applied entries `wanted` names, read from the rows' hashes; only those are
+    decoded (a branch's log holds every member's payments: most rows are others')."""
+    if not wanted.kinds:
         return
-    for row in store.placed_entries(kinds=kinds, status=APPLIED):
-        yield parse_entry(row.raw.encode())
+    for row in store.placed_entries(kinds=wanted.kinds, status=APPLIED):
+        if row.hash in wanted.by_hash or (row.kind == PRIZE_PAID and wanted.prizes_paid):
+            yield entry_from_stored(row.raw)  # checked when it was stored
 
 
 def _group_month(entry: Entry) -> tuple[str, int]:

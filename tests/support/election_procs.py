@@ -212,7 +212,9 @@ def group_branch(
         keys = [root.key, *(p.key for p in others)]
         scopes = [SCOPE]
         if wallet_paise:
-            driver.submit("wallet.deposited_cash", deposit_body("M1", wallet_paise, "d1"))
+            driver.submit(
+                "wallet.deposited_cash", deposit_body("M1", wallet_paise, "d1", note="cash")
+            )
             scopes.append(TREASURY)
         for scope in scopes:
             body = {"scope": scope, "keys": sorted(keys), "lease_ms": LEASE_MS}

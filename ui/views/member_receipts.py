@@ -17,6 +17,7 @@ from chitnode.services.events import Event
 from ui import limits, receipt_links, theme
 from ui.shell import MEMBER, Screen, SessionView
 from ui.views.member import (
+    FIELD_WIDTH_PX,
     PASSBOOK,
     RECEIPT,
     WALLET,
@@ -56,9 +57,9 @@ async def build_receipt(view: SessionView) -> ft.Control:
         height=limits.RECEIPT_QR_PX,
         semantics_label=view.t("member.receipt.qr"),
     )
-    download = theme.action_button(view.t("member.receipt.download"), None, primary=True)
-    download.url = receipt_links.link(mid, shown.ref, now_ms)
-    download.width = limits.RECEIPT_QR_PX
+    fetch = theme.action_button(view.t("member.receipt.download"), None, primary=True)
+    fetch.url = receipt_links.link(mid, shown.ref, now_ms)  # the browser fetches it
+    fetch.width = FIELD_WIDTH_PX
     body = [
         text(
             "receipt-what", f"{what} · {view.money(shown.amount_paise)}", weight=ft.FontWeight.W_600
@@ -67,7 +68,7 @@ async def build_receipt(view: SessionView) -> ft.Control:
         ft.Semantics(content=qr, identifier="receipt-qr", value=shown.ref),
         small("receipt-proves", view.t("member.receipt.proves")),
         small("receipt-hash", view.t("member.receipt.hash", hash=shown.entry_hash)),
-        ft.Semantics(content=download, identifier="receipt-download"),
+        ft.Semantics(content=fetch, identifier="receipt-download"),
         back,
     ]
     return frame(view, "member.title.receipt", "receipt", PASSBOOK, body)

@@ -15,7 +15,6 @@ first coordinated command came, and stays until it fails, steps down or hands ov
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -116,21 +115,29 @@ class ElectionService:
         deadline = loop.time() + limits.FORWARD_WAIT_S
         tried: dict[str, str] = {}
         stood = False
+        # Devices the books name as holder that said they are not: a lease in the books has
+        # no end (a group its root held alone before it had an electorate, say), so only
+        # the running election is believed once the books' holder has refused.
+        not_holders: set[str] = set()
         for _ in range(int(limits.FORWARD_WAIT_S / limits.FORWARD_POLL_S) + 1):
-            holder = await self.nt.run(lambda _n: self.shell.holder(scope))
-            if holder is not None and holder[0] == self.me:
-                with contextlib.suppress(RuleViolation):  # elected meanwhile: write here
-                    return await self._here(commands)
-            elif holder is not None and holder[0] in self.hub.peers():
-                key = holder[0]
-                tried[key] = await self._name(key)
+            holder = await self.nt.run(lambda _n: self._holder(scope, not_holders))
+            if holder == self.me:
                 try:
-                    return await self.hub.forward(key, commands)
+                    return await self._here(commands)  # elected meanwhile: write here
+                except RuleViolation as refused:
+                    if refused.code != "not_lease_holder":
+                        raise
+                    not_holders.add(self.me)
+            elif holder is not None and holder in self.hub.peers():
+                tried[holder] = await self._name(holder)
+                try:
+                    return await self.hub.forward(holder, commands)
                 except NoLeaseHolder:
                     pass  # it went: look again
                 except ChitError as refused:
                     if refused.code != "not_lease_holder":
                         raise  # the holder's own refusal: a rule, not a lost holder
+                    not_holders.add(holder)
             elif not stood and await self._may_stand(scope):
                 stood = True
                 await self.hub.campaign(scope)
@@ -144,6 +151,16 @@ class ElectionService:
             f"{limits.FORWARD_WAIT_S:g} s (tried: {who}); nothing was written: try again "
             "when the holder is back on the network"
         )
+
+    def _holder(self, scope: str, not_holders: set[str]) -> str | None:
+        """On the node thread: the holder the election knows, else the books' one unless
+        it said it is not."""
+        now = self.shell.clock.elapsed_ms()
+        known = self.shell.core.holder(now, scope)
+        if known is not None:
+            return known[0]
+        books = self.shell.holder(scope)
+        return books[0] if books is not None and books[0] not in not_holders else None
 
     async def _here(self, commands: list[Command]) -> list[Receipt]:
         events = self.events

@@ -280,13 +280,6 @@ def test_a_laptop_handed_the_group_takes_bids_offline_and_syncs_back(tmp_path: P
         assert lost == 0, "the meeting's bids reach every node"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync/election/shell.py holder() falls back to the books, where a lease has no "
-    "end: a group the root held alone before its electorate was set (every group drawn "
-    "before issue 11) names the root holder forever; the serves forward to it, it is not "
-    "elected, nobody stands, and every coordinated command gets no_lease_holder",
-)
 def test_a_group_the_root_held_alone_is_elected_anew_once_it_has_an_electorate(
     tmp_path: Path,
 ) -> None:

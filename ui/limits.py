@@ -79,6 +79,24 @@ UNLOCK_SECRET_CHARS_MAX = 1024
 # A phone that sleeps keeps its Flet session (and its login) this long (FLET.md §2).
 FLET_SESSION_TIMEOUT_S = 3600
 
+# --- the member's signing page (ui/signer.py, assets/signer/) ------------------------------
+
+# A statement a member signs names a group, a month, an amount, a hash or two: a few hundred
+# bytes of canonical JSON. Past this it is no statement of ours (refused before it is shown).
+SIGNER_STATEMENT_BYTES_MAX = 4096
+# A POST to /signer/submit: the statement in base64url (4 chars per 3 bytes), a signature, a
+# key and a ticket in a little JSON. Bigger is refused before it is parsed.
+SIGNER_BODY_BYTES_MAX = 2 * SIGNER_STATEMENT_BYTES_MAX + 1024
+SIGNER_TICKET_BYTES = 16  # 128 random bits: a ticket is not guessable while it is open
+# A ticket the app issued for one signature: the member reads the statement and taps within it.
+SIGNER_TICKET_TTL_MS = 10 * MINUTE_MS
+# A signature (or a key for enrolment) received waits this long for the app or staff to take it.
+SIGNER_SIGNED_KEEP_MS = 60 * MINUTE_MS
+# Tickets open and signatures waiting, together (a big meeting: ~60 phones, a few acts each).
+SIGNER_TICKETS_MAX = 400
+# A branch id or member number the page is handed: longer names nothing of ours.
+SIGNER_NAME_CHARS_MAX = 64
+
 # --- meeting mode (ui/meeting_desk.py, ui/vm/meeting.py) ------------------------------------
 
 # Meetings one node keeps open at its table at once: a branch runs a handful of groups a day;

@@ -37,6 +37,7 @@ from ui.auth import Auth
 from ui.pairing import host_addresses, phone_url, qr_png, qr_terminal
 from ui.receipt_links import add_receipt_routes
 from ui.shell import AppContext
+from ui.signer import SignerDesk, add_signer_routes
 
 STARTUP_POLL_S = 0.02  # how often start() looks whether uvicorn is up
 ASSETS = Path(__file__).resolve().parents[1] / "assets"  # icons, the app's static files
@@ -174,6 +175,9 @@ def asgi_app(ctx: AppContext) -> Any:
     app.add_middleware(GZipMiddleware, minimum_size=limits.GZIP_MINIMUM_BYTES)
     add_font_routes(app)
     add_receipt_routes(app, ctx)  # a member's receipt file (ui/receipt_links.py)
+    if ctx.signer is None:  # the member's signing page (ui/signer.py) shares the loop
+        ctx.signer = SignerDesk(SystemClock())
+    add_signer_routes(app, ctx.signer)
     return app
 
 

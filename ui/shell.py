@@ -80,6 +80,7 @@ class AppContext:
     allow_remote_staff: bool = False
     listen: str = ""  # the address the app listens on ("" or 0.0.0.0: every interface)
     sessions: dict[str, SessionView] = field(default_factory=dict)  # Flet session id -> view
+    signer: Any = None  # ui.signer.SignerDesk: tickets for the member's signing page
     hq_db: str = ""  # the head-office database /hq reads (serve --hq-db); "": <data>/hq.duckdb
 
 

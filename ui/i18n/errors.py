@@ -272,6 +272,32 @@ _SENTENCES: dict[str, tuple[str, str, str]] = {
         "ಮೊಬೈಲ್ ಸಂಖ್ಯೆ 10 ಅಂಕಿಗಳದ್ದು, 6, 7, 8 ಅಥವಾ 9 ರಿಂದ ಶುರುವಾಗುತ್ತದೆ.",
         "मोबाइल नंबर 10 अंकों का होता है और 6, 7, 8 या 9 से शुरू होता है।",
     ),
+    # --- the member's key on the phone (the signing page, ui/signer.py) ---
+    "signer_bad_input": (
+        "The phone's signature did not arrive whole. Open the signing page again.",
+        "ಫೋನ್‌ನ ಸಹಿ ಪೂರ್ತಿಯಾಗಿ ಬರಲಿಲ್ಲ. ಸಹಿ ಪುಟವನ್ನು ಮತ್ತೆ ತೆರೆಯಿರಿ.",
+        "फ़ोन का हस्ताक्षर पूरा नहीं पहुँचा। हस्ताक्षर पेज फिर से खोलें।",
+    ),
+    "signer_bad_sig": (
+        "The signature did not check out. Ask the foreman to pair this phone again.",
+        "ಸಹಿ ಸರಿಯಾಗಿಲ್ಲ. ಈ ಫೋನನ್ನು ಮತ್ತೆ ಜೋಡಿಸಲು ಫೋರ್‌ಮ್ಯಾನ್‌ರನ್ನು ಕೇಳಿ.",
+        "हस्ताक्षर सही नहीं निकला। फ़ोरमैन से यह फ़ोन फिर से जोड़ने को कहें।",
+    ),
+    "signer_full": (
+        "Many members are signing right now. Wait a minute and try again.",
+        "ಈಗ ಹಲವು ಸದಸ್ಯರು ಸಹಿ ಮಾಡುತ್ತಿದ್ದಾರೆ. ಒಂದು ನಿಮಿಷ ಕಾದು ಮತ್ತೆ ಪ್ರಯತ್ನಿಸಿ.",
+        "अभी कई सदस्य हस्ताक्षर कर रहे हैं। एक मिनट रुककर फिर कोशिश करें।",
+    ),
+    "signer_statement_mismatch": (
+        "What was signed is not what was asked. Nothing was saved; sign again from the app.",
+        "ಕೇಳಿದ್ದಕ್ಕಿಂತ ಬೇರೆಯದಕ್ಕೆ ಸಹಿ ಆಗಿದೆ. ಏನೂ ಉಳಿಸಿಲ್ಲ; ಆ್ಯಪ್‌ನಿಂದ ಮತ್ತೆ ಸಹಿ ಮಾಡಿ.",
+        "जो माँगा गया था, उससे अलग पर हस्ताक्षर हुआ। कुछ सहेजा नहीं गया; ऐप से फिर हस्ताक्षर करें।",
+    ),
+    "signer_unknown_ticket": (
+        "This signing request has expired or was already used. Start again from the app.",
+        "ಈ ಸಹಿ ವಿನಂತಿಯ ಅವಧಿ ಮುಗಿದಿದೆ ಅಥವಾ ಈಗಾಗಲೇ ಬಳಸಲಾಗಿದೆ. ಆ್ಯಪ್‌ನಿಂದ ಮತ್ತೆ ಪ್ರಾರಂಭಿಸಿ.",
+        "यह हस्ताक्षर अनुरोध पुराना हो गया या पहले ही इस्तेमाल हो चुका। ऐप से फिर शुरू करें।",
+    ),
     # --- amounts, the wallet and the bank ---
     "bad_amount": (
         "That is not an amount in rupees. Type digits, like 1,00,000 or 500.50.",

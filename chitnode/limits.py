@@ -177,6 +177,10 @@ MEMBER_RECEIPTS_MAX = 2_000
 # `chitnode receipt show MEMBER HASH`: the passbook prints 12 hex digits of an entry's hash;
 # that many name one entry of a member's receipts, fewer might name several.
 RECEIPT_REF_HASH_CHARS_MIN = 12
+# The most bytes one QR code holds (version 40, lowest error correction, byte mode). A
+# receipt is ~850 bytes; a bigger one (an entry with a long note) gets a QR code of the
+# line naming its entry instead, and its file is the download (services/receipt_pdf.py).
+RECEIPT_QR_BYTES_MAX = 2_953
 
 # --- how they relate (checked at import, like a test) ---
 assert LOG_ROWS_DEFAULT <= LOG_ROWS_MAX, "the default page of `chitnode log` is allowed"

@@ -486,7 +486,7 @@ class StoreLog:
 
 
 class ExportLog:
-    """An export file (`.chitlog`), verified once; entries looked up by streaming it."""
+    """An export file (`.chitlog`), verified once; an author's feed read in one pass."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -496,10 +496,15 @@ class ExportLog:
         self.where = f"the export {path.name}"
         self.report = verify_file(path, role_allows=role_allows)
         self._problems = sorted(self.report.counts())
+        self._read: tuple[str, dict[int, list[str]]] | None = None  # the last feed read
 
-    def _feed(self, author: str) -> Iterator[tuple[int, str, bytes]]:
-        """(seq, hash, line) of `author`'s entries in the file, as written."""
+    def _feed(self, author: str) -> dict[int, list[str]]:
+        """seq -> the hashes of `author`'s entries at it in the file (two: a fork), read in
+        one pass over the file and kept for the next question about the same author."""
+        if self._read is not None and self._read[0] == author:
+            return self._read[1]
         needle = f'"author":"{author}"'.encode()
+        found: dict[int, list[str]] = {}
         with self.path.open("rb") as stream:
             lines = read_lines(stream)
             next(lines, None)  # the header
@@ -512,19 +517,21 @@ class ExportLog:
                 except BadFormat:
                     continue  # verify reported it
                 if entry.author == author:
-                    yield entry.seq, entry.hash, line
+                    found.setdefault(entry.seq, []).append(entry.hash)
+        self._read = (author, found)
+        return found
 
     def hash_at(self, author: str, seq: int) -> str | None:
-        return next((h for s, h, _ in self._feed(author) if s == seq), None)
+        return next(iter(self._feed(author).get(seq, ())), None)
 
     def head_of(self, author: str) -> int:
-        return max((s for s, _, _ in self._feed(author)), default=0)
+        return max(self._feed(author), default=0)
 
     def knows(self, author: str) -> bool:
         return author == self.root or author in self.report.enrolled
 
     def holds_twin(self, entry: Entry) -> bool:
-        return any(h == entry.hash for s, h, _ in self._feed(entry.author) if s == entry.seq)
+        return entry.hash in self._feed(entry.author).get(entry.seq, ())
 
     def problems(self) -> list[str]:
         return self._problems

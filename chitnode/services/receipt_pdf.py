@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from chitnode import limits
 from chitnode.services import report_pdf
 from chitnode.services.member_receipts import MemberReceipt
 from chitnode.services.report_pdf import (
@@ -32,6 +33,21 @@ QR_BORDER_MODULES = 4  # the quiet zone a scanner needs around the code
 QR_ERROR = "l"  # lowest correction: a receipt is long, and paper in a drawer stays flat
 LINE_GAP_MM = 4
 TEXT_PT = 9
+
+
+def receipt_qr(receipt: MemberReceipt) -> bytes:
+    """The receipt's QR code: the receipt file itself, or, for the rare entry too big for
+    one QR code (a long note), the line that names it (the file is then the download)."""
+    data = receipt.to_bytes()
+    if len(data) > limits.RECEIPT_QR_BYTES_MAX:
+        data = receipt_name_line(receipt)
+    return qr_png(data)
+
+
+def receipt_name_line(receipt: MemberReceipt) -> bytes:
+    """`chitnode-receipt <branch> <author>:<seq> <hash>`: where the entry is and what it is."""
+    entry = receipt.entry
+    return f"chitnode-receipt {receipt.branch} {receipt.ref} {entry.hash}".encode()
 
 
 def qr_png(data: bytes) -> bytes:
@@ -65,7 +81,7 @@ def passbook_pdf(member_name: str, receipts: list[MemberReceipt], header: PageHe
         if pdf.will_page_break(QR_MM + LINE_GAP_MM):
             pdf.add_page()
         top = pdf.get_y()
-        pdf.image(io.BytesIO(qr_png(receipt.to_bytes())), x=MARGIN_MM, y=top, w=QR_MM, h=QR_MM)
+        pdf.image(io.BytesIO(receipt_qr(receipt)), x=MARGIN_MM, y=top, w=QR_MM, h=QR_MM)
         pdf.set_xy(MARGIN_MM + QR_MM + LINE_GAP_MM, top + 2)
         width = pdf.epw - QR_MM - LINE_GAP_MM
         entry = receipt.entry

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from chitnode.domain.state import State
 from chitnode.services import member_receipts as mr
-from chitnode.services.receipt_pdf import qr_png
+from chitnode.services.receipt_pdf import receipt_qr
 from chitnode.store.api import Store
 from ui.vm import passbook as pb
 from ui.vm import wallet
@@ -101,5 +101,5 @@ def receipt_shown(state: State, store: Store, member_id: str, ref: str) -> Recei
         entry_hash=receipt.entry.hash,
         file_name=receipt.file_name,
         file_bytes=data,
-        qr_png=qr_png(data),
+        qr_png=receipt_qr(receipt),
     )

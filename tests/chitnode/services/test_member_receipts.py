@@ -23,7 +23,7 @@ from chitnode.log.export import ExportHeader, write_export
 from chitnode.log.verify import verify_file
 from chitnode.node.node import Node
 from chitnode.services import member_receipts as mr
-from chitnode.services.receipt_pdf import qr_png
+from chitnode.services.receipt_pdf import receipt_name_line, receipt_qr
 from chitnode.store.api import Store
 from tests.support.cli_proc import chitnode, ok, refused
 from tests.support.demo_branch import DemoBranch, closed_demo, open_copy
@@ -218,12 +218,26 @@ def test_a_key_the_branch_never_enrolled_proves_nothing(node: Node, tmp_path: Pa
     assert receipt_check.check(receipt.to_bytes(), export.read_bytes())[0] == mr.UNKNOWN_AUTHOR
 
 
-def test_every_demo_receipt_fits_one_qr_code(node: Node) -> None:
+def test_every_demo_receipt_fits_one_qr_code_and_a_long_one_names_its_entry(node: Node) -> None:
     state = node.engine.state
     for member in sorted(state.rows(base.MEMBERS))[:10]:
         for receipt in mr.receipts_for(state, node.store, member)[:3]:
-            png = qr_png(receipt.to_bytes())
-            assert png.startswith(b"\x89PNG")
+            assert len(receipt.to_bytes()) <= mr.limits.RECEIPT_QR_BYTES_MAX
+            assert receipt_qr(receipt).startswith(b"\x89PNG")
+    entry = seal_entry(
+        node.key,
+        branch=node.branch,
+        seq=1,
+        prev=ZERO_HASH,
+        ts=0,
+        deps=(),
+        kind="contribution.recorded",
+        body={"note": "n" * mr.limits.RECEIPT_QR_BYTES_MAX},
+    )
+    long = mr.MemberReceipt(node.branch, "M1", "payment", entry)
+    assert len(long.to_bytes()) > mr.limits.RECEIPT_QR_BYTES_MAX
+    assert receipt_name_line(long).decode().endswith(f"{long.ref} {entry.hash}")
+    assert receipt_qr(long).startswith(b"\x89PNG")  # no overflow: the naming line
 
 
 def test_the_cli_shows_checks_and_prints_a_passbook(demo: DemoBranch, tmp_path: Path) -> None:

@@ -418,8 +418,8 @@ class ReceiptCheck:
         """One paragraph for people: what the check found and what it proves."""
         entry, where = self.receipt.entry, self.where
         place = f"entry #{entry.seq} of device {entry.author[:12]}…"
-        if self.status == IN_LOG:
-            return f"{where} holds this very {place}: the receipt's {self.receipt.what} counts."
+        if self.status == IN_LOG:  # said from the signed entry: the receipt's words are not
+            return f"{where} holds this very {place} ({signed_words(entry)}): it counts."
         if self.status == CONFLICT:
             return (
                 f"{where} holds a different entry ({self.log_hash[:12]}…) where the receipt's"
@@ -437,6 +437,18 @@ class ReceiptCheck:
             " was cut or rewritten after the receipt was given (unless the log is older"
             " than the receipt)."
         )
+
+
+def signed_words(entry: Entry) -> str:
+    """What the entry itself says: its kind, and its amount, group, month and ticket if
+    its body has them (a receipt's `what` is not signed, so a check never repeats it)."""
+    body = entry.body
+    words = [entry.kind]
+    amount = body.get("amount_paise")
+    if isinstance(amount, int) and not isinstance(amount, bool):
+        words.append(format_inr(amount))
+    words += [f"{name} {body[name]}" for name in ("group_id", "month", "ticket") if name in body]
+    return " · ".join(str(w) for w in words)
 
 
 def check_receipt(log: Log, receipt: MemberReceipt) -> ReceiptCheck:

@@ -160,6 +160,14 @@ def test_a_different_entry_at_the_receipt_s_place_is_a_conflict(node: Node, tmp_
 
 def test_an_edited_receipt_fails_and_words_are_not_trusted(node: Node, tmp_path: Path) -> None:
     receipt = mr.receipts_for(node.engine.state, node.store, _winner(node))[0]
+    # Words are not signed: a receipt with bigger words still checks, and the answer says
+    # what the signed entry says, never the words.
+    boasting = {**receipt.to_json(), "what": "prize ₹1,00,00,000.00"}
+    found = mr.check_receipt(
+        mr.StoreLog(node.store, node.engine.state), mr.parse_receipt(json.dumps(boasting).encode())
+    )
+    assert found.status == mr.IN_LOG and "1,00,00,000" not in found.explain()
+    assert receipt.entry.kind in found.explain()
     doc = receipt.to_json()
     amount = str(receipt.entry.body["amount_paise"])
     doc["entry"] = doc["entry"].replace(f'"amount_paise":{amount}', f'"amount_paise":{amount}0')

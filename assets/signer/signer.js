@@ -120,6 +120,53 @@ const WORDS = {
   },
 };
 
+// What the consent statements' fields and kinds are called (wal-format.md 10.2-10.3);
+// a field not named here shows its own name (and `*_paise` in rupees).
+const FIELDS = {
+  en: {
+    kind: "You agree to", group_id: "Group", month: "Month", ticket: "Ticket",
+    discount_paise: "Discount", member: "Member", member_id: "By", actor: "By",
+    attester: "By", branch: "Branch", terms_hash: "The agreement (its fingerprint)",
+    minutes_hash: "The minutes (their fingerprint)", contribution: "Your part of the draw",
+    cmd_id: "Bid number", ns: "Version",
+  },
+  kn: {
+    kind: "ನೀವು ಒಪ್ಪುವುದು", group_id: "ಗುಂಪು", month: "ತಿಂಗಳು", ticket: "ಟಿಕೆಟ್",
+    discount_paise: "ರಿಯಾಯಿತಿ", member: "ಸದಸ್ಯ", member_id: "ಮಾಡುವವರು", actor: "ಮಾಡುವವರು",
+    attester: "ಮಾಡುವವರು", branch: "ಶಾಖೆ", terms_hash: "ಒಪ್ಪಂದ (ಅದರ ಗುರುತು)",
+    minutes_hash: "ಸಭೆಯ ನಡಾವಳಿ (ಅದರ ಗುರುತು)", contribution: "ಡ್ರಾದಲ್ಲಿ ನಿಮ್ಮ ಪಾಲು",
+    cmd_id: "ಬಿಡ್ ಸಂಖ್ಯೆ", ns: "ಆವೃತ್ತಿ",
+  },
+  hi: {
+    kind: "आप सहमत हैं", group_id: "समूह", month: "महीना", ticket: "टिकट",
+    discount_paise: "छूट", member: "सदस्य", member_id: "द्वारा", actor: "द्वारा",
+    attester: "द्वारा", branch: "शाखा", terms_hash: "समझौता (उसकी पहचान)",
+    minutes_hash: "बैठक का ब्योरा (उसकी पहचान)", contribution: "ड्रॉ में आपका हिस्सा",
+    cmd_id: "बोली संख्या", ns: "संस्करण",
+  },
+};
+const KINDS = {
+  en: {
+    "agreement.signed": "sign the group's agreement",
+    "auction.bid": "this bid in the auction",
+    "minutes.attested": "confirm the meeting's minutes",
+    "lot.contributed": "add your part to the draw",
+  },
+  kn: {
+    "agreement.signed": "ಗುಂಪಿನ ಒಪ್ಪಂದಕ್ಕೆ ಸಹಿ",
+    "auction.bid": "ಹರಾಜಿನಲ್ಲಿ ಈ ಬಿಡ್",
+    "minutes.attested": "ಸಭೆಯ ನಡಾವಳಿಯನ್ನು ದೃಢೀಕರಿಸುವುದು",
+    "lot.contributed": "ಡ್ರಾಗೆ ನಿಮ್ಮ ಪಾಲು ಸೇರಿಸುವುದು",
+  },
+  hi: {
+    "agreement.signed": "समूह के समझौते पर हस्ताक्षर",
+    "auction.bid": "नीलामी में यह बोली",
+    "minutes.attested": "बैठक के ब्योरे की पुष्टि",
+    "lot.contributed": "ड्रॉ में अपना हिस्सा जोड़ना",
+  },
+};
+const FIRST = ["kind", "group_id", "month", "ticket", "discount_paise"]; // shown first
+
 const params = new URLSearchParams(location.search);
 const lang = Object.hasOwn(WORDS, params.get("lang")) ? params.get("lang") : "en";
 document.documentElement.lang = lang;
@@ -233,17 +280,31 @@ function readStatement(bytes) {
 
 const rupees = new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" });
 
+const own = (table, key) => (Object.hasOwn(table, key) ? table[key] : undefined);
+
+function label(key) {
+  const named = own(FIELDS[lang], key) ?? own(FIELDS.en, key);
+  if (named) return named;
+  return key.endsWith(PAISE_SUFFIX) ? key.slice(0, -PAISE_SUFFIX.length) : key;
+}
+
 function shown(key, value) {
   if (key.endsWith(PAISE_SUFFIX) && Number.isInteger(value)) return rupees.format(value / 100);
+  if (key === "kind" && typeof value === "string") {
+    const named = own(KINDS[lang], value) ?? own(KINDS.en, value);
+    return named ? `${named} (${value})` : value;
+  }
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 function showStatement(doc, bytes) {
   const list = $("statement-fields");
   list.replaceChildren();
-  for (const key of Object.keys(doc)) {
+  const keys = Object.keys(doc);
+  const ordered = [...FIRST.filter((k) => keys.includes(k)), ...keys.filter((k) => !FIRST.includes(k))];
+  for (const key of ordered) {
     const dt = document.createElement("dt");
-    dt.textContent = key.endsWith(PAISE_SUFFIX) ? key.slice(0, -PAISE_SUFFIX.length) : key;
+    dt.textContent = label(key);
     const dd = document.createElement("dd");
     dd.textContent = shown(key, doc[key]);
     dd.dataset.field = key;

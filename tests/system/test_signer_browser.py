@@ -10,8 +10,9 @@ before the page runs: the page must sign with the vendored library alone.
 
 What is proved, each with PyNaCl on the Python side: a key is made on the phone and
 kept across a reload (the same public key); the key offered for enrolment is the one
-the page shows, with the challenge signed; a statement signed after the member's tap
-verifies, and the same signature over a tampered statement does not; a link whose
+the page shows, with the challenge signed; a bid's consent statement (wal-format.md
+10.3) is shown in words, and signed on the member's tap it verifies (by the fold's own
+check too), while the same signature over a tampered bid does not; a link whose
 statement was changed is refused by the node (the member reads why); a member who
 declines signs nothing; the frame mode answers the app's messages; the seed never
 leaves the phone; the submit endpoint refuses bad input with its codes.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import nacl.exceptions
@@ -29,6 +31,7 @@ import pytest
 from playwright.sync_api import Page, Request, expect
 
 from chitnode.log.canonical import canonical
+from chitnode.log.statement import signature_ok, statement_for
 from tests.support import browser as web
 from tests.support.signer_server import SignerServer, signer_server
 from ui.signer import ENROL, b64url, from_b64url
@@ -37,7 +40,7 @@ pytestmark = [pytest.mark.system, web.needs_chromium]
 
 chromium = web.chromium  # the module's one browser (a fixture)
 
-BRANCH = "demo-branch"
+BRANCH = "0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f6"  # a branch id: 32 hex
 STEP_MS = 20_000  # one page's change after a load or a tap (2 shared cores)
 # No WebCrypto, as on a LAN http:// page (see above); the page must not need it.
 NO_WEBCRYPTO = "Object.defineProperty(Crypto.prototype, 'subtle', { get() { return undefined; } });"
@@ -88,6 +91,13 @@ def pair(page: Page, served: SignerServer, member: str) -> str:
     return offered.public_key_hex
 
 
+def shot(page: Page, path: Path) -> None:
+    """A picture of the page (docs/member-keys.md's, with CHITNODE_SCREENSHOTS=docs/screenshots)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), type="png", scale="css", full_page=True)
+    assert path.stat().st_size < web.SCREENSHOT_MAX_BYTES, path
+
+
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
@@ -98,9 +108,10 @@ def statement(member: str, amount_paise: int = 500_000) -> bytes:
 
 
 def test_a_key_is_made_on_the_phone_kept_across_reload_and_offered(
-    served: SignerServer, phone: Page
+    served: SignerServer, phone: Page, tmp_path: Path
 ) -> None:
     offered = pair(phone, served, "M013")
+    shot(phone, web.screenshot_dir(tmp_path) / "phone-signer-pair.png")
 
     assert shown_key(phone) == offered  # the key the page shows is the one the node got
     assert phone.locator("#status").text_content() == "A new key was made on this phone."
@@ -125,19 +136,37 @@ def test_a_key_is_made_on_the_phone_kept_across_reload_and_offered(
     assert pair(phone, served, "M013") == offered
 
 
-def test_a_statement_signed_on_the_phone_verifies_in_python(
-    served: SignerServer, phone: Page
+def bid(member: str, discount_paise: int = 1_500_000) -> dict[str, object]:
+    """A bid's body as the auction writes it (the fields its statement signs)."""
+    return {
+        "group_id": "UDP-2025-07",
+        "month": 7,
+        "ticket": 3,
+        "discount_paise": discount_paise,
+        "actor": member,
+        "cmd_id": "c0ffee",
+    }
+
+
+def test_a_bid_signed_on_the_phone_is_a_countersignature_the_fold_accepts(
+    served: SignerServer, phone: Page, tmp_path: Path
 ) -> None:
     pub = pair(phone, served, "M020")
-    words = statement("M020")
+    words = statement_for("auction.bid", bid("M020"), BRANCH)  # wal-format.md 10.3
     ticket = served.desk.issue_signing(BRANCH, "M020", words)
     url = served.desk.page_url(ticket, return_url="/signer/?after=signing")
     open_page(phone, served, **query_of(url))
 
-    # What is signed, in words: the amount in rupees, the exact bytes' fields.
-    expect(phone.locator('dd[data-field="amount_paise"]')).to_have_text("₹5,000.00")
-    expect(phone.locator('dd[data-field="group"]')).to_have_text("UDP-2025-07")
+    # What is signed, in words: the act, the group, the discount in rupees; the exact
+    # bytes' fields underneath.
+    expect(phone.locator('dd[data-field="kind"]')).to_have_text(
+        "this bid in the auction (auction.bid)"
+    )
+    expect(phone.locator('dd[data-field="discount_paise"]')).to_have_text("₹15,000.00")
+    expect(phone.locator('dd[data-field="group_id"]')).to_have_text("UDP-2025-07")
+    assert phone.locator("#statement-fields dt").first.text_content() == "You agree to"
     assert json.loads(phone.locator("#statement-raw").text_content() or "") == json.loads(words)
+    shot(phone, web.screenshot_dir(tmp_path) / "phone-signer-bid.png")
     with phone.expect_navigation():
         phone.locator("#sign").tap()
 
@@ -146,8 +175,11 @@ def test_a_statement_signed_on_the_phone_verifies_in_python(
     sig = from_b64url(back["sig"], "sig")
     key = nacl.signing.VerifyKey(bytes.fromhex(pub))
     assert key.verify(words, sig) == words
+    assert signature_ok(pub, words, sig.hex())  # the fold's own check (chitnode/log/statement)
+    tampered = statement_for("auction.bid", bid("M020", discount_paise=100), BRANCH)
     with pytest.raises(nacl.exceptions.BadSignatureError):
-        key.verify(statement("M020", amount_paise=900_000), sig)  # the same signature, tampered
+        key.verify(tampered, sig)  # the same signature over a changed bid
+    assert not signature_ok(pub, tampered, sig.hex())
     signed = served.desk.take(ticket.ticket)
     assert signed is not None and (signed.signature, signed.public_key_hex) == (sig, pub)
 

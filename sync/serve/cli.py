@@ -151,6 +151,9 @@ def _submit(args: argparse.Namespace) -> int:
     return 0
 
 
+GLOBAL_TOKENS_MAX = 3  # `--data DIR submit`: where `submit` may stand in a forwarded argv
+
+
 def receipt_text(kind: str, receipt: Receipt, as_json: bool) -> str:
     if as_json:
         return json.dumps(asdict(receipt), indent=2, sort_keys=True)
@@ -164,7 +167,12 @@ async def submit_on_loop(election: Any, argv: list[str]) -> tuple[int, str, str]
     """`chitnode submit` of a coordinated kind inside a serve: through the election, which
     runs it here or forwards it to the holder (a wait on the network, so on the loop);
     None for anything else, which runs on the node thread as usual."""
-    if election is None or len(argv) < 3 or argv[0] != "submit":
+    # after the global options (`--data DIR`), which the serve already answers for
+    start = argv.index("submit") if "submit" in argv[:GLOBAL_TOKENS_MAX] else -1
+    if election is None or start < 0 or any(not a.startswith("-") for a in argv[:start:2]):
+        return None
+    argv = argv[start:]
+    if len(argv) < 3:
         return None
     spec = load_all().get(argv[1])
     if spec is None or not spec.coordinated:

@@ -636,3 +636,44 @@ def test_a_cut_off_holders_debit_loses_to_the_new_holders_conflicting_one() -> N
             assert stale == ("rejected", "stale_term")
     finally:
         machine.teardown()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="coordination-v1 rule 4 again, at a live auction: the auction reducers refuse a "
+    "lower term only when it sorts after the higher one (_no_stale); placed by (ts, author, "
+    "seq), the cut-off holder's term-1 opening and bid come first, and the new holder's "
+    "acknowledged term-2 opening and bid are rejected (auction_exists, "
+    "bid_increment_too_small) on every node",
+)
+def test_a_cut_off_holders_draw_loses_to_the_new_holders_draw() -> None:
+    """n0 holds the group and is cut off; it opens month 1 and takes M2's bid. Its lease
+    runs out; n1 is elected, opens month 1 and takes M3's bid, both acknowledged. After
+    the heal, by rule 4, n1's term-2 draw stands and n0's is `stale_term`."""
+    machine = ElectionMachine()
+    try:
+        machine.found(3, [0, 0, 0, 0], [0, 0, 0, 0], first=0)
+        machine.partition(0b001)  # n0 alone
+        machine.meeting(0, [(1, 1, False), (2, 1, False)], forward=False)  # open, M2 bids
+        machine.advance(3 * LEASE_MS, deliver=True)
+        machine.meeting(1, [(1, 1, False), (3, 1, False)], forward=True)  # open, M3 bids
+        assert machine.writers(GROUP) == [machine.devices[1]], "n1 stood and was elected"
+        written = [c for c in machine.commands if c.receipt is not None]
+        assert [(c.kind, c.device) for c in written] == [
+            ("auction.opened", machine.devices[0]),
+            ("auction.bid", machine.devices[0]),
+            ("auction.opened", machine.devices[1]),
+            ("auction.bid", machine.devices[1]),
+        ]
+        assert all(c.receipt is not None and c.receipt.status == "applied" for c in written)
+        machine.converge()
+        for device in machine.devices:
+            outcomes = []
+            for command in written:
+                assert command.device is not None and command.receipt is not None
+                outcome = device.node.store.outcome_of(command.device.key, command.receipt.seq)
+                outcomes.append(outcome)
+            stale = ("rejected", "stale_term")
+            assert outcomes == [stale, stale, ("applied", ""), ("applied", "")]
+    finally:
+        machine.teardown()

@@ -287,3 +287,7 @@ FORWARD_PENDING_MAX = 256  # forwards awaiting an answer at once, per device
 
 # --- the head office's pull (sync/hq/pull.py) ---
 HQ_PULL_PEERS_MAX = 8  # addresses one device tries, in order, until a catch-up finishes
+LEASE_FOR_MAX_MS = 24 * 3_600_000  # `lease transfer --for`: a meeting's lease, a day at most
+DEVICE_KEY_PREFIX_MIN = 8  # a device named by a key prefix (`--to`): at least these hex digits
+FORWARD_ERROR_CHARS_MAX = 500  # a forwarded command's refusal: its words, as the holder gave them
+CONTROL_GLOBAL_TOKENS_MAX = 3  # `--data DIR submit`: where `submit` may stand in a control argv

@@ -18,13 +18,12 @@ from typing import Any
 
 from chitnode.errors import ChitError, RuleViolation, UsageError
 from chitnode.store.paths import data_folder
+from sync import limits
 from sync.election.books import ScopeLease, device_name, scope_leases
 
 Subparsers = Any  # argparse's _SubParsersAction, private in typeshed
 KEY_CHARS_SHOWN = 12  # a device key's prefix in the table (the whole key is in --json)
-KEY_PREFIX_MIN = 8  # a device named by a key prefix: at least this many hex digits
 _UNITS_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000}
-LEASE_FOR_MAX_MS = 24 * 3_600_000  # a meeting's lease: a day at most
 
 
 class NotServing(ChitError):
@@ -117,7 +116,7 @@ def find_device(state: Any, text: str) -> str:
         devices.setdefault(branch["root"], {"name": "root admin"})
     wanted = text.strip().lower()
     found = [k for k in devices if k == wanted]
-    if not found and len(wanted) >= KEY_PREFIX_MIN:
+    if not found and len(wanted) >= limits.DEVICE_KEY_PREFIX_MIN:
         found = [k for k in devices if k.startswith(wanted)]
     if not found:
         found = [k for k, row in devices.items() if str(row.get("name", "")).lower() == wanted]
@@ -155,7 +154,7 @@ def _transfer(args: argparse.Namespace) -> int:
         to = find_device(state, args.to)
         if args.lease_for is not None:
             lease_ms = parse_duration_ms(args.lease_for)
-            if not 0 < lease_ms <= LEASE_FOR_MAX_MS:
+            if not 0 < lease_ms <= limits.LEASE_FOR_MAX_MS:
                 raise UsageError("a meeting's lease lasts up to 24 h")
             keys, current = _electorate_of(state, args.scope)
             if lease_ms != current:  # admins only: the fold refuses it from anyone else

@@ -28,7 +28,6 @@ from sync.reconcile.errors import BadMessage, MessageTooBig
 
 FORWARD_TYPES = frozenset({"forward", "forwarded"})
 _RECEIPT_FIELDS = {"cmd_id", "hash", "seq", "status", "code", "already_done"}
-_ERROR_CHARS_MAX = 500  # a refusal's words, as the holder gave them
 
 
 class NotForwardable(ChitError):
@@ -114,7 +113,7 @@ def decode_forward(frame: dict[str, Any]) -> Forward | Forwarded:
         error = frame["error"]
         ok = isinstance(error, dict) and set(error) == {"code", "message"}
         _need(ok and all(isinstance(v, str) for v in error.values()), "error: code, message")
-        code, words = str(error["code"]), str(error["message"])[:_ERROR_CHARS_MAX]
+        code, words = str(error["code"]), str(error["message"])[: limits.FORWARD_ERROR_CHARS_MAX]
         _need(0 < len(code) <= 64, "error code")
         return Forwarded(fid, None, (code, words))
     receipts = frame["receipts"]

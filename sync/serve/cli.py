@@ -107,6 +107,7 @@ def _serve(args: argparse.Namespace) -> int:
         peers=tuple(args.peer),
         discovery=not args.no_discovery,
         parts=tuple(p for p in (part.create(args) for part in serve_parts()) if p is not None),
+        on_loop=submit_on_loop,
     )
     return asyncio.run(serve(options, run_here))
 
@@ -151,9 +152,6 @@ def _submit(args: argparse.Namespace) -> int:
     return 0
 
 
-GLOBAL_TOKENS_MAX = 3  # `--data DIR submit`: where `submit` may stand in a forwarded argv
-
-
 def receipt_text(kind: str, receipt: Receipt, as_json: bool) -> str:
     if as_json:
         return json.dumps(asdict(receipt), indent=2, sort_keys=True)
@@ -168,7 +166,7 @@ async def submit_on_loop(election: Any, argv: list[str]) -> tuple[int, str, str]
     runs it here or forwards it to the holder (a wait on the network, so on the loop);
     None for anything else, which runs on the node thread as usual."""
     # after the global options (`--data DIR`), which the serve already answers for
-    start = argv.index("submit") if "submit" in argv[:GLOBAL_TOKENS_MAX] else -1
+    start = argv.index("submit") if "submit" in argv[: limits.CONTROL_GLOBAL_TOKENS_MAX] else -1
     if election is None or start < 0 or any(not a.startswith("-") for a in argv[:start:2]):
         return None
     argv = argv[start:]

@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -67,6 +68,10 @@ class PortInUse(ChitError):
     code = "port_in_use"
 
 
+# (the serve's election, argv) -> (status, stdout, stderr), or None: run it as usual
+OnLoopCommand = Callable[[Any, list[str]], Awaitable[tuple[int, str, str] | None]]
+
+
 @dataclass(frozen=True, slots=True)
 class ServeOptions:
     folder: Path
@@ -75,6 +80,8 @@ class ServeOptions:
     peers: tuple[tuple[str, int], ...] = ()
     discovery: bool = True
     parts: tuple[ServePart, ...] = ()  # what else runs on this loop: the app (ui/server.py)
+    # commands that wait on the network, run on the loop (sync/serve/cli.py submit_on_loop)
+    on_loop: OnLoopCommand | None = None
 
 
 class ServePart(Protocol):
@@ -210,9 +217,8 @@ class ServeRuntime:
         return [(c.host, c.port) for c in self.book.candidates(exclude_key=own)]
 
     async def _on_loop(self, argv: list[str]) -> tuple[int, str, str] | None:
-        from sync.serve.cli import submit_on_loop  # the CLI module imports this one
-
-        return await submit_on_loop(self.election, argv)
+        on_loop = self.options.on_loop
+        return None if on_loop is None else await on_loop(self.election, argv)
 
     def _after_command(self, node: Node, finished: bool) -> None:
         """On the node thread, after a control command: publish what it committed to live

@@ -32,8 +32,8 @@ from chitnode.log.records import Problem
 from chitnode.services import report_tables as tables
 from chitnode.store.api import EntryFilter, StoredEntry
 from sync.election.books import ScopeLease, device_name, scope_leases
-from sync.election.cli import LEASE_FOR_MAX_MS
 from sync.election.forward import NoLeaseHolder
+from sync.limits import LEASE_FOR_MAX_MS
 from ui import limits
 from ui.backend import Reading
 

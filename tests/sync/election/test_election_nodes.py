@@ -18,7 +18,7 @@ from sync.election import Ref, VoteAnswer, voter_margin_ms
 from sync.election.shell import Frame, NodeElection
 from sync.election.wire import encode
 from sync.reconcile.errors import BadMessage
-from tests.chitnode.test_coordination import KIND, coordinated_kind  # noqa: F401 (a fixture)
+from tests.support.coordinated import KIND, registered
 from tests.support.election import sync_all
 
 SCOPE = "treasury"
@@ -34,6 +34,12 @@ class Hand:
 
     def elapsed_ms(self) -> int:
         return self.ms
+
+
+@pytest.fixture
+def coordinated_kind() -> Iterator[str]:
+    with registered() as kind:
+        yield kind
 
 
 @pytest.fixture

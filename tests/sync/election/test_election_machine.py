@@ -597,7 +597,11 @@ def test_elected_nodes_keep_the_books_through_partitions_crashes_and_retries() -
             max_examples=EXAMPLES,
             stateful_step_count=STEPS,
             deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            suppress_health_check=[
+                HealthCheck.too_slow,
+                HealthCheck.filter_too_much,
+                HealthCheck.data_too_large,
+            ],
         ),
     )
     print("election-machine", json.dumps(dict(sorted(FIGURES.items()))))

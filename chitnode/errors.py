@@ -378,4 +378,10 @@ CODES: dict[str, str] = {
     "receipt_tampered": "the receipt's entry does not hash to its hash, or its signature fails",
     "receipt_wrong_branch": "the receipt is of another branch than the log it is checked against",
     "receipt_not_found": "no receipt of this member at that entry (author:seq or hash)",
+    "witness_heads_bad": "witnessed heads are 1.. [author, seq, hash], one per author, sorted",
+    "witness_heads_not_held": "a witnessed head is not among the entry's deps or own feed",
+    "witness_duplicate": "a member witnesses one meeting's heads once per entry",
+    "witness_malformed": "the file is not a witness (JSON with v, branch, a heads.witnessed entry)",
+    "witness_tampered": "the witness's entry or a member's signature in it does not verify",
+    "witness_wrong_branch": "the witness is of another branch than the log it is checked against",
 }

@@ -170,6 +170,8 @@ HQ_BRANCH_ARG_CHARS_MAX = 200
 # A receipt file is the entry's line (at most ENTRY_BYTES_MAX) with a few short fields
 # around it; anything bigger is not a receipt and is refused before it is parsed.
 RECEIPT_FILE_BYTES_MAX = ENTRY_BYTES_MAX + 4 * 1024
+# A witness file (issue 15 point 5) is a heads.witnessed entry's line in {v, branch, entry}.
+WITNESS_FILE_BYTES_MAX = ENTRY_BYTES_MAX + 1024
 RECEIPT_WHAT_CHARS_MAX = 200  # the receipt's words ("payment ₹5,000.00 · group ...")
 # Receipts listed for one member at most (newest first): a passbook of twenty years of
 # monthly payments in several groups, with a wallet, fits.

@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 from chitnode import __version__, limits
 from chitnode.cli import calc as cli_calc
 from chitnode.cli import receipt as receipt_cli
+from chitnode.cli import witness as witness_cli
 from chitnode.cli.commands import HANDLERS
 from chitnode.domain import limits as limits_domain
 from chitnode.errors import ChitError, UsageError
@@ -206,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_calc.add_parsers(sub)
     hq_cli.add_parsers(sub, common)  # `chitnode hq ...` (issue 16)
     receipt_cli.add_parsers(sub, common)  # `chitnode receipt ...`, `passbook` (issue 15)
+    witness_cli.add_parsers(sub, common)  # `chitnode witness ...` (issue 15 point 5)
     for plugin in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
         plugin.load()(sub)
     return parser

@@ -28,6 +28,7 @@ KIND_MODULES: tuple[str, ...] = (
     "chitnode.domain.loan_kinds",
     "chitnode.domain.default_kinds",
     "chitnode.domain.member_keys",
+    "chitnode.domain.witness_kinds",
 )
 
 Reducer = Callable[[State, Entry], list[Change]]

@@ -93,6 +93,13 @@ CHANNEL_CERT_BYTES_MAX = 2048
 # or replaced. Past this, a typo'd loop of enrolments, not a member, is writing them.
 MEMBER_KEYS_MAX = 32
 
+# --- heads witnessed at a meeting (witness_kinds: heads.witnessed, issue 15) ---
+# One head per feed a meeting's log holds: a branch has a few devices, and an entry's deps
+# name at most chitnode.limits.DEPS_MAX feeds; 128 heads (~18 KB) and 100 witnesses
+# (~23 KB) together stay well inside one entry (ENTRY_BYTES_MAX, 64 KiB).
+WITNESS_HEADS_MAX = 128
+WITNESSES_MAX = 100  # member phones that sign one meeting's heads
+
 # --- how they relate (checked at import, like a test) ---
 assert GRACE_DAYS_DEFAULT <= GRACE_DAYS_MAX, "a group that names no grace period is valid"
 assert GROUP_LOAN_BACKING_BPS_DEFAULT <= GROUP_LOAN_BACKING_BPS_MAX, "the default is valid"

@@ -455,10 +455,14 @@ def _lent_here(data_dir: Path) -> Node | None:
 
 def _pinned_deps(kind: str, body: dict[str, Any]) -> dict[str, tuple[int, str]] | None:
     """The entries a lease grant must name in its deps (coordination-v1: every listed
-    vote, or the transfer), by author; None for any other kind."""
-    if kind != "lease.granted":
+    vote, or the transfer), by author; a heads.witnessed names the heads it witnesses (issue
+    15: held until this log has them all); None for any other kind."""
+    if kind == "heads.witnessed":
+        refs = body.get("heads")
+    elif kind != "lease.granted":
         return None
-    refs = body.get("votes") if "votes" in body else [body.get("transfer")]
+    else:
+        refs = body.get("votes") if "votes" in body else [body.get("transfer")]
     pinned: dict[str, tuple[int, str]] = {}
     for ref in refs if isinstance(refs, list) else []:
         if isinstance(ref, list) and len(ref) == 3:

@@ -223,6 +223,16 @@ _SENTENCES: dict[str, str] = {
     "receipt_wrong_branch": "That receipt belongs to another branch. Check it against that "
     "branch's log.",
     "receipt_not_found": "This member has no receipt for that entry.",
+    "witness_heads_bad": "The list of records to witness is malformed. Take the heads again "
+    "from this laptop.",
+    "witness_heads_not_held": "This laptop does not have every record being witnessed yet. "
+    "Sync with the other devices, then witness again.",
+    "witness_duplicate": "A member was listed twice as a witness. List each member once.",
+    "witness_malformed": "That file is not a meeting witness. Save it again from the meeting.",
+    "witness_tampered": "That witness was altered after the meeting: it proves nothing. Ask "
+    "for the original.",
+    "witness_wrong_branch": "That witness belongs to another branch. Check it against that "
+    "branch's log.",
 }
 
 STRINGS: dict[str, dict[str, str]] = {

@@ -166,6 +166,8 @@ class Tour:
         phone_key = {"member_id": "M040", "key": "ab" * 32}  # a member phone's public key
         run("member.key_enrolled", phone_key)
         run("member.key_revoked", phone_key)
+        heads = sorted([a, s, h] for a, (s, h) in self.node.engine.heads.items())
+        run("heads.witnessed", {"group_id": "FT-1", "month": 1, "heads": heads})
 
 
 OnDisk = tuple[list[tuple[str, Any]], list[tuple[str, Any]]]

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import random
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -353,3 +355,33 @@ def test_a_tampered_or_foreign_witness_file_is_refused(
             ws.check_witness(StoreLog(other.store, other.engine.state), meeting.witness_a)
     finally:
         other.close()
+
+
+def test_the_auditors_script_in_the_docs_checks_a_witness(meeting: Meeting) -> None:
+    """docs/witness.md's script, as printed, with PyNaCl and the standard library only."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "witness.md").read_text("utf-8")
+    script = doc.split("```python\n")[1].split("```")[0]
+    folder = meeting.tmp / "auditor"
+    folder.mkdir()
+    shutil.copy(meeting.files["a"], folder / "witness.json")
+    archive.export_file(meeting.b, folder / "branch.chitlog")
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=folder, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert len(lines) == len(meeting.witness_a.heads) + 1
+    assert all(line.endswith(" agrees") for line in lines)
+    # a rewritten log: the auditor's script names the conflict
+    rewritten = Node.open(meeting.tmp / "A-before", clock=meeting.clock)
+    try:
+        rewritten.submit("member.registered", {"member_id": "M9", "name": "Member M9"})
+        archive.export_file(rewritten, folder / "branch.chitlog")
+    finally:
+        rewritten.close()
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=folder, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert f" {meeting.last.seq} conflict" in run.stdout
+    assert f" {meeting.last.seq + 1} missing" in run.stdout

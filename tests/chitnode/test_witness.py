@@ -15,6 +15,7 @@ import random
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -246,7 +247,7 @@ class Meeting:
 
 
 @pytest.fixture
-def meeting(tmp_path: Path, clock: FakeClock) -> object:
+def meeting(tmp_path: Path, clock: FakeClock) -> Iterator[Meeting]:
     m = Meeting(tmp_path, clock)
     yield m
     m.close()
@@ -385,3 +386,41 @@ def test_the_auditors_script_in_the_docs_checks_a_witness(meeting: Meeting) -> N
     assert run.returncode == 0, run.stderr
     assert f" {meeting.last.seq} conflict" in run.stdout
     assert f" {meeting.last.seq + 1} missing" in run.stdout
+
+
+def test_the_cli_refuses_bad_signatures_and_statements_with_a_code(
+    meeting: Meeting, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tmp, a = meeting.tmp, meeting.tmp / "A"
+    meeting.a.close()
+    try:
+        base = ["--data", str(a), "witness"]
+        assert main([*base, "statement", "--group", GID, "--month", "1"]) == 0
+        statement = capsys.readouterr().out
+        stmt = tmp / "statement.json"
+        stmt.write_text(statement)
+        with Node.open(a) as node:
+            digest_before = node.status()["state_digest"]
+        other_month = phone_signs(1, wk.statement(meeting.a.branch, GID, 2, []))
+        sign = [*base, "sign", "--group", GID, "--month", "1", "--statement", str(stmt)]
+        cases = [
+            ([*sign, "--countersig", f"M1={other_month}"], 1, "countersig_bad"),
+            ([*sign, "--countersig", f"M3={phone_signs(3, statement.encode())}"], 1,
+             "countersig_no_key"),
+            ([*sign, "--countersig", "M1=nothex"], 2, "usage"),
+            ([*base, "sign", "--group", GID, "--month", "2", "--statement", str(stmt)], 1,
+             "witness_malformed"),
+            ([*base, "sign", "--group", "G-none", "--month", "1"], 1, "unknown_group"),
+        ]  # fmt: skip
+        for argv, exit_code, code in cases:
+            try:
+                status = main(argv)
+            except SystemExit as exc:  # argparse's own refusal of an argument
+                status = exc.code if isinstance(exc.code, int) else 1
+            assert status == exit_code, (argv, status)
+            err = capsys.readouterr().err
+            assert f"error [{code}]" in err and "Traceback" not in err, (argv, err)
+        with Node.open(a) as node:
+            assert node.status()["state_digest"] == digest_before  # nothing was written
+    finally:
+        meeting.a = Node.open(a, clock=meeting.clock)

@@ -133,7 +133,9 @@ class ElectionService:
                 try:
                     return await self.hub.forward(holder, commands)
                 except NoLeaseHolder:
-                    pass  # it went: look again
+                    # gone or cut off (its socket may look open until the heartbeat gives
+                    # up): believe only the running election about it from now on
+                    not_holders.add(holder)
                 except ChitError as refused:
                     if refused.code != "not_lease_holder":
                         raise  # the holder's own refusal: a rule, not a lost holder

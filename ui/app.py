@@ -26,6 +26,7 @@ SCREEN_MODULES = (
     "ui.views.auction",
     "ui.views.member",
     "ui.views.member_receipts",
+    "ui.views.member_keys",
     "ui.views.office",
     "ui.views.auditor",
     "ui.views.admin",

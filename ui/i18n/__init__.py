@@ -35,6 +35,7 @@ AREAS = (
     "admin",
     "reports",
     "hq",
+    "keys",
 )
 ERROR_PREFIX = "error."  # error_text(lang, code) reads the key "error.<code>"
 # Each language named in its own script, as the first screen offers it (UX.md rule 9).

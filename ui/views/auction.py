@@ -34,6 +34,7 @@ from chitnode.services.events import Event
 from ui import fmt, limits, meeting_desk, theme
 from ui.backend import Reading
 from ui.shell import MEMBER, MEMBER_HOME, STAFF, Screen, SessionView
+from ui.views import member_keys
 from ui.vm import auction as vm
 
 DESK_ROUTE = "/auction"
@@ -702,7 +703,7 @@ async def _room_bid_pad(view: SessionView, pad: _Pad, room: vm.Room) -> list[ft.
 
     async def confirm() -> None:
         kind, body = vm.bid_command(room.group_id, room.month, ticket.ticket, proposed)
-        receipt = await view.submit(kind, body, cmd_id)
+        receipt = await member_keys.submit_consent(view, kind, body, cmd_id)
         if pad.confirming == nonce:
             pad.confirming = ""
         pad.saved = receipt is not None

@@ -39,6 +39,7 @@ from chitnode.store.integrity import CheckReport, check_lines
 from ui import fmt, meeting_desk, theme
 from ui.backend import reading_of
 from ui.shell import MEMBER, Screen, SessionView
+from ui.views import member_keys as keys
 from ui.vm import inbox as inbox_vm
 from ui.vm import loans as loans_vm
 from ui.vm import member as vm
@@ -284,6 +285,7 @@ async def build_home(view: SessionView) -> ft.Control:
             [
                 _link(view, "me-loans", "member.home.loans", LOANS),
                 _link(view, "me-agreements", "member.home.agreements", AGREEMENT),
+                _link(view, "me-key", "keys.my.link", keys.MY_KEY),
             ],
             wrap=True,
         )
@@ -905,7 +907,8 @@ def _agreement(view: SessionView, item: vm.Agreement, index: int) -> list[ft.Con
 
         async def sign(_: object = None) -> None:
             kind, body = vm.sign_command(me(view), item)
-            if await view.submit(kind, body, f"sign:{item.group_id}:{me(view)}") is not None:
+            cmd_id = f"sign:{item.group_id}:{me(view)}"
+            if await keys.submit_consent(view, kind, body, cmd_id) is not None:
                 await view.rebuild()
 
         out.append(button(f"{ident}-sign", view.t("member.agreement.sign"), sign, primary=True))
@@ -961,7 +964,7 @@ def _attest(view: SessionView, item: vm.MinutesToAttest) -> Handler:
     async def attest(_: object = None) -> None:
         kind, body = vm.attest_command(me(view), item)
         cmd_id = f"attest:{item.group_id}:{item.month}:{me(view)}"
-        if await view.submit(kind, body, cmd_id) is not None:
+        if await keys.submit_consent(view, kind, body, cmd_id) is not None:
             await view.rebuild()
 
     return attest

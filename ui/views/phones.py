@@ -70,6 +70,9 @@ async def build_phones(view: SessionView) -> ft.Control:
     async def next_qr() -> None:
         await view.rebuild()
 
+    async def member_keys() -> None:  # keys the phones offered, to compare and enrol
+        await view.go("/member-keys")
+
     async def member_qr() -> None:
         member_id = (member_field.value or "").strip()
         name = await view.read(lambda r: member_name_in(r.state)(member_id))
@@ -112,6 +115,8 @@ async def build_phones(view: SessionView) -> ft.Control:
             ft.Text(view.t("phones.member_hint"), size=13),
             ft.Row([member_field, button(view.t("phones.member_qr"), member_qr, "phones-member")]),
             member_box,
+            ft.Divider(),
+            button(view.t("keys.title.staff"), member_keys, "phones-keys"),
         ],
         spacing=12,
     )

@@ -27,8 +27,19 @@ from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import member_keys as mk
 from chitnode.log.entry import Entry
 from chitnode.log.statement import signature_ok, statement_for
+from chitnode.node.node import Node
+from tests.support.auction_room import mid_auction
+from tests.support.clock import FakeClock
 from tests.support.demo_app import demo_app
-from tests.support.flet_session import AppSessionHandle, click, find, open_session, settle, text_by
+from tests.support.flet_session import (
+    AppSessionHandle,
+    app_context,
+    click,
+    find,
+    open_session,
+    settle,
+    text_by,
+)
 from ui.gate import MEMBER, STAFF, Who
 from ui.shell import AppContext
 from ui.signer import ENROL, SIGN, SignerDesk, b64url, from_b64url
@@ -38,6 +49,7 @@ from ui.vm import member as member_vm
 from ui.vm import member_keys as vm
 
 FORMING = "MNG-2026-06"  # the demo's group still signing its agreement
+ROOM = "/room"  # the member's auction room (ui/views/auction.py)
 WAIT_STEPS = 200  # settle() rounds to wait for the session to show the signing screen
 
 
@@ -110,10 +122,14 @@ def _unsigned_member(state: Any) -> str:
     )[0]
 
 
-async def _sign_on_phone(phone: AppSessionHandle, ident: str, seed: bytes | None) -> None:
-    """Press `ident` (a consent's button); when the app shows the signing screen, answer
-    its link with `seed`'s signature (None: tap "Don't sign"), and wait for the press."""
-    pressed = asyncio.ensure_future(_press(phone, ident))
+async def _sign_on_phone(phone: AppSessionHandle, ident: str | Any, seed: bytes | None) -> None:
+    """Press `ident` (a consent's button, or the control itself); when the app shows the
+    signing screen, answer its link with `seed`'s signature (None: tap "Don't sign"), and
+    wait for the press."""
+    if isinstance(ident, str):
+        pressed = asyncio.ensure_future(_press(phone, ident))
+    else:
+        pressed = asyncio.ensure_future(click(phone, ident))
     for _ in range(WAIT_STEPS):
         if phone.view.route == screens.SIGN or pressed.done():
             break
@@ -215,3 +231,27 @@ async def test_a_member_without_a_key_signs_as_before(ctx: AppContext) -> None:
     entry = await _last_entry(ctx)
     assert entry.kind == "agreement.signed" and "countersig" not in entry.body
     assert desk(ctx).waiting(SIGN) == []
+
+
+@pytest.mark.asyncio
+async def test_a_keyed_member_bids_from_the_room_with_the_phones_signature(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    folder = tmp_path / "room"
+    node = Node.init(folder, "Test Branch", clock=clock)
+    mid_auction(node, clock)
+    async with app_context(node, folder) as ctx:
+        ctx.signer = SignerDesk(clock)
+        await _enrol(ctx, "M1", 6)
+        phone = await open_session(ctx, who=Who(MEMBER, "M1"), route=ROOM)
+        await click(phone, find(phone.page, key="room-bid"))
+        await _sign_on_phone(phone, find(phone.page, key="room-confirm"), phone_seed(6))
+        assert phone.view.route == ROOM  # back in the room, the bid in its list
+        assert text_by(phone.page, "room-bids").count("offers") == 1
+        entry = await _last_entry(ctx)
+        assert entry.kind == "auction.bid" and entry.body["actor"] == "M1"
+        assert entry.body["cmd_id"].startswith("bid-")  # the nonce the statement signs
+        countersig = entry.body["countersig"]
+        statement = statement_for(entry.kind, entry.body, entry.branch)
+        assert countersig["key"] == public(6)
+        assert signature_ok(countersig["key"], statement, countersig["sig"])

@@ -169,6 +169,12 @@ def test_a_member_bids_in_the_room_signed_on_the_phone(
     with web.app_serve(folder) as app:
         phone, laptop, pub = pair_and_enrol(chromium, app, BIDDER, tmp_path)
         phone.tap_ident("mykey-back")
+        # -- a receipt of a payment, kept on the phone (ui/views/member_receipts.py)
+        phone.tap_ident("nav-passbook")
+        phone.tap_ident_until("passbook-0-save", "receipt-what", "₹")
+        phone.expect_shown("receipt-qr")
+        phone.tap_ident("receipt-back")
+        phone.tap_ident("nav-home")
         # -- the laptop opens the month's meeting; the phone checks in; the auction opens
         laptop.tap("Home")
         laptop.tap_ident(f"home-meeting-{RUNNING}-run")

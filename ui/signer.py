@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -45,6 +46,7 @@ from chitnode.log.canonical import canonical, parse_canonical
 from sync.invite import render
 from ui import i18n, limits
 
+log = logging.getLogger(__name__)
 SIGNER_DIR = Path(__file__).resolve().parents[1] / "assets" / "signer"
 ROUTE = "/signer"
 PUBLIC_KEY_BYTES = 32  # Ed25519 (RFC 8032): not bounds, the algorithm's sizes
@@ -324,7 +326,10 @@ class SignerDesk:
         )
         slot.signed = signed
         for fn in list(self._listeners):
-            fn(signed)
+            try:  # a listener's bug is the app's; the phone's signature is kept and answered
+                fn(signed)
+            except Exception:
+                log.exception("a signer listener failed on ticket %s", signed.ticket)
         return signed
 
     # --- the table ---

@@ -104,6 +104,22 @@ def test_a_signed_statement_is_verified_and_kept_for_its_ticket_once(
     stop()
 
 
+def test_a_failing_listener_does_not_lose_the_phones_signature(
+    served: SignerServer, key: nacl.signing.SigningKey
+) -> None:
+    def broken(signed: Signed) -> None:
+        raise RuntimeError("the app's bug")
+
+    stop = served.desk.listen(broken)
+    ticket = served.desk.issue_signing(BRANCH, MEMBER, STATEMENT)
+    try:
+        answer = served.post("/signer/submit", body_for(ticket.ticket, STATEMENT, key))
+    finally:
+        stop()
+    assert answer.status == 200, answer.body
+    assert served.desk.take(ticket.ticket) is not None
+
+
 def test_a_second_signature_for_a_ticket_already_signed_is_refused(
     served: SignerServer, key: nacl.signing.SigningKey
 ) -> None:

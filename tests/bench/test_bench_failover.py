@@ -28,7 +28,8 @@ def test_failover_bench_prints_one_json_object_with_both_figures(tmp_path: Path)
     assert (doc["bench"], doc["rounds"], doc["n"]) == ("bench_failover", 1, 3)
     assert len(doc["failover_ms"]) == 1 and doc["failover_p50_ms"] > 0
     limit = doc["failover_limit_ms"]
-    assert doc["failover_p99_ratio"] == round(doc["failover_p99_ms"] / limit, 3)
+    # the ratio is of the unrounded p99, the figure printed is rounded to the ms
+    assert abs(doc["failover_p99_ratio"] - doc["failover_p99_ms"] / limit) < 0.001
     for side in ("forwarded", "local"):  # every command of the burst was written
         assert doc[side]["entries"] == doc["senders"] * 3 == 9
         assert 0 < doc[side]["p50_ms"] <= doc[side]["p99_ms"]

@@ -42,6 +42,11 @@ class NoLeaseHolder(ChitError):
     code = "no_lease_holder"
 
 
+class ForwardLost(NoLeaseHolder):
+    """The socket a forward went out on closed before its answer: send it again (its
+    command id makes a second run answer "already done")."""
+
+
 @dataclass(frozen=True, slots=True)
 class Forward:
     id: int

@@ -15,10 +15,12 @@ first coordinated command came, and stays until it fails, steps down or hands ov
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from dataclasses import dataclass
 from typing import Any
 
+from chitnode.clock import new_id
 from chitnode.domain.kinds import STAFF
 from chitnode.errors import ChitError, RuleViolation
 from chitnode.node.node import Command, Node, Receipt
@@ -26,7 +28,7 @@ from chitnode.services.events import EventStream, published
 from sync import limits
 from sync.election.books import ScopeLease, device_name, scope_leases
 from sync.election.clock import BootClock
-from sync.election.forward import Forward, Forwarded, NoLeaseHolder, scope_of
+from sync.election.forward import Forward, Forwarded, ForwardLost, NoLeaseHolder, scope_of
 from sync.election.shell import NodeElection
 from sync.election.transport import ElectionHub, ElectionLink
 from sync.node_thread import NodeThread
@@ -105,6 +107,9 @@ class ElectionService:
         stood for (if this device may hold it) while the caller waits, at most
         FORWARD_WAIT_S; then NoLeaseHolder names the devices that were tried.
         """
+        # Every command gets its id before it may travel: a forward whose answer is lost
+        # is sent again with the same id, and the holder answers "already done" (G3).
+        commands = [c if c.cmd_id else dataclasses.replace(c, cmd_id=new_id()) for c in commands]
         try:
             return await self._here(commands)
         except RuleViolation as refused:
@@ -132,6 +137,8 @@ class ElectionService:
                 tried[holder] = await self._name(holder)
                 try:
                     return await self.hub.forward(holder, commands)
+                except ForwardLost:
+                    pass  # the socket changed under it: send it again on the new one
                 except NoLeaseHolder:
                     # gone or cut off (its socket may look open until the heartbeat gives
                     # up): believe only the running election about it from now on

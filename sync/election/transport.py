@@ -33,6 +33,7 @@ from sync import limits
 from sync.election.forward import (
     Forward,
     Forwarded,
+    ForwardLost,
     NoLeaseHolder,
     decode_forward,
     encode_forward,
@@ -71,6 +72,7 @@ class ElectionHub:
         self.on_forward: OnForward | None = None
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[Forwarded]] = {}
+        self._sent_on: dict[int, Socket] = {}  # the socket each waiting forward went out on
 
     def attach(self, server: PeerServer) -> None:
         server.app.router.add_get(ELECTION_PATH, self._accept)
@@ -121,14 +123,18 @@ class ElectionHub:
             raise NoLeaseHolder("too many commands wait for a holder's answer already")
         fid = next(self._ids)
         answer: asyncio.Future[Forwarded] = asyncio.get_running_loop().create_future()
-        self._waiting[fid] = answer
+        self._waiting[fid], self._sent_on[fid] = answer, ws
         try:
             await ws.send_str(encode_forward(Forward(fid, tuple(commands))))
             reply = await asyncio.wait_for(answer, limits.FORWARD_REPLY_S)
-        except (ConnectionError, aiohttp.ClientError, RuntimeError, TimeoutError) as exc:
-            raise NoLeaseHolder(f"{peer[:12]} did not answer ({type(exc).__name__})") from exc
+        except (ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
+            raise ForwardLost(f"the connection to {peer[:12]} went ({exc})") from exc
+        except TimeoutError as exc:
+            waited = f"{limits.FORWARD_REPLY_S:g} s"
+            raise NoLeaseHolder(f"{peer[:12]} did not answer in {waited}") from exc
         finally:
             self._waiting.pop(fid, None)
+            self._sent_on.pop(fid, None)
         if reply.error is not None:
             raise ChitError(reply.error[1], code=reply.error[0])
         assert reply.receipts is not None
@@ -183,6 +189,11 @@ class ElectionHub:
         finally:
             if self._sockets.get(peer) is ws:
                 del self._sockets[peer]
+            # its answers can no longer come: the callers try again now, not after a timeout
+            for fid in [f for f, sock in self._sent_on.items() if sock is ws]:
+                waiting = self._waiting.get(fid)
+                if waiting is not None and not waiting.done():
+                    waiting.set_exception(ConnectionError("the socket closed"))
 
     async def _accept(self, request: web.Request) -> web.StreamResponse:
         peer = request[PEER_KEY]

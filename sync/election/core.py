@@ -289,15 +289,7 @@ class Election:
             return
         if not state.majority(state.yes):
             return
-        state.role = "holder"
-        state.held_term = state.round_term
-        state.lease_end = state.asked_at + state.lease_ms
-        state.write_end = state.lease_end - holder_margin_ms(state.lease_ms)
-        state.held_lease = state.lease_ms  # take-over answers were at least this long
-        state.grant_written = False
-        state.heartbeats = {}
-        state.next_heartbeat = state.asked_at
-        state.holder, state.holder_term = self.me, state.held_term
+        self._hold(state, state.lease_ms)  # take-over answers were at least this long
         ref, state.transfer_ref = state.transfer_ref, None
         out.append(PersistGrant(scope, state.held_term, (), transfer=ref))
 
@@ -556,11 +548,17 @@ class Election:
     def _won(self, scope: str, state: _Scope, out: list[Output]) -> None:
         if self.me not in state.votes or not state.majority(state.votes):
             return
-        state.role = "holder"
-        state.held_term = state.round_term
         # the lease a majority of the votes promised at least (a voter whose books still
         # carry a shorter lease_ms promised only that)
-        lease = self._majority_lease(state, {**state.promised, self.me: state.lease_ms})
+        self._hold(state, self._majority_lease(state, {**state.promised, self.me: state.lease_ms}))
+        votes = tuple(sorted(state.votes.values(), key=lambda r: r.author))
+        out.append(PersistGrant(scope, state.held_term, votes))
+
+    def _hold(self, state: _Scope, lease: int) -> None:
+        """The round won (by votes or a take-over): hold its term for `lease`, counted from
+        before the round asked; writes wait for the grant to be in the feed."""
+        state.role = "holder"
+        state.held_term = state.round_term
         state.lease_end = state.asked_at + lease
         state.write_end = state.lease_end - holder_margin_ms(lease)
         state.held_lease = lease
@@ -568,8 +566,6 @@ class Election:
         state.heartbeats = {}
         state.next_heartbeat = state.asked_at  # renew at the next tick
         state.holder, state.holder_term = self.me, state.held_term
-        votes = tuple(sorted(state.votes.values(), key=lambda r: r.author))
-        out.append(PersistGrant(scope, state.held_term, votes))
 
     def _renewed(self, state: _Scope, rnd: int) -> None:
         sent_at, acks = state.heartbeats[rnd]

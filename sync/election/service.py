@@ -197,22 +197,14 @@ class ElectionService:
     async def transfer(self, scope: str, to: str) -> None:
         """Hand `scope`, held here, to the device `to`, which must be connected now."""
         if to not in self.hub.peers():
-            name = await self._name(to)
-            raise NoLeaseHolder(
-                f"{name or to[:12]} is not connected to this device: start `chitnode serve` "
-                "on it, on this network, and try again"
-            )
+            raise _not_connected(to, await self._name(to))
         await self.hub.send(await self.hub.run(lambda: self.shell.transfer(scope, to)))
 
     def transfer_here(self, scope: str, to: str) -> None:
         """`transfer` for a command running on the node thread (`chitnode lease transfer`
         inside the serve): the entry is written now, the frames leave from the loop."""
         if to not in self.hub.peers():
-            name = device_name(self.nt.node.engine.state, to)
-            raise NoLeaseHolder(
-                f"{name or to[:12]} is not connected to this device: start `chitnode serve` "
-                "on it, on this network, and try again"
-            )
+            raise _not_connected(to, device_name(self.nt.node.engine.state, to))
         frames = published(self.events, lambda: self.shell.transfer(scope, to))
         asyncio.run_coroutine_threadsafe(self.hub.send(frames), self.loop)
 
@@ -225,6 +217,14 @@ class ElectionService:
             return out
 
         return await self.nt.run(rows)
+
+
+def _not_connected(to: str, name: str) -> NoLeaseHolder:
+    """A transfer's target is not connected now: what the admin is told."""
+    return NoLeaseHolder(
+        f"{name or to[:12]} is not connected to this device: start `chitnode serve` "
+        "on it, on this network, and try again"
+    )
 
 
 def _electors(shell: NodeElection, scope: str) -> frozenset[str]:

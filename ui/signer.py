@@ -55,6 +55,14 @@ SIGNATURE_BYTES = 64
 # so an enrolment signature can never be replayed as a member's consent, nor the reverse.
 ENROL_NAMESPACE = "chitnode.signer.enrol.v1"
 SIGN = "sign"  # a ticket's purpose: a statement for the log
+# A field the phone fills in itself, and its size: the member's share of a draw by lot
+# (`lot.contributed`'s `contribution`, 32 random bytes as 64 lower-case hex). The node
+# issues the statement with the field blank (FILL_BLANK) and must not choose the bytes, or
+# the lot's holder could steer the draw (docs/chit-rules.md); the phone draws them with
+# crypto.getRandomValues and returns the completed statement, which the desk accepts only
+# if it is the issued one with exactly that field filled.
+FILLS: dict[str, int] = {"contribution": 32}
+FILL_BLANK = ""
 ENROL = "enrol"  # a ticket's purpose: a key offered for staff to enrol
 # The files the page loads, and only these (package.json and the lock are for people).
 PAGE_FILES: dict[str, str] = {
@@ -109,6 +117,7 @@ class Ticket:
     member_id: str
     statement: bytes  # canonical JSON, UTF-8: what the member sees and signs
     expires_ms: int
+    fills: str = ""  # a FILLS field the phone fills in before signing ("" for none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +185,31 @@ def check_statement(statement: bytes) -> None:
         raise SignerRefused(f"the statement is not canonical JSON: {exc.message}") from exc
     if not isinstance(value, dict):
         raise SignerRefused("the statement is not a JSON object")
+
+
+def check_fillable(statement: bytes, fills: str) -> None:
+    """`fills` is a FILLS field, blank in `statement` (already a checked statement)."""
+    doc = parse_canonical(statement)
+    if fills not in FILLS or not isinstance(doc, dict) or doc.get(fills) != FILL_BLANK:
+        raise SignerRefused(f"a statement the phone completes has {fills!r} blank")
+
+
+def completed_fits(ticket: Ticket, statement: bytes) -> bool:
+    """Whether `statement` is what the phone may sign for `ticket`: the issued bytes, or,
+    for a ticket the phone completes, the issued statement with only its `fills` field set
+    to FILLS[fills] bytes in lower-case hex (any other change, or none, does not fit)."""
+    if not ticket.fills:
+        return statement == ticket.statement
+    try:
+        doc = parse_canonical(statement)
+    except BadFormat:
+        return False
+    value = doc.get(ticket.fills) if isinstance(doc, dict) else None
+    size = FILLS[ticket.fills]
+    if not isinstance(value, str) or not re.fullmatch(f"[0-9a-f]{{{2 * size}}}", value):
+        return False
+    issued = parse_canonical(ticket.statement)
+    return canonical({**issued, ticket.fills: value}) == statement
 
 
 def check_name(value: str, what: str) -> str:
@@ -252,10 +286,16 @@ class SignerDesk:
 
     # --- the app's side ---
 
-    def issue_signing(self, branch_id: str, member_id: str, statement: bytes) -> Ticket:
-        """A ticket for `member_id`'s phone to sign `statement` (canonical JSON bytes)."""
+    def issue_signing(
+        self, branch_id: str, member_id: str, statement: bytes, *, fills: str = ""
+    ) -> Ticket:
+        """A ticket for `member_id`'s phone to sign `statement` (canonical JSON bytes).
+        With `fills` (a FILLS field, blank in `statement`), the phone fills that field with
+        its own random bytes first, and the `Signed` holds the completed statement."""
         check_statement(statement)
-        return self._issue(SIGN, branch_id, member_id, lambda _t: statement)
+        if fills:
+            check_fillable(statement, fills)
+        return self._issue(SIGN, branch_id, member_id, lambda _t: statement, fills)
 
     def issue_enrolment(self, branch_id: str, member_id: str) -> Ticket:
         """A ticket for `member_id`'s phone to offer its public key (pair mode)."""
@@ -268,6 +308,8 @@ class SignerDesk:
         query = {"branch": ticket.branch_id, "member": ticket.member_id, "ticket": ticket.ticket}
         if ticket.purpose == ENROL:
             query["pair"] = "1"
+        if ticket.fills:
+            query["fill"] = ticket.fills
         query["statement"] = b64url(ticket.statement)
         if return_url:
             query["return"] = return_url
@@ -307,7 +349,7 @@ class SignerDesk:
                 "no such open ticket: it expired, was used, or was never issued",
                 code="signer_unknown_ticket",
             )
-        if post.statement != slot.ticket.statement:
+        if not completed_fits(slot.ticket, post.statement):
             raise SignerRefused(
                 "the statement is not the one this ticket was issued for",
                 code="signer_statement_mismatch",
@@ -319,7 +361,7 @@ class SignerDesk:
             t.purpose,
             t.branch_id,
             t.member_id,
-            t.statement,
+            post.statement,  # the issued bytes, or those completed by the phone (FILLS)
             post.signature,
             post.public_key,
             self.clock.now_ms(),
@@ -335,7 +377,12 @@ class SignerDesk:
     # --- the table ---
 
     def _issue(
-        self, purpose: str, branch_id: str, member_id: str, statement: Callable[[str], bytes]
+        self,
+        purpose: str,
+        branch_id: str,
+        member_id: str,
+        statement: Callable[[str], bytes],
+        fills: str = "",
     ) -> Ticket:
         check_name(branch_id, "branch")
         check_name(member_id, "member")
@@ -348,7 +395,7 @@ class SignerDesk:
             )
         token = b64url(secrets.token_bytes(limits.SIGNER_TICKET_BYTES))
         expires = self.clock.now_ms() + limits.SIGNER_TICKET_TTL_MS
-        ticket = Ticket(token, purpose, branch_id, member_id, statement(token), expires)
+        ticket = Ticket(token, purpose, branch_id, member_id, statement(token), expires, fills)
         self._slots[token] = _Slot(ticket)
         return ticket
 
@@ -443,6 +490,8 @@ def add_signer_routes(app: Any, desk: SignerDesk) -> None:
 __all__ = [
     "ENROL",
     "ENROL_NAMESPACE",
+    "FILLS",
+    "FILL_BLANK",
     "SIGN",
     "Signed",
     "SignerDesk",

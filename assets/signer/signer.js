@@ -13,6 +13,10 @@
 //       show what S (base64url of canonical JSON) says, ask the member to confirm, sign;
 //       with a ticket POST {ticket, statement, sig, pub} to /signer/submit; then go to R
 //       (same origin only) with sig=<base64url>&pub=<hex> appended.
+//   ?branch=B&member=M&statement=S&ticket=T&fill=F[&return=R]
+//       a statement with field F (in FILLS: `contribution`, a share of the draw) blank:
+//       the page fills it with its own crypto.getRandomValues bytes, then shows, signs
+//       and POSTs the completed statement as above (the node must not choose the bytes).
 //   ?branch=B&member=M   show whether this phone holds M's key.
 // And, in a frame or a window opened by the app, messages (same origin only):
 //   in  {type: "chitnode-signer/public-key", id, branch, member}
@@ -35,6 +39,9 @@ const STORE_PREFIX = "chitnode-signer/v1/"; // + branch + "/" + member
 const ENROL_NAMESPACE = "chitnode.signer.enrol.v1"; // ui/signer.py ENROL_NAMESPACE
 const MSG = "chitnode-signer/";
 const PAISE_SUFFIX = "_paise"; // a field in paise is shown in rupees
+// Fields this page fills with its own random bytes, and how many (ui/signer.py FILLS):
+// a member's share of a draw by lot is 32 bytes no one but the phone chose.
+const FILLS = { contribution: 32 };
 
 // --- words (English, Kannada, Hindi: the member's languages) ------------------------------
 
@@ -440,12 +447,30 @@ async function pairMode(branch, member) {
   }
 }
 
+// The statement `issued` with its blank `field` (FILLS) set to fresh random bytes as hex:
+// the one place `"field":""` stands in the canonical text is replaced, so every other
+// byte is the node's; the node accepts nothing else (ui/signer.py completed_fits).
+function completed(issued, field) {
+  const asked = readStatement(issued);
+  if (!asked || !Object.hasOwn(FILLS, field) || asked[field] !== "") throw new KeyError("bad_link");
+  const text = new TextDecoder("utf-8", { fatal: true }).decode(issued);
+  const blank = `${JSON.stringify(field)}:""`;
+  const at = text.indexOf(blank);
+  if (at < 0 || text.indexOf(blank, at + 1) >= 0) throw new KeyError("bad_link");
+  const value = hex(crypto.getRandomValues(new Uint8Array(FILLS[field])));
+  const filled = `${JSON.stringify(field)}:"${value}"`;
+  return new TextEncoder().encode(text.slice(0, at) + filled + text.slice(at + blank.length));
+}
+
 // Show the statement, ask, sign, send: {sig, pub, submitted} or {refused: code}.
-async function signFlow(branch, member, bytes, ticket) {
+async function signFlow(branch, member, issued, ticket, fill = "") {
   const key = loadKey(branch, member);
   if (!key) throw new KeyError("no_key");
   showKey(key);
   say("status", t("key_kept"));
+  // A statement the phone completes (a share of the draw) is filled before the member
+  // reads it: what is shown is exactly what is signed and sent.
+  const bytes = fill ? completed(issued, fill) : issued;
   const doc = readStatement(bytes);
   if (!doc) throw new KeyError("bad_link");
   if (!forThisMember(doc, branch, member)) throw new KeyError("not_member");
@@ -480,7 +505,7 @@ async function signMode(branch, member) {
     throw new KeyError("bad_link");
   }
   const ticket = params.get("ticket") || "";
-  const outcome = await signFlow(branch, member, bytes, ticket);
+  const outcome = await signFlow(branch, member, bytes, ticket, params.get("fill") || "");
   const ret = sameOrigin(params.get("return"));
   if (!ret) return;
   if (outcome.refused) {
@@ -530,7 +555,9 @@ function messages() {
     try {
       say("who", t("who", { member: msg.member, branch: msg.branch }));
       const bytes = fromB64url(String(msg.statement ?? ""));
-      const out = await signFlow(msg.branch, msg.member, bytes, String(msg.ticket ?? ""));
+      const out = await signFlow(
+        msg.branch, msg.member, bytes, String(msg.ticket ?? ""), String(msg.fill ?? ""),
+      );
       reply(out.refused ? { type: `${MSG}refused`, code: out.refused }
         : { type: `${MSG}signed`, ...out });
     } catch (err) {

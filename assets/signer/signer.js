@@ -12,7 +12,9 @@
 //   ?branch=B&member=M&statement=S[&ticket=T][&return=R]
 //       show what S (base64url of canonical JSON) says, ask the member to confirm, sign;
 //       with a ticket POST {ticket, statement, sig, pub} to /signer/submit; then go to R
-//       (same origin only) with sig=<base64url>&pub=<hex> appended.
+//       (same origin only) with sig=<base64url>&pub=<hex> appended. A witness statement
+//       (ns chitnode.witness.v1, the log's heads at a meeting's close) is shown in words:
+//       "the log of <branch> as of <time>, N entries; you are a witness".
 //   ?branch=B&member=M&statement=S&ticket=T&fill=F[&return=R]
 //       a statement with field F (in FILLS: `contribution`, a share of the draw) blank:
 //       the page fills it with its own crypto.getRandomValues bytes, then shows, signs
@@ -37,6 +39,10 @@ const NAME_CHARS_MAX = 64; // SIGNER_NAME_CHARS_MAX
 const NAME = /^[A-Za-z0-9._-]+$/;
 const STORE_PREFIX = "chitnode-signer/v1/"; // + branch + "/" + member
 const ENROL_NAMESPACE = "chitnode.signer.enrol.v1"; // ui/signer.py ENROL_NAMESPACE
+// A witness statement (wal-format.md 11.2): the log's heads at a meeting's close, no
+// `member` field (every member present signs the same bytes). Shown in words first.
+const WITNESS_NAMESPACE = "chitnode.witness.v1"; // chitnode/domain/witness_kinds.py
+const HEX64 = /^[0-9a-f]{64}$/;
 const MSG = "chitnode-signer/";
 const PAISE_SUFFIX = "_paise"; // a field in paise is shown in rupees
 // Fields this page fills with its own random bytes, and how many (ui/signer.py FILLS):
@@ -72,6 +78,9 @@ const WORDS = {
     back: "Back to the app",
     not_member: "This asks for another member's signature. Nothing was signed.",
     offline: "The office laptop did not answer. Stay near it and try again.",
+    witness:
+      "The log of branch {branch} as of {time}, {entries} entries; you are a witness.",
+    heads: "{entries} entries, from {devices} devices",
   },
   kn: {
     title: "ನಿಮ್ಮ ಸಹಿ",
@@ -98,6 +107,8 @@ const WORDS = {
     back: "ಆ್ಯಪ್‌ಗೆ ಹಿಂತಿರುಗಿ",
     not_member: "ಇದು ಬೇರೆ ಸದಸ್ಯರ ಸಹಿಯನ್ನು ಕೇಳುತ್ತದೆ. ಏನೂ ಸಹಿ ಮಾಡಿಲ್ಲ.",
     offline: "ಕಚೇರಿಯ ಲ್ಯಾಪ್‌ಟಾಪ್ ಉತ್ತರಿಸಲಿಲ್ಲ. ಹತ್ತಿರ ಇದ್ದು ಮತ್ತೆ ಪ್ರಯತ್ನಿಸಿ.",
+    witness: "{time} ರಂತೆ ಶಾಖೆ {branch} ನ ದಾಖಲೆ, {entries} ನಮೂದುಗಳು; ನೀವು ಸಾಕ್ಷಿ.",
+    heads: "{entries} ನಮೂದುಗಳು, {devices} ಸಾಧನಗಳಿಂದ",
   },
   hi: {
     title: "आपका हस्ताक्षर",
@@ -124,6 +135,8 @@ const WORDS = {
     back: "ऐप पर वापस",
     not_member: "यह किसी दूसरे सदस्य का हस्ताक्षर माँगता है। कुछ हस्ताक्षर नहीं हुआ।",
     offline: "दफ़्तर के लैपटॉप ने जवाब नहीं दिया। पास रहकर फिर कोशिश करें।",
+    witness: "{time} तक शाखा {branch} का रिकॉर्ड, {entries} प्रविष्टियाँ; आप गवाह हैं।",
+    heads: "{entries} प्रविष्टियाँ, {devices} उपकरणों से",
   },
 };
 
@@ -135,21 +148,24 @@ const FIELDS = {
     discount_paise: "Discount", member: "Member", member_id: "By", actor: "By",
     attester: "By", branch: "Branch", terms_hash: "The agreement (its fingerprint)",
     minutes_hash: "The minutes (their fingerprint)", contribution: "Your part of the draw",
-    cmd_id: "Bid number", ns: "Version",
+    cmd_id: "Bid number", ns: "Version", witness: "You witness",
+    heads: "The log's records",
   },
   kn: {
     kind: "ನೀವು ಒಪ್ಪುವುದು", group_id: "ಗುಂಪು", month: "ತಿಂಗಳು", ticket: "ಟಿಕೆಟ್",
     discount_paise: "ರಿಯಾಯಿತಿ", member: "ಸದಸ್ಯ", member_id: "ಮಾಡುವವರು", actor: "ಮಾಡುವವರು",
     attester: "ಮಾಡುವವರು", branch: "ಶಾಖೆ", terms_hash: "ಒಪ್ಪಂದ (ಅದರ ಗುರುತು)",
     minutes_hash: "ಸಭೆಯ ನಡಾವಳಿ (ಅದರ ಗುರುತು)", contribution: "ಡ್ರಾದಲ್ಲಿ ನಿಮ್ಮ ಪಾಲು",
-    cmd_id: "ಬಿಡ್ ಸಂಖ್ಯೆ", ns: "ಆವೃತ್ತಿ",
+    cmd_id: "ಬಿಡ್ ಸಂಖ್ಯೆ", ns: "ಆವೃತ್ತಿ", witness: "ನೀವು ಸಾಕ್ಷಿ",
+    heads: "ದಾಖಲೆಯ ನಮೂದುಗಳು",
   },
   hi: {
     kind: "आप सहमत हैं", group_id: "समूह", month: "महीना", ticket: "टिकट",
     discount_paise: "छूट", member: "सदस्य", member_id: "द्वारा", actor: "द्वारा",
     attester: "द्वारा", branch: "शाखा", terms_hash: "समझौता (उसकी पहचान)",
     minutes_hash: "बैठक का ब्योरा (उसकी पहचान)", contribution: "ड्रॉ में आपका हिस्सा",
-    cmd_id: "बोली संख्या", ns: "संस्करण",
+    cmd_id: "बोली संख्या", ns: "संस्करण", witness: "आप गवाह हैं",
+    heads: "रिकॉर्ड की प्रविष्टियाँ",
   },
 };
 const KINDS = {
@@ -295,7 +311,28 @@ function label(key) {
   return key.endsWith(PAISE_SUFFIX) ? key.slice(0, -PAISE_SUFFIX.length) : key;
 }
 
+// A witness statement's heads, [[author hex64, seq >= 1, hash hex64], ...], or null.
+function witnessHeads(doc) {
+  const heads = doc.ns === WITNESS_NAMESPACE ? doc.heads : null;
+  if (!Array.isArray(heads) || heads.length === 0) return null;
+  const ok = heads.every(
+    (h) => Array.isArray(h) && h.length === 3 && HEX64.test(String(h[0])) &&
+      Number.isInteger(h[1]) && h[1] >= 1 && HEX64.test(String(h[2])),
+  );
+  return ok ? heads : null;
+}
+
+// The heads in words: every feed's head seq is its number of entries.
+function headsWords(heads) {
+  const entries = heads.reduce((sum, h) => sum + h[1], 0);
+  return { entries, devices: heads.length };
+}
+
 function shown(key, value) {
+  if (key === "heads" && Array.isArray(value)) {
+    const heads = witnessHeads({ ns: WITNESS_NAMESPACE, heads: value });
+    if (heads) return t("heads", headsWords(heads));
+  }
   if (key.endsWith(PAISE_SUFFIX) && Number.isInteger(value)) return rupees.format(value / 100);
   if (key === "kind" && typeof value === "string") {
     const named = own(KINDS[lang], value) ?? own(KINDS.en, value);
@@ -307,6 +344,22 @@ function shown(key, value) {
 function showStatement(doc, bytes) {
   const list = $("statement-fields");
   list.replaceChildren();
+  const heads = witnessHeads(doc);
+  if (heads) {
+    // "the log of <branch> as of <time>, N entries": the time is this phone's clock when
+    // it shows the statement (the statement itself carries none: wal-format.md 11.2).
+    const time = new Intl.DateTimeFormat(`${lang}-IN`, {
+      dateStyle: "medium", timeStyle: "short",
+    }).format(new Date());
+    const dt = document.createElement("dt");
+    dt.textContent = label("witness");
+    const dd = document.createElement("dd");
+    dd.textContent = t("witness", {
+      branch: `${String(doc.branch).slice(0, 8)}…`, time, entries: headsWords(heads).entries,
+    });
+    dd.dataset.field = "witness";
+    list.append(dt, dd);
+  }
   const keys = Object.keys(doc);
   const ordered = [...FIRST.filter((k) => keys.includes(k)), ...keys.filter((k) => !FIRST.includes(k))];
   for (const key of ordered) {
@@ -474,6 +527,7 @@ async function signFlow(branch, member, issued, ticket, fill = "") {
   const doc = readStatement(bytes);
   if (!doc) throw new KeyError("bad_link");
   if (!forThisMember(doc, branch, member)) throw new KeyError("not_member");
+  if (doc.ns === WITNESS_NAMESPACE && !witnessHeads(doc)) throw new KeyError("bad_link");
   showStatement(doc, bytes);
   if (!(await askToSign())) {
     say("result", t("declined"));

@@ -21,6 +21,7 @@ from typing import Any
 from chitnode.domain import (
     chit_kinds_auction,  # registers the auction kinds; its auction_terms shape new groups
     limits,
+    member_keys,
 )
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import defaults as defaulters
@@ -74,6 +75,7 @@ GROUP_OPTIONAL = (
     "bid_arrears_max_paise",
     "loan_backing_bps",  # s.14 loans of the group's money: see _loan_terms
     "loan_interest_to",
+    "consent",  # "signed.v1": members consent only by their own signature (member_keys)
 )
 GROUP_DEFAULTS = GroupTerms(chit_value_paise=1, tickets=1)
 
@@ -173,6 +175,7 @@ def group_created(state: State, entry: Entry) -> list[Change]:
         recoveries=0,
     )
     row.update(_loan_terms(body))
+    row.update(member_keys.consent_term(state, body))  # stored only when signed: old hashes hold
     return [Put(base.GROUPS, gid, row)]
 
 

@@ -431,6 +431,8 @@ def agreement_document(group: Mapping[str, Any]) -> dict[str, Any]:
         **{k: group[k] for k in ("loan_backing_bps", "loan_interest_to") if k in group},
         # the branch's auction rules (lot v2, multiples, ceiling), only for groups under them
         **{k: group[k] for k in AUCTION_RULE_TERMS if k in group},
+        # members consent only by their own signature (member_keys), only where agreed
+        **({"consent": group["consent"]} if "consent" in group else {}),
     }
 
 

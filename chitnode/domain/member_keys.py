@@ -14,15 +14,22 @@ applied on every re-fold; after it, the key's signatures are refused
 `countersig_key_revoked`. A member whose key was revoked and not yet replaced can consent
 to nothing (`countersig_no_key`): otherwise revoking would be a way around the signature.
 
-Members with no key ever enrolled are not held to it yet (`ENFORCE_UNKEYED`): logs and
-meetings from before member keys keep folding as they did. A countersig they do carry is
-refused `countersig_no_key`, since nothing could check it.
+Which members are held to it is a term of each group (`consent`), rolled out the way lot
+v2 was (docs/chit-rules.md): a group whose row says `consent: "signed.v1"` takes no
+member's consent without the member's signature, so a member with no key consents to
+nothing there (`countersig_no_key`: pair the member's phone first). A group gets the term
+when its `group.created` asks for it, or by default once the branch admin has recorded
+`branch.consent_rule_set` before it; nothing takes it away. In older groups a member with
+no key ever enrolled consents unsigned, as before member keys, so their logs fold as they
+did. A countersig such a member does carry is refused `countersig_no_key`, since nothing
+could check it. Only the log decides: the group's row, folded from the log.
 
 Tables:
 - `member_keys` [member_id]: key (current, or None once revoked), status, history
   [{key, enrolled_at, ended, ended_at}], each place {author, seq, hash}
 - `member_key_owners` [key]: member_id. A key is enrolled once, for one member, ever.
 - `countersigs` [sha256 of the statement]: entry, member_id, key. A statement counts once.
+- `consent_rule` ["branch"]: consent, set_ms, by, at. The branch's setting for new groups.
 
 Pure (DESIGN.md): the signature check is `chitnode.log.statement.signature_ok`.
 """
@@ -33,7 +40,7 @@ import hashlib
 from typing import Any
 
 from chitnode.domain import limits
-from chitnode.domain.kinds import STAFF, kind
+from chitnode.domain.kinds import ADMIN, STAFF, kind
 from chitnode.domain.state import Change, Put, State
 from chitnode.errors import RuleViolation
 from chitnode.log.entry import HEX64_RE, Entry
@@ -48,17 +55,19 @@ from chitnode.log.statement import (
 MEMBER_KEYS = "member_keys"
 KEY_OWNERS = "member_key_owners"
 COUNTERSIGS = "countersigs"
+CONSENT_RULE = "consent_rule"
 MEMBERS = "members"  # chit_kinds_base.MEMBERS (importing it would make an import cycle)
+GROUPS = "groups"  # chit_kinds_base.GROUPS (likewise)
 
 ACTIVE = "active"  # the member's current key signs
 REVOKED = "revoked"  # the last key was revoked and none replaces it yet
 SUPERSEDED = "superseded"  # a history item ended by the next enrolment
 ENDED_REVOKED = "revoked"  # a history item ended by member.key_revoked
 
-# The switch-over: False keeps members without an enrolled key consenting unsigned, as
-# every log before member keys does; True would refuse their consents
-# `countersig_no_key`. A fold rule: every node of a branch must hold the same value.
-ENFORCE_UNKEYED = False
+# The group term (`consent`, in the group's row and its agreement) under which every
+# member's consent needs the member's own signature, keyed or not. The only value: a
+# group without the term is an older one, and no value means "unsigned" (no way back).
+CONSENT_SIGNED = "signed.v1"
 
 BODY_FIELDS = frozenset({"member_id", "key"})
 BODY_OPTIONAL = frozenset({"cmd_id"})
@@ -134,6 +143,61 @@ def key_revoked(state: State, entry: Entry) -> list[Change]:
     return [Put(MEMBER_KEYS, mid, {**row, "key": None, "status": REVOKED, "history": history})]
 
 
+# --- the switch-over: groups whose members all sign ------------------------------------
+
+
+def branch_requires_signed(state: State) -> bool:
+    """Whether the branch admin has recorded that new groups take only signed consents."""
+    return state.get(CONSENT_RULE, "branch") is not None
+
+
+@kind(
+    "branch.consent_rule_set",
+    ADMIN,
+    summary="From now on, new groups take a member's consent only with the member's signature.",
+)
+def consent_rule_set(state: State, entry: Entry) -> list[Change]:
+    """`{consent: "signed.v1"}`: groups formed after this entry default to signed consent.
+
+    Groups formed before keep their agreement. There is no value to turn it off: once
+    recorded, the first recording stands and a second one changes nothing.
+    """
+    body = entry.body
+    ok = {"consent"} <= set(body) <= {"consent"} | BODY_OPTIONAL
+    need(ok, "bad_body", f"{entry.kind} body is {{consent}}")
+    need(body["consent"] == CONSENT_SIGNED, "bad_variant", f"consent: only {CONSENT_SIGNED!r}")
+    if branch_requires_signed(state):
+        return []
+    row = {"consent": CONSENT_SIGNED, "set_ms": entry.ts, "by": entry.author, "at": _place(entry)}
+    return [Put(CONSENT_RULE, "branch", row)]
+
+
+def consent_term(state: State, body: dict[str, Any]) -> dict[str, str]:
+    """The `consent` term a `group.created` body gives the new group: `signed.v1` when the
+    body asks for it, or when it is silent and the branch requires it; none otherwise (an
+    older-style group). Any other value is refused `bad_variant`: a group cannot opt out."""
+    if "consent" not in body:
+        return {"consent": CONSENT_SIGNED} if branch_requires_signed(state) else {}
+    need(
+        body["consent"] == CONSENT_SIGNED,
+        "bad_variant",
+        f"consent: only {CONSENT_SIGNED!r} (each member signs on their own phone)",
+    )
+    return {"consent": CONSENT_SIGNED}
+
+
+def signed_group(group: dict[str, Any] | None) -> bool:
+    """Whether a group's row holds it to signed consent (None: no such group)."""
+    return group is not None and group.get("consent") == CONSENT_SIGNED
+
+
+def _in_signed_group(state: State, body: dict[str, Any]) -> bool:
+    """Whether a consent's group takes only signed consents (every consent names its
+    `group_id`; an unknown or malformed one is left to the kind's own rules)."""
+    gid = body.get("group_id")
+    return isinstance(gid, str) and signed_group(state.get(GROUPS, gid))
+
+
 # --- countersignatures ------------------------------------------------------------------
 
 
@@ -148,12 +212,14 @@ def _judge(state: State, entry: Entry) -> tuple[str, str, str] | None:
         return None
     row = state.get(MEMBER_KEYS, member)
     if given is None:
-        if row is None and not ENFORCE_UNKEYED:
-            return None
+        signed_only = _in_signed_group(state, body)
+        if row is None and not signed_only:
+            return None  # an older group's member who never had a key: as before keys
+        where = f"group {body['group_id']} takes only members' signatures: " if signed_only else ""
         need(
             row is not None and row["status"] == ACTIVE,
             "countersig_no_key",
-            f"{member} has no current key: pair the member's phone and enrol its key first",
+            f"{where}{member} has no current key: pair the member's phone and enrol its key first",
         )
         raise RuleViolation(
             f"{entry.kind} is {member}'s consent: it needs {member}'s signature",

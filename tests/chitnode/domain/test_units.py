@@ -168,6 +168,7 @@ class Tour:
         run("member.key_revoked", phone_key)
         heads = sorted([a, s, h] for a, (s, h) in self.node.engine.heads.items())
         run("heads.witnessed", {"group_id": "FT-1", "month": 1, "heads": heads})
+        run("branch.consent_rule_set", {"consent": "signed.v1"})  # new groups: members sign
 
 
 OnDisk = tuple[list[tuple[str, Any]], list[tuple[str, Any]]]

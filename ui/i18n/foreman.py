@@ -99,12 +99,27 @@ STRINGS: dict[str, dict[str, str]] = _en(
     first_month__foreman_ticket="to the foreman's ticket (ticket 1)",
     dividend_to__all="every ticket",
     dividend_to__others="every ticket but the month's winner",
+    form__consent="Members agree (agreement, bids, minutes, draw)",
+    consent__signed__v1="only by signing on their own phone",
+    consent__as_before="as before: staff may record it for members without a paired phone",
     preview__value="Chit value {value}, {tickets} tickets, {tickets} months.",
     preview__instalment="Instalment {subscription} a month; the first month {amount}.",
     preview__commission="Commission {rate} ({mode}): {amount} a month, {total} over the group.",
     preview__discount="Bids from {low} to {high} ({rate}), in steps of {step}.",
     preview__prize="A month's prize: from {low} (highest discount) to {high}.",
     preview__ceiling="The branch's ceiling on the discount is {rate}.",
+    preview__consent_signed=(
+        "Members sign for themselves: the agreement, every bid, the minutes and the draw"
+        " count only when the member signs on their own paired phone. Nobody at the office"
+        " can agree for a member. Pair each member's phone before they sign the agreement."
+        " This cannot be switched off for this group."
+    ),
+    preview__consent_by_branch="The branch requires this for every new group.",
+    preview__consent_as_before=(
+        "As in older groups: staff may record the agreement, bids and minutes of members"
+        " without a paired phone; members with a paired phone sign on it. Choose"
+        ' "only by signing on their own phone" so that no one can agree for a member.'
+    ),
     # set-up of a forming group
     setup__count="{assigned} of {tickets} tickets have a holder.",
     setup__ticket="Ticket",
@@ -122,6 +137,9 @@ STRINGS: dict[str, dict[str, str]] = _en(
     setup__has_signed="Signed",
     setup__not_signed="Not signed yet",
     setup__start="Start group",
+    setup__consent_signed="Members sign for themselves in this group, on their own phones.",
+    setup__unpaired="No paired phone yet: {members}. Pair their phones (Phones → Member keys)"
+    " before they sign the agreement.",
     # a new member
     member__hint=(
         "Full PAN, account and phone numbers are sealed to the branch's staff key;"

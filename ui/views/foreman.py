@@ -363,13 +363,16 @@ GROUP_CHOICES = (
     ("commission_mode", "foreman.form.commission_mode", setup.COMMISSION_MODES),
     ("first_month", "foreman.form.first_month", setup.FIRST_MONTHS),
     ("dividend_to", "foreman.form.dividend_to", setup.DIVIDEND_TOS),
+    ("consent", "foreman.form.consent", setup.CONSENTS),
 )
 
 
 class GroupFormView:
     """The create-a-group form: fields, the preview, and the confirm that writes it."""
 
-    def __init__(self, view: SessionView, defaults: setup.GroupForm) -> None:
+    def __init__(
+        self, view: SessionView, defaults: setup.GroupForm, *, consent_locked: bool = False
+    ) -> None:
         self.view = view
         self.fields: dict[str, ft.TextField] = {}
         for name, key, number in GROUP_FIELDS:
@@ -391,6 +394,8 @@ class GroupFormView:
                 width=FIELD_WIDTH_PX,
                 on_select=self.changed,
             )
+        # The branch requires members to sign: a fact of every new group, not a choice.
+        self.choices["consent"].disabled = consent_locked
         self.preview_box = ft.Column([], spacing=theme.GAP_PX)
         self.confirm = theme.action_button(view.t("foreman.form.create"), self.create, primary=True)
         self.confirm.disabled = True
@@ -522,6 +527,7 @@ def preview_lines(view: SessionView, p: setup.Preview) -> list[ft.Control]:
         ),
     ]
     out = [text(ident, view.t(key, **kw)) for ident, key, kw in lines]
+    out.append(text("newgroup-preview-consent", consent_words(view, p)))
     if p.ceiling_bps:
         out.append(
             text(
@@ -530,6 +536,16 @@ def preview_lines(view: SessionView, p: setup.Preview) -> list[ft.Control]:
             )
         )
     return out
+
+
+def consent_words(view: SessionView, p: setup.Preview) -> str:
+    """Whose word a member's consent will be in this group, in plain words."""
+    if not p.consent_signed:
+        return view.t("foreman.preview.consent_as_before")
+    words = view.t("foreman.preview.consent_signed")
+    return (
+        f"{words} {view.t('foreman.preview.consent_by_branch')}" if p.consent_by_branch else words
+    )
 
 
 def signature_chip(view: SessionView, signed: bool, identifier: str) -> ft.Control:
@@ -573,6 +589,11 @@ def forming_controls(view: SessionView, state: setup.Forming) -> ft.Control:
         ),
         text("setup-hash", view.t("foreman.setup.hash", hash=state.terms_hash[:KEY_SHOWN_CHARS])),
     ]
+    if state.signed_consent:
+        rows.append(text("setup-consent", view.t("foreman.setup.consent_signed")))
+    if state.unpaired and state.status == "forming":
+        unpaired = ", ".join(state.unpaired)
+        rows.append(text("setup-unpaired", view.t("foreman.setup.unpaired", members=unpaired)))
     if state.published:
         holders = len(state.signed) + len(state.unsigned)
         signed = view.t("foreman.setup.signed", signed=len(state.signed), holders=holders)
@@ -671,8 +692,10 @@ def assign_row(view: SessionView, state: setup.Forming) -> ft.Control:
 
 
 async def build_new_group(view: SessionView) -> ft.Control:
-    defaults = await view.read(setup.form_defaults)
-    return GroupFormView(view, defaults).controls()
+    defaults, locked = await view.read(
+        lambda r: (setup.form_defaults(r), setup.consent_required(r))
+    )
+    return GroupFormView(view, defaults, consent_locked=locked).controls()
 
 
 async def build_setup(view: SessionView) -> ft.Control:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import member_keys
 from chitnode.domain.chit_kinds_auction import auction_terms, branch_rules
 from chitnode.domain.chit_rules import (
     BID_INCREMENT_DEFAULT_PAISE,
@@ -62,6 +63,12 @@ _MEMBER_NUMBER_RE = re.compile(rf"^{MEMBER_ID_PREFIX}([0-9]+)$")
 COMMISSION_MODES = tuple(m.value for m in CommissionMode)
 FIRST_MONTHS = tuple(m.value for m in FirstMonth)
 DIVIDEND_TOS = tuple(m.value for m in DividendTo)
+# Whose word a member's consent is (issue 15): only the member's phone signature, or, as in
+# groups before, staff may record it for a member without a paired phone. The second one
+# is no term in the log: the body leaves `consent` out (member_keys.consent_term).
+CONSENT_SIGNED = member_keys.CONSENT_SIGNED
+CONSENT_AS_BEFORE = "as_before"
+CONSENTS = (CONSENT_SIGNED, CONSENT_AS_BEFORE)
 
 
 class FormProblem(ChitError):
@@ -92,6 +99,7 @@ class GroupForm:
     min_discount: str = ""  # rupees; empty: the mode's default (the commission, or nothing)
     bid_increment: str = ""  # rupees; empty: the agreement's default
     meeting_day: str = ""  # 1..28; empty: the 1st
+    consent: str = CONSENT_AS_BEFORE  # one of CONSENTS
 
 
 def percent_bps(text: str, field: str) -> int:
@@ -118,8 +126,15 @@ def rupees(text: str, field: str) -> int:
         raise FormProblem(field, f"error.{exc.code}", exc.message) from exc
 
 
+def consent_required(reading: Reading) -> bool:
+    """Whether the branch admin made signed consent the rule for every new group (then the
+    form shows it as a fact, not a choice)."""
+    return member_keys.branch_requires_signed(reading.state)
+
+
 def form_defaults(reading: Reading) -> GroupForm:
-    """The form as it opens: the Act's commission cap, the branch's discount ceiling."""
+    """The form as it opens: the Act's commission cap, the branch's discount ceiling, and
+    members signing for themselves where the branch requires it."""
     rules = branch_rules(reading.state)
     ceiling = int(rules["discount_ceiling_bps"]) if rules else 4_000
     increment = BID_INCREMENT_DEFAULT_PAISE if rules else BID_INCREMENT_V1_PAISE
@@ -128,6 +143,7 @@ def form_defaults(reading: Reading) -> GroupForm:
         max_discount_pct=fmt.percent(ceiling).rstrip("%"),
         bid_increment=fmt.rupees(increment).lstrip("₹"),
         meeting_day="1",
+        consent=CONSENT_SIGNED if consent_required(reading) else CONSENT_AS_BEFORE,
     )
 
 
@@ -152,10 +168,12 @@ def group_body(form: GroupForm) -> dict[str, Any]:
         ("commission_mode", form.commission_mode, COMMISSION_MODES),
         ("first_month", form.first_month, FIRST_MONTHS),
         ("dividend_to", form.dividend_to, DIVIDEND_TOS),
+        ("consent", form.consent, CONSENTS),
     ):
         if value not in allowed:
             raise FormProblem(field, "error.bad_variant")
-        body[field] = value
+        if value != CONSENT_AS_BEFORE:  # "as before" is the absence of the term
+            body[field] = value
     if form.first_month == FirstMonth.FOREMAN_TICKET.value:
         body["foreman_ticket"] = FOREMAN_TICKET
     if form.min_discount.strip():
@@ -211,6 +229,8 @@ class Preview:
     prize_low_paise: int  # a month's prize at the highest discount
     prize_high_paise: int  # ... at the lowest
     ceiling_bps: int  # the branch's discount ceiling, 0 when none recorded
+    consent_signed: bool  # every member's consent needs the member's own phone signature
+    consent_by_branch: bool  # ... because the branch requires it of every new group
 
 
 def preview(reading: Reading, body: Mapping[str, Any]) -> Preview:
@@ -223,6 +243,7 @@ def preview(reading: Reading, body: Mapping[str, Any]) -> Preview:
     months = terms.tickets
     commission_months = months - (1 if terms.first_month == FirstMonth.FOREMAN_TICKET else 0)
     rules = branch_rules(reading.state)
+    consent = member_keys.consent_term(reading.state, dict(body))  # the kernel's own rule
     return Preview(
         group_id=str(body["group_id"]),
         name=str(body["name"]),
@@ -243,6 +264,8 @@ def preview(reading: Reading, body: Mapping[str, Any]) -> Preview:
         prize_low_paise=low.prize_paise,
         prize_high_paise=high.prize_paise,
         ceiling_bps=int(rules["discount_ceiling_bps"]) if rules else 0,
+        consent_signed=member_keys.signed_group(consent),
+        consent_by_branch=consent_required(reading),
     )
 
 
@@ -277,6 +300,8 @@ class Forming:
     unsigned: tuple[str, ...]
     can_publish: bool  # every ticket has a holder and nothing is published yet
     can_start: bool  # published and every holder signed
+    signed_consent: bool = False  # members consent only by their own signature here
+    unpaired: tuple[str, ...] = ()  # ...and these holders have no paired phone to sign with
 
 
 def forming(reading: Reading, gid: str) -> Forming:
@@ -316,7 +341,17 @@ def forming(reading: Reading, gid: str) -> Forming:
         unsigned=unsigned if published else tuple(holders),
         can_publish=forming_now and full and not published,
         can_start=forming_now and full and published and not unsigned,
+        signed_consent=member_keys.signed_group(group),
+        unpaired=tuple(m for m in holders if not _paired(state, m))
+        if member_keys.signed_group(group)
+        else (),
     )
+
+
+def _paired(state: State, member_id: str) -> bool:
+    """Whether the member has a current key (a paired phone) to sign consents with."""
+    row = state.get(member_keys.MEMBER_KEYS, member_id)
+    return row is not None and row["status"] == member_keys.ACTIVE
 
 
 def assign_ticket(gid: str, ticket: int, member_id: str) -> Command:

@@ -206,4 +206,58 @@ STRINGS: dict[str, dict[str, str]] = {
         "kn": "ನಿಮ್ಮ ಟಿಕೆಟ್ ಈ ತಿಂಗಳು ಬಿಡ್ ಮಾಡುವಂತಿಲ್ಲ: {why}",
         "hi": "आपका टिकट इस महीने बोली नहीं लगा सकता: {why}",
     },
+    # the draw by lot from the phone, and the desk's bids for a member with a signing key
+    "auction.share_what": {
+        "en": (
+            "Nobody bid, or the best bids tie: the winner is drawn by lot. Your phone makes"
+            " your share of the draw and signs it; no one else chooses it."
+        ),
+        "kn": (
+            "ಯಾರೂ ಬಿಡ್ ಮಾಡಿಲ್ಲ, ಅಥವಾ ಉತ್ತಮ ಬಿಡ್‌ಗಳು ಸಮವಾಗಿವೆ: ವಿಜೇತರನ್ನು ಚೀಟಿ ಎತ್ತಿ ಆರಿಸಲಾಗುತ್ತದೆ."
+            " ನಿಮ್ಮ ಫೋನ್ ಡ್ರಾದಲ್ಲಿ ನಿಮ್ಮ ಪಾಲನ್ನು ಮಾಡಿ ಸಹಿ ಮಾಡುತ್ತದೆ; ಬೇರೆ ಯಾರೂ ಅದನ್ನು ಆರಿಸುವುದಿಲ್ಲ."
+        ),
+        "hi": (
+            "किसी ने बोली नहीं लगाई, या सबसे अच्छी बोलियाँ बराबर हैं: विजेता लॉटरी से चुना जाएगा।"
+            " आपका फ़ोन ड्रॉ में आपका हिस्सा बनाकर उस पर हस्ताक्षर करता है; उसे कोई और नहीं चुनता।"
+        ),
+    },
+    "auction.share_add": {
+        "en": "Add my share to the draw",
+        "kn": "ಡ್ರಾಗೆ ನನ್ನ ಪಾಲು ಸೇರಿಸಿ",
+        "hi": "ड्रॉ में मेरा हिस्सा जोड़ें",
+    },
+    "auction.share_added": {
+        "en": "Your share is in the draw.",
+        "kn": "ನಿಮ್ಮ ಪಾಲು ಡ್ರಾದಲ್ಲಿದೆ.",
+        "hi": "आपका हिस्सा ड्रॉ में है।",
+    },
+    "auction.share_at_table": {
+        "en": "The foreman adds your share to the draw at the table.",
+        "kn": "ಫೋರ್‌ಮನ್ ಮೇಜಿನ ಬಳಿ ಡ್ರಾಗೆ ನಿಮ್ಮ ಪಾಲು ಸೇರಿಸುತ್ತಾರೆ.",
+        "hi": "फोरमैन मेज़ पर ड्रॉ में आपका हिस्सा जोड़ते हैं।",
+    },
+    "auction.keyed": {
+        "en": "signs on their phone",
+        "kn": "ತಮ್ಮ ಫೋನಿನಲ್ಲಿ ಸಹಿ ಮಾಡುತ್ತಾರೆ",
+        "hi": "अपने फ़ोन पर हस्ताक्षर करते हैं",
+    },
+    "auction.sent_to_phone": {
+        "en": "Sent to {name}'s phone: {name} reads the bid there and signs it, or not.",
+        "kn": "{name} ಅವರ ಫೋನಿಗೆ ಕಳುಹಿಸಲಾಗಿದೆ: {name} ಅಲ್ಲಿ ಬಿಡ್ ಓದಿ ಸಹಿ ಮಾಡುತ್ತಾರೆ, ಅಥವಾ ಮಾಡುವುದಿಲ್ಲ.",
+        "hi": "{name} के फ़ोन पर भेजा गया: {name} वहाँ बोली पढ़कर हस्ताक्षर करेंगे, या नहीं।",
+    },
+    "auction.bids_on_phone": {
+        "en": (
+            "{name} has a signing key, so only {name}'s phone can bid for them: ask {name} to"
+            " log in on the phone and bid from the auction there."
+        ),
+        "kn": (
+            "{name} ಅವರಿಗೆ ಸಹಿ ಕೀ ಇದೆ, ಆದ್ದರಿಂದ ಅವರ ಫೋನ್ ಮಾತ್ರ ಅವರಿಗಾಗಿ ಬಿಡ್ ಮಾಡಬಹುದು: ಫೋನಿನಲ್ಲಿ"
+            " ಲಾಗಿನ್ ಆಗಿ ಅಲ್ಲಿಂದ ಹರಾಜಿನಲ್ಲಿ ಬಿಡ್ ಮಾಡಲು {name} ಅವರನ್ನು ಕೇಳಿ."
+        ),
+        "hi": (
+            "{name} के पास हस्ताक्षर कुंजी है, इसलिए सिर्फ़ उनका फ़ोन उनके लिए बोली लगा सकता है:"
+            " {name} से फ़ोन पर लॉग इन करके वहीं नीलामी में बोली लगाने को कहें।"
+        ),
+    },
 }

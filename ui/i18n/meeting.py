@@ -78,6 +78,9 @@ _EN: dict[str, str] = {
         " to the draw ({count} so far), then the auction screen closes it."
     ),
     "meeting.auction.adds": "{name} adds to the draw",
+    "meeting.auction.on_phone": (
+        "Waiting for {name}'s phone: {name} adds to the draw from it (Add my share to the draw)"
+    ),
     "meeting.auction.reveal": "Reveal the lot",
     "meeting.auction.no_secret": (
         "This laptop does not hold the lot secret: reveal it from the device that opened the"

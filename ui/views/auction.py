@@ -30,9 +30,12 @@ from typing import Any
 
 import flet as ft
 
+from chitnode.errors import ChitError
+from chitnode.log.statement import statement_for
 from chitnode.services.events import Event
 from ui import fmt, limits, meeting_desk, theme
 from ui.backend import Reading
+from ui.gate import check
 from ui.shell import MEMBER, MEMBER_HOME, STAFF, Screen, SessionView
 from ui.views import member_keys
 from ui.vm import auction as vm
@@ -67,6 +70,9 @@ class _Pad:
 
 
 _PADS: weakref.WeakKeyDictionary[SessionView, _Pad] = weakref.WeakKeyDictionary()
+# Bids the desk sent to members' phones to sign, running in the phones' sessions: held
+# until done (a task nobody holds may be collected mid-way).
+_ON_PHONES: set[asyncio.Task[Any]] = set()
 
 
 def _pad(view: SessionView, group_id: str, month: int) -> _Pad:
@@ -415,6 +421,8 @@ def _desk_bidders(view: SessionView, pad: _Pad, desk: vm.Desk) -> list[ft.Contro
             from ui import i18n
 
             notes.append(view.t("auction.may_not_bid", why=i18n.error_text(view.lang, b.block)))
+        if b.keyed:
+            notes.append(view.t("auction.keyed"))
         said = " · ".join([line, *notes])
         may = desk.can_bid and b.present and not b.block
 
@@ -453,7 +461,10 @@ async def _desk_bid_pad(view: SessionView, pad: _Pad, desk: vm.Desk) -> list[ft.
             desk.group_id, desk.month, bidder.ticket, proposed, actor=bidder.member_id
         )
         cmd_id = vm.bid_cmd_id(bidder.member_id, desk.group_id, desk.month, nonce)
-        if await view.submit(kind, body, cmd_id) is not None:
+        if bidder.keyed:  # only the member's phone can sign it: send it there
+            if _to_phone(view, bidder, kind, body, cmd_id):
+                pad.ticket, pad.proposed = 0, None
+        elif await view.submit(kind, body, cmd_id) is not None:
             pad.proposed = None
         await view.rebuild()
 
@@ -468,6 +479,42 @@ async def _desk_bid_pad(view: SessionView, pad: _Pad, desk: vm.Desk) -> list[ft.
         _text(view.t("auction.take_home", prize=view.money(look.prize_paise)), "auction-take-home"),
         _button(view.t("auction.place_bid"), "auction-place", place, primary=True),
     ]
+
+
+def _say(view: SessionView, words: str) -> None:
+    """A sentence on the session's banner (not a refusal: what happens next)."""
+    view.banner.value = words
+    view.banner_box.visible = True
+
+
+def _phone_of(view: SessionView, member_id: str) -> SessionView | None:
+    """The member's newest phone session on this node, if one is open (the laptop's own
+    sessions are staff: a member's session is their phone, logged in with their PIN)."""
+    phones = [
+        v for v in view.ctx.sessions.values() if v.who.is_member and v.who.member_id == member_id
+    ]
+    return phones[-1] if phones else None
+
+
+def _to_phone(
+    view: SessionView, bidder: vm.Bidder, kind: str, body: dict[str, Any], cmd_id: str
+) -> bool:
+    """A bid for a member with a signing key: the laptop cannot write it (countersig_missing),
+    so it goes to the member's phone, which shows "Sign on your phone" with the bid's exact
+    statement, as for a bid from the member's own room (member_keys.submit_consent, in the
+    phone's session: the phone's session writes it once signed). With no phone session
+    open, the desk says in words that this member bids from their own phone."""
+    phone = _phone_of(view, bidder.member_id)
+    if phone is None:
+        _say(view, view.t("auction.bids_on_phone", name=bidder.name))
+        return False
+    task = asyncio.get_running_loop().create_task(
+        member_keys.submit_consent(phone, kind, body, cmd_id)
+    )
+    _ON_PHONES.add(task)
+    task.add_done_callback(_ON_PHONES.discard)
+    _say(view, view.t("auction.sent_to_phone", name=bidder.name))
+    return True
 
 
 def _desk_close(view: SessionView, desk: vm.Desk) -> ft.Control:
@@ -503,8 +550,7 @@ async def _reveal(view: SessionView, desk: vm.Desk) -> bool:
     the log, the desk's copy is forgotten."""
     secret = await view.read(lambda r: _held_secret(r, desk.group_id, desk.month))
     if not secret:  # held by the laptop that opened the draw: say where to reveal it
-        view.banner.value = view.t("auction.no_secret")
-        view.banner_box.visible = True
+        _say(view, view.t("auction.no_secret"))
         return False
     kind, body = vm.reveal_command(desk.group_id, desk.month, secret)
     if await view.submit(kind, body) is None:
@@ -612,6 +658,8 @@ async def _room_live(view: SessionView, pad: _Pad, room: vm.Room) -> list[ft.Con
     parts.append(_bid_lines(view, pad, room.bids, "room-bids"))
     if room.result is not None:
         parts += _room_result(view, room)
+    elif room.lot_share:
+        parts += _room_share(view, room)
     elif room.can_bid:
         parts += await _room_bid_pad(view, pad, room)
     elif room.status == vm.OPEN and room.mine and room.bidding_ticket is None:
@@ -737,6 +785,54 @@ async def _room_bid_pad(view: SessionView, pad: _Pad, room: vm.Room) -> list[ft.
     )
     parts.append(ft.Card(content=ft.Container(card, padding=theme.GAP_PX * 2)))
     return parts
+
+
+def _room_share(view: SessionView, room: vm.Room) -> list[ft.Control]:
+    """The draw by lot takes the shares of members present: a member with a signing key
+    adds theirs from the phone; for one without, the foreman adds it at the table."""
+    if room.lot_share == vm.SHARE_ADDED:
+        return [_text(view.t("auction.share_added"), "room-share-added")]
+    parts = [_text(view.t("auction.share_what"), "room-share-what")]
+    if not room.keyed:
+        return [*parts, _text(view.t("auction.share_at_table"), "room-share-at-table")]
+
+    async def add() -> None:
+        await add_share(view, room.group_id, room.month)
+        await view.rebuild()
+
+    return [*parts, _button(view.t("auction.share_add"), "room-share", add, primary=True)]
+
+
+async def add_share(view: SessionView, group_id: str, month: int) -> bool:
+    """A keyed member's share of the draw, made and signed on the phone: the node issues the
+    statement with the share blank, the signing page fills in 32 bytes from the phone's
+    crypto.getRandomValues and signs (ui/signer.py FILLS), and the session writes the
+    completed `lot.contributed` with the phone's countersig. The node never chooses the
+    bytes: the lot's holder knows its secret and could steer a share it made. False when
+    refused (in words on the banner), declined or late."""
+    desk = member_keys.desk_of(view)
+    if desk is None:
+        view.refuse("not_serving")
+        return False
+    mid = view.who.member_id
+    branch = await view.read(lambda r: r.branch_id)
+    kind, template = vm.share_template(group_id, month, mid)
+    try:
+        stamped = check(view.who, kind, template)
+        asked = statement_for(kind, stamped, branch)
+        ticket = desk.issue_signing(branch, mid, asked, fills=vm.SHARE_FIELD)
+    except ChitError as exc:
+        view.refuse(exc.code)
+        return False
+    signed = await member_keys.await_signature(view, desk, ticket, kind)
+    if signed is None:
+        return False
+    try:
+        body = vm.share_body(stamped, signed, branch)
+    except ChitError as exc:
+        view.refuse(exc.code)
+        return False
+    return await view.submit(kind, body, vm.share_cmd_id(mid, group_id, month)) is not None
 
 
 def _room_result(view: SessionView, room: vm.Room) -> list[ft.Control]:

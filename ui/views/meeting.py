@@ -534,6 +534,9 @@ class _Screen:
                     label, self._contribute(member_id), f"meeting-auction-contribute-{member_id}"
                 )
             )
+        for member_id, name in auction.on_phones:  # a keyed member's phone draws and signs
+            said = t("meeting.auction.on_phone", name=name)
+            rows.append(_text(said, f"meeting-auction-phone-{member_id}"))
         return rows
 
     def _contribute(self, member_id: str) -> Handler:

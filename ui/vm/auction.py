@@ -23,16 +23,22 @@ from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views
 from chitnode.domain.chit_rules import (
     BID_INCREMENT_DEFAULT_PAISE,
+    Bid,
     DividendTo,
     GroupTerms,
     max_discount_paise,
     min_discount_paise,
+    needs_lot,
     subscription_paise,
 )
 from chitnode.domain.state import State
 from chitnode.errors import RuleViolation
+from chitnode.log.canonical import parse_canonical
+from chitnode.log.statement import statement_for
 from chitnode.services.events import Event
 from ui.backend import Reading
+from ui.signer import FILL_BLANK, Signed
+from ui.vm import member_keys as keys
 
 NONE = "none"  # no draw opened for this month yet
 OPEN = "open"
@@ -42,6 +48,13 @@ CLOSED = "closed"
 BID = "auction.bid"
 CLOSE = "auction.closed"
 REVEAL = "lot.revealed"
+SHARE = "lot.contributed"  # a present member's share of a draw by lot (the member's act)
+SHARE_FIELD = "contribution"  # its 32 random bytes: drawn on the member's phone when keyed
+# A member's share of the draw, as the room shows it: nothing asked (no draw takes shares
+# now, or the member is not recorded present), the member may add it, or it is in.
+SHARE_NONE = ""
+SHARE_ASK = "ask"
+SHARE_ADDED = "added"
 # UX.md rule 6: the step buttons move a bid by ₹100, or by the group's increment where
 # that is larger (a multiple of it, so every step lands on an amount the kernel accepts).
 BID_STEP_PAISE = BID_INCREMENT_DEFAULT_PAISE
@@ -80,6 +93,7 @@ class Bidder:
     alias: str
     present: bool
     block: str  # why it may not bid ("" when it may): a kernel code
+    keyed: bool = False  # the member has a signing key: the bid must be signed on their phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +165,8 @@ class Room:
     result: Result | None
     my_share_paise: int  # my share of the discount this month (each of my tickets), once settled
     my_next_instalment_paise: int  # what each of my sharing tickets pays next month
+    lot_share: str = SHARE_NONE  # my share of the draw by lot: SHARE_NONE | _ASK | _ADDED
+    keyed: bool = False  # I have a signing key: my phone signs my bids and draws my share
 
     @property
     def my_alias(self) -> str:
@@ -247,6 +263,31 @@ def _bids(auction: dict[str, Any], mine: frozenset[str] = frozenset()) -> tuple[
     )
 
 
+def takes_shares(auction: dict[str, Any] | None, now_ms: int) -> bool:
+    """Whether a draw by commit-reveal (lot v2) takes the shares of members present now:
+    open, its countdown over, and the winner to be drawn (nobody bid, or the best bids
+    tie). The kernel judges each share (chit_kinds_auction.lot_contributed)."""
+    if not auction or not auction.get("lot") or auction["status"] != OPEN:
+        return False
+    bids = [
+        Bid(str(b["ticket"]), int(b["discount_paise"]), str(b["hash"])) for b in auction["bids"]
+    ]
+    return now_ms >= int(auction["ends_ms"]) and needs_lot(bids)
+
+
+def shared(auction: dict[str, Any] | None) -> frozenset[str]:
+    """The members whose share is in the draw."""
+    lot = (auction or {}).get("lot") or {}
+    return frozenset(str(c["member"]) for c in lot.get("contributions") or ())
+
+
+def lot_share(auction: dict[str, Any] | None, member_id: str, now_ms: int) -> str:
+    if member_id in shared(auction):
+        return SHARE_ADDED
+    present = member_id in ((auction or {}).get("present") or ())
+    return SHARE_ASK if present and takes_shares(auction, now_ms) else SHARE_NONE
+
+
 def _status(auction: dict[str, Any] | None, result: Result | None) -> str:
     if auction is None:
         return NONE
@@ -278,6 +319,7 @@ def desk(reading: Reading, group_id: str, month: str | int | None = None) -> Des
                 alias=aliases.get(str(row["ticket"]), ""),
                 present=mid in present,
                 block=base.bid_block(state, group, row) if not result else "",
+                keyed=keys.current_key(state, mid) is not None,
             )
         )
     draw = chit_views.draw_state(auction) if auction and "lot" in auction else {}
@@ -365,6 +407,8 @@ def room(
         mine=tuple(mine),
         my_share_paise=share,
         my_next_instalment_paise=next_due,
+        lot_share=lot_share(auction, member_id, reading.now_ms) if not result else SHARE_NONE,
+        keyed=keys.current_key(state, member_id) is not None,
     )
 
 
@@ -494,6 +538,32 @@ def close_command(group_id: str, month: int) -> tuple[str, dict[str, Any]]:
 
 def reveal_command(group_id: str, month: int, secret: str) -> tuple[str, dict[str, Any]]:
     return REVEAL, {**_scope(group_id, month), "secret": secret}
+
+
+def share_template(group_id: str, month: int, member_id: str) -> tuple[str, dict[str, Any]]:
+    """A keyed member's share of the draw as the node asks the phone to sign it: the share
+    blank (FILL_BLANK). The phone fills in 32 bytes it draws itself (ui/signer.py FILLS):
+    the node must not choose them, or the lot's holder, who knows its secret, could."""
+    body = {"group_id": group_id, "month": month, "actor": member_id, SHARE_FIELD: FILL_BLANK}
+    return SHARE, body
+
+
+def share_body(template: dict[str, Any], signed: Signed, branch_id: str) -> dict[str, Any]:
+    """The `lot.contributed` body to submit: `template` with the phone's share, and the
+    phone's signature as its countersig. RuleViolation `signer_statement_mismatch` unless
+    the statement signed is exactly the one the fold will rebuild from that body (the
+    desk checked the same when the phone posted it)."""
+    doc = parse_canonical(signed.statement)
+    value = doc.get(SHARE_FIELD) if isinstance(doc, dict) else None
+    body = {**template, SHARE_FIELD: value}
+    if not isinstance(value, str) or statement_for(SHARE, body, branch_id) != signed.statement:
+        raise RuleViolation("the signed share is not this draw's", code="signer_statement_mismatch")
+    return keys.countersigned(body, signed)
+
+
+def share_cmd_id(member_id: str, group_id: str, month: int) -> str:
+    """One share per member and draw: a second tap, or a resend, is "already done"."""
+    return bid_cmd_id(member_id, group_id, month, "lot-share")
 
 
 def bid_cmd_id(member_id: str, group_id: str, month: int, nonce: str) -> str:

@@ -27,7 +27,6 @@ from chitnode.domain.chit_rules import (
     Bid,
     max_discount_paise,
     min_discount_paise,
-    needs_lot,
     security_required_paise,
     subscription_paise,
 )
@@ -36,6 +35,8 @@ from chitnode.errors import ChitError
 from ui import fmt, limits
 from ui.backend import Reading
 from ui.meeting_desk import OpenMeeting
+from ui.vm import auction as auction_vm
+from ui.vm import member_keys as keys_vm
 
 STEPS = (
     "open",
@@ -168,6 +169,9 @@ class AuctionStep:
     contributors: int
     draw_needed: bool  # the countdown is over and the winner will be drawn (no bid, or a tie)
     to_contribute: tuple[tuple[str, str], ...]  # (member id, name): present, not yet added
+    # ... and those with a signing key: their phone draws and signs their share, the laptop
+    # waits for it (it cannot write it: countersig_missing)
+    on_phones: tuple[tuple[str, str], ...]
     holds_lot: bool  # this node holds the lot secret it committed to
     can_reveal: bool  # the draw waits for the reveal and this node can give it
 
@@ -558,11 +562,12 @@ def _auction_step(
     ends_ms = int((auction or {}).get("ends_ms") or 0)
     # lot v2: after the countdown, subscribers present add to the draw (their act, named);
     # the close needs one when nobody bid or the best bids tie (chit_kinds_auction)
-    draw_needed = bool(lot) and status == "open" and now_ms >= ends_ms and needs_lot(bids)
-    added = {str(c["member"]) for c in lot.get("contributions") or ()}
-    to_contribute = (
-        tuple((m, _name(state, m)) for m in present if m not in added) if draw_needed else ()
-    )
+    draw_needed = auction_vm.takes_shares(auction, now_ms)
+    added = auction_vm.shared(auction)
+    waiting = [(m, _name(state, m)) for m in present if m not in added] if draw_needed else []
+    keyed = {m for m, _ in waiting if keys_vm.current_key(state, m) is not None}
+    to_contribute = tuple(w for w in waiting if w[0] not in keyed)
+    on_phones = tuple(w for w in waiting if w[0] in keyed)
     return AuctionStep(
         status=status,
         min_discount_paise=min_discount_paise(terms),
@@ -578,6 +583,7 @@ def _auction_step(
         contributors=len(added),
         draw_needed=draw_needed,
         to_contribute=to_contribute,
+        on_phones=on_phones,
         holds_lot=holds_lot,
         can_reveal=status == DRAWING and holds_lot,
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from chitnode import limits
-from chitnode.domain import chit_views
+from chitnode.domain import chit_views, member_keys
 from chitnode.domain import limits as limits_domain
 from chitnode.domain.kinds import role_allows, roles_markdown
 from chitnode.domain.money import format_inr
@@ -85,6 +85,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         node = Node.init(data_dir(args), name)
         with node:
             node.submit("branch.chit_rules_set", rules)
+            if args.members_sign:  # issue 15: no one can agree for a member in new groups
+                node.submit("branch.consent_rule_set", {"consent": member_keys.CONSENT_SIGNED})
     with node:
         print(f"Founded branch {name!r} ({node.branch}) in {data_dir(args)}")
         print(f"Root admin key: {node.public}")
@@ -92,7 +94,21 @@ def cmd_init(args: argparse.Namespace) -> int:
             f"Chit rules: {args.state}, discount ceiling {args.discount_ceiling_pct}%"
             " (record your state's figure with `chitnode submit branch.chit_rules_set`)"
         )
+        print(_consent_line(args.members_sign))
     return 0
+
+
+def _consent_line(members_sign: bool) -> str:
+    if members_sign:
+        return (
+            "Members' consent: in every group formed from now, only by the member's own"
+            " signature on their paired phone (cannot be turned off)"
+        )
+    return (
+        "Members' consent: as before, staff may record it for members without a paired phone;"
+        " require signatures for new groups with `chitnode submit branch.consent_rule_set"
+        ' \'{"consent": "signed.v1"}\'` (or per group: "consent": "signed.v1" in group.created)'
+    )
 
 
 def _init_rules(args: argparse.Namespace) -> dict[str, Any]:

@@ -124,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=INIT_DISCOUNT_CEILING_PCT,
         help="the most a bid may give up, %% of the chit amount (default: the Act's 40)",
     )
+    p.add_argument(
+        "--members-sign",
+        action="store_true",
+        help="groups formed from now take a member's consent only by the member's phone signature",
+    )
     p = sub.add_parser("demo", help="create a realistic demo branch and print its status")
     p.add_argument("--seed", type=int, default=2026)
     p = sub.add_parser("status", help="branch, own key and role, entries, heads, digest, forks")

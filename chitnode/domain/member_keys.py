@@ -191,6 +191,21 @@ def signed_group(group: dict[str, Any] | None) -> bool:
     return group is not None and group.get("consent") == CONSENT_SIGNED
 
 
+def consent_words(group: dict[str, Any]) -> str:
+    """Whose word a member's consent is in `group`, in plain English (the CLI says it when
+    a group is formed; the app has its own catalogue sentences)."""
+    if signed_group(group):
+        return (
+            f"Group {group['group_id']}: members agree (agreement, bids, minutes, draw) only by"
+            " signing on their own paired phone; nobody can agree for them, and this cannot be"
+            " switched off. Pair each member's phone before they sign the agreement."
+        )
+    return (
+        f"Group {group['group_id']}: as in older groups, staff may record the consent of"
+        " members without a paired phone (members with one sign on it)."
+    )
+
+
 def _in_signed_group(state: State, body: dict[str, Any]) -> bool:
     """Whether a consent's group takes only signed consents (every consent names its
     `group_id`; an unknown or malformed one is left to the kind's own rules)."""

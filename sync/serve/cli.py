@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from chitnode.domain import limits as domain
+from chitnode.domain import member_keys
 from chitnode.domain.kinds import load_all
 from chitnode.errors import ChitError, UsageError
 from chitnode.node.node import Command, Node, Receipt
@@ -148,7 +149,10 @@ def _submit(args: argparse.Namespace) -> int:
     with Node.open(data_folder(args.data)) as node:
         receipt = node.submit(args.kind, body, args.cmd_id)
         check_applied(node, receipt)  # written but frozen or rejected: exit 3, what to do
+        group = node.engine.state.get("groups", str(body.get("group_id")))
     print(receipt_text(args.kind, receipt, args.json))
+    if args.kind == "group.created" and group is not None and not args.json:
+        print(member_keys.consent_words(group))  # whose word a member's consent is (issue 15)
     return 0
 
 

@@ -124,10 +124,11 @@ def test_init_prints_branch_and_key_and_refuses_a_second_init(
     data = tmp_path / "d"
     code, out, _ = run(capsys, "--data", str(data), "init", "--branch-name", "Udupi")
     assert code == 0
-    first, second, third = out.splitlines()
+    first, second, third, fourth = out.splitlines()
     assert first.startswith("Founded branch 'Udupi' (") and first.endswith(f") in {data}")
     assert second.startswith("Root admin key: ") and len(second.split()[-1]) == 64
     assert third.startswith("Chit rules: India (Chit Funds Act 1982), discount ceiling 40% ")
+    assert fourth.startswith("Members' consent: as before")  # test_cli_consent.py: the rest
     code, out, err = run(capsys, "--data", str(data), "init", "--branch-name", "Again")
     assert code == 2 and err.startswith("chitnode: error [usage]: ")
     code, out, err = run(capsys, "--data", str(tmp_path / "e"), "init", "--branch-name", " ")

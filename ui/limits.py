@@ -180,3 +180,10 @@ RECEIPT_LINK_KEY_BYTES = 32  # the HMAC key that signs download links (made at s
 # well under this; anything longer is refused before it is decoded.
 RECEIPT_TOKEN_CHARS_MAX = 512
 RECEIPT_QR_PX = 280  # the QR's side on a 360-px phone: a second phone's camera reads it
+
+# --- heads witnessed from the members' phones (ui/witness_desk.py, issue 15 point 5) -------
+
+# Witness requests held in memory at once (one per group meeting closing now): a branch
+# closes a few meetings a day; the oldest is dropped past this (its signatures are lost, and
+# the foreman asks again).
+WITNESS_ASKS_MAX = 64

@@ -153,4 +153,114 @@ STRINGS: dict[str, dict[str, str]] = {
         "hi": "अभी किसी सदस्य की कुंजी नहीं है।",
     },
     "keys.staff.refresh": {"en": "Refresh", "kn": "ನವೀಕರಿಸಿ", "hi": "ताज़ा करें"},
+    # what a signature stands for, on the phone's "/sign" screen
+    "keys.sign.what.heads.witnessed": {
+        "en": "You are witnessing the branch's records at the meeting's close.",
+        "kn": "ಸಭೆಯ ಮುಕ್ತಾಯದಲ್ಲಿ ನೀವು ಶಾಖೆಯ ದಾಖಲೆಗಳಿಗೆ ಸಾಕ್ಷಿಯಾಗುತ್ತಿದ್ದೀರಿ.",
+        "hi": "बैठक के अंत में आप शाखा के रिकॉर्ड के गवाह बन रहे हैं।",
+    },
+    "keys.sign.minutes.month": {
+        "en": "{group}, month {month}",
+        "kn": "{group}, ತಿಂಗಳು {month}",
+        "hi": "{group}, महीना {month}",
+    },
+    "keys.sign.minutes.winner": {
+        "en": "Winner: ticket {ticket}, {name}",
+        "kn": "ವಿಜೇತರು: ಟಿಕೆಟ್ {ticket}, {name}",
+        "hi": "विजेता: टिकट {ticket}, {name}",
+    },
+    "keys.sign.minutes.prize": {
+        "en": "Prize: {prize}",
+        "kn": "ಬಹುಮಾನ: {prize}",
+        "hi": "इनाम: {prize}",
+    },
+    "keys.sign.minutes.hash": {
+        "en": "The minutes' fingerprint: {hash}",
+        "kn": "ನಡಾವಳಿಯ ಗುರುತು: {hash}",
+        "hi": "कार्यवृत्त की पहचान: {hash}",
+    },
+    "keys.sign.witness.meeting": {
+        "en": "{group}, meeting of month {month}",
+        "kn": "{group}, ತಿಂಗಳು {month} ರ ಸಭೆ",
+        "hi": "{group}, महीना {month} की बैठक",
+    },
+    "keys.sign.witness.log": {
+        "en": "The log of {branch} as of {time}, {entries} entries from {devices} devices;"
+        " you are a witness.",
+        "kn": "{time} ರಂತೆ {branch} ನ ದಾಖಲೆ, {devices} ಸಾಧನಗಳಿಂದ {entries} ನಮೂದುಗಳು; ನೀವು ಸಾಕ್ಷಿ.",
+        "hi": "{time} तक {branch} का रिकॉर्ड, {devices} उपकरणों से {entries} प्रविष्टियाँ; आप गवाह हैं।",
+    },
+    # the foreman's minutes step: a keyed member confirms from the phone, not at the table
+    "keys.minutes.on_phone": {
+        "en": "Confirms on their phone: Inbox, then I confirm these minutes",
+        "kn": "ತಮ್ಮ ಫೋನಿನಲ್ಲಿ ದೃಢೀಕರಿಸುತ್ತಾರೆ: ಇನ್‌ಬಾಕ್ಸ್, ನಂತರ ದೃಢೀಕರಿಸಿ",
+        "hi": "अपने फ़ोन पर पुष्टि करते हैं: इनबॉक्स, फिर पुष्टि करें",
+    },
+    # the member's home: the foreman asks this phone to witness
+    "keys.witness.asked": {
+        "en": "{group}, month {month}: the foreman asks you to witness the records",
+        "kn": "{group}, ತಿಂಗಳು {month}: ದಾಖಲೆಗಳಿಗೆ ಸಾಕ್ಷಿಯಾಗಲು ಫೋರ್‌ಮ್ಯಾನ್ ಕೇಳುತ್ತಿದ್ದಾರೆ",
+        "hi": "{group}, महीना {month}: फ़ोरमैन आपसे रिकॉर्ड का गवाह बनने को कहते हैं",
+    },
+    "keys.witness.sign": {
+        "en": "Witness on my phone",
+        "kn": "ನನ್ನ ಫೋನಿನಲ್ಲಿ ಸಾಕ್ಷಿಯಾಗು",
+        "hi": "अपने फ़ोन पर गवाही दें",
+    },
+    # the foreman's close step: the members present witness the log
+    "keys.witness.title": {
+        "en": "Witnesses: the phones present sign the records as they stand",
+        "kn": "ಸಾಕ್ಷಿಗಳು: ಹಾಜರಿರುವ ಫೋನುಗಳು ಈಗಿನ ದಾಖಲೆಗಳಿಗೆ ಸಹಿ ಮಾಡುತ್ತವೆ",
+        "hi": "गवाह: मौजूद फ़ोन रिकॉर्ड पर अभी की स्थिति में हस्ताक्षर करते हैं",
+    },
+    "keys.witness.what": {
+        "en": "Each witness can later catch a laptop that shows anyone other records.",
+        "kn": "ನಂತರ ಬೇರೆ ದಾಖಲೆಗಳನ್ನು ತೋರಿಸುವ ಲ್ಯಾಪ್‌ಟಾಪನ್ನು ಪ್ರತಿ ಸಾಕ್ಷಿ ಹಿಡಿಯಬಹುದು.",
+        "hi": "हर गवाह बाद में किसी को दूसरे रिकॉर्ड दिखाने वाले लैपटॉप को पकड़ सकता है।",
+    },
+    "keys.witness.keyed": {
+        "en": "{name} ({member}): can witness from the phone",
+        "kn": "{name} ({member}): ಫೋನಿನಿಂದ ಸಾಕ್ಷಿಯಾಗಬಹುದು",
+        "hi": "{name} ({member}): फ़ोन से गवाही दे सकते हैं",
+    },
+    "keys.witness.no_key": {
+        "en": "{name} ({member}): no key on a phone, cannot witness",
+        "kn": "{name} ({member}): ಫೋನಿನಲ್ಲಿ ಕೀಲಿ ಇಲ್ಲ, ಸಾಕ್ಷಿಯಾಗಲಾರರು",
+        "hi": "{name} ({member}): फ़ोन पर कुंजी नहीं, गवाही नहीं दे सकते",
+    },
+    "keys.witness.waiting": {
+        "en": "{name} ({member}): waiting for the phone",
+        "kn": "{name} ({member}): ಫೋನಿಗಾಗಿ ಕಾಯಲಾಗುತ್ತಿದೆ",
+        "hi": "{name} ({member}): फ़ोन की प्रतीक्षा",
+    },
+    "keys.witness.signed": {
+        "en": "{name} ({member}): signed",
+        "kn": "{name} ({member}): ಸಹಿ ಮಾಡಿದ್ದಾರೆ",
+        "hi": "{name} ({member}): हस्ताक्षर किए",
+    },
+    "keys.witness.nobody": {
+        "en": "No member is present: the laptop can witness alone.",
+        "kn": "ಯಾವ ಸದಸ್ಯರೂ ಹಾಜರಿಲ್ಲ: ಲ್ಯಾಪ್‌ಟಾಪ್ ಒಂದೇ ಸಾಕ್ಷಿಯಾಗಬಹುದು.",
+        "hi": "कोई सदस्य मौजूद नहीं: लैपटॉप अकेले गवाही दे सकता है।",
+    },
+    "keys.witness.ask": {
+        "en": "Ask the members present to witness",
+        "kn": "ಹಾಜರಿರುವ ಸದಸ್ಯರನ್ನು ಸಾಕ್ಷಿಯಾಗಲು ಕೇಳಿ",
+        "hi": "मौजूद सदस्यों से गवाही माँगें",
+    },
+    "keys.witness.ask_again": {
+        "en": "Ask again over the records as they are now",
+        "kn": "ಈಗಿನ ದಾಖಲೆಗಳ ಮೇಲೆ ಮತ್ತೆ ಕೇಳಿ",
+        "hi": "अभी के रिकॉर्ड पर फिर माँगें",
+    },
+    "keys.witness.write": {
+        "en": "Write the witness ({count} member signatures)",
+        "kn": "ಸಾಕ್ಷಿ ಬರೆಯಿರಿ ({count} ಸದಸ್ಯರ ಸಹಿಗಳು)",
+        "hi": "गवाही लिखें ({count} सदस्य हस्ताक्षर)",
+    },
+    "keys.witness.done": {
+        "en": "Witnessed: entry {seq} of this laptop, with {count} member signatures.",
+        "kn": "ಸಾಕ್ಷಿ ಬರೆಯಲಾಗಿದೆ: ಈ ಲ್ಯಾಪ್‌ಟಾಪಿನ ನಮೂದು {seq}, {count} ಸದಸ್ಯರ ಸಹಿಗಳೊಂದಿಗೆ.",
+        "hi": "गवाही लिखी गई: इस लैपटॉप की प्रविष्टि {seq}, {count} सदस्य हस्ताक्षरों के साथ।",
+    },
 }

@@ -25,7 +25,9 @@ from chitnode.services.events import Event
 from ui import fmt, i18n, limits, meeting_desk, theme
 from ui.backend import Reading
 from ui.shell import STAFF, STAFF_HOME, Screen, SessionView
+from ui.views import member_keys as keys
 from ui.vm import meeting as vm
+from ui.vm import member_keys as keys_vm
 
 ROUTE = "/meeting"
 AUCTION_ROUTE = "/auction"
@@ -74,6 +76,10 @@ class _Screen:
         self.problem_line = ft.Semantics(
             content=self.problem, identifier="meeting-problem", visible=False
         )
+        # Read with the node by `build` for the steps that need them (issue 15): members
+        # with a key on their phone (the minutes), the close's witnesses.
+        self.keyed: frozenset[str] = frozenset()
+        self.witnesses: ft.Control | None = None
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -768,6 +774,8 @@ class _Screen:
                         primary=True,
                     )
                 )
+            elif not a.attested and a.who in self.keyed:  # their phone's key must sign
+                parts.append(_text(t("keys.minutes.on_phone"), f"meeting-minutes-phone-{a.who}"))
             elif not a.attested:
                 parts.append(
                     _button(
@@ -938,6 +946,8 @@ class _Screen:
                 "meeting-close-cash",
             ),
         ]
+        if self.witnesses is not None:
+            rows.append(self.witnesses)
         if c.closed:
             rows.append(_text(t("meeting.close.done"), "meeting-close-done"))
             return ft.Column(rows)
@@ -978,7 +988,12 @@ async def build(view: SessionView) -> ft.Control:
 
     branch_id, data = await view.read(read)
     _follow_desk(view)
-    return _Screen(view, branch_id, data).layout()
+    screen = _Screen(view, branch_id, data)
+    if data.step == "minutes":
+        screen.keyed = await view.read(lambda r: keys_vm.keyed_members(r.state))
+    elif data.step == "close" and screen.gid:
+        screen.witnesses = await keys.witness_section(view, screen.gid, screen.month)
+    return screen.layout()
 
 
 def watches(event: Event) -> bool:

@@ -263,6 +263,7 @@ async def build_home(view: SessionView) -> ft.Control:
         arrears = view.t("member.home.arrears", amount=view.money(home.arrears_paise))
         body.append(text("me-arrears", arrears, color=ft.Colors.RED_800))
     body += [_meeting_now(view, home, branch), *_auctions(view, home)]
+    body += keys.witness_asks(view, branch)  # the foreman asks this phone to witness the log
     if home.next_meeting is not None:
         nxt = home.next_meeting
         words = view.t(

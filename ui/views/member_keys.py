@@ -30,10 +30,13 @@ from typing import Any
 
 import flet as ft
 
-from chitnode.errors import ChitError
-from chitnode.node.node import Receipt
+from chitnode.domain import witness_kinds as wk
+from chitnode.errors import ChitError, RuleViolation
+from chitnode.node.node import Node, Receipt
+from chitnode.services import witness as witnessing
 from chitnode.services.events import Event
-from ui import limits, theme
+from ui import fmt, limits, meeting_desk, theme, witness_desk
+from ui.backend import Reading
 from ui.gate import check
 from ui.shell import MEMBER, STAFF, Screen, SessionView
 from ui.signer import ENROL, Signed, SignerDesk, Ticket
@@ -43,6 +46,7 @@ MY_KEY = "/my-key"
 SIGN = "/sign"
 KEYS = "/member-keys"
 ME = "/me"  # the member's home (ui/views/member.py)
+MEETING = "/meeting"  # the foreman's meeting screen (ui/views/meeting.py): its close step
 FIELD_WIDTH_PX = 320  # a 360-px phone less the page's padding, as the member screens
 TITLE_SIZE = 22
 SMALL_SIZE = 13
@@ -60,6 +64,7 @@ class _Waiting:
     ticket: Ticket
     kind: str
     done: asyncio.Future[Signed | None]
+    words: tuple[str, ...] = ()  # what the signature stands for, in words, on the phone
 
 
 # Per session (weak: a closed session's entry goes with it).
@@ -202,14 +207,34 @@ async def submit_consent(
     except ChitError as exc:
         view.refuse(exc.code)
         return None
-    signed = await await_signature(view, desk, ticket, kind)
+    words = await consent_words(view, kind, stamped)
+    signed = await await_signature(view, desk, ticket, kind, words)
     if signed is None:
         return None
     return await view.submit(kind, vm.countersigned(stamped, signed), cmd_id)
 
 
+async def consent_words(view: SessionView, kind: str, body: dict[str, Any]) -> tuple[str, ...]:
+    """What a consent stands for beyond its statement's fields, in the member's words: the
+    minutes' month, winner and prize next to the fingerprint the statement signs."""
+    if kind != "minutes.attested":
+        return ()
+    gid, month = str(body.get("group_id", "")), body.get("month")
+    if not isinstance(month, int):
+        return ()
+    said = await view.read(lambda r: vm.minutes_words(r, gid, month))
+    if said is None:
+        return ()
+    return (
+        view.t("keys.sign.minutes.month", group=said.group_name, month=said.month),
+        view.t("keys.sign.minutes.winner", ticket=said.winner_ticket, name=said.winner_name),
+        view.t("keys.sign.minutes.prize", prize=view.money(said.prize_paise)),
+        view.t("keys.sign.minutes.hash", hash=said.minutes_hash),
+    )
+
+
 async def await_signature(
-    view: SessionView, desk: SignerDesk, ticket: Ticket, kind: str
+    view: SessionView, desk: SignerDesk, ticket: Ticket, kind: str, words: tuple[str, ...] = ()
 ) -> Signed | None:
     """Show "/sign" until the desk hears `ticket`'s signature (or the member cancels, or
     the ticket's time runs out), then go back to the screen the member was on."""
@@ -221,7 +246,7 @@ async def await_signature(
             done.set_result(signed)
 
     stop = desk.listen(heard)
-    _SIGNING[view] = _Waiting(ticket, kind, done)
+    _SIGNING[view] = _Waiting(ticket, kind, done, words)
     late = False
     try:
         await view.go(SIGN)
@@ -255,6 +280,7 @@ async def build_sign(view: SessionView) -> ft.Control:
     what = view.t(f"keys.sign.what.{waiting.kind}")
     body = [
         text("sign-what", what),
+        *(text(f"sign-detail-{i}", line) for i, line in enumerate(waiting.words)),
         text("sign-how", view.t("keys.sign.how"), size=SMALL_SIZE),
         page_link("sign-open", view.t("keys.sign.open"), desk.page_url(waiting.ticket)),
         text("sign-waiting", view.t("keys.sign.waiting"), size=SMALL_SIZE),
@@ -355,6 +381,165 @@ def _refresh(view: SessionView) -> Handler:
         await view.rebuild()
 
     return refresh
+
+
+# --- witnesses at the meeting's close (issue 15, point 5) --------------------------------------
+
+
+def _wake(view: SessionView, wants: Callable[[SessionView], bool]) -> None:
+    """Rebuild the other sessions `wants`: a witness request is not in the log, so no event
+    tells their screens it changed."""
+    for seen in list(view.ctx.sessions.values()):
+        if seen is not view and seen.screen is not None and wants(seen):
+            later(seen)
+
+
+def _wake_meeting(view: SessionView, group_id: str) -> None:
+    _wake(view, lambda s: s.route == MEETING and s.params.get("group") == group_id)
+
+
+def _wake_members(view: SessionView, members: frozenset[str]) -> None:
+    _wake(view, lambda s: s.route == ME and s.who.member_id in members)
+
+
+async def witness_section(view: SessionView, group_id: str, month: int) -> ft.Control:
+    """The close step's witnesses (the foreman's laptop): the members present, who has a
+    key and who has signed; "Ask" takes the log's heads and asks the keyed members' phones,
+    "Write" writes `heads.witnessed` with the signatures that came back."""
+    desk = meeting_desk.meeting
+    ask = witness_desk.asked
+
+    def read(r: Reading) -> tuple[str, vm.WitnessRoll]:
+        held = desk(r.branch_id, group_id, month)
+        present = vm.present_at_close(r, group_id, month, held.checked_in if held else ())
+        return r.branch_id, vm.witness_roll(r, present, ask(r.branch_id, group_id, month))
+
+    branch_id, roll = await view.read(read)
+    rows: list[ft.Control] = [
+        text("meeting-witness-title", view.t("keys.witness.title"), weight=ft.FontWeight.W_600),
+        text("meeting-witness-what", view.t("keys.witness.what"), size=SMALL_SIZE),
+    ]
+    for w in roll.present:
+        state = "no_key" if not w.keyed else "signed" if w.signed else "waiting"
+        state = state if roll.asked or not w.keyed else "keyed"
+        line = view.t(f"keys.witness.{state}", name=w.name, member=w.member_id)
+        rows.append(text(f"meeting-witness-{w.member_id}", line))
+    if not roll.present:
+        rows.append(text("meeting-witness-nobody", view.t("keys.witness.nobody"), size=SMALL_SIZE))
+    if roll.written_seq:
+        done = view.t("keys.witness.done", seq=roll.written_seq, count=roll.signatures)
+        rows.append(text("meeting-witness-done", done))
+        return ft.Column(rows, spacing=theme.GAP_PX)
+
+    async def ask_phones(_: object = None) -> None:
+        try:
+            await _ask(view, branch_id, group_id, month, frozenset(roll.keyed))
+        except ChitError as exc:
+            view.refuse(exc.code)
+            return
+        await view.rebuild()
+
+    async def write(_: object = None) -> None:
+        found = ask(branch_id, group_id, month)
+        if found is None:
+            return
+        kind, body = await view.read(lambda r: vm.witness_command(r, found))
+        cmd_id = f"witness:{group_id}:{month}:{found.asked_ms}"
+        receipt = await view.submit(kind, body, cmd_id)
+        if receipt is not None:
+            witness_desk.mark_written(branch_id, group_id, month, receipt.seq)
+            _wake_members(view, found.members)
+        await view.rebuild()
+
+    again = "keys.witness.ask_again" if roll.asked else "keys.witness.ask"
+    rows.append(button("meeting-witness-ask", view.t(again), ask_phones, primary=not roll.asked))
+    if roll.asked:
+        said = view.t("keys.witness.write", count=roll.signatures)
+        rows.append(button("meeting-witness-write", said, write, primary=True))
+    return ft.Column(rows, spacing=theme.GAP_PX)
+
+
+async def _ask(
+    view: SessionView, branch_id: str, group_id: str, month: int, members: frozenset[str]
+) -> None:
+    """Take the log's heads now and ask `members`' phones to witness them."""
+
+    def heads(node: Node) -> tuple[tuple[wk.Head, ...], bytes, int]:
+        now = tuple(witnessing.current_heads(node))
+        return now, wk.statement(node.branch, group_id, month, now), node.clock.now_ms()
+
+    taken, statement, now_ms = await view.backend.nt.run(heads)
+    if len(statement) > limits.SIGNER_STATEMENT_BYTES_MAX:  # too many devices for a phone
+        raise RuleViolation(
+            "the log has too many devices for a phone's statement", code="witness_heads_bad"
+        )
+    witness_desk.ask(branch_id, group_id, month, taken, statement, members, now_ms)
+    _wake_members(view, members)
+
+
+def witness_asks(view: SessionView, branch_id: str) -> list[ft.Control]:
+    """The member's home: each meeting whose foreman asks this phone to witness, with the
+    button that signs it on the signing page."""
+    mid = view.who.member_id
+    out: list[ft.Control] = []
+    for i, found in enumerate(witness_desk.asks_for(branch_id, mid)):
+        said = view.t("keys.witness.asked", group=found.group_id, month=found.month)
+        out.append(text(f"me-witness-{i}", said))
+        out.append(
+            button(f"me-witness-{i}-sign", view.t("keys.witness.sign"), _witness(view, found))
+        )
+    return out
+
+
+def _witness(view: SessionView, found: witness_desk.WitnessAsk) -> Handler:
+    async def sign(_: object = None) -> None:
+        desk = desk_of(view)
+        mid = view.who.member_id
+        if desk is None:
+            view.refuse("not_serving")
+            return
+        key, words = await view.read(
+            lambda r: (vm.current_key(r.state, mid), vm.witness_words(r, found))
+        )
+        if key is None:
+            view.refuse("countersig_no_key")
+            return
+        try:
+            ticket = desk.issue_signing(found.branch_id, mid, found.statement)
+        except ChitError as exc:
+            view.refuse(exc.code)
+            return
+        said = (
+            view.t("keys.sign.witness.meeting", group=words.group_name, month=words.month),
+            view.t(
+                "keys.sign.witness.log",
+                branch=words.branch_name,
+                time=fmt.datetime_local(words.asked_ms, lang=view.lang),
+                entries=words.entries,
+                devices=words.devices,
+            ),
+        )
+        signed = await await_signature(view, desk, ticket, wk.KIND, said)
+        if signed is None:
+            return
+        if signed.public_key_hex != key:  # another phone's key: the fold would refuse it
+            view.refuse("countersig_bad")
+            return
+        added = witness_desk.add_signature(
+            found.branch_id,
+            found.group_id,
+            found.month,
+            found.statement,
+            mid,
+            signed.public_key_hex,
+            signed.signature.hex(),
+        )
+        if added is None:  # asked again over newer heads, or already written
+            view.refuse("witness_heads_not_held")
+        _wake_meeting(view, found.group_id)
+        await view.rebuild()
+
+    return sign
 
 
 def _key_event(event: Event) -> bool:

@@ -16,11 +16,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import member_keys as mk
+from chitnode.domain import witness_kinds as wk
 from chitnode.domain.state import State
 from chitnode.log.statement import COUNTERSIG, statement_for
 from ui.backend import Reading
 from ui.signer import Signed
+from ui.witness_desk import WitnessAsk
 
 ENROL_KIND = "member.key_enrolled"
 REVOKE_KIND = "member.key_revoked"
@@ -57,6 +60,12 @@ def current_key(state: State, member_id: str) -> str | None:
     if row is None or row["status"] != mk.ACTIVE:
         return None
     return str(row["key"])
+
+
+def keyed_members(state: State) -> frozenset[str]:
+    """The members whose consents their phone's key must sign (a current key)."""
+    rows = state.rows(mk.MEMBER_KEYS)
+    return frozenset(m for m, row in rows.items() if row["status"] == mk.ACTIVE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +177,128 @@ def statement(kind: str, body: Mapping[str, Any], branch_id: str) -> bytes:
 def countersigned(body: Mapping[str, Any], signed: Signed) -> dict[str, Any]:
     """`body` with the phone's signature as its countersig (wal-format.md 10.4)."""
     return {**body, COUNTERSIG: {"key": signed.public_key_hex, "sig": signed.signature.hex()}}
+
+
+# --- what the member's phone confirms, in words ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesWords:
+    """The minutes a member attests, as the phone shows them before the signing page: the
+    statement signs only their fingerprint, so the phone says what it stands for."""
+
+    group_name: str
+    month: int
+    winner_ticket: int
+    winner_name: str
+    prize_paise: int
+    minutes_hash: str
+
+
+def minutes_words(r: Reading, group_id: str, month: int) -> MinutesWords | None:
+    """The closed draw's minutes of `group_id`'s `month`, or None (not closed yet)."""
+    doc = base.minutes_document(r.state, group_id, month)
+    group = r.state.get(base.GROUPS, group_id)
+    if doc is None or group is None:
+        return None
+    return MinutesWords(
+        str(group["name"]),
+        month,
+        int(doc["winner_ticket"]),
+        member_name(r.state, str(doc["winner_member"])),
+        int(doc["prize_paise"]),
+        base.sha256_doc(doc),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessWords:
+    """A witness request, as the member's phone says it: the log of the branch as of the
+    foreman's asking, so many entries from so many devices, for this group's meeting."""
+
+    branch_name: str
+    group_name: str
+    month: int
+    entries: int  # every feed's head seq is its number of entries
+    devices: int
+    asked_ms: int
+
+
+def witness_words(r: Reading, ask: WitnessAsk) -> WitnessWords:
+    group = r.state.get(base.GROUPS, ask.group_id) or {}
+    return WitnessWords(
+        r.branch_name or r.branch_id[:8],
+        str(group.get("name", ask.group_id)),
+        ask.month,
+        sum(seq for _, seq, _ in ask.heads),
+        len(ask.heads),
+        ask.asked_ms,
+    )
+
+
+# --- witnesses at the meeting's close -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Witnessing:
+    """A member present at the close, as the foreman's witness list shows them."""
+
+    member_id: str
+    name: str
+    keyed: bool  # has a current key: can witness from the phone
+    signed: bool  # the phone's signature is in the request
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessRoll:
+    present: tuple[Witnessing, ...]
+    asked: bool  # the foreman asked (the heads are taken)
+    signatures: int  # signatures by current keys, that the entry will carry
+    written_seq: int  # the heads.witnessed's seq on this laptop's feed; 0 until written
+
+    @property
+    def keyed(self) -> tuple[str, ...]:
+        return tuple(w.member_id for w in self.present if w.keyed)
+
+
+def present_at_close(r: Reading, group_id: str, month: int, checked_in: Iterable[str]) -> list[str]:
+    """The members present at the close: those in the minutes (the winner too) and any
+    phone that checked in, registered members only, sorted."""
+    doc = base.minutes_document(r.state, group_id, month) or {}
+    ids = {str(m) for m in doc.get("present", [])} | set(checked_in)
+    if doc.get("winner_member"):
+        ids.add(str(doc["winner_member"]))
+    return sorted(m for m in ids if r.state.get(mk.MEMBERS, m) is not None)
+
+
+def witness_roll(r: Reading, present: Iterable[str], ask: WitnessAsk | None) -> WitnessRoll:
+    signers = ask.signers if ask is not None else frozenset()
+    rows = tuple(
+        Witnessing(m, member_name(r.state, m), current_key(r.state, m) is not None, m in signers)
+        for m in present
+    )
+    good = len(countersigs(r, ask)) if ask is not None else 0
+    return WitnessRoll(rows, ask is not None, good, ask.written_seq if ask else 0)
+
+
+def countersigs(r: Reading, ask: WitnessAsk) -> list[dict[str, str]]:
+    """The request's signatures by each member's current key (a key revoked since the phone
+    signed would make the fold refuse the whole entry: that one is left out)."""
+    return [
+        {"member_id": m, "key": key, "sig": sig}
+        for m, key, sig in sorted(ask.signed)
+        if current_key(r.state, m) == key
+    ]
+
+
+def witness_command(r: Reading, ask: WitnessAsk) -> tuple[str, dict[str, Any]]:
+    """`heads.witnessed` over the request's heads, with the phones' signatures."""
+    body: dict[str, Any] = {
+        "group_id": ask.group_id,
+        "month": ask.month,
+        "heads": [list(h) for h in ask.heads],
+    }
+    witnesses = countersigs(r, ask)
+    if witnesses:
+        body["witnesses"] = witnesses
+    return wk.KIND, body

@@ -34,6 +34,7 @@ import json
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,10 @@ CODES = (
 CONSENT_NS = "chitnode.consent.v1"  # the statement's "ns"
 KEY_ENROLLED = "member.key_enrolled"
 KEY_REVOKED = "member.key_revoked"
+# A group whose `group.created` body says `"consent": "signed.v1"`, or is silent after the
+# branch's `branch.consent_rule_set`, takes every member's consent only signed (10.5).
+CONSENT_RULE = "branch.consent_rule_set"
+CONSENT_SIGNED = "signed.v1"
 FOREMAN_ATTESTER = "foreman"
 # kind -> (the body field naming the member, the body fields the member signs)
 CONSENTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -780,6 +785,31 @@ def _countersig(value: Any) -> tuple[str, str] | None:
     return (key, sig) if _is_hex(key, HEX64_RE) and _is_hex(sig, HEX128_RE) else None
 
 
+def _signed_groups(
+    order: list[Entry], precedes: Callable[[Entry, Entry], bool]
+) -> dict[str, Entry]:
+    """group_id -> its `group.created`, for groups held to signed consent in every order the
+    fold may choose: each creation of that id asks for it, or is silent and follows a rule."""
+    rules = [
+        e
+        for e in order
+        if e.kind == CONSENT_RULE and (e.body or {}).get("consent") == CONSENT_SIGNED
+    ]
+    made: dict[str, list[Entry]] = defaultdict(list)
+    for e in order:
+        gid = (e.body or {}).get("group_id")
+        if e.kind == "group.created" and isinstance(gid, str):
+            made[gid].append(e)
+
+    def signed(e: Entry) -> bool:
+        body = e.body or {}
+        if "consent" in body:
+            return bool(body["consent"] == CONSENT_SIGNED)
+        return any(precedes(r, e) for r in rules)
+
+    return {gid: es[0] for gid, es in made.items() if len(es) == 1 and signed(es[0])}
+
+
 def _check_countersignatures(
     entries: list[Entry], vc: dict[int, dict[str, int]], report: Report
 ) -> None:
@@ -821,6 +851,7 @@ def _check_countersignatures(
             return True
         return any(precedes(enrolment, o) and precedes(o, e) for o in enrols[member])
 
+    signed_groups = _signed_groups(order, precedes)
     statements: set[bytes] = set()
     for e in order:
         if e.kind not in CONSENTS:
@@ -835,6 +866,10 @@ def _check_countersignatures(
                 current = [en for en in before if not ended(en, e)]
                 code = COUNTERSIG_MISSING if current else COUNTERSIG_NO_KEY
                 report.on(e, code, f"{member} has an enrolled key: their consent needs it")
+            elif (made := signed_groups.get(str(body.get("group_id")))) is not None:
+                concurrent = [en for en in enrols[member] if not precedes(e, en)]
+                if precedes(made, e) and not concurrent:
+                    report.on(e, COUNTERSIG_NO_KEY, "a signed group's consent, and no key")
             continue
         given = _countersig(body["countersig"])
         if given is None:

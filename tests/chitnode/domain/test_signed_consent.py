@@ -265,3 +265,26 @@ def test_an_export_of_a_signed_group_verifies_with_the_reference_verifier(
     path = tmp_path / "signed.chitlog"
     export_file(signed_four.node, path)
     assert tamper.reference_codes(path.read_bytes()) == set()
+
+
+def test_the_reference_verifier_catches_an_unkeyed_members_unsigned_consent(
+    branch: ChitDriver, tmp_path: Path
+) -> None:
+    """A staff laptop writes an unkeyed member's agreement unsigned in a signed group: the
+    fold refuses it, and an auditor's own verifier reports it from the export alone."""
+    for gid, consent in (("SIGNED", {"consent": mk.CONSENT_SIGNED}), ("OLD", {})):
+        branch.create_group(gid, gid.title(), 2 * SUB, 2, **consent)
+        branch.assign(gid, ["M1", "M2"])
+        branch.publish(gid)
+    digest = branch.group("SIGNED")["agreement_hash"]
+    body = {"group_id": "SIGNED", "member_id": "M2", "terms_hash": digest, "actor": "M2"}
+    entry = foreign(branch, "employee", "agreement.signed", body)
+    branch.node.ingest([entry])
+    assert branch.state.get(base.SIGNATURES, "SIGNED|M2") is None  # refused by the fold
+    old = {**body, "group_id": "OLD", "terms_hash": branch.group("OLD")["agreement_hash"]}
+    branch.submit("agreement.signed", old)  # the older-style group: unsigned, as before
+    path = tmp_path / "forged.chitlog"
+    export_file(branch.node, path)
+    assert tamper.reference_codes(path.read_bytes()) == {
+        ("countersig_no_key", entry.seq, entry.author)
+    }

@@ -23,7 +23,10 @@ As a library::
 Section numbers (§) refer to wal-v1.md. It also checks members' countersignatures,
 the signatures members make on their phones over what they consent to (docs/wal-format.md,
 "Member countersignatures", which this part follows), reported with the codes of
-`COUNTERSIG_CODES`.
+`COUNTERSIG_CODES`; and the heads witnessed at a meeting's close (docs/wal-format.md,
+"Heads witnessed at the meeting"): each member's signature over the witness statement by
+a key of theirs (the same codes), and each witnessed head against the export
+(`WITNESS_CODES`).
 """
 
 from __future__ import annotations
@@ -123,6 +126,17 @@ COUNTERSIG_CODES = (
     COUNTERSIG_NO_KEY,
 )
 
+# Heads witnessed at the meeting (docs/wal-format.md, "Heads witnessed at the meeting"): the
+# members' signatures over the witness statement are checked as consents' are (their codes
+# above, for a key that is not the member's current one or a signature that fails), plus:
+WITNESS_KIND = "heads.witnessed"
+WITNESS_NS = "chitnode.witness.v1"  # the witness statement's "ns"
+WITNESS_BAD = "witness_bad"  # heads or witnesses malformed (11.1)
+WITNESS_DUPLICATE = "witness_duplicate"  # one member twice in one entry
+WITNESS_CONFLICT = "witness_conflict"  # the export holds another entry at a witnessed place
+WITNESS_CODES = (WITNESS_BAD, WITNESS_DUPLICATE, WITNESS_CONFLICT)
+WITNESS_FIELDS = frozenset({"member_id", "key", "sig"})
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -169,6 +183,12 @@ def consent_statement(kind: str, body: dict[str, Any], branch: str) -> bytes | N
         return None
     frame = {"ns": CONSENT_NS, "branch": branch, "kind": kind, "member": member}
     return canonical({**frame, **{f: body[f] for f in fields}})
+
+
+def witness_statement(branch: str, group_id: Any, month: Any, heads: Any) -> bytes:
+    """The bytes each member present signs to witness `heads` (wal-format.md 11.2)."""
+    body = {"ns": WITNESS_NS, "branch": branch, "group_id": group_id, "month": month}
+    return canonical({**body, "heads": heads})
 
 
 def _is_int(x: Any) -> bool:
@@ -900,6 +920,79 @@ def _check_countersignatures(
                 f"a countersig of {member} is concurrent with the revocation of its key: "
                 "the fold's order decides it"
             )
+    _check_witnesses(order, enrols, ended, precedes, report)
+
+
+def _witness_heads(value: Any) -> list[tuple[str, int, str]] | None:
+    """The heads of a heads.witnessed body: 1+ [author hex64, seq >= 1, hash hex64], one
+    per author, sorted by author; None when malformed."""
+    if not isinstance(value, list) or not value:
+        return None
+    heads = []
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 3):
+            return None
+        author, seq, digest = item
+        if not (_is_hex(author, HEX64_RE) and _is_int(seq) and seq >= 1):
+            return None
+        if not _is_hex(digest, HEX64_RE):
+            return None
+        heads.append((author, seq, digest))
+    authors = [h[0] for h in heads]
+    return heads if authors == sorted(set(authors)) else None
+
+
+def _check_witnesses(
+    order: list[Entry],
+    enrols: dict[str, list[Entry]],
+    ended: Callable[[Entry, Entry], bool],
+    precedes: Callable[[Entry, Entry], bool],
+    report: Report,
+) -> None:
+    """Each `heads.witnessed` (wal-format.md 11): its heads well formed and, where this
+    export holds an entry at a witnessed (author, seq), that entry's hash; each member's
+    signature over the witness statement by a key of theirs that no enrolment or
+    revocation preceding the entry had ended (as for a consent)."""
+    held = {(e.author, e.seq): e.hash for e in order}
+    for e in order:
+        if e.kind != WITNESS_KIND:
+            continue
+        body = e.body or {}
+        heads = _witness_heads(body.get("heads"))
+        witnesses = body.get("witnesses", [])
+        if heads is None or not isinstance(witnesses, list):
+            report.on(e, WITNESS_BAD, "heads or witnesses are malformed")
+            continue
+        for author, seq, digest in heads:
+            found = held.get((author, seq))
+            if found is not None and found != digest:
+                report.on(e, WITNESS_CONFLICT, f"another entry stands at {author[:12]}:{seq}")
+        branch = str((e.obj or {}).get("branch"))
+        signed = witness_statement(branch, body.get("group_id"), body.get("month"), body["heads"])
+        seen: set[str] = set()
+        for w in witnesses:
+            if not (isinstance(w, dict) and set(w) == WITNESS_FIELDS):
+                report.on(e, WITNESS_BAD, 'a witness is {"member_id", "key", "sig"}')
+                continue
+            member, given = w["member_id"], _countersig({"key": w["key"], "sig": w["sig"]})
+            if not isinstance(member, str) or given is None:
+                report.on(e, WITNESS_BAD, "a witness's member, key or sig is malformed")
+                continue
+            if member in seen:
+                report.on(e, WITNESS_DUPLICATE, f"{member} witnesses twice")
+                continue
+            seen.add(member)
+            key, sig = given
+            possible = [en for en in enrols[member] if not precedes(e, en)]
+            named = [en for en in possible if (en.body or {})["key"] == key]
+            if not possible:
+                report.on(e, COUNTERSIG_NO_KEY, f"{member} has no key enrolled before this entry")
+            elif not named:
+                report.on(e, COUNTERSIG_BAD, f"the witness's key is not one of {member}'s")
+            elif all(ended(en, e) for en in named):
+                report.on(e, COUNTERSIG_KEY_REVOKED, "signed by a key revoked or replaced before")
+            elif not ed25519_ok(key, signed, sig):
+                report.on(e, COUNTERSIG_BAD, f"{member}'s signature does not verify over the heads")
 
 
 def verify_report(data: bytes) -> Report:
@@ -1028,7 +1121,8 @@ def main(argv: list[str] | None = None) -> int:
     tally: dict[str, int] = defaultdict(int)
     for code, *_ in problems:
         tally[code] += 1
-    detail = ", ".join(f"{c}={tally[c]}" for c in (*CODES, *COUNTERSIG_CODES) if tally[c])
+    every = (*CODES, *COUNTERSIG_CODES, *WITNESS_CODES)
+    detail = ", ".join(f"{c}={tally[c]}" for c in every if tally[c])
     verdict = "FAIL" if problems else "OK"
     print(
         f"summary: {verdict}: {report.entries} entries, {report.authors} authors, "

@@ -24,17 +24,11 @@ from tests.support.chit import GID, RUPEE, close_draw, four_friends, open_draw, 
 from tests.support.clock import FakeClock
 from tests.support.driver import ChitDriver
 from tests.vectors import tamper as t
+from tests.vectors.member_entries import M1, M1_NEW, PHONE, foreman_writes, with_key
 
 HERE = Path(__file__).resolve().parent
 STATEMENTS = json.loads((HERE / "statement-v1-vectors.json").read_text(encoding="utf-8"))
 rv = t.rv
-
-# Members' phone keys, made up for these tests.
-PHONE = {
-    m: Ed25519PrivateKey.from_private_bytes(hashlib.sha256(m.encode()).digest())
-    for m in ("phone M1", "phone M1 new", "phone M2")
-}
-M1, M1_NEW, M2 = (t.pub(PHONE[k]) for k in ("phone M1", "phone M1 new", "phone M2"))
 
 
 def test_the_statement_vectors_rebuild_and_verify_without_chitnode() -> None:
@@ -60,20 +54,6 @@ def countersigned(body: dict[str, Any], kind: str, phone: Ed25519PrivateKey) -> 
     assert statement is not None
     sig = {"key": t.pub(phone), "sig": phone.sign(statement).hex()}
     return {**body, "countersig": sig}
-
-
-def foreman_writes(entries: list[t.Entry], kind: str, body: dict[str, Any]) -> list[t.Entry]:
-    """The foreman's next entry, after everything in `entries` (deps on every head)."""
-    heads: dict[str, int] = {}
-    for e in entries:
-        heads[e["author"]] = max(heads.get(e["author"], 0), e["seq"])
-    deps = [(a, s) for a, s in heads.items() if a != t.FOREMAN]
-    return [*entries, t.new_entry(entries, t.FOREMAN_SK, kind, body, deps=deps)]
-
-
-def with_key() -> list[t.Entry]:
-    """The vectors, then the foreman enrols M1's phone key."""
-    return foreman_writes(t.base(), "member.key_enrolled", {"member_id": "M1", "key": M1})
 
 
 def problems(entries: list[t.Entry]) -> set[tuple[str, int | None, str | None]]:

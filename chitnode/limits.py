@@ -93,6 +93,14 @@ AUTHORITY_PARSED_ROWS_MAX = 4_096
 # resolution (node/fold.py, docs/forks.md): the root is frozen meanwhile, so this is what
 # it wrote before and after the fork was seen.
 FORK_SCAN_ENTRIES_MAX = 100_000
+# coordination-v1 rule 4 (node/fold.py, domain/fencing.py). Entries of one feed the fold
+# reads to find what a higher term's entry had seen of a lower holder, and what that
+# holder wrote unseen: a lease's worth of a cut-off holder's writes, with room to spare.
+# Past it the entries are taken as seen (not fenced): the same answer on every node.
+FENCE_SCAN_ENTRIES_MAX = 20_000
+# Rounds of "fence, fold again" one fold may take: each fences at least one entry, and
+# one partition's conflicts settle in a round or two.
+FENCE_ROUNDS_MAX = 64
 
 # --- import (services/archive.py) ---
 # Entries handed to the fold at once inside a feed's transaction: bounds the memory of a

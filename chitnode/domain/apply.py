@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chitnode.domain import authority, limits
+from chitnode.domain import authority, fencing, limits
 from chitnode.domain.kernel_kinds import GENESIS, check_coordinated
 from chitnode.domain.kinds import load_all
 from chitnode.domain.member_keys import consent_rows
@@ -73,16 +73,22 @@ def decide(state: State, entry: Entry, edges: Edges | None = None) -> list[Chang
 
 
 def apply_entry(
-    state: State, entry: Entry, edges: Edges | None = None
+    state: State, entry: Entry, edges: Edges | None = None, *, fenced: bool = False
 ) -> tuple[Outcome, list[tuple[str, str, object]]]:
     """Apply `entry` to `state` in place if valid; return its outcome and undo record.
 
     A rejected entry changes nothing but the authority bookkeeping (what its feed
     reaches, the grants it makes): facts about the log the next entries are judged by.
+    `fenced`: the fold found a higher term's conflicting entry that did not see this
+    one (coordination-v1 rule 4, domain/fencing.py): it is rejected `stale_term`.
     """
+    if fenced:
+        marks, _ = authority.marks(state, entry, edges)
+        return Outcome(REJECTED, fencing.STALE_TERM), list(state.apply(marks))
     try:
         undo = state.apply(decide(state, entry, edges))
     except RuleViolation as exc:
+        code = fencing.relabel(state, entry, exc.code)
         marks, _ = authority.marks(state, entry, edges)
-        return Outcome(REJECTED, exc.code), list(state.apply(marks))
+        return Outcome(REJECTED, code), list(state.apply(marks))
     return Outcome(APPLIED, ""), list(undo)

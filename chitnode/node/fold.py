@@ -14,13 +14,14 @@ entries, their outcomes and the projections commit together or not at all.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import deque
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
 from chitnode import limits
-from chitnode.domain import authority
+from chitnode.domain import authority, fencing
 from chitnode.domain.apply import APPLIED, REJECTED, Outcome, apply_entry
 from chitnode.domain.kernel_kinds import GENESIS
 from chitnode.domain.state import State, Writes
@@ -41,17 +42,22 @@ class TooManyHeld(ChitError):
 # The projections commit in the same transaction as the entries, so they never lag the
 # log; what can make them stale is a change of the rules. Bump this with any change to
 # a reducer's effects, and every node re-folds its log on next open.
-FOLD_VERSION = "5"  # 2: authority by what an entry reaches, and after_seq (domain/authority)
+FOLD_VERSION = "6"  # 2: authority by what an entry reaches, and after_seq (domain/authority)
 # 3: re-folds where a fork loosens the order, and no verdicts without a revocation: stores
 # folded step by step before may differ from a rebuild (the sync simulation, seed 1000043)
 # 4: ticket.substituted needs a removed defaulter and resets the ticket's payments (s.28-30,
 # issue 14 point 3): an old log's substitution of a holder in good standing is now rejected
 # 5: loans of a group's money (s.14, issue 14 point 4): interest where the agreement
 # says, the lien netted from the prize, dues paid ahead kept from loans, 1.5x property
+# 6: coordination-v1 rule 4 (domain/fencing.py): of two conflicting coordinated entries the
+# higher term wins wherever they sort; the lower is rejected `stale_term`
 UNREACHABLE_SEQ = 2**62  # an edge to an entry we do not hold: never satisfied
 # Where the engine keeps how the root's own fork settled (chitnode/log/forks.py): derived
 # from the stored entries like the projections, and written in the same transaction.
 ROOT_FORK_META = "root_fork"
+# Where the engine keeps the coordinated entries it fenced off (rule 4, `_settle_fencing`):
+# derived from the stored entries like the projections, written in the same transaction.
+FENCES_META = "fences"
 
 
 @dataclass(slots=True)
@@ -110,12 +116,22 @@ class FoldEngine:
         # The entries the ingest under way stored, by (author, seq): its re-fold takes them
         # from here rather than parsing their stored lines again (`_feed`).
         self._arrived: dict[tuple[str, int], Entry] = {}
+        # coordination-v1 rule 4: lower-term entries that lost to a higher term's conflicting
+        # entry, by hash -> (author, seq, winner's author, winner's seq). Each was decided
+        # by a fold that reached its winner; one that re-orders from there decides again.
+        self.fenced: dict[str, tuple[str, int, str, int]] = {}
+        self._fences_dirty = False
+        # Coordinated entries the fold under way rejected for a conflict: (author, seq) ->
+        # entry, searched for lower-term rivals once the fold is done (`_settle_fencing`).
+        self._contested: dict[tuple[str, int], Entry] = {}
+        self._fencing = False  # inside `_settle_fencing`: its re-folds keep the fences
         store.before_commit.append(self.persist)
 
     def load(self) -> None:
         """Load the materialised state; rebuild if the projections are not current."""
         self.frozen_from = self.store.frozen_from()
         self._load_root_fork()
+        self._load_fences()
         self._hashes.clear()
         self._unplaced = None
         self._held_grants = None
@@ -565,6 +581,8 @@ class FoldEngine:
     ) -> None:
         """Fold from position `start`; `force`: apply every entry again even where the order
         is unchanged (the verdicts on grants changed, so decisions may)."""
+        if self.fenced and not self._fencing:
+            start, force = self._unfence_from(start, force)
         result.refold_from = start if start < self.next_pos else None
         old = self._old_suffix(start)
         if old is None:  # the journal does not reach back: rebuild (it calls back here)
@@ -593,6 +611,8 @@ class FoldEngine:
                     diverged = True
                 outcome, undo = self._apply(entry)
                 self._journal(pos, undo)
+                if outcome.status == REJECTED and self._contests(entry, outcome.code):
+                    self._contested[(entry.author, entry.seq)] = entry
                 outcomes.append((pos, outcome.status, outcome.code, entry.author, entry.seq))
                 if not result.rebuilt:  # a rebuild replays history: no outcomes kept, no events
                     result.outcomes[entry.hash] = outcome
@@ -616,6 +636,8 @@ class FoldEngine:
         else:  # entries may have left the order (forks): read the heads back
             self.heads = self.store.placed_heads()
         self._settle_authority(result, progress)
+        if not self._fencing:
+            self._settle_fencing(result, progress)
         self.persist()
 
     def _settle_authority(
@@ -649,7 +671,8 @@ class FoldEngine:
         if entry.kind == GENESIS and self.root is not None and entry.author != self.root:
             marks, _ = authority.marks(self.state, entry, self._placed_edges(entry))
             return Outcome(REJECTED, "unauthorised"), list(self.state.apply(marks))
-        return apply_entry(self.state, entry, self._placed_edges(entry))
+        fenced = entry.hash in self.fenced
+        return apply_entry(self.state, entry, self._placed_edges(entry), fenced=fenced)
 
     def _placed_edges(self, entry: Entry) -> list[tuple[str, int]] | None:
         """What `entry`'s deps stand for where the order differs from what they name; else
@@ -760,8 +783,132 @@ class FoldEngine:
             store.freeze_feed(author, freeze_seq)
         store.hold_unplaced()
 
+    # --- coordination-v1 rule 4: the higher term wins a conflict (domain/fencing.py) ----
+
+    def _settle_fencing(self, result: IngestResult, progress: Callable[[int], None] | None) -> None:
+        """After a fold: fence off the lower-term rivals of the first contested entry.
+
+        A coordinated entry rejected for a conflict (`_contested`) may have lost to a lower
+        term's entry it never saw, which sorted first: a cut-off holder's. Then those
+        rivals are rejected `stale_term` and the fold runs again from the first of them,
+        so the higher term's entry is judged without them. One contested entry at a time,
+        in fold order, so the answer is the same whatever order the entries came in.
+        """
+        if not self._contested:
+            return
+        self._fencing = True
+        try:
+            for _ in range(limits.FENCE_ROUNDS_MAX):
+                found = self._first_rivals()
+                if found is None:
+                    break
+                winner, losers = found
+                for loser in losers:
+                    self.fenced[loser.hash] = (loser.author, loser.seq, winner.author, winner.seq)
+                self._fences_dirty = True
+                starts = [self.store.pos_of(e.author, e.seq) for e in losers]
+                self._refold(min(p for p in starts if p is not None), result, progress, force=True)
+        finally:
+            self._fencing = False
+            self._contested = {}
+
+    @staticmethod
+    def _contests(entry: Entry, code: str) -> bool:
+        """Whether a rejected entry may have lost to a lower term it never saw."""
+        return fencing.is_conflict(code) and fencing.scope_term(entry) is not None
+
+    def _first_rivals(self) -> tuple[Entry, list[Entry]] | None:
+        """The first contested entry (in fold order) with rivals to fence, and the rivals."""
+        contested, self._contested = self._contested, {}
+        still: list[tuple[int, Entry]] = []
+        for (author, seq), entry in contested.items():
+            at, outcome = self.store.pos_of(author, seq), self.store.outcome_of(author, seq)
+            if at is None or outcome is None or outcome[0] != REJECTED:
+                continue  # a later fold of this same ingest placed it otherwise
+            if fencing.is_conflict(outcome[1]) and entry.hash not in self.fenced:
+                still.append((at, entry))
+        for at, entry in sorted(still, key=lambda found: found[0]):
+            losers = self._rivals(entry, at)
+            if losers:
+                return entry, losers
+        return None
+
+    def _rivals(self, winner: Entry, at: int) -> list[Entry]:
+        """Applied coordinated entries placed before `winner` (at position `at`), of its
+        scope and a lower term, conflicting with it, that its author had not seen."""
+        found = fencing.scope_term(winner)
+        assert found is not None  # only coordinated entries are contested
+        scope, term = found
+        key = fencing.conflict_key(winner.body)
+        losers: list[Entry] = []
+        for holder in fencing.lower_holders(self.state, scope, term):
+            if holder == winner.author:
+                continue  # its own entries it saw
+            unseen = self.store.feed(holder, self._seen_of(winner, holder) + 1)
+            for seq, raw in itertools.islice(unseen, limits.FENCE_SCAN_ENTRIES_MAX):
+                placed = self.store.pos_of(holder, seq)
+                if placed is None or placed >= at:
+                    break
+                entry = entry_from_stored(raw)
+                theirs = fencing.scope_term(entry)
+                if theirs is None or theirs[0] != scope or theirs[1] >= term:
+                    continue
+                if not fencing.conflict(fencing.conflict_key(entry.body), key):
+                    continue
+                if self.store.outcome_of(holder, seq) == (APPLIED, ""):
+                    losers.append(entry)
+        return losers
+
+    def _seen_of(self, entry: Entry, holder: str) -> int:
+        """The last seq of `holder`'s feed that `entry`'s author had seen when writing it:
+        what its own feed's latest dep on `holder`, from `entry` back, names. A node's
+        entries name every head it holds, so this is what it had folded. Further back than
+        FENCE_SCAN_ENTRIES_MAX counts as everything (nothing fenced)."""
+        for _ in range(limits.FENCE_SCAN_ENTRIES_MAX):
+            for author, seq, _hash in entry.deps:
+                if author == holder:
+                    return seq
+            if entry.seq == 1:
+                return 0
+            before = self.store.entry_at(entry.author, entry.seq - 1)
+            if before is None:
+                return 0
+            entry = before
+        return UNREACHABLE_SEQ
+
+    def _unfence_from(self, start: int, force: bool) -> tuple[int, bool]:
+        """Drop the fences a fold from `start` must decide again, and fold from their losers.
+
+        A fence was decided by a fold that reached its winner; if the order may change at
+        or before the winner, what the winner conflicts with may change too (a payment
+        that arrived late makes both debits fit), so the loser is judged afresh.
+        """
+        dropped: list[str] = []
+        for loser, (author, seq, w_author, w_seq) in self.fenced.items():
+            won_at = self.store.pos_of(w_author, w_seq)
+            if won_at is None or won_at >= start:
+                dropped.append(loser)
+                lost_at = self.store.pos_of(author, seq)
+                if lost_at is not None:
+                    start = min(start, lost_at)
+        for loser in dropped:
+            del self.fenced[loser]
+        if dropped:
+            self._fences_dirty = True
+        return start, force or bool(dropped)
+
+    def _load_fences(self) -> None:
+        doc = json.loads(self.store.meta(FENCES_META) or "{}")
+        self.fenced = {
+            str(h): (str(a), int(s), str(wa), int(ws)) for h, (a, s, wa, ws) in doc.items()
+        }
+        self._fences_dirty = False
+
     def persist(self) -> None:
         """Write the projection rows changed since the last call (inside the transaction)."""
+        if self._fences_dirty:
+            self.store.set_meta(FENCES_META, json.dumps(self.fenced, sort_keys=True))
+            self._fences_dirty = False
         state = self.state
         self.store.write_projections([(t, k, state.get(t, k)) for t, k in sorted(state.dirty)])
         state.dirty.clear()

@@ -203,13 +203,6 @@ def test_a_holder_cut_off_from_the_majority_stops_and_the_prize_is_paid_once(
     assert all(o == run.outcomes[0] for o in run.outcomes), "every node decides alike"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="coordination-v1 rule 4 (the higher term wins) is not what the fold does: the "
-    "cut-off holder's payout sorts first (earlier ts, no grant above it in its deps), so "
-    "it is applied, and the elected holder's payout is rejected already_prized instead of "
-    "the stale one stale_term (check_coordinated only fences a grant folded before)",
-)
 def test_a_holder_cut_off_from_the_majority_is_fenced_stale_term_after_the_heal(
     tmp_path: Path,
 ) -> None:

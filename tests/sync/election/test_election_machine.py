@@ -52,7 +52,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -607,14 +606,6 @@ def test_elected_nodes_keep_the_books_through_partitions_crashes_and_retries() -
     print("election-machine", json.dumps(dict(sorted(FIGURES.items()))))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="coordination-v1 rule 4 (the higher term wins a conflict, the lower is rejected "
-    "stale_term) is not what the fold does for debits that together overdraw: it places "
-    "concurrent entries by (ts, author, seq), so the cut-off holder's earlier term-1 debit "
-    "stays applied and the new holder's acknowledged term-2 debit is rejected "
-    "insufficient_funds on every node (the state machine counts such cases)",
-)
 def test_a_cut_off_holders_debit_loses_to_the_new_holders_conflicting_one() -> None:
     """n0 holds the treasury and is cut off; while its lease lasts it pays M2 300 of M1's
     500 rupees. Its lease runs out, n1 is elected by n1 and n2 and pays M3 300 of M1's
@@ -642,14 +633,6 @@ def test_a_cut_off_holders_debit_loses_to_the_new_holders_conflicting_one() -> N
         machine.teardown()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="coordination-v1 rule 4 again, at a live auction: the auction reducers refuse a "
-    "lower term only when it sorts after the higher one (_no_stale); placed by (ts, author, "
-    "seq), the cut-off holder's term-1 opening and bid come first, and the new holder's "
-    "acknowledged term-2 opening and bid are rejected (auction_exists, "
-    "bid_increment_too_small) on every node",
-)
 def test_a_cut_off_holders_draw_loses_to_the_new_holders_draw() -> None:
     """n0 holds the group and is cut off; it opens month 1 and takes M2's bid. Its lease
     runs out; n1 is elected, opens month 1 and takes M3's bid, both acknowledged. After

@@ -19,15 +19,12 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
 
 from chitnode.domain import chit_kinds_base as base
-from chitnode.log.entry import Entry
-from chitnode.log.statement import signature_ok, statement_for
 from chitnode.node.node import Node
 from tests.support import browser as web
-from tests.support.cli_proc import PASSPHRASE
-from ui.vm import member_keys as vm
+from tests.support import phone_browser as phones
+from tests.support.phone_browser import countersig_verifies, last_entry, sign_on_the_phone
 
 pytestmark = [pytest.mark.system, web.needs_chromium]
 
@@ -37,7 +34,6 @@ FORMING = "MNG-2026-06"  # the demo's group still signing its agreement
 RUNNING = "UDP-2025-07"  # the demo's running group: month 7 is next (test_app_browser.py)
 BIDDER = "M013"  # paid up and not yet prized in RUNNING: may bid
 PIN = "246810"
-LOOK_BACK_ENTRIES = 50  # the agreement is among the node's last few entries
 
 
 def unsigned_member(folder: Path) -> str:
@@ -55,31 +51,6 @@ def unsigned_member(folder: Path) -> str:
         node.close()
 
 
-def last_entry(folder: Path, kind: str, field: str, member: str) -> Entry:
-    """The node's latest entry of `kind` whose `field` names `member`."""
-    node = Node.open(folder)
-    try:
-        last = node.store.last_stored(node.public)
-        assert last is not None
-        for seq in range(last[0], max(0, last[0] - LOOK_BACK_ENTRIES), -1):
-            entry = node.store.entry_at(node.public, seq)
-            if entry and entry.kind == kind and entry.body.get(field) == member:
-                return entry
-    finally:
-        node.close()
-    raise AssertionError(f"no {kind} by {member} in the last entries")
-
-
-def signing_page(phone: web.AppPage, open_ident: str) -> Page:
-    """Tap the app's link to the signing page; the tab it opens, loaded."""
-    with phone.page.context.expect_page(timeout=web.STEP_MS) as opened:
-        phone.tap_ident(open_ident)
-    page = opened.value
-    page.set_default_timeout(web.STEP_MS)
-    page.wait_for_selector("body[data-ready], body[data-asking]", state="attached")
-    return page
-
-
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     return web.demo_branch(tmp_path / "node")
@@ -90,58 +61,11 @@ def pair_and_enrol(
 ) -> tuple[web.AppPage, web.AppPage, str]:
     """The member logs in and pairs the phone; the laptop enrols the key after comparing
     its letters. The phone (on "My signing key"), the laptop, and the key (hex)."""
-    phone = web.open_app(chromium, app.pairing_url, phone=True)
-    phone.expect_shown("login-paired")
-    phone.fill("Member number", member)
-    phone.fill("PIN", PIN)
-    phone.tap("Log in")
-    phone.expect_shown("me-hello")
-
-    # -- pairing: the key is made on the signing page and offered
-    phone.tap_ident("me-key")
-    phone.expect_text("mykey-status", "no signing key")
-    phone.tap_ident("mykey-pair")
-    phone.expect_shown("mykey-open")
-    pairing = signing_page(phone, "mykey-open")
-    expect(pairing.locator("#result")).to_have_class("result good")
-    pub = pairing.locator("#pub").get_attribute("data-pub")
-    assert pub is not None and len(pub) == 64
-    pairing.close()
-    phone.page.bring_to_front()
-    fingerprint = vm.fingerprint(pub)
-    phone.expect_text("mykey-offered", fingerprint)
-
-    # -- the laptop compares the letters and enrols the key
-    laptop = web.open_app(chromium, app.url)
-    laptop.expect_shown("unlock-title")
-    laptop.fill("Passphrase or staff PIN", PASSPHRASE)
-    laptop.tap("Unlock")
-    laptop.tap("Phones")
-    laptop.tap_ident("phones-keys")
-    laptop.expect_text("keys-offer-0", fingerprint)
-    laptop.shot(shots / "laptop-member-keys.png")
-    laptop.tap_ident_until("keys-offer-0-enrol", "keys-member-0", fingerprint)
-    phone.expect_text("mykey-status", fingerprint)  # live on the phone
+    phone = phones.log_in_phone(chromium, app.pairing_url, member, PIN)
+    pub = phones.pair_phone(phone)
+    laptop = phones.unlock_laptop(chromium, app)
+    phones.enrol_on_laptop(laptop, phone, pub, shots / "laptop-member-keys.png")
     return phone, laptop, pub
-
-
-def sign_on_the_phone(phone: web.AppPage, kind: str, shots: Path) -> None:
-    """The app asks for the phone's signature: open the signing page, read, tap Sign."""
-    phone.expect_shown("sign-open")
-    phone.shot(shots / f"phone-sign-{kind}.png")
-    signing = signing_page(phone, "sign-open")
-    expect(signing.locator('dd[data-field="kind"]')).to_contain_text(kind)
-    signing.locator("#sign").tap()
-    expect(signing.locator("#result")).to_have_class("result good")
-    signing.close()
-    phone.page.bring_to_front()
-
-
-def countersig_verifies(entry: Entry, pub: str) -> None:
-    countersig = entry.body["countersig"]
-    assert countersig["key"] == pub
-    statement = statement_for(entry.kind, entry.body, entry.branch)
-    assert signature_ok(pub, statement, countersig["sig"])
 
 
 def test_a_member_pairs_is_enrolled_and_signs_the_agreement_on_the_phone(
@@ -174,7 +98,8 @@ def test_a_member_bids_in_the_room_signed_on_the_phone(
         phone.tap_ident_until("passbook-0-save", "receipt-what", "₹")
         phone.expect_shown("receipt-qr")
         phone.tap_ident("receipt-back")
-        phone.tap_ident("nav-home")
+        phone.expect_shown("passbook-title")
+        phone.tap_ident_until("nav-home", "me-hello")  # a tap in a re-layout can be lost
         # -- the laptop opens the month's meeting; the phone checks in; the auction opens
         laptop.tap("Home")
         laptop.tap_ident(f"home-meeting-{RUNNING}-run")

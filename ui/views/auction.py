@@ -793,6 +793,8 @@ def _room_share(view: SessionView, room: vm.Room) -> list[ft.Control]:
     if room.lot_share == vm.SHARE_ADDED:
         return [_text(view.t("auction.share_added"), "room-share-added")]
     parts = [_text(view.t("auction.share_what"), "room-share-what")]
+    if not room.keyed and room.signed_group:  # nobody may add it for them: pair first
+        return [*parts, _text(view.t("auction.share_pair_first"), "room-share-pair-first")]
     if not room.keyed:
         return [*parts, _text(view.t("auction.share_at_table"), "room-share-at-table")]
 

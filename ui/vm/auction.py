@@ -31,6 +31,7 @@ from chitnode.domain.chit_rules import (
     needs_lot,
     subscription_paise,
 )
+from chitnode.domain.member_keys import signed_group
 from chitnode.domain.state import State
 from chitnode.errors import RuleViolation
 from chitnode.log.canonical import parse_canonical
@@ -167,6 +168,7 @@ class Room:
     my_next_instalment_paise: int  # what each of my sharing tickets pays next month
     lot_share: str = SHARE_NONE  # my share of the draw by lot: SHARE_NONE | _ASK | _ADDED
     keyed: bool = False  # I have a signing key: my phone signs my bids and draws my share
+    signed_group: bool = False  # the group holds every consent to the member's signature
 
     @property
     def my_alias(self) -> str:
@@ -409,6 +411,7 @@ def room(
         my_next_instalment_paise=next_due,
         lot_share=lot_share(auction, member_id, reading.now_ms) if not result else SHARE_NONE,
         keyed=keys.current_key(state, member_id) is not None,
+        signed_group=signed_group(group),
     )
 
 

@@ -30,6 +30,7 @@ from chitnode.domain.chit_rules import (
     security_required_paise,
     subscription_paise,
 )
+from chitnode.domain.member_keys import signed_group
 from chitnode.domain.state import State
 from chitnode.errors import ChitError
 from ui import fmt, limits
@@ -169,8 +170,8 @@ class AuctionStep:
     contributors: int
     draw_needed: bool  # the countdown is over and the winner will be drawn (no bid, or a tie)
     to_contribute: tuple[tuple[str, str], ...]  # (member id, name): present, not yet added
-    # ... and those with a signing key: their phone draws and signs their share, the laptop
-    # waits for it (it cannot write it: countersig_missing)
+    # ... and those with a signing key (everyone, in a group held to signed consent): their
+    # phone draws and signs their share, the laptop waits for it (it cannot write it)
     on_phones: tuple[tuple[str, str], ...]
     holds_lot: bool  # this node holds the lot secret it committed to
     can_reveal: bool  # the draw waits for the reveal and this node can give it
@@ -565,7 +566,9 @@ def _auction_step(
     draw_needed = auction_vm.takes_shares(auction, now_ms)
     added = auction_vm.shared(auction)
     waiting = [(m, _name(state, m)) for m in present if m not in added] if draw_needed else []
-    keyed = {m for m, _ in waiting if keys_vm.current_key(state, m) is not None}
+    # in a group held to signed consent no one's share is the laptop's to write
+    signed = signed_group(group)
+    keyed = {m for m, _ in waiting if signed or keys_vm.current_key(state, m) is not None}
     to_contribute = tuple(w for w in waiting if w[0] not in keyed)
     on_phones = tuple(w for w in waiting if w[0] in keyed)
     return AuctionStep(

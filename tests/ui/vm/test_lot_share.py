@@ -4,24 +4,31 @@ statement becomes (over a real node mid-auction, lot v2)."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 from nacl.signing import SigningKey
 
 from chitnode.domain import chit_kinds_base as base
+from chitnode.domain import member_keys as mk
+from chitnode.domain.chit_rules import lot_commitment
 from chitnode.errors import RuleViolation
 from chitnode.log.statement import countersign, statement_for
 from chitnode.node.node import Node
+from chitnode.services.demo import DEMO_RULES
 from tests.support.auction_room import AUCTION_MS, GID, mid_auction
+from tests.support.chit import SUB, pay_all, register, scope, take_lease
 from tests.support.clock import FakeClock
 from tests.support.driver import ChitDriver
 from ui.backend import reading_of
 from ui.signer import FILL_BLANK, SIGN, Signed
 from ui.vm import auction as vm
+from ui.vm import meeting as meeting_vm
 
 SEED = bytes([0x33]) * 32
 SHARE = "c3" * 32
+COMMIT = lot_commitment("5e" * 32)  # the holder's secret, made up for the test
 
 
 @pytest.fixture
@@ -71,3 +78,41 @@ def test_a_draw_with_one_best_bid_takes_no_shares(driver: ChitDriver, clock: Fak
     assert vm.room(reading, "M1").lot_share == vm.SHARE_NONE
     auction = reading.state.get(base.AUCTIONS, base.month_key(GID, 1))
     assert not vm.takes_shares(auction, reading.now_ms)
+
+
+def _key(n: int) -> SigningKey:
+    return SigningKey(bytes([0x50 + n]) * 32)
+
+
+def test_in_a_signed_group_the_laptop_writes_no_share_and_an_unkeyed_member_pairs_first(
+    fresh_node: Node, clock: FakeClock
+) -> None:
+    driver = ChitDriver(fresh_node, clock, random.Random(29))
+    driver.submit("branch.chit_rules_set", DEMO_RULES)
+    driver.submit("branch.consent_rule_set", {"consent": mk.CONSENT_SIGNED})
+    ids = register(driver, 4)
+    for n, member in enumerate(ids):
+        key = _key(n).verify_key.encode().hex()
+        driver.submit("member.key_enrolled", {"member_id": member, "key": key})
+    driver.create_group(GID, "Signed four", 4 * SUB, 4)
+    driver.assign(GID, ids)
+    digest = driver.publish(GID)
+    for n, member in enumerate(ids):  # every holder signs on their phone
+        body = {"group_id": GID, "member_id": member, "terms_hash": digest, "actor": member}
+        sig = countersign(bytes(_key(n)), "agreement.signed", body, driver.node.branch)
+        driver.submit("agreement.signed", {**body, "countersig": sig})
+    driver.submit("group.started", {"group_id": GID})
+    take_lease(driver)
+    pay_all(driver)
+    lost = {"member_id": ids[3], "key": _key(3).verify_key.encode().hex()}
+    driver.submit("member.key_revoked", lost)  # M4's phone is lost: no key now
+    body = {**scope(), "month": 1, "present": ids, "foreman_present": True}
+    driver.submit("auction.opened", {**body, "duration_ms": AUCTION_MS, "lot_commit": COMMIT})
+    clock.advance(AUCTION_MS + 1)
+    reading = reading_of(driver.node, Path("."))
+    step = meeting_vm.build_meeting(reading, GID, 1, "auction").auction
+    assert step is not None and step.draw_needed
+    assert step.to_contribute == ()  # the laptop may write no one's share here
+    assert [m for m, _ in step.on_phones] == ids
+    room = vm.room(reading, ids[3])
+    assert room.lot_share == vm.SHARE_ASK and room.signed_group and not room.keyed

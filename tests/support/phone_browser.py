@@ -10,6 +10,7 @@ fold's own `signature_ok` over `statement_for(kind, body, branch)`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -122,3 +123,26 @@ def countersig_verifies(entry: Entry, pub: str) -> None:
     assert countersig["key"] == pub
     statement = statement_for(entry.kind, entry.body, entry.branch)
     assert signature_ok(pub, statement, countersig["sig"])
+
+
+def meeting_and_bid(laptop: web.AppPage, phone: web.AppPage, group: str, shots: Path) -> None:
+    """The laptop (on any screen) opens `group`'s next meeting, the phone (on its home)
+    checks in, the laptop opens the auction, and the phone joins the room and bids the
+    amount offered, signed on the phone."""
+    laptop.tap("Home")
+    laptop.tap_ident(f"home-meeting-{group}-run")
+    laptop.tap_ident("meeting-open-start")
+    laptop.expect_text("meeting-step", "Attendance")
+    phone.tap_ident("me-meeting-0-check-in")
+    phone.expect_shown("me-meeting-0-here")
+    for step in ("Collections", "Who may bid", "The auction"):
+        laptop.tap_ident_until("meeting-next", "meeting-step", step)
+    laptop.tap_ident("meeting-auction-open")
+    laptop.expect_shown("auction-title")
+    phone.tap_ident("me-auction-0-join")
+    phone.expect_shown("room-alias")
+    phone.tap(re.compile(r"^Bid ₹"))
+    phone.expect_shown("room-confirm-text")
+    phone.tap("Yes, bid")
+    sign_on_the_phone(phone, "auction.bid", shots)
+    phone.expect_shown("room-saved")

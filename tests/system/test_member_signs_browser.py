@@ -15,7 +15,6 @@ path (tests/ui/views/test_member_keys.py).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -100,24 +99,8 @@ def test_a_member_bids_in_the_room_signed_on_the_phone(
         phone.tap_ident("receipt-back")
         phone.expect_shown("passbook-title")
         phone.tap_ident_until("nav-home", "me-hello")  # a tap in a re-layout can be lost
-        # -- the laptop opens the month's meeting; the phone checks in; the auction opens
-        laptop.tap("Home")
-        laptop.tap_ident(f"home-meeting-{RUNNING}-run")
-        laptop.tap_ident("meeting-open-start")
-        laptop.expect_text("meeting-step", "Attendance")
-        phone.tap_ident("me-meeting-0-check-in")
-        phone.expect_shown("me-meeting-0-here")
-        for step in ("Collections", "Who may bid", "The auction"):
-            laptop.tap_ident_until("meeting-next", "meeting-step", step)
-        laptop.tap_ident("meeting-auction-open")
-        laptop.expect_shown("auction-title")
-        phone.tap_ident("me-auction-0-join")
-        phone.expect_shown("room-alias")
-        phone.tap(re.compile(r"^Bid ₹"))
-        phone.expect_shown("room-confirm-text")
-        phone.tap("Yes, bid")
-        sign_on_the_phone(phone, "auction.bid", tmp_path)
-        phone.expect_shown("room-saved")
+        # -- the laptop opens the month's meeting; the phone checks in and bids in the room
+        phones.meeting_and_bid(laptop, phone, RUNNING, tmp_path)
         laptop.expect_shown("auction-best")
         phone.close()
         laptop.close()

@@ -35,6 +35,7 @@ class WitnessAsk:
     members: frozenset[str]  # the keyed members present when the foreman asked
     signed: tuple[tuple[str, str, str], ...] = ()  # (member_id, key hex, sig hex), in order
     written_seq: int = 0  # the heads.witnessed's seq on the laptop's feed, once written
+    group_name: str = ""  # as the member's phone names the meeting
 
     @property
     def signers(self) -> frozenset[str]:
@@ -72,10 +73,12 @@ def ask(
     statement: bytes,
     members: frozenset[str],
     now_ms: int,
+    group_name: str = "",
 ) -> WitnessAsk:
     """A new request for `group_id`'s meeting of `month` (replacing an earlier one: the
     signatures it held were over other heads)."""
-    return _put(WitnessAsk(branch_id, group_id, month, heads, statement, now_ms, members))
+    made = WitnessAsk(branch_id, group_id, month, heads, statement, now_ms, members)
+    return _put(replace(made, group_name=group_name or group_id))
 
 
 def asked(branch_id: str, group_id: str, month: int) -> WitnessAsk | None:

@@ -469,11 +469,12 @@ async def _ask(
         return now, wk.statement(node.branch, group_id, month, now), node.clock.now_ms()
 
     taken, statement, now_ms = await view.backend.nt.run(heads)
+    name = await view.read(lambda r: vm.group_name(r.state, group_id))
     if len(statement) > limits.SIGNER_STATEMENT_BYTES_MAX:  # too many devices for a phone
         raise RuleViolation(
             "the log has too many devices for a phone's statement", code="witness_heads_bad"
         )
-    witness_desk.ask(branch_id, group_id, month, taken, statement, members, now_ms)
+    witness_desk.ask(branch_id, group_id, month, taken, statement, members, now_ms, name)
     _wake_members(view, members)
 
 
@@ -483,7 +484,7 @@ def witness_asks(view: SessionView, branch_id: str) -> list[ft.Control]:
     mid = view.who.member_id
     out: list[ft.Control] = []
     for i, found in enumerate(witness_desk.asks_for(branch_id, mid)):
-        said = view.t("keys.witness.asked", group=found.group_id, month=found.month)
+        said = view.t("keys.witness.asked", group=found.group_name, month=found.month)
         out.append(text(f"me-witness-{i}", said))
         out.append(
             button(f"me-witness-{i}-sign", view.t("keys.witness.sign"), _witness(view, found))
@@ -534,8 +535,8 @@ def _witness(view: SessionView, found: witness_desk.WitnessAsk) -> Handler:
             signed.public_key_hex,
             signed.signature.hex(),
         )
-        if added is None:  # asked again over newer heads, or already written
-            view.refuse("witness_heads_not_held")
+        if added is None:  # asked again over newer heads, or already written: it is spent
+            view.refuse(EXPIRED)
         _wake_meeting(view, found.group_id)
         await view.rebuild()
 

@@ -224,11 +224,15 @@ class WitnessWords:
     asked_ms: int
 
 
+def group_name(state: State, group_id: str) -> str:
+    group = state.get(base.GROUPS, group_id) or {}
+    return str(group.get("name", group_id))
+
+
 def witness_words(r: Reading, ask: WitnessAsk) -> WitnessWords:
-    group = r.state.get(base.GROUPS, ask.group_id) or {}
     return WitnessWords(
         r.branch_name or r.branch_id[:8],
-        str(group.get("name", ask.group_id)),
+        group_name(r.state, ask.group_id),
         ask.month,
         sum(seq for _, seq, _ in ask.heads),
         len(ask.heads),

@@ -164,7 +164,8 @@ async def test_members_witness_the_log_from_their_phones_at_the_close(ctx: AppCo
     phone = await open_session(
         ctx, client_ip="192.168.1.21", route=member_screens.ME, who=Who(MEMBER, keyed)
     )
-    assert f"month {month}" in text_by(phone.page, "me-witness-0")
+    asked = text_by(phone.page, "me-witness-0")
+    assert asked.startswith(f"{item.group_name}, month {month}: the foreman asks you"), asked
     seen = await sign_reading(phone, "me-witness-0-sign", phone_seed(8))
     assert seen["sign-what"].startswith("You are witnessing")
     entries = sum(seq for _, seq, _ in ask.heads)

@@ -7,26 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from chitnode.domain.kinds import MANAGERS, REGISTRY, KindSpec
-from chitnode.domain.state import Change, Put, State
 from chitnode.errors import RuleViolation
-from chitnode.log.entry import Entry
 from chitnode.node.node import Node
+from tests.support.coordinated import registered
 from tests.support.feeds import Feed, engine_at, enrol, founded, ingest, outcome, seeded_key
-
-KIND = "test.payout"
-
-
-def _payout(state: State, entry: Entry) -> list[Change]:
-    return [Put("test_payouts", str(entry.body["ref"]), {"term": entry.body["term"]})]
 
 
 @pytest.fixture
 def coordinated_kind() -> Iterator[str]:
     """A coordinated kind that exists only for these tests."""
-    REGISTRY[KIND] = KindSpec(KIND, MANAGERS, _payout, True, "test only")
-    yield KIND
-    del REGISTRY[KIND]
+    with registered() as kind:
+        yield kind
 
 
 def test_lone_node_grants_itself_the_lease_with_a_signed_vote(

@@ -19,10 +19,8 @@ import pytest
 
 from chitnode import limits
 from chitnode.domain import chit_kinds_base as base
-from chitnode.domain.kinds import MANAGERS, REGISTRY, KindSpec
-from chitnode.domain.state import Change, Put, State
+from chitnode.domain.state import State
 from chitnode.errors import NotFound
-from chitnode.log.entry import Entry
 from chitnode.services.archive import export_file
 from chitnode.services.audit import (
     Findings,
@@ -31,6 +29,7 @@ from chitnode.services.audit import (
     prizes_without_minutes,
     save_findings,
 )
+from tests.support.coordinated import registered
 from tests.support.demo_branch import demo_branch
 from tests.support.exports import tamper, write_feeds_export
 from tests.support.feeds import Feed, enrol, founded, seeded_key, twin_of
@@ -124,19 +123,11 @@ def test_a_missing_file_is_not_found() -> None:
         audit_export(Path("/nonexistent/x.chitlog"))
 
 
-KIND = "test.audit_payout"
-
-
-def _payout(state: State, entry: Entry) -> list[Change]:
-    return [Put("test_payouts", str(entry.body["ref"]), {"term": entry.body["term"]})]
-
-
 @pytest.fixture
 def coordinated_kind() -> Iterator[str]:
     """A coordinated kind managers may write, registered for one test."""
-    REGISTRY[KIND] = KindSpec(KIND, MANAGERS, _payout, True, "test only")
-    yield KIND
-    del REGISTRY[KIND]
+    with registered() as kind:
+        yield kind
 
 
 def test_forks_fencing_and_rejections_by_code(tmp_path: Path, coordinated_kind: str) -> None:

@@ -14,7 +14,8 @@ answer through the node's SignerDesk (`AppContext.signer`):
   instead of `view.submit`): for a member with an enrolled key it issues a signing ticket
   for the consent's exact statement (`statement_for`), shows "/sign" with a link to the
   page, waits for the desk to hear the verified signature, then submits the command with
-  it as `countersig`. A member with no key submits as before (ENFORCE_UNKEYED is False).
+  it as `countersig`. A member with no key submits as before (refused
+  countersig_no_key in a group whose members all sign, member_keys.signed_group).
 
 The page opens in a new tab, so the app's session (and the screen the member came from)
 stays as it was; when the signature arrives the session goes back there by itself.

@@ -49,6 +49,7 @@ from chitnode.domain.kinds import ADMIN, MANAGERS, STAFF, kind
 from chitnode.domain.money import require_paise
 from chitnode.domain.state import Change, Put, State
 from chitnode.log.entry import Entry
+from chitnode.log.statement import COUNTERSIG
 
 OPEN = "open"
 DRAWING = "drawing"  # closed to bids and contributions, the lot awaits the holder's reveal
@@ -313,9 +314,10 @@ def lot_contributed(state: State, entry: Entry) -> list[Change]:
     The member's act (`actor`, check_on_behalf): from its own linked device, or from a
     staff device at the meeting, named. One per member, after the countdown (the first
     contribution ends the bidding) and before the close. Once a
-    contribution from a member's own device is in, staff devices may add no more: a
-    holder who knows its secret could otherwise grind a later contribution it writes
-    itself until its favourite wins (docs/chit-rules.md, "What the holder can still do").
+    contribution from a member's own device (or signed on the member's phone) is in,
+    staff devices may add no unsigned one: a holder who knows its secret could
+    otherwise grind a later contribution it writes itself until its favourite wins
+    (docs/chit-rules.md, "What the holder can still do").
     """
     body = base.body_of(entry, ("group_id", "month", "contribution"))
     gid = base.group_id_of(body)
@@ -343,7 +345,9 @@ def lot_contributed(state: State, entry: Entry) -> list[Change]:
         "already_contributed",
         f"{mid} already contributed to this draw",
     )
-    own_device = role_of(state, entry.author) == "member"
+    # The member's own: written by the member's device, or signed on the member's phone
+    # whoever wrote it (a countersig, checked by apply.decide before this reducer)
+    own_device = role_of(state, entry.author) == "member" or COUNTERSIG in entry.body
     sealed = any(c["own_device"] for c in lot["contributions"])
     need(
         own_device or not sealed,

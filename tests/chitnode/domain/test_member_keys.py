@@ -258,8 +258,33 @@ def test_a_keyed_members_lot_contribution_is_signed_from_the_phone(
     driver.clock.advance(AUCTION_MS)
     body = {"group_id": GID, "month": 1, "contribution": "c1" * 32, "actor": "M1"}
     assert refused(driver, "lot.contributed", body) == "countersig_missing"
-    driver.submit("lot.contributed", signed(driver, "lot.contributed", body, 1))
     unkeyed = {**body, "contribution": "c2" * 32, "actor": "M2"}  # M2 has no key yet
-    driver.submit("lot.contributed", unkeyed)
+    driver.submit("lot.contributed", unkeyed)  # written at the table, before any phone's
+    driver.submit("lot.contributed", signed(driver, "lot.contributed", body, 1))
     auction = driver.state.get(base.AUCTIONS, base.month_key(GID, 1)) or {}
-    assert [c["member"] for c in auction["lot"]["contributions"]] == ["M1", "M2"]
+    assert [c["member"] for c in auction["lot"]["contributions"]] == ["M2", "M1"]
+    assert [c["own_device"] for c in auction["lot"]["contributions"]] == [False, True]
+
+
+def test_after_a_phone_signed_share_the_table_adds_no_unsigned_one(
+    fresh_node: Node, clock: FakeClock
+) -> None:
+    """A share signed on a member's phone counts as the member's own, wherever it was
+    written: after it the holder, who knows its secret, may not add an unsigned share it
+    could grind until its favourite wins (docs/chit-rules.md, "What the holder can still
+    do")."""
+    driver = ChitDriver(fresh_node, clock, random.Random(17))
+    rules = {"state": "Karnataka", "discount_ceiling_bps": 4_000, "source": "test: 40%"}
+    driver.submit("branch.chit_rules_set", rules)
+    driver.form_group(GID, "Four friends", 4 * SUB, register(driver, 4))
+    take_lease(driver)
+    enrol(driver, "M1", 1)
+    pay_all(driver)
+    opened = {"group_id": GID, "scope": f"group:{GID}", "month": 1, "present": ["M1", "M2"]}
+    opened = {**opened, "foreman_present": True, "duration_ms": AUCTION_MS}
+    driver.submit("auction.opened", {**opened, "lot_commit": lot_commitment("5e" * 32)})
+    driver.clock.advance(AUCTION_MS)
+    body = {"group_id": GID, "month": 1, "contribution": "c1" * 32, "actor": "M1"}
+    driver.submit("lot.contributed", signed(driver, "lot.contributed", body, 1))
+    unkeyed = {**body, "contribution": "c2" * 32, "actor": "M2"}
+    assert refused(driver, "lot.contributed", unkeyed) == "contributions_sealed"

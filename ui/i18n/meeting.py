@@ -81,6 +81,14 @@ _EN: dict[str, str] = {
     "meeting.auction.on_phone": (
         "Waiting for {name}'s phone: {name} adds to the draw from it (Add my share to the draw)"
     ),
+    "meeting.auction.table_first": (
+        "Add the shares at the table first: once a member's phone has added, the laptop can"
+        " add no more."
+    ),
+    "meeting.auction.left_out": (
+        "{name} is not in this draw: a member's phone has added, and after that the laptop"
+        " adds no share."
+    ),
     "meeting.auction.reveal": "Reveal the lot",
     "meeting.auction.no_secret": (
         "This laptop does not hold the lot secret: reveal it from the device that opened the"

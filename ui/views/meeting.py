@@ -540,9 +540,14 @@ class _Screen:
                     label, self._contribute(member_id), f"meeting-auction-contribute-{member_id}"
                 )
             )
+        if auction.to_contribute and auction.on_phones:  # the table's shares go first
+            rows.append(_text(t("meeting.auction.table_first"), "meeting-auction-table-first"))
         for member_id, name in auction.on_phones:  # a keyed member's phone draws and signs
             said = t("meeting.auction.on_phone", name=name)
             rows.append(_text(said, f"meeting-auction-phone-{member_id}"))
+        for member_id, name in auction.left_out:
+            said = t("meeting.auction.left_out", name=name)
+            rows.append(_text(said, f"meeting-auction-left-out-{member_id}"))
         return rows
 
     def _contribute(self, member_id: str) -> Handler:

@@ -173,6 +173,9 @@ class AuctionStep:
     # ... and those with a signing key (everyone, in a group held to signed consent): their
     # phone draws and signs their share, the laptop waits for it (it cannot write it)
     on_phones: tuple[tuple[str, str], ...]
+    # ... and those the laptop may no longer add for: a share signed on a member's phone
+    # is in, after which the kernel takes no unsigned one (`contributions_sealed`)
+    left_out: tuple[tuple[str, str], ...]
     holds_lot: bool  # this node holds the lot secret it committed to
     can_reveal: bool  # the draw waits for the reveal and this node can give it
 
@@ -569,8 +572,10 @@ def _auction_step(
     # in a group held to signed consent no one's share is the laptop's to write
     signed = signed_group(group)
     keyed = {m for m, _ in waiting if signed or keys_vm.current_key(state, m) is not None}
-    to_contribute = tuple(w for w in waiting if w[0] not in keyed)
+    at_table = tuple(w for w in waiting if w[0] not in keyed)
     on_phones = tuple(w for w in waiting if w[0] in keyed)
+    sealed = any(c.get("own_device") for c in lot.get("contributions") or ())
+    to_contribute, left_out = ((), at_table) if sealed else (at_table, ())
     return AuctionStep(
         status=status,
         min_discount_paise=min_discount_paise(terms),
@@ -587,6 +592,7 @@ def _auction_step(
         draw_needed=draw_needed,
         to_contribute=to_contribute,
         on_phones=on_phones,
+        left_out=left_out,
         holds_lot=holds_lot,
         can_reveal=status == DRAWING and holds_lot,
     )

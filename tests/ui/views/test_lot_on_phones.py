@@ -122,6 +122,10 @@ async def test_two_keyed_members_add_their_shares_from_their_phones_and_the_draw
         assert {m: c["value"] for m, c in shares.items()} == {"M1": SHARE_M1, "M2": SHARE_M2}
         for entry in await _entries(ctx, vm.SHARE):
             _countersig_ok(entry, public(1 if entry.body["actor"] == "M1" else 2))
+        # the phones' signed shares seal the draw: the laptop offers no share for M3, M4 now
+        after = await ctx.backend.read(lambda r: meeting_vm.build_meeting(r, GID, 1, "auction"))
+        assert after.auction is not None and after.auction.to_contribute == ()
+        assert {m for m, _ in after.auction.left_out} == {"M3", "M4"}
 
         office = await open_session(ctx, who=Who(STAFF), route=DESK)
         await click(office, find(office.page, key="auction-close"))  # closes, then reveals

@@ -32,6 +32,16 @@ _SENTENCES: dict[str, tuple[str, str, str]] = {
         "ಬಿಡ್‌ಗಳು ನಿಗದಿತ ಹಂತಗಳಲ್ಲಿ ಏರುತ್ತವೆ. + ಮತ್ತು − ಬಟನ್ ಬಳಸಿ.",
         "बोली तय कदमों में बढ़ती है। + और − बटन इस्तेमाल करें।",
     ),
+    # a group where only members' own signatures count (issue 15): met by a member whose
+    # phone has no key yet, and by staff who try to record for such a member
+    "countersig_no_key": (
+        "Only a signature from the member's own paired phone counts here, and no phone is"
+        " paired yet. Pair the phone at the office first (My signing key).",
+        "ಇಲ್ಲಿ ಸದಸ್ಯರ ಸ್ವಂತ ಜೋಡಿಸಿದ ಫೋನ್‌ನ ಸಹಿ ಮಾತ್ರ ಮಾನ್ಯ, ಮತ್ತು ಇನ್ನೂ ಯಾವ ಫೋನ್ ಜೋಡಿಸಿಲ್ಲ."
+        " ಮೊದಲು ಕಚೇರಿಯಲ್ಲಿ ಫೋನ್ ಜೋಡಿಸಿ (ನನ್ನ ಸಹಿ ಕೀಲಿ).",
+        "यहाँ सिर्फ़ सदस्य के अपने जोड़े गए फ़ोन का हस्ताक्षर मान्य है, और अभी कोई फ़ोन जोड़ा नहीं"
+        " गया है। पहले दफ़्तर में फ़ोन जोड़ें (मेरी हस्ताक्षर कुंजी)।",
+    ),
     "not_lease_holder": (
         "The laptop running this group cannot be reached now. Try again at the meeting.",
         "ಈ ಗುಂಪನ್ನು ನಡೆಸುವ ಲ್ಯಾಪ್‌ಟಾಪ್ ಈಗ ಸಿಗುತ್ತಿಲ್ಲ. ಸಭೆಯಲ್ಲಿ ಮತ್ತೆ ಪ್ರಯತ್ನಿಸಿ.",

@@ -210,8 +210,6 @@ _SENTENCES: dict[str, str] = {
     "countersig_key_revoked": "That signature was made with the member's old phone, whose key "
     "was revoked. Ask the member to confirm on the paired phone.",
     "countersig_replayed": "That signature was already used once. Ask the member to confirm again.",
-    "countersig_no_key": "This member has no paired phone to sign with. Pair the member's "
-    "phone first.",
     "member_key_in_use": "That phone key was enrolled before. Pair again: the phone makes a "
     "new key.",
     "member_key_not_current": "That is not the member's current phone key.",

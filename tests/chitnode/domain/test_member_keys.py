@@ -244,18 +244,7 @@ def test_a_keyed_members_lot_contribution_is_signed_from_the_phone(
     fresh_node: Node, clock: FakeClock
 ) -> None:
     """Lot v2 (commit-reveal): a present member's contribution to the draw is their act."""
-    driver = ChitDriver(fresh_node, clock, random.Random(17))
-    rules = {"state": "Karnataka", "discount_ceiling_bps": 4_000, "source": "test: 40%"}
-    driver.submit("branch.chit_rules_set", rules)
-    driver.form_group(GID, "Four friends", 4 * SUB, register(driver, 4))
-    take_lease(driver)
-    enrol(driver, "M1", 1)
-    pay_all(driver)
-    secret = "5e" * 32
-    opened = {"group_id": GID, "scope": f"group:{GID}", "month": 1, "present": ["M1", "M2"]}
-    opened = {**opened, "foreman_present": True, "duration_ms": AUCTION_MS}
-    driver.submit("auction.opened", {**opened, "lot_commit": lot_commitment(secret)})
-    driver.clock.advance(AUCTION_MS)
+    driver = _draw_taking_shares(fresh_node, clock)
     body = {"group_id": GID, "month": 1, "contribution": "c1" * 32, "actor": "M1"}
     assert refused(driver, "lot.contributed", body) == "countersig_missing"
     unkeyed = {**body, "contribution": "c2" * 32, "actor": "M2"}  # M2 has no key yet
@@ -273,7 +262,17 @@ def test_after_a_phone_signed_share_the_table_adds_no_unsigned_one(
     written: after it the holder, who knows its secret, may not add an unsigned share it
     could grind until its favourite wins (docs/chit-rules.md, "What the holder can still
     do")."""
-    driver = ChitDriver(fresh_node, clock, random.Random(17))
+    driver = _draw_taking_shares(fresh_node, clock)
+    body = {"group_id": GID, "month": 1, "contribution": "c1" * 32, "actor": "M1"}
+    driver.submit("lot.contributed", signed(driver, "lot.contributed", body, 1))
+    unkeyed = {**body, "contribution": "c2" * 32, "actor": "M2"}
+    assert refused(driver, "lot.contributed", unkeyed) == "contributions_sealed"
+
+
+def _draw_taking_shares(node: Node, clock: FakeClock) -> ChitDriver:
+    """A lot v2 group of four, M1 keyed, month 1's draw open with M1 and M2 present and
+    its countdown over: it takes shares."""
+    driver = ChitDriver(node, clock, random.Random(17))
     rules = {"state": "Karnataka", "discount_ceiling_bps": 4_000, "source": "test: 40%"}
     driver.submit("branch.chit_rules_set", rules)
     driver.form_group(GID, "Four friends", 4 * SUB, register(driver, 4))
@@ -284,7 +283,4 @@ def test_after_a_phone_signed_share_the_table_adds_no_unsigned_one(
     opened = {**opened, "foreman_present": True, "duration_ms": AUCTION_MS}
     driver.submit("auction.opened", {**opened, "lot_commit": lot_commitment("5e" * 32)})
     driver.clock.advance(AUCTION_MS)
-    body = {"group_id": GID, "month": 1, "contribution": "c1" * 32, "actor": "M1"}
-    driver.submit("lot.contributed", signed(driver, "lot.contributed", body, 1))
-    unkeyed = {**body, "contribution": "c2" * 32, "actor": "M2"}
-    assert refused(driver, "lot.contributed", unkeyed) == "contributions_sealed"
+    return driver

@@ -66,6 +66,8 @@ RESPONSE_MS = 5_000  # the answer to one press, before pressing again
 TYPED_SETTLE_MS = 300  # after typing, before the next tap (see AppPage.fill)
 SETTLE_MS = 1_000  # before a screenshot: a transient "Working..." overlay can show at first
 SCREENSHOT_MAX_BYTES = 200_000  # each committed picture stays small (house rule)
+SCROLL_STEP_PX = 200  # one turn of the mouse wheel while bringing a node into view
+SCROLL_TRIES = 40  # wheel turns before giving up: 8,000 px, past any screen's end
 # Words of the red boxes Flet draws in place of a control it cannot show.
 FLET_ERROR_SIGNS = ("must be provided", "Unknown control", "Traceback")
 # Set to a folder (docs/screenshots) to keep the pictures; otherwise they go to a temp dir.
@@ -153,6 +155,21 @@ class AppPage:
                     return seen
             self.page.wait_for_timeout(POLL_MS)
         raise AssertionError(f"{identifier!r} never said {wanted!r}; last: {seen!r}")
+
+    def into_view(self, identifier: str) -> None:
+        """Turn the mouse wheel (bounded) until the node is wholly inside the window, so a
+        picture shows it; Flutter draws on a canvas, the page itself does not scroll."""
+        size = self.page.viewport_size
+        assert size is not None
+        self.page.mouse.move(size["width"] / 2, size["height"] / 2)
+        for _ in range(SCROLL_TRIES):
+            box = self.ident(identifier).first.bounding_box()
+            assert box is not None, f"{identifier} is not drawn"
+            if box["y"] >= 0 and box["y"] + box["height"] <= size["height"]:
+                return
+            self.page.mouse.wheel(0, SCROLL_STEP_PX if box["y"] > 0 else -SCROLL_STEP_PX)
+            self.page.wait_for_timeout(POLL_MS)
+        raise AssertionError(f"{identifier} never came into view")
 
     def expect_shown(self, identifier: str) -> None:
         step_log(f"{self.who} waits for {identifier}")
@@ -274,6 +291,17 @@ def screenshot_dir(fallback: Path) -> Path:
     """Where `shot` writes: $CHITNODE_SCREENSHOTS (docs/screenshots) or a test's temp dir."""
     chosen = os.environ.get(SCREENSHOTS_ENV)
     return Path(chosen) if chosen else fallback
+
+
+def shot(page: Page, path: Path) -> Path:
+    """A picture of a plain page (the signing page is no Flet app: no semantics to read),
+    the whole page in CSS pixels; fails if it grew too big (docs/member-keys.md's, with
+    CHITNODE_SCREENSHOTS=docs/screenshots)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), type="png", scale="css", full_page=True)
+    size = path.stat().st_size
+    assert size < SCREENSHOT_MAX_BYTES, f"{path.name} is {size} bytes"
+    return path
 
 
 # --- the app's server: a real `chitnode serve` on loopback ---------------------------------

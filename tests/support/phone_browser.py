@@ -84,13 +84,18 @@ def enrol_on_laptop(laptop: web.AppPage, phone: web.AppPage, pub: str, shot: Pat
     phone.expect_text("mykey-status", fingerprint)  # live on the phone
 
 
-def sign_on_the_phone(phone: web.AppPage, kind: str, shots: Path) -> dict[str, str]:
+def sign_on_the_phone(
+    phone: web.AppPage, kind: str, shots: Path, page_shot: Path | None = None
+) -> dict[str, str]:
     """The app asks for the phone's signature: open the signing page, read, tap Sign. The
-    statement's fields as the page showed them (field -> text)."""
+    statement's fields as the page showed them (field -> text). `page_shot`: a picture of
+    the signing page as the member reads it, before the tap."""
     phone.expect_shown("sign-open")
     phone.shot(shots / f"phone-sign-{kind}.png")
     signing = signing_page(phone, "sign-open")
     expect(signing.locator('dd[data-field="kind"]')).to_contain_text(kind)
+    if page_shot is not None:
+        web.shot(signing, page_shot)
     fields = signing.locator("dd[data-field]")
     shown = {
         str(fields.nth(i).get_attribute("data-field")): fields.nth(i).inner_text()

@@ -58,6 +58,7 @@ def test_two_members_add_their_shares_to_the_draw_from_their_phones(
     clock = web.ServeClock(tmp_path / "clock")
     for member in MEMBERS:
         web.set_member_pin(folder, member, PIN)
+    shots = web.screenshot_dir(tmp_path)  # the docs' pictures; the rest go to tmp_path
     pubs: dict[str, str] = {}
     shown: dict[str, dict[str, str]] = {}
     with web.app_serve(folder, clock=clock) as app:
@@ -85,14 +86,16 @@ def test_two_members_add_their_shares_to_the_draw_from_their_phones(
         to_the_auction_step(laptop)
         for member in MEMBERS:  # the laptop writes no share for a member with a key
             laptop.expect_text(f"meeting-auction-phone-{member}", "Waiting for")
-        laptop.shot(tmp_path / "meeting-waiting-for-phones.png")
+        laptop.into_view(f"meeting-auction-phone-{MEMBERS[-1]}")
+        laptop.shot(shots / "meeting-waiting-phones.png")
 
         # -- each phone draws its share, shows it, and signs it
         for member, phone in on_phone.items():
             phone.tap_ident("me-auction-0-join")
             phone.expect_shown("room-share-what")
             phone.tap("Add my share to the draw")
-            shown[member] = phones.sign_on_the_phone(phone, "lot.contributed", tmp_path)
+            page_shot = shots / "phone-lot-share.png" if member == MEMBERS[0] else None
+            shown[member] = phones.sign_on_the_phone(phone, "lot.contributed", tmp_path, page_shot)
             assert len(shown[member]["contribution"]) == SHARE_HEX, shown[member]
             phone.expect_shown("room-share-added")
         assert shown[MEMBERS[0]]["contribution"] != shown[MEMBERS[1]]["contribution"]

@@ -67,7 +67,7 @@ def test_a_member_attests_and_witnesses_the_meeting_from_the_phone(
     folder = web.demo_branch(tmp_path / "node")
     clock = web.ServeClock(tmp_path / "clock")
     web.set_member_pin(folder, MEMBER, PIN)
-    shots = web.screenshot_dir(tmp_path)
+    shots = web.screenshot_dir(tmp_path)  # the docs' pictures; the rest go to tmp_path
     with web.app_serve(folder, clock=clock) as app:
         phone = phones.log_in_phone(chromium, app.pairing_url, MEMBER, PIN)
         pub = phones.pair_phone(phone)
@@ -76,7 +76,7 @@ def test_a_member_attests_and_witnesses_the_meeting_from_the_phone(
         phone.tap_ident("mykey-back")
 
         # -- the meeting: the phone checks in, bids in the room, and wins
-        phones.meeting_and_bid(laptop, phone, RUNNING, shots)
+        phones.meeting_and_bid(laptop, phone, RUNNING, tmp_path)
         clock.advance(PAST_COUNTDOWN_S)
         laptop.tap("Home")
         laptop.tap_ident(f"home-meeting-{RUNNING}-run")
@@ -103,15 +103,18 @@ def test_a_member_attests_and_witnesses_the_meeting_from_the_phone(
         prize = phone.expect_text("sign-detail-2", "Prize: ₹")
         fingerprint = phone.expect_text("sign-detail-3", "The minutes' fingerprint: ")
         minutes_hash = HEX64.findall(fingerprint)[0]
-        shown = phones.sign_on_the_phone(phone, "minutes.attested", shots)
+        shown = phones.sign_on_the_phone(
+            phone, "minutes.attested", tmp_path, shots / "phone-attest-minutes.png"
+        )
         assert shown["month"] == str(MONTH) and shown["minutes_hash"] == minutes_hash
         gone(laptop, f"meeting-minutes-phone-{MEMBER}")  # live: the member has attested
-        laptop.shot(shots / "meeting-minutes-from-phone.png")
+        laptop.shot(tmp_path / "meeting-minutes-from-phone.png")
 
         # -- the close: the foreman asks the members present to witness the log
         next_step(laptop, "Prize payout")
         next_step(laptop, "Close the meeting")
         laptop.expect_text(f"meeting-witness-{MEMBER}", "can witness from the phone")
+        laptop.shot(shots / "meeting-close-witness.png")
         laptop.tap_ident("meeting-witness-ask")
         laptop.expect_text(f"meeting-witness-{MEMBER}", "waiting for the phone")
         phone.tap_ident("nav-home")
@@ -120,12 +123,12 @@ def test_a_member_attests_and_witnesses_the_meeting_from_the_phone(
         phone.expect_text("sign-what", "You are witnessing")
         said = phone.expect_text("sign-detail-1", "you are a witness.")
         entries = int(re.search(r"(\d+) entries", said).group(1))  # type: ignore[union-attr]
-        phone.shot(shots / "phone-sign-witness.png")
+        phone.shot(tmp_path / "phone-sign-witness.png")
         signing = phones.signing_page(phone, "sign-open")
         words = signing.locator('dd[data-field="witness"]')
         expect(words).to_contain_text(f"{entries} entries; you are a witness.")
         expect(signing.locator('dd[data-field="month"]')).to_have_text(str(MONTH))
-        signing.screenshot(path=str(shots / "phone-signer-witness.png"), scale="css")
+        web.shot(signing, shots / "phone-witness.png")
         signing.locator("#sign").tap()
         expect(signing.locator("#result")).to_have_class("result good")
         signing.close()
@@ -133,7 +136,7 @@ def test_a_member_attests_and_witnesses_the_meeting_from_the_phone(
         laptop.expect_text(f"meeting-witness-{MEMBER}", f"({MEMBER}): signed")  # live
         laptop.tap_ident("meeting-witness-write")
         laptop.expect_text("meeting-witness-done", "with 1 member signatures")
-        laptop.shot(shots / "meeting-close-witnessed.png")
+        laptop.shot(tmp_path / "meeting-close-witnessed.png")
         laptop.tap_ident("meeting-close-action")
         phone.close()
         laptop.close()

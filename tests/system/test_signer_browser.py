@@ -91,13 +91,6 @@ def pair(page: Page, served: SignerServer, member: str) -> str:
     return offered.public_key_hex
 
 
-def shot(page: Page, path: Path) -> None:
-    """A picture of the page (docs/member-keys.md's, with CHITNODE_SCREENSHOTS=docs/screenshots)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), type="png", scale="css", full_page=True)
-    assert path.stat().st_size < web.SCREENSHOT_MAX_BYTES, path
-
-
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
@@ -111,7 +104,7 @@ def test_a_key_is_made_on_the_phone_kept_across_reload_and_offered(
     served: SignerServer, phone: Page, tmp_path: Path
 ) -> None:
     offered = pair(phone, served, "M013")
-    shot(phone, web.screenshot_dir(tmp_path) / "phone-signer-pair.png")
+    web.shot(phone, web.screenshot_dir(tmp_path) / "phone-signer-pair.png")
 
     assert shown_key(phone) == offered  # the key the page shows is the one the node got
     assert phone.locator("#status").text_content() == "A new key was made on this phone."
@@ -166,7 +159,7 @@ def test_a_bid_signed_on_the_phone_is_a_countersignature_the_fold_accepts(
     expect(phone.locator('dd[data-field="group_id"]')).to_have_text("UDP-2025-07")
     assert phone.locator("#statement-fields dt").first.text_content() == "You agree to"
     assert json.loads(phone.locator("#statement-raw").text_content() or "") == json.loads(words)
-    shot(phone, web.screenshot_dir(tmp_path) / "phone-signer-bid.png")
+    web.shot(phone, web.screenshot_dir(tmp_path) / "phone-signer-bid.png")
     with phone.expect_navigation():
         phone.locator("#sign").tap()
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from chitnode.cli.commands import data_dir, print_json, printable
 from chitnode.domain import chit_kinds_base as base
@@ -27,6 +28,8 @@ from chitnode.errors import UsageError
 from chitnode.node.node import Node
 from chitnode.services import member_receipts as mr
 from chitnode.services.report_pdf import write_atomically
+
+T = TypeVar("T")
 
 EXIT_OK, EXIT_FAIL = 0, 1
 
@@ -102,15 +105,20 @@ def _print_list(receipts: list[mr.MemberReceipt], as_json: bool) -> None:
     print(f"{len(receipts)} receipt(s); `chitnode receipt show MEMBER <hash>` for one")
 
 
-def cmd_receipt_check(args: argparse.Namespace) -> int:
-    receipt = mr.read_receipt(args.file)
+def against_log(args: argparse.Namespace, check: Callable[[mr.Log], T]) -> T:
+    """`check` run on the log a check command names: an export (`--export FILE`), or this
+    node's store (shared by `receipt check` and `witness check`)."""
     if args.export is not None:
         if not args.export.is_file():
             raise UsageError(f"no such file: {args.export}")
-        found = mr.check_receipt(mr.ExportLog(args.export), receipt)
-    else:
-        with Node.open(data_dir(args)) as node:
-            found = mr.check_receipt(mr.StoreLog(node.store, node.engine.state), receipt)
+        return check(mr.ExportLog(args.export))
+    with Node.open(data_dir(args)) as node:
+        return check(mr.StoreLog(node.store, node.engine.state))
+
+
+def cmd_receipt_check(args: argparse.Namespace) -> int:
+    receipt = mr.read_receipt(args.file)
+    found = against_log(args, lambda log: mr.check_receipt(log, receipt))
     if args.json:
         print_json(
             {

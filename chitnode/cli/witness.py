@@ -23,9 +23,9 @@ from typing import Any
 
 from chitnode import limits
 from chitnode.cli.commands import data_dir, print_json, printable
+from chitnode.cli.receipt import against_log
 from chitnode.errors import UsageError
 from chitnode.node.node import Node
-from chitnode.services import member_receipts as mr
 from chitnode.services import witness as ws
 from chitnode.services.report_pdf import write_atomically
 
@@ -125,13 +125,7 @@ def _summary(witness: ws.Witness) -> dict[str, Any]:
 
 def cmd_witness_check(args: argparse.Namespace) -> int:
     witness = ws.read_witness(args.file)
-    if args.export is not None:
-        if not args.export.is_file():
-            raise UsageError(f"no such file: {args.export}")
-        checked = ws.check_witness(mr.ExportLog(args.export), witness)
-    else:
-        with Node.open(data_dir(args)) as node:
-            checked = ws.check_witness(mr.StoreLog(node.store, node.engine.state), witness)
+    checked = against_log(args, lambda log: ws.check_witness(log, witness))
     if args.json:
         findings = [
             {

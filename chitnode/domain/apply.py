@@ -83,12 +83,17 @@ def apply_entry(
     one (coordination-v1 rule 4, domain/fencing.py): it is rejected `stale_term`.
     """
     if fenced:
-        marks, _ = authority.marks(state, entry, edges)
-        return Outcome(REJECTED, fencing.STALE_TERM), list(state.apply(marks))
+        return reject(state, entry, edges, fencing.STALE_TERM)
     try:
         undo = state.apply(decide(state, entry, edges))
     except RuleViolation as exc:
-        code = fencing.relabel(state, entry, exc.code)
-        marks, _ = authority.marks(state, entry, edges)
-        return Outcome(REJECTED, code), list(state.apply(marks))
+        return reject(state, entry, edges, fencing.relabel(state, entry, exc.code))
     return Outcome(APPLIED, ""), list(undo)
+
+
+def reject(
+    state: State, entry: Entry, edges: Edges | None, code: str
+) -> tuple[Outcome, list[tuple[str, str, object]]]:
+    """Apply `entry` as rejected with `code`: only its authority bookkeeping changes."""
+    marks, _ = authority.marks(state, entry, edges)
+    return Outcome(REJECTED, code), list(state.apply(marks))

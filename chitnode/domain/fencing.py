@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chitnode.domain.kernel_kinds import grants_of, higher_grants_seen
 from chitnode.domain.kinds import load_all
 from chitnode.domain.state import State
 from chitnode.log.entry import Entry
@@ -88,12 +89,7 @@ def is_conflict(code: str) -> bool:
 
 def lower_holders(state: State, scope: str, term: int) -> list[str]:
     """The devices granted `scope` for a term below `term`, in key order."""
-    holders: set[str] = set()
-    for key, grant in state.rows("grants").items():
-        g_scope, _, g_term = key.rpartition("|")
-        if g_scope == scope and int(g_term) < term:
-            holders.add(str(grant["holder"]))
-    return sorted(holders)
+    return sorted({holder for g_term, holder, _ in grants_of(state, scope) if g_term < term})
 
 
 def superseded(state: State, entry: Entry) -> bool:
@@ -102,15 +98,7 @@ def superseded(state: State, entry: Entry) -> bool:
     found = scope_term(entry)
     if found is None:
         return False
-    scope, term = found
-    seen = {d[0]: d[1] for d in entry.deps}
-    for key, grant in state.rows("grants").items():
-        g_scope, _, g_term = key.rpartition("|")
-        if g_scope != scope or int(g_term) <= term or grant["holder"] == entry.author:
-            continue
-        if seen.get(str(grant["holder"]), 0) < int(grant["seq"]):
-            return True
-    return False
+    return not all(higher_grants_seen(state, entry, *found))
 
 
 def relabel(state: State, entry: Entry, code: str) -> str:

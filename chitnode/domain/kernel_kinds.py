@@ -15,6 +15,7 @@ Tables written here:
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from typing import Any
 
 from chitnode.domain import limits
@@ -312,14 +313,25 @@ def lease_released(state: State, entry: Entry) -> list[Change]:
     return [Put("leases", f"{scope}|{entry.author}", row)]
 
 
+def grants_of(state: State, scope: str) -> Iterator[tuple[int, str, int]]:
+    """(term, holder, seq) of each grant of `scope` (the `grants` table, keyed scope|term)."""
+    for key, grant in state.rows("grants").items():
+        g_scope, _, term = key.rpartition("|")
+        if g_scope == scope:
+            yield int(term), str(grant["holder"]), int(grant["seq"])
+
+
+def higher_grants_seen(state: State, entry: Entry, scope: str, term: int) -> Iterator[bool]:
+    """For each grant of `scope` above `term`: whether `entry`'s author had seen it (wrote
+    it, or names its seq or later in the entry's deps)."""
+    seen = {d[0]: d[1] for d in entry.deps}
+    for g_term, holder, seq in grants_of(state, scope):
+        if g_term > term:
+            yield holder == entry.author or seen.get(holder, 0) >= seq
+
+
 def check_coordinated(state: State, entry: Entry) -> None:
     """coordination-v1 rule 3: author holds (scope, term) and has seen no higher grant."""
     scope, term = _held_term(state, entry)
-    seen = {d[0]: d[1] for d in entry.deps}
-    for key, grant in state.rows("grants").items():
-        g_scope, _, g_term = key.rpartition("|")
-        if g_scope != scope or int(g_term) <= term:
-            continue
-        holder, seq = grant["holder"], grant["seq"]
-        if holder == entry.author or seen.get(holder, 0) >= seq:
-            raise RuleViolation("a higher term of this scope was granted", code="stale_term")
+    if any(higher_grants_seen(state, entry, scope, term)):
+        raise RuleViolation("a higher term of this scope was granted", code="stale_term")

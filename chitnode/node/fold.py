@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from chitnode import limits
 from chitnode.domain import authority, fencing
-from chitnode.domain.apply import APPLIED, REJECTED, Outcome, apply_entry
+from chitnode.domain.apply import APPLIED, REJECTED, Outcome, apply_entry, reject
 from chitnode.domain.kernel_kinds import GENESIS
 from chitnode.domain.state import State, Writes
 from chitnode.errors import BrokenChain, ChitError
@@ -668,11 +668,10 @@ class FoldEngine:
             self._refold(min(starts), result, progress, force=True)
 
     def _apply(self, entry: Entry) -> tuple[Outcome, list[tuple[str, str, object]]]:
+        edges = self._placed_edges(entry)
         if entry.kind == GENESIS and self.root is not None and entry.author != self.root:
-            marks, _ = authority.marks(self.state, entry, self._placed_edges(entry))
-            return Outcome(REJECTED, "unauthorised"), list(self.state.apply(marks))
-        fenced = entry.hash in self.fenced
-        return apply_entry(self.state, entry, self._placed_edges(entry), fenced=fenced)
+            return reject(self.state, entry, edges, "unauthorised")
+        return apply_entry(self.state, entry, edges, fenced=entry.hash in self.fenced)
 
     def _placed_edges(self, entry: Entry) -> list[tuple[str, int]] | None:
         """What `entry`'s deps stand for where the order differs from what they name; else

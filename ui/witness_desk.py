@@ -77,8 +77,17 @@ def ask(
 ) -> WitnessAsk:
     """A new request for `group_id`'s meeting of `month` (replacing an earlier one: the
     signatures it held were over other heads)."""
-    made = WitnessAsk(branch_id, group_id, month, heads, statement, now_ms, members)
-    return _put(replace(made, group_name=group_name or group_id))
+    made = WitnessAsk(
+        branch_id,
+        group_id,
+        month,
+        heads,
+        statement,
+        now_ms,
+        members,
+        group_name=group_name or group_id,
+    )
+    return _put(made)
 
 
 def asked(branch_id: str, group_id: str, month: int) -> WitnessAsk | None:

@@ -173,12 +173,43 @@ def asgi_app(ctx: AppContext) -> Any:
         session_timeout_seconds=limits.FLET_SESSION_TIMEOUT_S,
     )
     app.add_middleware(GZipMiddleware, minimum_size=limits.GZIP_MINIMUM_BYTES)
+    app.add_middleware(NotIsolated)
     add_font_routes(app)
     add_receipt_routes(app, ctx)  # a member's receipt file (ui/receipt_links.py)
     if ctx.signer is None:  # the member's signing page (ui/signer.py) shares the loop
         ctx.signer = SignerDesk(SystemClock())
     add_signer_routes(app, ctx.signer)
     return app
+
+
+# Flet's server sends COOP/COEP so that a page on a secure origin (localhost) is
+# cross-origin isolated, and Flutter then runs skwasm with a render thread. A phone on the
+# meeting's Wi-Fi reaches the laptop over plain http on a LAN address, which is never
+# isolated, and gets single-threaded skwasm. The laptop's own tab took the other path, and
+# on it the page's main thread was seen spinning at 100% for good after an unlock (about
+# one browser test run in five). Without the two headers every tab runs what phones run.
+ISOLATION_HEADERS = (b"cross-origin-opener-policy", b"cross-origin-embedder-policy")
+
+
+class NotIsolated:
+    """ASGI middleware: drop Flet's cross-origin isolation headers from every answer."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (k, v) for k, v in message["headers"] if k.lower() not in ISOLATION_HEADERS
+                ]
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 # --- fonts ------------------------------------------------------------------------------------

@@ -117,6 +117,14 @@ def test_a_meeting_on_the_laptop_with_two_phones_bidding_and_attesting(
 ) -> None:
     # -- the laptop: unlock, the phones' QR, open the month's meeting
     laptop = web.open_app(chromium, app.url)
+    # The laptop's tab draws as a phone on the Wi-Fi does: skwasm, one thread, since the
+    # node does not make localhost cross-origin isolated (ui/server.NotIsolated).
+    assert laptop.page.evaluate(
+        "() => [crossOriginIsolated, !!window._flutter_skwasmInstance]"
+    ) == [
+        False,
+        True,
+    ]
     laptop.expect_shown("unlock-title")
     laptop.fill("Passphrase or staff PIN", PASSPHRASE)
     laptop.tap("Unlock")

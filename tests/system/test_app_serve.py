@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.cli_proc import found_branch
 from tests.support.serve_proc import HOST, ServeProcess
-from ui.server import ASSETS, FALLBACK_FONTS
+from ui.server import ASSETS, FALLBACK_FONTS, ISOLATION_HEADERS
 
 pytestmark = pytest.mark.system
 
@@ -36,8 +36,10 @@ def test_serve_runs_the_app_offline_and_gzipped(tmp_path: Path) -> None:
         doc = serve.wait_ready()
         port = doc["app_port"]
         assert isinstance(port, int) and port > 0
-        status, _, page = fetch(f"http://{HOST}:{port}/")
+        status, headers, page = fetch(f"http://{HOST}:{port}/")
         assert status == 200
+        # Not cross-origin isolated, on loopback as on the Wi-Fi (ui/server.NotIsolated).
+        assert not {h.lower() for h in headers} & {h.decode() for h in ISOLATION_HEADERS}
         index = page.decode()
         # Offline (FLET.md §2): the client loads canvaskit from this node, not a CDN.
         assert 'canvasKitBaseUrl = "/canvaskit/"' in index or "/canvaskit/" in index

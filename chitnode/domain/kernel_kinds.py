@@ -313,12 +313,31 @@ def lease_released(state: State, entry: Entry) -> list[Change]:
     return [Put("leases", f"{scope}|{entry.author}", row)]
 
 
-def grants_of(state: State, scope: str) -> Iterator[tuple[int, str, int]]:
-    """(term, holder, seq) of each grant of `scope` (the `grants` table, keyed scope|term)."""
+def _grants(state: State) -> Iterator[tuple[str, tuple[int, str, int]]]:
+    """(scope, (term, holder, seq)) of every grant (the `grants` table, keyed scope|term):
+    the one reading of that table."""
     for key, grant in state.rows("grants").items():
-        g_scope, _, term = key.rpartition("|")
-        if g_scope == scope:
-            yield int(term), str(grant["holder"]), int(grant["seq"])
+        scope, _, term = key.rpartition("|")
+        yield scope, (int(term), str(grant["holder"]), int(grant["seq"]))
+
+
+def grants_of(state: State, scope: str) -> Iterator[tuple[int, str, int]]:
+    """(term, holder, seq) of each grant of `scope`."""
+    return (grant for g_scope, grant in _grants(state) if g_scope == scope)
+
+
+def latest_grant(state: State, scope: str) -> tuple[int, str, int] | None:
+    """(term, holder, seq) of `scope`'s highest granted term; None before any grant."""
+    return max(grants_of(state, scope), default=None)
+
+
+def latest_grants(state: State) -> dict[str, tuple[int, str, int]]:
+    """Each granted scope's highest (term, holder, seq)."""
+    best: dict[str, tuple[int, str, int]] = {}
+    for scope, grant in _grants(state):
+        if grant > best.get(scope, (0, "", 0)):
+            best[scope] = grant
+    return best
 
 
 def higher_grants_seen(state: State, entry: Entry, scope: str, term: int) -> Iterator[bool]:

@@ -20,7 +20,7 @@ from nacl.signing import SigningKey
 from chitnode import limits
 from chitnode.clock import Clock, SystemClock, new_id
 from chitnode.domain.apply import APPLIED, Outcome, decide
-from chitnode.domain.kernel_kinds import GENESIS, electorate
+from chitnode.domain.kernel_kinds import GENESIS, electorate, latest_grant
 from chitnode.domain.kinds import load_all
 from chitnode.domain.state import Writes
 from chitnode.errors import ChitError, NotInitialised, RuleViolation, UsageError, WrongBranch
@@ -312,10 +312,7 @@ class Node:
         if keys != [self.public]:
             self._check_elected(scope, lease)
             return
-        terms = [
-            int(k.rpartition("|")[2]) for k in state.rows("grants") if k.startswith(scope + "|")
-        ]
-        term = max(terms, default=0) + 1
+        term = (latest_grant(state, scope) or (0, "", 0))[0] + 1
         asked_ms = self.clock.monotonic_ms()
         vote = self._append("lease.vote", {"scope": scope, "term": term, "candidate": self.public})
         self._append(

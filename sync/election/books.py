@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chitnode.domain.kernel_kinds import electorate
+from chitnode.domain.kernel_kinds import electorate, latest_grants
 from chitnode.domain.state import State
 from sync.election.core import VoteRecord
 from sync.election.messages import Ref
@@ -60,13 +60,7 @@ def device_name(state: State, key: str) -> str:
 
 def highest_grants(state: State) -> dict[str, tuple[int, str]]:
     """Each scope's highest granted term and its holder."""
-    best: dict[str, tuple[int, str]] = {}
-    for key, row in state.rows("grants").items():
-        scope, term_text = _split(key, 2)
-        term = int(term_text)
-        if term > best.get(scope, (0, ""))[0]:
-            best[scope] = (term, str(row["holder"]))
-    return best
+    return {scope: (term, holder) for scope, (term, holder, _) in latest_grants(state).items()}
 
 
 def scope_leases(state: State) -> list[ScopeLease]:

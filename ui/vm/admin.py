@@ -26,6 +26,7 @@ from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
 from chitnode.domain import default_views as dv
 from chitnode.domain import loan_views as lv
+from chitnode.domain.kernel_kinds import latest_grants
 from chitnode.domain.state import State
 from chitnode.errors import ChitError, RuleViolation, UsageError
 from chitnode.log.records import Problem
@@ -250,11 +251,7 @@ def fencing(
 ) -> tuple[Fenced, ...]:
     """Each `stale_term` refusal (the stored row and its body) beside the grant of the
     highest term of its scope; `hash_at(author, seq)` reads a stored entry's hash."""
-    grants: dict[str, tuple[int, str, int]] = {}
-    for key, row in state.rows("grants").items():
-        scope, _, granted = key.rpartition("|")
-        if int(granted) > grants.get(scope, (0, "", 0))[0]:
-            grants[scope] = (int(granted), str(row["holder"]), int(row["seq"]))
+    grants = latest_grants(state)
     out = []
     for entry, body in refused:
         if entry.code != STALE_TERM:

@@ -21,7 +21,7 @@ from typing import Any
 from chitnode.domain import chit_kinds_base as base
 from chitnode.domain import chit_views as views
 from chitnode.domain.chit_kinds_auction import CLOSED as AUCTION_CLOSED
-from chitnode.domain.kernel_kinds import electorate
+from chitnode.domain.kernel_kinds import electorate, latest_grant
 from chitnode.domain.state import State
 from ui import fmt, limits
 from ui.backend import Reading
@@ -98,10 +98,9 @@ def lease_of(state: State, gid: str, device_key: str) -> tuple[str, int]:
     latest granted term, if its holder still holds it (not released or handed over)."""
     scope = f"group:{gid}"
     keys, _ = electorate(state, scope)
-    terms = _terms(state, scope)
-    if terms:
-        latest = max(terms)
-        holder = str((state.get("grants", f"{scope}|{latest}") or {}).get("holder", ""))
+    granted = latest_grant(state, scope)
+    if granted is not None:
+        latest, holder, _ = granted
         lease = state.get("leases", f"{scope}|{holder}")
         if lease is not None and lease["status"] == "held" and int(lease["term"]) == latest:
             if holder == device_key:
@@ -111,11 +110,6 @@ def lease_of(state: State, gid: str, device_key: str) -> tuple[str, int]:
     if device_key not in keys:
         return LEASE_NOT_ELECTOR, 0
     return (LEASE_ON_DEMAND, 0) if keys == [device_key] else (LEASE_ELECTION, 0)
-
-
-def _terms(state: State, scope: str) -> list[int]:
-    prefix = scope + "|"
-    return [int(k.rpartition("|")[2]) for k in state.rows("grants") if k.startswith(prefix)]
 
 
 def _local_day(ms: int) -> datetime:

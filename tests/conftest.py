@@ -31,3 +31,15 @@ def fresh_node(tmp_path: Path, clock: FakeClock) -> Iterator[Node]:
     node = Node.init(tmp_path / "node", "Test Branch", clock=clock)
     yield node
     node.close()
+
+
+# A browser test whose page stops running script can wait on Playwright for good (not
+# every call takes a timeout): it fails after this instead of holding CI to its limit.
+# The longest takes a few minutes on 2 busy cores; hosts differ by up to 3x.
+BROWSER_TEST_TIMEOUT_S = 900
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "chromium" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S, method="signal"))

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.support.cli_proc import RUN_TIMEOUT_S, child_env, chitnode, chitnode_command, ok
 from tests.support.serve_proc import HOST, ServeProcess
@@ -63,6 +64,8 @@ STEP_MS = 20_000  # one screen's change after a tap, or a live update from anoth
 POLL_MS = 100  # between two looks at a node that should change
 PRESS_TRIES = 3  # presses of a button whose press a re-layout swallowed
 RESPONSE_MS = 5_000  # the answer to one press, before pressing again
+CLICK_MS = 30_000  # one click or tap, the button found (Playwright's default, made explicit)
+ANSWER_MS = 5_000  # a page that runs no script this long after a failed press is hung
 TYPED_SETTLE_MS = 300  # after typing, before the next tap (see AppPage.fill)
 SETTLE_MS = 1_000  # before a screenshot: a transient "Working..." overlay can show at first
 SCREENSHOT_MAX_BYTES = 200_000  # each committed picture stays small (house rule)
@@ -173,7 +176,7 @@ class AppPage:
 
     def expect_shown(self, identifier: str) -> None:
         step_log(f"{self.who} waits for {identifier}")
-        expect(self.ident(identifier).first).to_be_attached(timeout=STEP_MS)
+        self.ident(identifier).first.wait_for(state="attached", timeout=STEP_MS)
 
     def button(self, name: str | re.Pattern[str]) -> Locator:
         return self.page.get_by_role("button", name=name).first
@@ -181,11 +184,27 @@ class AppPage:
     def press(self, target: Locator) -> None:
         """A finger on a phone, the mouse on the laptop."""
         step_log(f"{self.who} presses {target}")
-        expect(target).to_be_visible(timeout=STEP_MS)
-        if self.phone:
-            target.tap()
-        else:
-            target.click()
+        try:
+            target.wait_for(state="visible", timeout=STEP_MS)  # `expect` waits on a hung page
+            if self.phone:
+                target.tap(timeout=CLICK_MS)
+            else:
+                target.click(timeout=CLICK_MS)
+        except PlaywrightTimeout as exc:
+            self.fail_if_hung(exc)
+            raise
+
+    def fail_if_hung(self, exc: Exception) -> None:
+        """A press that timed out on a page whose script no longer runs fails saying so:
+        Playwright's own words ("performing click action") do not. CI met one such page
+        (docs/app.md, "Which renderer a tab runs, and a hang it avoids")."""
+        try:
+            self.page.wait_for_function("() => true", timeout=ANSWER_MS)
+        except PlaywrightTimeout:
+            raise AssertionError(
+                f"the {self.who}'s page stopped answering: no script ran for {ANSWER_MS} ms "
+                "(its main thread is busy for good)"
+            ) from exc
 
     def tap(self, name: str | re.Pattern[str]) -> None:
         """Press the button labelled `name`."""

@@ -81,9 +81,12 @@ FLET_SESSION_TIMEOUT_S = 3600
 
 # --- the member's signing page (ui/signer.py, assets/signer/) ------------------------------
 
-# A statement a member signs names a group, a month, an amount, a hash or two: a few hundred
-# bytes of canonical JSON. Past this it is no statement of ours (refused before it is shown).
-SIGNER_STATEMENT_BYTES_MAX = 4096
+# A consent a member signs names a group, a month, an amount, a hash or two: a few hundred
+# bytes of canonical JSON. A witness names every feed's head, about 150 bytes each, and a
+# log may have WITNESS_HEADS_MAX (128) feeds: 20 KB holds that many with room to spare
+# (tests/ui/test_signer_page.py checks it), and its link (27 KB of base64url) still opens
+# on a phone. Past this it is no statement of ours (refused before it is shown).
+SIGNER_STATEMENT_BYTES_MAX = 20_480
 # A POST to /signer/submit: the statement in base64url (4 chars per 3 bytes), a signature, a
 # key and a ticket in a little JSON. Bigger is refused before it is parsed.
 SIGNER_BODY_BYTES_MAX = 2 * SIGNER_STATEMENT_BYTES_MAX + 1024

@@ -34,7 +34,7 @@ import { sha512 } from "./vendor/noble-hashes/sha2.js";
 ed.etc.sha512Sync = (...m) => sha512(ed.etc.concatBytes(...m));
 
 // Bounds, the same as the node's (ui/limits.py): the node refuses past them anyway.
-const STATEMENT_BYTES_MAX = 4096; // SIGNER_STATEMENT_BYTES_MAX
+const STATEMENT_BYTES_MAX = 20480; // SIGNER_STATEMENT_BYTES_MAX
 const NAME_CHARS_MAX = 64; // SIGNER_NAME_CHARS_MAX
 const NAME = /^[A-Za-z0-9._-]+$/;
 const STORE_PREFIX = "chitnode-signer/v1/"; // + branch + "/" + member

@@ -30,6 +30,8 @@ import nacl.signing
 import pytest
 from playwright.sync_api import Page, Request, expect
 
+from chitnode.domain import witness_kinds as wk
+from chitnode.domain.limits import WITNESS_HEADS_MAX
 from chitnode.log.canonical import canonical
 from chitnode.log.statement import signature_ok, statement_for
 from tests.support import browser as web
@@ -175,6 +177,31 @@ def test_a_bid_signed_on_the_phone_is_a_countersignature_the_fold_accepts(
     assert not signature_ok(pub, tampered, sig.hex())
     signed = served.desk.take(ticket.ticket)
     assert signed is not None and (signed.signature, signed.public_key_hex) == (sig, pub)
+
+
+def test_a_witness_of_the_most_feeds_a_log_may_name_is_signed_on_the_phone(
+    served: SignerServer, phone: Page
+) -> None:
+    """A log of WITNESS_HEADS_MAX feeds (devices replaced over the years): its witness
+    statement is 19 KB, its link 26 KB; the phone shows it in words and signs it."""
+    pub = pair(phone, served, "M022")
+    heads = [(f"{i:064x}", 1000 + i, f"{i:064x}"[::-1]) for i in range(WITNESS_HEADS_MAX)]
+    words = wk.statement(BRANCH, "UDP-2025-07", 7, heads)
+    assert len(words) > 4 * 4096  # the cap was 4096 bytes (about 28 feeds) until 2026-12-07
+    ticket = served.desk.issue_signing(BRANCH, "M022", words)
+    open_page(phone, served, **query_of(served.desk.page_url(ticket)))
+
+    entries = sum(seq for _, seq, _ in heads)
+    expect(phone.locator('dd[data-field="witness"]')).to_contain_text("you are a witness")
+    expect(phone.locator('dd[data-field="heads"]')).to_have_text(
+        f"{entries} entries, from {WITNESS_HEADS_MAX} devices"
+    )
+    phone.locator("#sign").tap()
+    expect(phone.locator("#result")).to_have_class("result good")
+
+    signed = served.desk.take(ticket.ticket)
+    assert signed is not None and signed.public_key_hex == pub
+    assert signature_ok(pub, words, signed.signature.hex())
 
 
 def test_a_link_with_a_changed_statement_is_refused_and_the_member_reads_why(

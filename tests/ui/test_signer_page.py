@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import nacl.signing
 import pytest
 
+from chitnode.domain import witness_kinds as wk
+from chitnode.domain.limits import ID_CHARS_MAX, WITNESS_HEADS_MAX
 from chitnode.log.canonical import canonical
 from tests.support.signer_server import SignerServer, signer_server
 from ui import i18n, limits
@@ -313,13 +315,16 @@ def test_the_page_url_carries_the_ticket_and_the_exact_statement() -> None:
     assert pairing["pair"] == ["1"]
 
 
+_KB_PAST_THE_CAP = limits.SIGNER_STATEMENT_BYTES_MAX // 1024 + 1  # a string's own cap is less
+
+
 @pytest.mark.parametrize(
     ("statement", "why"),
     [
         (b'{"a": 1}', "not canonical (a space)"),
         (b"[1,2]", "not an object"),
         (b"\xff", "not UTF-8"),
-        (canonical({"x": "y" * limits.SIGNER_STATEMENT_BYTES_MAX}), "too big"),
+        (canonical({f"x{i}": "y" * 1024 for i in range(_KB_PAST_THE_CAP)}), "too big"),
     ],
 )
 def test_the_app_cannot_issue_a_statement_the_page_would_not_show(
@@ -329,6 +334,15 @@ def test_the_app_cannot_issue_a_statement_the_page_would_not_show(
     with pytest.raises(SignerRefused) as caught:
         desk.issue_signing(BRANCH, MEMBER, statement)
     assert caught.value.code == "signer_bad_input", why
+
+
+def test_a_witness_of_the_most_feeds_a_log_may_name_fits_a_phones_statement() -> None:
+    """A witness names every feed's head (witness_kinds.statement): at WITNESS_HEADS_MAX
+    feeds, with the longest ids and seqs, the app may still ask a phone to sign it."""
+    heads = [(f"{i:064x}", 2**53 - 1, "f" * 64) for i in range(WITNESS_HEADS_MAX)]
+    most = wk.statement("f" * 32, "G" * ID_CHARS_MAX, 2**53 - 1, heads)
+    assert len(most) <= limits.SIGNER_STATEMENT_BYTES_MAX
+    SignerDesk(served_clock()).issue_signing(BRANCH, MEMBER, most)
 
 
 @pytest.mark.parametrize(

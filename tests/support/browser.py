@@ -276,11 +276,7 @@ class AppPage:
         self.page.wait_for_timeout(SETTLE_MS)
         said = str(self.page.locator("body").evaluate(_SAID))
         assert not any(sign in said for sign in FLET_ERROR_SIGNS), said
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(path), type="png", scale="css")
-        size = path.stat().st_size
-        assert size < SCREENSHOT_MAX_BYTES, f"{path.name} is {size} bytes"
-        return path
+        return shot(self.page, path, full_page=False)
 
     def close(self) -> None:
         self.page.context.close()
@@ -312,12 +308,13 @@ def screenshot_dir(fallback: Path) -> Path:
     return Path(chosen) if chosen else fallback
 
 
-def shot(page: Page, path: Path) -> Path:
-    """A picture of a plain page (the signing page is no Flet app: no semantics to read),
-    the whole page in CSS pixels; fails if it grew too big (docs/member-keys.md's, with
+def shot(page: Page, path: Path, *, full_page: bool = True) -> Path:
+    """A PNG of `page` in CSS pixels, the whole page unless `full_page` is False (the app's
+    tabs: AppPage.shot); fails if it grew too big. Used as is for a plain page (the signing
+    page is no Flet app: no semantics to read; docs/member-keys.md's pictures, with
     CHITNODE_SCREENSHOTS=docs/screenshots)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), type="png", scale="css", full_page=True)
+    page.screenshot(path=str(path), type="png", scale="css", full_page=full_page)
     size = path.stat().st_size
     assert size < SCREENSHOT_MAX_BYTES, f"{path.name} is {size} bytes"
     return path
